@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""The chapter's PyTorch program (sections 5.5 and 5.6), runnable, as the reference for `torchmomentum train`.
+
+Trains plain SGD, torch.optim.SGD(momentum) and the chapter's hand-written sgd_momentum side by side on the
+same batches and writes losses.csv in the same format as the C# app (step,epoch,sgd,momentum,handwritten),
+so the two files can be compared line by line. Fixes the chapter's bugs on the way: `Data` vs `Dataa`,
+the undefined `train_data`, and `net` vs `net_Momentum`; the hand-written net starts from a copy of
+net_Momentum's weights so that it draws nothing from the generator.
+
+Needs Debian's python3-torch:  apt-get install python3-torch
+Run:  /usr/bin/python3 scripts/chapter_momentum.py --out runs/pytorch
+"""
+import argparse
+import copy
+import os
+
+import torch
+import torch.nn.functional as F
+import torch.utils.data as Data
+
+
+class Net(torch.nn.Module):
+    def __init__(self, hidden=20):
+        super(Net, self).__init__()
+        self.hidden = torch.nn.Linear(1, hidden)
+        self.predict = torch.nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        x = F.relu(self.hidden(x))
+        return self.predict(x)
+
+
+def sgd_momentum(parameters, vs, lr, gamma):
+    for param, v in zip(parameters, vs):
+        v[:] = gamma * v + lr * param.grad.data
+        param.data = param.data - v
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--momentum", type=float, default=0.8)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--hidden", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--out", required=True, help="folder for losses.csv (must not exist or be empty)")
+    args = parser.parse_args()
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+
+    x = torch.unsqueeze(torch.linspace(-1, 1, args.samples), dim=1)
+    y = x.pow(2) + 0.1 * torch.randn(*x.size())
+    loader = Data.DataLoader(dataset=Data.TensorDataset(x, y), batch_size=args.batch_size, shuffle=True)
+
+    net_SGD = Net(args.hidden)
+    net_Momentum = Net(args.hidden)
+    net_handwritten = copy.deepcopy(net_Momentum)
+    opt_SGD = torch.optim.SGD(net_SGD.parameters(), lr=args.lr)
+    opt_Momentum = torch.optim.SGD(net_Momentum.parameters(), lr=args.lr, momentum=args.momentum)
+    vs = [torch.zeros_like(p.data) for p in net_handwritten.parameters()]
+    handwritten_step = lambda: sgd_momentum(net_handwritten.parameters(), vs, args.lr, args.momentum)
+    contestants = [(net_SGD, opt_SGD.step), (net_Momentum, opt_Momentum.step), (net_handwritten, handwritten_step)]
+
+    loss_func = torch.nn.MSELoss()
+    rows = []
+    for epoch in range(args.epochs):
+        for batch_x, batch_y in loader:
+            losses = []
+            for net, step in contestants:
+                loss = loss_func(net(batch_x), batch_y)
+                net.zero_grad()
+                loss.backward()
+                step()
+                losses.append(loss.item())
+            rows.append("%d,%d,%s" % (len(rows), epoch, ",".join(repr(l) for l in losses)))
+
+    os.makedirs(args.out, exist_ok=True)
+    if os.listdir(args.out):
+        raise SystemExit("--out must be a new or empty folder (got '%s')" % args.out)
+    with open(os.path.join(args.out, "losses.csv"), "w") as f:
+        f.write("step,epoch,sgd,momentum,handwritten\n")
+        f.write("\n".join(rows) + "\n")
+    diff = max((a - b).abs().max().item() for a, b in zip(net_handwritten.parameters(), net_Momentum.parameters()))
+    print("wrote %s; largest |handwritten - momentum| parameter difference %.3g" % (os.path.join(args.out, "losses.csv"), diff))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+namespace TorchMomentum.Cli.CommandLine;
+
+/// <summary>The process exit codes of every command.</summary>
+public static class ExitCodes
+{
+    /// <summary>The command did what was asked.</summary>
+    public const int Ok = 0;
+    /// <summary>A check failed (for example, a verification out of tolerance).</summary>
+    public const int Failed = 1;
+    /// <summary>Bad input: an option out of range, an unknown option, an unusable device or folder. Nothing was written.</summary>
+    public const int BadInput = 2;
+}

@@ -1,0 +1,33 @@
+using TorchMomentum.Training;
+
+namespace TorchMomentum.Cli.Output;
+
+/// <summary>losses.png: the loss of every optimizer against the step, like the chapter's figure 5.8.</summary>
+public static class LossPlot
+{
+    /// <summary>The file's name inside a run folder.</summary>
+    public const string FileName = "losses.png";
+
+    /// <summary>Draws the result's per-step losses and saves them as a PNG.</summary>
+    public static void Write(string path, ExperimentResult result)
+    {
+        var plot = new ScottPlot.Plot();
+        for (int i = 0; i < result.Names.Count; i++)
+        {
+            var line = plot.Add.Signal(result.StepLosses.Select(l => l[i]).ToArray());
+            line.LegendText = result.Names[i];
+            line.LineWidth = 1.5f;
+            // The hand-written curve lies on top of the built-in momentum one; dashes keep both visible.
+            if (i == result.Names.Count - 1) line.LinePattern = ScottPlot.LinePattern.Dashed;
+        }
+        plot.Title("Loss per step");
+        plot.XLabel("Steps");
+        plot.YLabel("Loss");
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        AtomicFile.Write(path, stream =>
+        {
+            byte[] png = plot.GetImageBytes(900, 540, ScottPlot.ImageFormat.Png);
+            stream.Write(png);
+        });
+    }
+}

@@ -1,0 +1,44 @@
+using System.Globalization;
+
+namespace TorchMomentum.Cli.Output;
+
+/// <summary>Chooses and checks the folder a run writes its results into.</summary>
+public static class RunFolder
+{
+    /// <summary>
+    /// The folder to write into: the one given, or a new time-stamped folder under <c>runs/</c>. Returns
+    /// null and a one-line reason when the given path cannot take the results. Creates nothing: the
+    /// caller creates the folder only once there are results to put in it.
+    /// </summary>
+    public static string? Choose(string? requested, string optionName, out string? error)
+    {
+        error = null;
+        if (requested is null)
+        {
+            string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+            string candidate = Path.Combine("runs", stamp);
+            for (int n = 2; Path.Exists(candidate); n++) candidate = Path.Combine("runs", $"{stamp}-{n}");
+            return candidate;
+        }
+        if (File.Exists(requested))
+        {
+            error = $"{optionName} must be a folder (got '{requested}', which is a file).";
+            return null;
+        }
+        if (Directory.Exists(requested) && Directory.EnumerateFileSystemEntries(requested).Any())
+        {
+            error = $"{optionName} must be a new or empty folder (got '{requested}', which already holds files; nothing is overwritten).";
+            return null;
+        }
+        for (string? parent = Path.GetDirectoryName(Path.GetFullPath(requested)); parent is not null; parent = Path.GetDirectoryName(parent))
+        {
+            if (File.Exists(parent))
+            {
+                error = $"{optionName} must be a folder that can be created (got '{requested}': '{parent}' is a file).";
+                return null;
+            }
+            if (Directory.Exists(parent)) break;
+        }
+        return requested;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorchMomentum.Training;
+
+namespace TorchMomentum.Cli.Output;
+
+/// <summary>summary.json: what was run, where, with which versions, and what came out.</summary>
+public sealed record Summary
+{
+    /// <summary>The file's name inside a run folder.</summary>
+    public const string FileName = "summary.json";
+
+    /// <summary>The run's settings.</summary>
+    public required SummarySettings Settings { get; init; }
+    /// <summary>The device the run used, e.g. "cpu" or "cuda".</summary>
+    public required string Device { get; init; }
+    /// <summary>Intra-op threads libtorch used.</summary>
+    public required int Threads { get; init; }
+    /// <summary>TorchSharp's assembly version.</summary>
+    [JsonPropertyName("torchsharp_version")]
+    public required string TorchSharpVersion { get; init; }
+    /// <summary>The native libtorch version TorchSharp was built against.</summary>
+    [JsonPropertyName("libtorch_version")]
+    public required string LibTorchVersion { get; init; }
+    /// <summary>Per optimizer: the loss of the last step.</summary>
+    public required IReadOnlyDictionary<string, double> FinalStepLoss { get; init; }
+    /// <summary>Per optimizer: the mean loss of the last epoch.</summary>
+    public required IReadOnlyDictionary<string, double> FinalEpochMeanLoss { get; init; }
+    /// <summary>Largest |hand-written - built-in momentum| parameter difference after training.</summary>
+    public required double MaxParameterDifference { get; init; }
+    /// <summary>Number of steps (one step trains every optimizer's net on one batch).</summary>
+    public required int Steps { get; init; }
+    /// <summary>Wall time of the training loop, seconds.</summary>
+    public required double TrainingSeconds { get; init; }
+    /// <summary>Wall time of the whole command, seconds.</summary>
+    public required double WallSeconds { get; init; }
+    /// <summary>Steps per second of the training loop.</summary>
+    public required double StepsPerSecond { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    /// <summary>Writes the summary as indented JSON with snake_case names.</summary>
+    public void Write(string path) => AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, Json));
+
+    /// <summary>Reads a summary written by <see cref="Write"/>.</summary>
+    public static Summary Read(string path) => JsonSerializer.Deserialize<Summary>(File.ReadAllText(path), Json)!;
+}
+
+/// <summary>The settings part of summary.json.</summary>
+public sealed record SummarySettings(long Seed, double LearningRate, double Momentum, int BatchSize, int Epochs,
+    int Samples, int Hidden, string Dtype)
+{
+    /// <summary>The JSON form of an experiment's settings.</summary>
+    public static SummarySettings From(ExperimentSettings s) =>
+        new(s.Seed, s.LearningRate, s.Momentum, s.BatchSize, s.Epochs, s.Samples, s.Hidden, s.DType.ToString().ToLowerInvariant());
+}

@@ -1,0 +1,28 @@
+using System.Globalization;
+using Spectre.Console;
+using TorchMomentum.Training;
+
+namespace TorchMomentum.Cli.Output;
+
+/// <summary>The console report of a train run: a per-epoch table of mean losses and a summary.</summary>
+public static class TrainReport
+{
+    /// <summary>Prints the table and the summary lines.</summary>
+    public static void Print(IAnsiConsole console, ExperimentResult result)
+    {
+        var table = new Table().Title("Mean loss per epoch").AddColumn(new TableColumn("epoch").RightAligned());
+        foreach (var name in result.Names) table.AddColumn(new TableColumn(name).RightAligned());
+        for (int epoch = 0; epoch < result.EpochMeanLosses.Count; epoch++)
+            table.AddRow(new[] { epoch.ToString(CultureInfo.InvariantCulture) }
+                .Concat(result.EpochMeanLosses[epoch].Select(Format)).ToArray());
+        console.Write(table);
+
+        var last = result.StepLosses[^1];
+        console.WriteLine("Final step loss: " + string.Join(", ", result.Names.Select((n, i) => $"{n} {Format(last[i])}")));
+        console.WriteLine($"Largest |handwritten - momentum| parameter difference: {result.MaxParameterDifference.ToString("G3", CultureInfo.InvariantCulture)}");
+        console.WriteLine($"Training: {result.StepLosses.Count} steps in {result.TrainingTime.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} s " +
+            $"({result.StepsPerSecond.ToString("F0", CultureInfo.InvariantCulture)} steps/s, each step trains all {result.Names.Count} nets)");
+    }
+
+    private static string Format(double loss) => loss.ToString("F6", CultureInfo.InvariantCulture);
+}

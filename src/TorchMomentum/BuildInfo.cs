@@ -1,0 +1,15 @@
+namespace TorchMomentum;
+
+/// <summary>Facts fixed when this assembly was built.</summary>
+public static class BuildInfo
+{
+    /// <summary>
+    /// The TorchSharp backend package this build references: "cpu" (TorchSharp-cpu, the default) or
+    /// "cuda" (built with <c>-p:TorchBackend=cuda</c>).
+    /// </summary>
+#if TORCH_BACKEND_CUDA
+    public const string TorchBackend = "cuda";
+#else
+    public const string TorchBackend = "cpu";
+#endif
+}

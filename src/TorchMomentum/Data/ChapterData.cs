@@ -1,0 +1,28 @@
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Data;
+
+/// <summary>
+/// The chapter's toy regression data (section 5.5.1, step 3): <c>x = linspace(-1, 1)</c> as a column and
+/// <c>y = x^2 + 0.1*eps</c> with <c>eps ~ N(0, 1)</c>.
+/// </summary>
+public static class ChapterData
+{
+    /// <summary>
+    /// Draws the data from torch's global generator, exactly in the chapter's call order (linspace, then
+    /// randn of x's size), so that after <c>torch.manual_seed(s)</c> it holds the same numbers as the
+    /// chapter's PyTorch program. Always drawn on the CPU in float32, whatever the run's device and dtype,
+    /// because that is what makes the numbers identical; then moved and converted.
+    /// </summary>
+    /// <param name="samples">Number of points (the chapter uses 1000).</param>
+    /// <param name="device">Device the returned tensors live on.</param>
+    /// <param name="dtype">Floating type the returned tensors have.</param>
+    /// <returns>Inputs <c>x</c> and targets <c>y</c>, both of shape [samples, 1].</returns>
+    public static (Tensor X, Tensor Y) Generate(long samples, Device device, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var x = linspace(-1, 1, samples, dtype: ScalarType.Float32).unsqueeze(1);
+        var y = x.pow(2) + 0.1 * randn(x.shape, dtype: ScalarType.Float32);
+        return (x.to(dtype, device).MoveToOuterDisposeScope(), y.to(dtype, device).MoveToOuterDisposeScope());
+    }
+}

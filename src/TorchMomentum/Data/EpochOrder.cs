@@ -1,0 +1,37 @@
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Data;
+
+/// <summary>
+/// The order in which one epoch visits the samples, drawn the way PyTorch's
+/// <c>DataLoader(shuffle=True, num_workers=0)</c> draws it, so a seeded run sees the same batches as the
+/// chapter's program.
+/// </summary>
+public static class EpochOrder
+{
+    /// <summary>
+    /// At the start of every epoch PyTorch's loader iterator takes two int64 values from the global
+    /// generator (its own base seed, then the sampler's seed) and orders the epoch by
+    /// <c>randperm(n)</c> from a fresh generator seeded with the second. Both draws are made here even
+    /// though the first is unused, because skipping it would shift every later random number.
+    /// </summary>
+    /// <param name="samples">Number of samples to order.</param>
+    /// <returns>A permutation of 0..samples-1 on the CPU (int64).</returns>
+    public static Tensor Next(long samples)
+    {
+        _ = DrawInt64();
+        using var sampler = new Generator((ulong)DrawInt64());
+        return randperm(samples, generator: sampler);
+    }
+
+    /// <summary>
+    /// PyTorch's argument-less <c>random_()</c> on an int64 tensor, which TorchSharp lacks: one 64-bit
+    /// draw r from the global generator, returned as r mod 2^63. <c>randint(long.MinValue, long.MaxValue)</c>
+    /// consumes the same single draw and returns r - 2^63 (mod 2^64), whose low 63 bits are r's.
+    /// </summary>
+    public static long DrawInt64()
+    {
+        using var drawn = randint(long.MinValue, long.MaxValue, [1], dtype: ScalarType.Int64);
+        return drawn.item<long>() & long.MaxValue;
+    }
+}

@@ -1,0 +1,34 @@
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Training;
+
+/// <summary>The knobs of the chapter's experiment; the defaults are the chapter's own (section 5.6).</summary>
+public sealed record ExperimentSettings
+{
+    /// <summary>Seed for <c>torch.manual_seed</c>; it fixes data, initial weights and batch order.</summary>
+    public long Seed { get; init; } = 1;
+
+    /// <summary>Learning rate of all three optimizers (the chapter's LR).</summary>
+    public double LearningRate { get; init; } = 0.01;
+
+    /// <summary>Momentum parameter of the two momentum optimizers.</summary>
+    public double Momentum { get; init; } = 0.8;
+
+    /// <summary>Samples per mini-batch (the chapter's BATCH_SIZE); the last batch of an epoch may be smaller.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Passes over the data (the chapter's EPOCH).</summary>
+    public int Epochs { get; init; } = 12;
+
+    /// <summary>Number of data points.</summary>
+    public int Samples { get; init; } = 1000;
+
+    /// <summary>Width of the net's hidden layer.</summary>
+    public int Hidden { get; init; } = 20;
+
+    /// <summary>Floating type of data and weights (the chapter uses float32).</summary>
+    public ScalarType DType { get; init; } = ScalarType.Float32;
+
+    /// <summary>Steps in one epoch: ceil(samples / batch size).</summary>
+    public int StepsPerEpoch => (Samples + BatchSize - 1) / BatchSize;
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Spectre.Console;
+using TorchMomentum.Cli.CommandLine;
+
+namespace TorchMomentum.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("torchmomentum-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private static (int Exit, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(output),
+        });
+        int exit = CliApp.Run(args, console, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Train_one_epoch_writes_csv_json_and_png()
+    {
+        string folder = Path.Combine(root, "run");
+        var (exit, output, error) = Run("train", "--epochs", "1", "--out", folder);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("Mean loss per epoch", output);
+        var lines = File.ReadAllLines(Path.Combine(folder, "losses.csv"));
+        Assert.Equal("step,epoch,sgd,momentum,handwritten", lines[0]);
+        Assert.Equal(32, lines.Length - 1);
+        Assert.All(lines.Skip(1), line => Assert.Equal(5, line.Split(',').Length));
+        Assert.StartsWith("31,0,", lines[^1]);
+
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
+        Assert.Equal(1, json.RootElement.GetProperty("settings").GetProperty("epochs").GetInt32());
+        Assert.Equal("cpu", json.RootElement.GetProperty("device").GetString());
+        Assert.Equal(32, json.RootElement.GetProperty("steps").GetInt32());
+        Assert.InRange(json.RootElement.GetProperty("max_parameter_difference").GetDouble(), 0, 2e-7);
+
+        byte[] png = File.ReadAllBytes(Path.Combine(folder, "losses.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        Assert.Equal(3, Directory.GetFiles(folder).Length);
+    }
+
+    [Fact]
+    public void Same_seed_gives_a_byte_identical_losses_csv()
+    {
+        string a = Path.Combine(root, "a"), b = Path.Combine(root, "b"), c = Path.Combine(root, "c");
+        Assert.Equal(0, Run("train", "--epochs", "2", "--out", a).Exit);
+        Assert.Equal(0, Run("train", "--epochs", "2", "--out", b).Exit);
+        Assert.Equal(0, Run("train", "--epochs", "2", "--seed", "2", "--out", c).Exit);
+        byte[] first = File.ReadAllBytes(Path.Combine(a, "losses.csv"));
+        Assert.Equal(first, File.ReadAllBytes(Path.Combine(b, "losses.csv")));
+        Assert.NotEqual(first, File.ReadAllBytes(Path.Combine(c, "losses.csv")));
+    }
+
+    [Fact]
+    public void Device_cuda_on_a_cpu_build_says_so_and_writes_nothing()
+    {
+        Assert.False(TorchSharp.torch.cuda.is_available(), "this test is about machines without CUDA");
+        string folder = Path.Combine(root, "cuda");
+        var (exit, _, error) = Run("train", "--device", "cuda", "--out", folder);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("CPU backend", error);
+        Assert.Contains("TorchBackend=cuda", error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Theory]
+    [InlineData("--lr", "-1", "--lr must be a number in [0, inf)")]
+    [InlineData("--lr", "abc", "(got 'abc')")]
+    [InlineData("--lr", "NaN", "--lr must be a number")]
+    [InlineData("--momentum", "1", "--momentum must be a number in [0, 1)")]
+    [InlineData("--batch-size", "0", "--batch-size must be a whole number in [1,")]
+    [InlineData("--batch-size", "1001", "--batch-size must be in [1, --samples = 1000] (got '1001')")]
+    [InlineData("--epochs", "0", "--epochs must be a whole number in [1,")]
+    [InlineData("--hidden", "2.5", "--hidden must be a whole number")]
+    [InlineData("--device", "tpu", "--device must be one of cpu|cuda|auto (got 'tpu')")]
+    [InlineData("--threads", "0", "--threads must be a whole number in [1, 1024] (got '0')")]
+    [InlineData("--bogus", "1", "--bogus")]
+    public void Bad_values_are_refused_with_one_line_and_exit_code_2(string option, string value, string expected)
+    {
+        string folder = Path.Combine(root, "bad");
+        var (exit, _, error) = Run("train", option, value, "--out", folder);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains(expected, error);
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void An_out_folder_that_holds_files_is_refused_and_left_as_it_was()
+    {
+        string folder = Path.Combine(root, "taken");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "losses.csv"), "mine");
+        var (exit, _, error) = Run("train", "--epochs", "1", "--out", folder);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--out must be a new or empty folder", error);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(folder, "losses.csv")));
+    }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+using TorchMomentum.Cli.CommandLine;
+
+namespace TorchMomentum.Tests;
+
+/// <summary>
+/// The C# run and the chapter's PyTorch program (scripts/chapter_momentum.py, on Debian's python3-torch)
+/// see the same data, weights and batches, so their per-step losses agree to float32 rounding.
+/// </summary>
+public sealed class PyTorchParityTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("torchmomentum-parity-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public void Losses_equal_the_chapters_pytorch_program_step_by_step()
+    {
+        string script = Path.Combine(RepositoryRoot(), "scripts", "chapter_momentum.py");
+        string pytorchOut = Path.Combine(root, "pytorch"), csharpOut = Path.Combine(root, "csharp");
+        using (var python = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, "--out", pytorchOut])
+               { RedirectStandardError = true, RedirectStandardOutput = true })!)
+        {
+            string error = python.StandardError.ReadToEnd();
+            python.WaitForExit();
+            Assert.True(python.ExitCode == 0, $"{script} failed (needs Debian's python3-torch): {error}");
+        }
+        var quiet = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Interactive = InteractionSupport.No });
+        Assert.Equal(0, CliApp.Run(["train", "--out", csharpOut], quiet, TextWriter.Null, TextWriter.Null));
+
+        var expected = File.ReadAllLines(Path.Combine(pytorchOut, "losses.csv"));
+        var actual = File.ReadAllLines(Path.Combine(csharpOut, "losses.csv"));
+        Assert.Equal(expected[0], actual[0]);
+        Assert.Equal(expected.Length, actual.Length);
+        double worst = 0;
+        for (int i = 1; i < expected.Length; i++)
+        {
+            var e = expected[i].Split(',');
+            var a = actual[i].Split(',');
+            Assert.Equal(e[..2], a[..2]);
+            for (int c = 2; c < e.Length; c++)
+                worst = Math.Max(worst, Math.Abs(double.Parse(e[c], CultureInfo.InvariantCulture) - double.Parse(a[c], CultureInfo.InvariantCulture)));
+        }
+        // Measured 3e-8 (libtorch 2.10 against PyTorch 1.13 kernels); a different batch or weight
+        // would show up as 1e-2 or more.
+        Assert.InRange(worst, 0, 1e-6);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "TorchMomentum.sln"))) return dir.FullName;
+        throw new InvalidOperationException("TorchMomentum.sln not found above " + AppContext.BaseDirectory);
+    }
+}
