@@ -1,34 +1,20 @@
 using System.Text.Json;
-using Spectre.Console;
 using TorchMomentum.Cli.CommandLine;
 
 namespace TorchMomentum.Tests;
 
 public sealed class CliTests : IDisposable
 {
-    private readonly string root = Directory.CreateTempSubdirectory("torchmomentum-tests-").FullName;
+    private readonly TemporaryFolder temporary = new();
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => temporary.Dispose();
 
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
-        int exit = CliApp.Run(args, console, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Train_one_epoch_writes_csv_json_and_png()
     {
-        string folder = Path.Combine(root, "run");
+        string folder = temporary["run"];
         var (exit, output, error) = Run("train", "--epochs", "1", "--out", folder);
 
         Assert.True(exit == 0, error);
@@ -53,7 +39,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Same_seed_gives_a_byte_identical_losses_csv()
     {
-        string a = Path.Combine(root, "a"), b = Path.Combine(root, "b"), c = Path.Combine(root, "c");
+        string a = temporary["a"], b = temporary["b"], c = temporary["c"];
         Assert.Equal(0, Run("train", "--epochs", "2", "--out", a).Exit);
         Assert.Equal(0, Run("train", "--epochs", "2", "--out", b).Exit);
         Assert.Equal(0, Run("train", "--epochs", "2", "--seed", "2", "--out", c).Exit);
@@ -66,7 +52,7 @@ public sealed class CliTests : IDisposable
     public void Device_cuda_on_a_cpu_build_says_so_and_writes_nothing()
     {
         Assert.False(TorchSharp.torch.cuda.is_available(), "this test is about machines without CUDA");
-        string folder = Path.Combine(root, "cuda");
+        string folder = temporary["cuda"];
         var (exit, _, error) = Run("train", "--device", "cuda", "--out", folder);
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains("CPU backend", error);
@@ -89,7 +75,7 @@ public sealed class CliTests : IDisposable
     [InlineData("--bogus", "1", "--bogus")]
     public void Bad_values_are_refused_with_one_line_and_exit_code_2(string option, string value, string expected)
     {
-        string folder = Path.Combine(root, "bad");
+        string folder = temporary["bad"];
         var (exit, _, error) = Run("train", option, value, "--out", folder);
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains(expected, error);
@@ -99,7 +85,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void An_out_folder_that_holds_files_is_refused_and_left_as_it_was()
     {
-        string folder = Path.Combine(root, "taken");
+        string folder = temporary["taken"];
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "losses.csv"), "mine");
         var (exit, _, error) = Run("train", "--epochs", "1", "--out", folder);

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Spectre.Console;
-using TorchMomentum.Cli.CommandLine;
 
 namespace TorchMomentum.Tests;
 
@@ -11,15 +9,15 @@ namespace TorchMomentum.Tests;
 /// </summary>
 public sealed class PyTorchParityTests : IDisposable
 {
-    private readonly string root = Directory.CreateTempSubdirectory("torchmomentum-parity-").FullName;
+    private readonly TemporaryFolder temporary = new();
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => temporary.Dispose();
 
     [Fact]
     public void Losses_equal_the_chapters_pytorch_program_step_by_step()
     {
         string script = Path.Combine(RepositoryRoot(), "scripts", "chapter_momentum.py");
-        string pytorchOut = Path.Combine(root, "pytorch"), csharpOut = Path.Combine(root, "csharp");
+        string pytorchOut = temporary["pytorch"], csharpOut = temporary["csharp"];
         using (var python = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, "--out", pytorchOut])
                { RedirectStandardError = true, RedirectStandardOutput = true })!)
         {
@@ -27,8 +25,8 @@ public sealed class PyTorchParityTests : IDisposable
             python.WaitForExit();
             Assert.True(python.ExitCode == 0, $"{script} failed (needs Debian's python3-torch): {error}");
         }
-        var quiet = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Interactive = InteractionSupport.No });
-        Assert.Equal(0, CliApp.Run(["train", "--out", csharpOut], quiet, TextWriter.Null, TextWriter.Null));
+        var (exit, _, csharpError) = CliRunner.Run("train", "--out", csharpOut);
+        Assert.True(exit == 0, csharpError);
 
         var expected = File.ReadAllLines(Path.Combine(pytorchOut, "losses.csv"));
         var actual = File.ReadAllLines(Path.Combine(csharpOut, "losses.csv"));
