@@ -45,6 +45,23 @@ public sealed class Net : Module<Tensor, Tensor>
         return copy;
     }
 
+    /// <summary>A new net from the global generator, converted to <paramref name="dtype"/> and moved to <paramref name="device"/>.</summary>
+    /// <remarks>Always initialised in float32 first: that is what draws the same numbers as PyTorch.</remarks>
+    public static Net Build(int hiddenWidth, ScalarType dtype, Device device)
+    {
+        var net = new Net(hiddenWidth);
+        net.to(dtype).to(device);
+        return net;
+    }
+
+    /// <summary>Largest absolute difference between corresponding parameters of two nets.</summary>
+    public static double MaxDifference(Net a, Net b)
+    {
+        using var scope = NewDisposeScope();
+        return a.parameters().Zip(b.parameters())
+            .Max(pair => (pair.First - pair.Second).abs().max().ToScalar().ToDouble());
+    }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {

@@ -1,0 +1,59 @@
+using TorchMomentum.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Training;
+
+/// <summary>
+/// The chapter's training loop (section 5.6) for several nets at once: every step, each net takes the
+/// same mini-batch through forward, MSE loss, zero_grad, backward and its optimizer's step.
+/// </summary>
+public static class LockstepTraining
+{
+    /// <summary>
+    /// Trains for <see cref="ExperimentSettings.Epochs"/> epochs in PyTorch's batch order (two draws from the
+    /// global generator per epoch). Each step runs in its own dispose scope, so native memory stays flat
+    /// however many steps there are.
+    /// </summary>
+    /// <param name="x">Inputs, [samples, 1].</param>
+    /// <param name="y">Targets, [samples, 1].</param>
+    /// <param name="settings">Epochs and batch size.</param>
+    /// <param name="contestants">The nets and their optimizers.</param>
+    /// <param name="afterStep">Called after every step with the step's index (from 0), the size of its
+    /// batch and each contestant's loss on it (before its update).</param>
+    public static void Run(Tensor x, Tensor y, ExperimentSettings settings, IReadOnlyList<Contestant> contestants,
+        Action<int, long, double[]> afterStep)
+    {
+        long samples = x.shape[0];
+        int step = 0;
+        for (int epoch = 0; epoch < settings.Epochs; epoch++)
+        {
+            using var epochScope = NewDisposeScope();
+            // One gather per epoch; each batch is then a view (narrow) of the shuffled copy.
+            var order = EpochOrder.Next(samples).to(x.device);
+            var xs = x.index_select(0, order);
+            var ys = y.index_select(0, order);
+            for (long start = 0; start < samples; start += settings.BatchSize)
+            {
+                using var stepScope = NewDisposeScope();
+                long size = Math.Min(settings.BatchSize, samples - start);
+                var batchX = xs.narrow(0, start, size);
+                var batchY = ys.narrow(0, start, size);
+                var losses = new double[contestants.Count];
+                for (int i = 0; i < contestants.Count; i++)
+                    losses[i] = TrainOneStep(contestants[i], batchX, batchY);
+                afterStep(step++, size, losses);
+            }
+        }
+    }
+
+    private static double TrainOneStep(Contestant contestant, Tensor batchX, Tensor batchY)
+    {
+        var loss = nn.functional.mse_loss(contestant.Net.forward(batchX), batchY);
+        contestant.Net.zero_grad();
+        loss.backward();
+        contestant.Optimizer.step();
+        contestant.Scheduler?.step();
+        return loss.ToScalar().ToDouble();
+    }
+}
