@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace TorchMomentum.Tests;
@@ -16,15 +15,8 @@ public sealed class PyTorchParityTests : IDisposable
     [Fact]
     public void Losses_equal_the_chapters_pytorch_program_step_by_step()
     {
-        string script = Path.Combine(RepositoryRoot(), "scripts", "chapter_momentum.py");
         string pytorchOut = temporary["pytorch"], csharpOut = temporary["csharp"];
-        using (var python = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, "--out", pytorchOut])
-               { RedirectStandardError = true, RedirectStandardOutput = true })!)
-        {
-            string error = python.StandardError.ReadToEnd();
-            python.WaitForExit();
-            Assert.True(python.ExitCode == 0, $"{script} failed (needs Debian's python3-torch): {error}");
-        }
+        PyTorchScripts.Run("chapter_momentum.py", ["--out", pytorchOut]);
         var (exit, _, csharpError) = CliRunner.Run("train", "--out", csharpOut);
         Assert.True(exit == 0, csharpError);
 
@@ -44,12 +36,5 @@ public sealed class PyTorchParityTests : IDisposable
         // Measured 3e-8 (libtorch 2.10 against PyTorch 1.13 kernels); a different batch or weight
         // would show up as 1e-2 or more.
         Assert.InRange(worst, 0, 1e-6);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "TorchMomentum.sln"))) return dir.FullName;
-        throw new InvalidOperationException("TorchMomentum.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -22,6 +22,7 @@ public static class CliApp
             new HelpOption(),
             new VersionOption(),
             TrainCommand.Create(console, error),
+            VerifyCommand.Create(console, output),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -275,7 +275,7 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         /// <inheritdoc />
         public override void to(Device device)
         {
-            if (momentum_buffer is null || momentum_buffer.device == device) return;
+            if (momentum_buffer is null || (momentum_buffer.device_type == device.type && momentum_buffer.device_index == device.index)) return;
             // Tensor.to returns a new tensor; TorchSharp's own SGD drops it and keeps the old one.
             var moved = momentum_buffer.to(device).DetachFromDisposeScope();
             momentum_buffer.Dispose();

@@ -21,9 +21,12 @@ public static class LockstepTraining
     /// <param name="contestants">The nets and their optimizers.</param>
     /// <param name="afterStep">Called after every step with the step's index (from 0), the size of its
     /// batch and each contestant's loss on it (before its update).</param>
+    /// <param name="objective">What backward runs on, from the net's output and the targets; the chapter's
+    /// MSE loss when null. An optimizer that maximizes wants something with a maximum, such as -MSE.</param>
     public static void Run(Tensor x, Tensor y, ExperimentSettings settings, IReadOnlyList<Contestant> contestants,
-        Action<int, long, double[]> afterStep)
+        Action<int, long, double[]> afterStep, Func<Tensor, Tensor, Tensor>? objective = null)
     {
+        objective ??= (output, target) => nn.functional.mse_loss(output, target);
         long samples = x.shape[0];
         int step = 0;
         for (int epoch = 0; epoch < settings.Epochs; epoch++)
@@ -41,15 +44,15 @@ public static class LockstepTraining
                 var batchY = ys.narrow(0, start, size);
                 var losses = new double[contestants.Count];
                 for (int i = 0; i < contestants.Count; i++)
-                    losses[i] = TrainOneStep(contestants[i], batchX, batchY);
+                    losses[i] = TrainOneStep(contestants[i], batchX, batchY, objective);
                 afterStep(step++, size, losses);
             }
         }
     }
 
-    private static double TrainOneStep(Contestant contestant, Tensor batchX, Tensor batchY)
+    private static double TrainOneStep(Contestant contestant, Tensor batchX, Tensor batchY, Func<Tensor, Tensor, Tensor> objective)
     {
-        var loss = nn.functional.mse_loss(contestant.Net.forward(batchX), batchY);
+        var loss = objective(contestant.Net.forward(batchX), batchY);
         contestant.Net.zero_grad();
         loss.backward();
         contestant.Optimizer.step();

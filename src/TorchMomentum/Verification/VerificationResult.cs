@@ -1,0 +1,22 @@
+namespace TorchMomentum.Verification;
+
+/// <summary>How a configuration came out.</summary>
+public enum Verdict
+{
+    /// <summary>Within tolerance (for the PyTorch form: bit for bit).</summary>
+    Pass,
+    /// <summary>Outside tolerance: our optimizer does not compute what SGD computes.</summary>
+    Fail,
+    /// <summary>Maximize with weight decay, where TorchSharp's SGD departs from PyTorch and ours does not.</summary>
+    KnownTorchSharpDifference,
+}
+
+/// <summary>What one configuration measured.</summary>
+/// <param name="Case">The configuration.</param>
+/// <param name="Steps">Optimizer steps taken.</param>
+/// <param name="MaxParameterDifference">Largest |ours - built-in| over all parameters and steps.</param>
+/// <param name="MaxBufferDifference">Largest difference of the momentum state over all steps: our buffer
+/// against the built-in's (negated when maximizing: TorchSharp's buffer holds +g where PyTorch's holds -g),
+/// or for the chapter form our velocity against lr times the built-in's buffer.</param>
+/// <param name="Verdict">Pass, fail or the known TorchSharp difference.</param>
+public sealed record VerificationResult(VerificationCase Case, int Steps, double MaxParameterDifference, double MaxBufferDifference, Verdict Verdict);

@@ -1,0 +1,63 @@
+using CsCheck;
+using TorchMomentum.Optimizers;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Tests;
+
+/// <summary>Over random hyperparameters, shapes, dtypes and step counts, the PyTorch form is TorchSharp's SGD, bit for bit.</summary>
+public class MomentumSgdPropertyTests
+{
+    public sealed record Config(double Lr, double Momentum, double Dampening, double WeightDecay, bool Nesterov,
+        bool Maximize, bool Float64, long[][] Shapes, int Steps, ulong Seed)
+    {
+        public ScalarType DType => Float64 ? ScalarType.Float64 : ScalarType.Float32;
+    }
+
+    private static readonly Gen<long[]> Shape = Gen.Long[1, 5].Array[1, 3];
+
+    private static readonly Gen<Config> Configs =
+        from lr in Gen.Double[0, 0.5]
+        from momentum in Gen.OneOf(Gen.Const(0.0), Gen.Double[0, 0.99])
+        from dampening in Gen.OneOf(Gen.Const(0.0), Gen.Double[0, 1])
+        from weightDecay in Gen.OneOf(Gen.Const(0.0), Gen.Double[0, 0.1])
+        from nesterov in Gen.Bool
+        from maximize in Gen.Bool
+        from float64 in Gen.Bool
+        from shapes in Shape.Array[1, 4]
+        from steps in Gen.Int[1, 30]
+        from seed in Gen.ULong
+        select new Config(lr, momentum, dampening,
+            // TorchSharp departs from PyTorch with maximize and weight decay together (pinned elsewhere).
+            maximize ? 0 : weightDecay,
+            // PyTorch only allows Nesterov with momentum and no dampening.
+            nesterov && momentum > 0 && dampening == 0,
+            maximize, float64, shapes, steps, seed);
+
+    [Fact]
+    public void PyTorch_form_is_bitwise_torchsharps_sgd_in_parameters_and_buffers()
+    {
+        Configs.Sample(config =>
+        {
+            using var scope = NewDisposeScope();
+            using var generator = new Generator(config.Seed);
+            using var problem = Quadratic.Random(config.Shapes, config.DType, generator);
+            var ours = Quadratic.Parameters(config.Shapes, config.DType, generator);
+            var theirs = Quadratic.Copy(ours);
+            using var ourOptimizer = new MomentumSgd(ours, config.Lr, config.Momentum, config.Dampening, config.WeightDecay, config.Nesterov, config.Maximize);
+            using var theirOptimizer = optim.SGD(theirs, config.Lr, config.Momentum, config.Dampening, config.WeightDecay, config.Nesterov, config.Maximize);
+            for (int step = 0; step < config.Steps; step++)
+            {
+                problem.Backward(ours);
+                problem.Backward(theirs);
+                ourOptimizer.step();
+                theirOptimizer.step();
+            }
+            Assert.True(Quadratic.Bitwise(ours, theirs), $"parameters differ for {config}");
+            // TorchSharp's buffer accumulates +g where PyTorch's accumulates -g when maximizing.
+            var ourBuffers = ours.Select(p => config.Maximize ? ourOptimizer.MomentumBuffer(p)?.neg() : ourOptimizer.MomentumBuffer(p)).ToArray();
+            var theirBuffers = theirOptimizer.state_dict().State.Select(s => ((SGD.State)s).momentum_buffer).ToArray();
+            Assert.True(Quadratic.Bitwise(ourBuffers, theirBuffers), $"buffers differ for {config}");
+        }, iter: 300);
+    }
+}

@@ -1,0 +1,271 @@
+using TorchMomentum.Optimizers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Tests;
+
+public class MomentumSgdTests
+{
+    private static readonly long[][] Shapes = [[3, 2], [4]];
+
+    private static (Quadratic Problem, Parameter[] Parameters) Problem(ScalarType dtype = ScalarType.Float64, ulong seed = 7)
+    {
+        using var generator = new Generator(seed);
+        return (Quadratic.Random(Shapes, dtype, generator), Quadratic.Parameters(Shapes, dtype, generator));
+    }
+
+    private static void Train(Quadratic problem, IReadOnlyList<Parameter> parameters, optim.Optimizer optimizer, int steps,
+        optim.lr_scheduler.LRScheduler? scheduler = null)
+    {
+        for (int i = 0; i < steps; i++)
+        {
+            problem.Backward(parameters);
+            optimizer.step();
+            scheduler?.step();
+        }
+    }
+
+    [Fact]
+    public void A_scheduler_drives_the_learning_rate_exactly_as_it_drives_sgds()
+    {
+        var (problem, ours) = Problem();
+        using var _ = problem;
+        var theirs = Quadratic.Copy(ours);
+        using var ourOptimizer = new MomentumSgd(ours, 0.1, 0.9);
+        using var theirOptimizer = optim.SGD(theirs, 0.1, 0.9);
+        var ourSchedule = optim.lr_scheduler.StepLR(ourOptimizer, step_size: 5, gamma: 0.1);
+        var theirSchedule = optim.lr_scheduler.StepLR(theirOptimizer, step_size: 5, gamma: 0.1);
+
+        Train(problem, ours, ourOptimizer, 7, ourSchedule);
+        Train(problem, theirs, theirOptimizer, 7, theirSchedule);
+
+        Assert.Equal(0.01, ourOptimizer.ParamGroups.Single().LearningRate, 15);
+        Assert.True(Quadratic.Bitwise(ours, theirs));
+    }
+
+    [Fact]
+    public void A_momentum_cycling_scheduler_drives_momentum_through_IMomentum()
+    {
+        var (problem, ours) = Problem();
+        using var _ = problem;
+        var theirs = Quadratic.Copy(ours);
+        using var ourOptimizer = new MomentumSgd(ours, 0.1, 0.9);
+        using var theirOptimizer = optim.SGD(theirs, 0.1, 0.9);
+        var ourSchedule = optim.lr_scheduler.OneCycleLR(ourOptimizer, max_lr: 0.1, total_steps: 20);
+        var theirSchedule = optim.lr_scheduler.OneCycleLR(theirOptimizer, max_lr: 0.1, total_steps: 20);
+        double startMomentum = ((optim.IMomentum)ourOptimizer.ParamGroups.Single()).Momentum;
+
+        Train(problem, ours, ourOptimizer, 8, ourSchedule);
+        Train(problem, theirs, theirOptimizer, 8, theirSchedule);
+
+        Assert.NotEqual(startMomentum, ((optim.IMomentum)ourOptimizer.ParamGroups.Single()).Momentum);
+        Assert.True(Quadratic.Bitwise(ours, theirs));
+    }
+
+    [Fact]
+    public void Two_param_groups_keep_their_own_learning_rates()
+    {
+        var (problem, ours) = Problem();
+        using var _ = problem;
+        var theirs = Quadratic.Copy(ours);
+        using var ourOptimizer = new MomentumSgd(
+            [new MomentumSgd.ParamGroup([ours[0]]), new MomentumSgd.ParamGroup([ours[1]], new MomentumSgd.Options { LearningRate = 0.001 })],
+            lr: 0.1, momentum: 0.9);
+        using var theirOptimizer = optim.SGD(
+            [new SGD.ParamGroup([theirs[0]], lr: 0.1, momentum: 0.9), new SGD.ParamGroup([theirs[1]], lr: 0.001, momentum: 0.9)], 0.1, 0.9);
+        using var start = ours[1].detach().clone();
+
+        Train(problem, ours, ourOptimizer, 5);
+        Train(problem, theirs, theirOptimizer, 5);
+
+        Assert.Equal([0.1, 0.001], ourOptimizer.ParamGroups.Select(g => g.LearningRate));
+        Assert.True(Quadratic.Bitwise(ours, theirs));
+        Assert.False(Quadratic.Bitwise([start], [ours[1]]), "the second group did not move at all");
+    }
+
+    [Fact]
+    public void A_parameter_without_a_gradient_is_left_alone_and_gets_no_buffer()
+    {
+        using var generator = new Generator(3);
+        using var problem = Quadratic.Random([[5]], ScalarType.Float32, generator);
+        var trained = Quadratic.Parameters([[5]], ScalarType.Float32, generator);
+        var frozen = new Parameter(randn(4, generator: generator));
+        using var before = frozen.detach().clone();
+        using var optimizer = new MomentumSgd([trained[0], frozen], 0.1, 0.9);
+
+        Train(problem, trained, optimizer, 3);
+
+        Assert.Null(frozen.grad);
+        Assert.True(Quadratic.Bitwise([before], [frozen]));
+        Assert.Null(optimizer.MomentumBuffer(frozen));
+        Assert.NotNull(optimizer.MomentumBuffer(trained[0]));
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, MomentumFormulation.PyTorch)]
+    [InlineData(ScalarType.Float64, MomentumFormulation.PyTorch)]
+    [InlineData(ScalarType.Float64, MomentumFormulation.Chapter)]
+    public void Buffers_live_on_the_parameters_device_and_dtype(ScalarType dtype, MomentumFormulation formulation)
+    {
+        var (problem, parameters) = Problem(dtype);
+        using var _ = problem;
+        using var optimizer = new MomentumSgd(parameters, 0.1, 0.9, formulation: formulation);
+        Train(problem, parameters, optimizer, 1);
+        foreach (var p in parameters)
+        {
+            var buffer = optimizer.MomentumBuffer(p)!;
+            Assert.Equal(p.dtype, buffer.dtype);
+            Assert.Equal((p.device_type, p.device_index), (buffer.device_type, buffer.device_index));
+            Assert.Equal(p.shape, buffer.shape);
+        }
+        optimizer.to(CPU);
+        Assert.All(parameters, p => Assert.Equal(DeviceType.CPU, optimizer.MomentumBuffer(p)!.device_type));
+    }
+
+    [Fact]
+    public void State_saved_mid_training_and_loaded_into_a_fresh_optimizer_continues_exactly()
+    {
+        var (problem, uninterrupted) = Problem(ScalarType.Float32);
+        using var _ = problem;
+        using var optimizer = new MomentumSgd(uninterrupted, 0.05, 0.9, dampening: 0.1, weight_decay: 0.01);
+        Train(problem, uninterrupted, optimizer, 6);
+
+        var stream = new MemoryStream();
+        optimizer.save_state_dict(new BinaryWriter(stream));
+        var resumedParameters = Quadratic.Copy(uninterrupted);
+        var fromObject = Quadratic.Copy(uninterrupted);
+        // A fresh optimizer with other hyperparameters: loading must bring back the saved ones too.
+        using var resumed = new MomentumSgd(resumedParameters, 1.0, 0.5);
+        stream.Position = 0;
+        resumed.load_state_dict(new BinaryReader(stream));
+        using var resumedFromObject = new MomentumSgd(fromObject, 1.0, 0.5);
+        resumedFromObject.load_state_dict(optimizer.state_dict());
+
+        Train(problem, uninterrupted, optimizer, 6);
+        Train(problem, resumedParameters, resumed, 6);
+        Train(problem, fromObject, resumedFromObject, 6);
+
+        Assert.True(Quadratic.Bitwise(uninterrupted, resumedParameters));
+        Assert.True(Quadratic.Bitwise(uninterrupted, fromObject));
+        Assert.True(Quadratic.Bitwise(uninterrupted.Select(optimizer.MomentumBuffer).ToArray(), fromObject.Select(resumedFromObject.MomentumBuffer).ToArray()));
+    }
+
+    [Fact]
+    public void With_maximize_and_weight_decay_it_follows_pytorch_not_torchsharp()
+    {
+        // PyTorch: g = -grad + wd * p; b = g (first step); p = p - lr * b. TorchSharp: b = grad + wd * p; p = p + lr * b.
+        var p = new Parameter(tensor(new[] { 2.0, -1.0 }));
+        var q = Quadratic.Copy([p])[0];
+        using var ours = new MomentumSgd([p], lr: 0.1, momentum: 0.9, weight_decay: 0.5, maximize: true);
+        using var theirs = optim.SGD([q], 0.1, 0.9, weight_decay: 0.5, maximize: true);
+        foreach (var (parameter, optimizer) in new (Parameter, optim.Optimizer)[] { (p, ours), (q, theirs) })
+        {
+            (parameter * tensor(new[] { 3.0, 4.0 })).sum().backward(); // grad = (3, 4)
+            optimizer.step();
+        }
+        // g = -(3, 4) + 0.5 * (2, -1) = (-2, -4.5); p = (2, -1) - 0.1 * g = (2.2, -0.55)
+        Assert.Equal(new[] { 2.2, -0.55 }, p.data<double>().ToArray(), new ToleranceComparer(1e-15));
+        Assert.Equal(new[] { -2.0, -4.5 }, ours.MomentumBuffer(p)!.data<double>().ToArray(), new ToleranceComparer(1e-15));
+        // TorchSharp: b = (3, 4) + 0.5 * (2, -1) = (4, 3.5); p = (2, -1) + 0.1 * b = (2.4, -0.65)
+        Assert.Equal(new[] { 2.4, -0.65 }, q.data<double>().ToArray(), new ToleranceComparer(1e-15));
+    }
+
+    [Fact]
+    public void The_two_forms_part_when_the_learning_rate_changes()
+    {
+        // PyTorch 1.13, float64: p0 = linspace(-1, 1, 10), f = 0.5 * |p|^2, SGD(lr 0.1, momentum 0.9),
+        // StepLR(step_size 5, gamma 0.1), 10 steps; the chapter form's velocity update done by hand.
+        double[] pytorchFinal = [0.115839979939368, 0.09009776217506406, 0.06435554441076004, 0.03861332664645606, 0.012871108882152012,
+            -0.012871108882152002, -0.03861332664645601, -0.06435554441076004, -0.09009776217506406, -0.115839979939368];
+        const double pytorchGap = 0.8138081856971161;
+
+        double[] Run(MomentumFormulation formulation)
+        {
+            var p = new Parameter(linspace(-1, 1, 10, dtype: ScalarType.Float64));
+            using var optimizer = new MomentumSgd([p], 0.1, 0.9, formulation: formulation);
+            var schedule = optim.lr_scheduler.StepLR(optimizer, step_size: 5, gamma: 0.1);
+            using var problem = new Quadratic([ones(10, dtype: ScalarType.Float64)], [zeros(10, dtype: ScalarType.Float64)]);
+            Train(problem, [p], optimizer, 10, schedule);
+            return p.data<double>().ToArray();
+        }
+
+        var pytorch = Run(MomentumFormulation.PyTorch);
+        var chapter = Run(MomentumFormulation.Chapter);
+        Assert.Equal(pytorchFinal, pytorch, new ToleranceComparer(1e-15));
+        Assert.Equal(pytorchGap, pytorch.Zip(chapter, (a, b) => Math.Abs(a - b)).Max(), 12);
+    }
+
+    [Fact]
+    public void With_a_constant_learning_rate_the_chapter_form_tracks_the_pytorch_form()
+    {
+        var (problem, chapter) = Problem(ScalarType.Float64);
+        using var _ = problem;
+        var pytorch = Quadratic.Copy(chapter);
+        using var chapterOptimizer = new MomentumSgd(chapter, 0.05, 0.8, formulation: MomentumFormulation.Chapter);
+        using var pytorchOptimizer = new MomentumSgd(pytorch, 0.05, 0.8);
+        Train(problem, chapter, chapterOptimizer, 50);
+        Train(problem, pytorch, pytorchOptimizer, 50);
+        for (int i = 0; i < chapter.Length; i++)
+        {
+            Assert.InRange((chapter[i] - pytorch[i]).abs().max().item<double>(), 0, 1e-14);
+            // v = lr * b
+            Assert.InRange((chapterOptimizer.MomentumBuffer(chapter[i])! - 0.05 * pytorchOptimizer.MomentumBuffer(pytorch[i])!).abs().max().item<double>(), 0, 1e-15);
+        }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void The_teaching_function_equals_the_chapter_form_bit_for_bit(ScalarType dtype)
+    {
+        var (problem, byHand) = Problem(dtype);
+        using var _ = problem;
+        var optimized = Quadratic.Copy(byHand);
+        using var teaching = new ChapterMomentum(byHand, 0.05, 0.8);
+        using var optimizer = new MomentumSgd(optimized, 0.05, 0.8, formulation: MomentumFormulation.Chapter);
+        for (int i = 0; i < 40; i++)
+        {
+            problem.Backward(byHand);
+            teaching.Step();
+        }
+        Train(problem, optimized, optimizer, 40);
+        Assert.True(Quadratic.Bitwise(byHand, optimized));
+        Assert.True(Quadratic.Bitwise(teaching.Velocities, optimized.Select(optimizer.MomentumBuffer).ToArray()));
+    }
+
+    [Theory]
+    [InlineData(-0.1, 0.9, 0, 0, false, false, "lr = -0.1")]
+    [InlineData(double.NaN, 0.9, 0, 0, false, false, "lr = NaN")]
+    [InlineData(0.1, -0.5, 0, 0, false, false, "momentum = -0.5")]
+    [InlineData(0.1, 0.9, 0, -1, false, false, "weight_decay = -1")]
+    [InlineData(0.1, 0, 0, 0, true, false, "Nesterov momentum requires momentum > 0 and dampening = 0 (got momentum = 0, dampening = 0)")]
+    [InlineData(0.1, 0.9, 0.5, 0, true, false, "(got momentum = 0.9, dampening = 0.5)")]
+    public void Bad_arguments_are_refused_naming_the_argument_and_value(double lr, double momentum, double dampening,
+        double weightDecay, bool nesterov, bool maximize, string expected)
+    {
+        var p = new Parameter(zeros(2));
+        var error = Assert.Throws<ArgumentException>(() => new MomentumSgd([p], lr, momentum, dampening, weightDecay, nesterov, maximize));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Theory]
+    [InlineData(0.5, false, 0, false)]
+    [InlineData(0, true, 0, false)]
+    [InlineData(0, false, 0.01, false)]
+    [InlineData(0, false, 0, true)]
+    public void The_chapter_form_refuses_what_the_chapter_does_not_define(double dampening, bool nesterov, double weightDecay, bool maximize)
+    {
+        var p = new Parameter(zeros(2));
+        var error = Assert.Throws<ArgumentException>(() =>
+            new MomentumSgd([p], 0.1, 0.9, dampening, weightDecay, nesterov, maximize, MomentumFormulation.Chapter));
+        Assert.Equal("formulation", error.ParamName);
+        Assert.Contains("chapter formulation is defined only without", error.Message);
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(double obj) => 0;
+    }
+}
