@@ -1,0 +1,47 @@
+using TorchMomentum.Optimizers;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Theory;
+
+/// <summary>One step of the velocity under a constant gradient.</summary>
+/// <param name="Step">t, from 1.</param>
+/// <param name="Velocity">v_t as the optimizer holds it.</param>
+/// <param name="GeometricSum">lr*g*(1 - momentum^t)/(1 - momentum), the closed form.</param>
+public sealed record VelocityStep(int Step, double Velocity, double GeometricSum);
+
+/// <summary>
+/// Section 5.3: under a constant gradient g the velocity grows as a geometric series,
+/// v_t = momentum*v_{t-1} + lr*g = lr*g*(1 + momentum + ... + momentum^(t-1)), towards lr*g/(1 - momentum):
+/// ten times lr*g for momentum 0.9.
+/// </summary>
+public static class ConstantGradientVelocity
+{
+    /// <summary>The limit lr*g/(1 - momentum) of the velocity.</summary>
+    public static double Limit(double lr, double momentum, double g) => lr * g / (1 - momentum);
+
+    /// <summary>lr*g*(1 - momentum^t)/(1 - momentum), the velocity after t steps from v_0 = 0.</summary>
+    public static double GeometricSum(double lr, double momentum, double g, int t) => lr * g * (1 - Math.Pow(momentum, t)) / (1 - momentum);
+
+    /// <summary>
+    /// Runs <see cref="MomentumSgd"/> in the chapter's formulation (whose state is exactly v) on
+    /// f(p) = g * p, whose gradient is g everywhere, and reads the velocity after each step.
+    /// </summary>
+    public static IReadOnlyList<VelocityStep> Run(double lr, double momentum, double g, int steps)
+    {
+        var p = new Parameter(zeros(1, dtype: ScalarType.Float64));
+        using var optimizer = new MomentumSgd([p], lr, momentum, formulation: MomentumFormulation.Chapter);
+        var result = new List<VelocityStep>(steps);
+        for (int t = 1; t <= steps; t++)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                (g * p).sum().backward();
+                optimizer.step();
+            }
+            result.Add(new VelocityStep(t, optimizer.MomentumBuffer(p)!.data<double>()[0], GeometricSum(lr, momentum, g, t)));
+        }
+        return result;
+    }
+}
