@@ -23,6 +23,9 @@ public static class CliApp
             new VersionOption(),
             TrainCommand.Create(console, error),
             VerifyCommand.Create(console, output),
+            QuadraticCommand.Create(console, error),
+            RateCommand.Create(console, error),
+            VelocityCommand.Create(console, error),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace TorchMomentum.Cli.CommandLine;
@@ -10,25 +9,53 @@ namespace TorchMomentum.Cli.CommandLine;
 /// </summary>
 public static class Options
 {
-    /// <summary>A floating-point option whose value must be finite and lie in [min, max] (or [min, max)).</summary>
-    public static Option<double> Number(string name, string description, double defaultValue,
-        double min, double max = double.PositiveInfinity, bool maxExclusive = false)
+    /// <summary>An interval of allowed values, closed unless said otherwise.</summary>
+    public readonly record struct Interval(double Min, double Max = double.PositiveInfinity, bool MinOpen = false, bool MaxOpen = false)
     {
-        string range = $"[{Show(min)}, {Show(max)}{(maxExclusive || double.IsPositiveInfinity(max) ? ")" : "]")}";
-        return new Option<double>(name)
-        {
-            Description = $"{description} (range {range}, default {Show(defaultValue)})",
-            DefaultValueFactory = _ => defaultValue,
-            CustomParser = result =>
-            {
-                string given = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                bool ok = double.TryParse(given, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
-                    && double.IsFinite(value) && value >= min && (maxExclusive ? value < max : value <= max);
-                if (!ok) result.AddError($"{name} must be a number in {range} (got '{given}').");
-                return value;
-            },
-        };
+        /// <summary>Whether a finite <paramref name="value"/> lies in the interval.</summary>
+        public bool Contains(double value) => double.IsFinite(value)
+            && (MinOpen ? value > Min : value >= Min) && (MaxOpen ? value < Max : value <= Max);
+
+        /// <inheritdoc />
+        public override string ToString() =>
+            $"{(MinOpen ? "(" : "[")}{Show(Min)}, {Show(Max)}{(MaxOpen || double.IsPositiveInfinity(Max) ? ")" : "]")}";
     }
+
+    /// <summary>A floating-point option whose value must be finite and lie in <paramref name="range"/>.</summary>
+    public static Option<double> Number(string name, string description, double defaultValue, Interval range) => new(name)
+    {
+        Description = $"{description} (range {range}, default {Show(defaultValue)})",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            string given = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (TryParse(given, out double value) && range.Contains(value)) return value;
+            result.AddError($"{name} must be a number in {range} (got '{given}').");
+            return defaultValue;
+        },
+    };
+
+    /// <summary>A list of floating-point values (e.g. <c>--momentum 0 0.3 0.6</c>), each in <paramref name="range"/>.</summary>
+    public static Option<double[]> Numbers(string name, string description, double[] defaults, Interval range) => new(name)
+    {
+        Description = $"{description}, one or more (range {range}, default {string.Join(" ", defaults.Select(Show))})",
+        AllowMultipleArgumentsPerToken = true,
+        DefaultValueFactory = _ => defaults,
+        CustomParser = result =>
+        {
+            var values = new List<double>();
+            foreach (var token in result.Tokens)
+            {
+                if (!TryParse(token.Value, out double value) || !range.Contains(value))
+                {
+                    result.AddError($"{name} must be numbers in {range} (got '{token.Value}').");
+                    return defaults;
+                }
+                values.Add(value);
+            }
+            return values.ToArray();
+        },
+    };
 
     /// <summary>A whole-number option whose value must lie in [min, max].</summary>
     public static Option<int> Count(string name, string description, int defaultValue, int min, int max = int.MaxValue)
@@ -39,21 +66,18 @@ public static class Options
         => Whole(name, description, defaultValue, min, max, v => v);
 
     /// <summary>An optional whole-number option: absent means "let the library decide".</summary>
-    public static Option<int?> OptionalCount(string name, string description, int min, int max)
+    public static Option<int?> OptionalCount(string name, string description, int min, int max) => new(name)
     {
-        return new Option<int?>(name)
+        Description = $"{description} (range [{min}, {max}])",
+        CustomParser = result =>
         {
-            Description = $"{description} (range [{min}, {max}])",
-            CustomParser = result =>
-            {
-                string given = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                if (int.TryParse(given, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max)
-                    return value;
-                result.AddError($"{name} must be a whole number in [{min}, {max}] (got '{given}').");
-                return null;
-            },
-        };
-    }
+            string given = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (int.TryParse(given, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max)
+                return value;
+            result.AddError($"{name} must be a whole number in [{min}, {max}] (got '{given}').");
+            return null;
+        },
+    };
 
     /// <summary>An option that takes one of a fixed set of names, mapped to values.</summary>
     public static Option<T> OneOf<T>(string name, string description, string defaultName, IReadOnlyDictionary<string, T> choices)
@@ -73,22 +97,27 @@ public static class Options
         };
     }
 
-    private static Option<T> Whole<T>(string name, string description, T defaultValue, long min, long max, Func<long, T> convert)
-    {
-        return new Option<T>(name)
-        {
-            Description = $"{description} (range [{min}, {max}], default {defaultValue})",
-            DefaultValueFactory = _ => defaultValue,
-            CustomParser = result =>
-            {
-                string given = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                if (long.TryParse(given, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max)
-                    return convert(value);
-                result.AddError($"{name} must be a whole number in [{min}, {max}] (got '{given}').");
-                return defaultValue;
-            },
-        };
-    }
+    /// <summary>The --out option of a command that writes <paramref name="files"/>.</summary>
+    public static Option<string?> Out(string files) =>
+        new("--out") { Description = $"A new or empty folder for {files} (default: a new folder under runs/)" };
 
-    private static string Show(double value) => double.IsPositiveInfinity(value) ? "inf" : value.ToString(CultureInfo.InvariantCulture);
+    private static Option<T> Whole<T>(string name, string description, T defaultValue, long min, long max, Func<long, T> convert) => new(name)
+    {
+        Description = $"{description} (range [{min}, {max}], default {defaultValue})",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            string given = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (long.TryParse(given, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max)
+                return convert(value);
+            result.AddError($"{name} must be a whole number in [{min}, {max}] (got '{given}').");
+            return defaultValue;
+        },
+    };
+
+    private static bool TryParse(string text, out double value) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+
+    private static string Show(double value) =>
+        double.IsPositiveInfinity(value) ? "inf" : double.IsNegativeInfinity(value) ? "-inf" : value.ToString(CultureInfo.InvariantCulture);
 }

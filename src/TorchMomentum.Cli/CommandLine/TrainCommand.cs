@@ -20,8 +20,8 @@ public static class TrainCommand
     public static Command Create(IAnsiConsole console, TextWriter error)
     {
         var seed = Options.Long("--seed", "Seed for torch.manual_seed", Defaults.Seed, 0);
-        var lr = Options.Number("--lr", "Learning rate", Defaults.LearningRate, 0);
-        var momentum = Options.Number("--momentum", "Momentum parameter", Defaults.Momentum, 0, 1, maxExclusive: true);
+        var lr = Options.Number("--lr", "Learning rate", Defaults.LearningRate, new(0));
+        var momentum = Options.Number("--momentum", "Momentum parameter", Defaults.Momentum, new(0, 1, MaxOpen: true));
         var batchSize = Options.Count("--batch-size", "Samples per mini-batch, at most --samples", Defaults.BatchSize, 1);
         var epochs = Options.Count("--epochs", "Passes over the data", Defaults.Epochs, 1, 1_000_000);
         var samples = Options.Count("--samples", "Number of data points", Defaults.Samples, 1, 100_000_000);
@@ -31,7 +31,7 @@ public static class TrainCommand
         var device = Options.OneOf("--device", "Where to train", "auto",
             new Dictionary<string, DeviceRequest> { ["cpu"] = DeviceRequest.Cpu, ["cuda"] = DeviceRequest.Cuda, ["auto"] = DeviceRequest.Auto });
         var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: libtorch's choice)", 1, 1024);
-        var output = new Option<string?>("--out") { Description = "Folder for losses.csv, summary.json and losses.png (default: a new folder under runs/)" };
+        var output = Options.Out("losses.csv, summary.json and losses.png");
 
         var command = new Command("train", "Train the chapter's net with SGD, built-in momentum and the hand-written momentum step, side by side.")
         {
@@ -65,7 +65,7 @@ public static class TrainCommand
             return ExitCodes.BadInput;
         }
         var device = DeviceChoice.Resolve(deviceRequest, out string? deviceError);
-        string? folder = RunFolder.Choose(requestedOut, "--out", out string? folderError);
+        string? folder = RunFolder.Choose(requestedOut, "train", out string? folderError);
         if (device is null || folder is null)
         {
             error.WriteLine(deviceError ?? folderError);

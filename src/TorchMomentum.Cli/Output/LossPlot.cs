@@ -24,10 +24,6 @@ public static class LossPlot
         plot.XLabel("Steps");
         plot.YLabel("Loss");
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        AtomicFile.Write(path, stream =>
-        {
-            byte[] png = plot.GetImageBytes(900, 540, ScottPlot.ImageFormat.Png);
-            stream.Write(png);
-        });
+        PlotFile.Save(plot, path);
     }
 }

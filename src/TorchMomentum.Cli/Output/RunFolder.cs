@@ -6,16 +6,17 @@ namespace TorchMomentum.Cli.Output;
 public static class RunFolder
 {
     /// <summary>
-    /// The folder to write into: the one given, or a new time-stamped folder under <c>runs/</c>. Returns
-    /// null and a one-line reason when the given path cannot take the results. Creates nothing: the
-    /// caller creates the folder only once there are results to put in it.
+    /// The folder to write into: the one given, or a new folder <c>runs/&lt;date-time&gt;-&lt;command&gt;</c>.
+    /// Returns null and a one-line reason when the given path cannot take the results. Creates nothing:
+    /// the caller creates the folder only once there are results to put in it.
     /// </summary>
-    public static string? Choose(string? requested, string optionName, out string? error)
+    public static string? Choose(string? requested, string command, out string? error)
     {
+        const string optionName = "--out";
         error = null;
         if (requested is null)
         {
-            string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+            string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + command;
             string candidate = Path.Combine("runs", stamp);
             for (int n = 2; Path.Exists(candidate); n++) candidate = Path.Combine("runs", $"{stamp}-{n}");
             return candidate;

@@ -26,9 +26,10 @@ public static class HeavyBall
     /// </summary>
     public static (Complex First, Complex Second) Eigenvalues(double h, double lr, double momentum)
     {
-        double a = 1 - lr * h + momentum;
-        var root = Complex.Sqrt(a * a - 4 * momentum);
-        return ((a + root) / 2, (a - root) / 2);
+        double a = 1 - lr * h + momentum, discriminant = a * a - 4 * momentum;
+        if (discriminant >= 0) return ((a + Math.Sqrt(discriminant)) / 2, (a - Math.Sqrt(discriminant)) / 2);
+        double imaginary = Math.Sqrt(-discriminant) / 2;
+        return (new Complex(a / 2, imaginary), new Complex(a / 2, -imaginary));
     }
 
     /// <summary>The spectral radius rho(A) = max |lambda|: the linear rate the iteration converges at.</summary>

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using TorchMomentum.Cli.Output;
+using TorchMomentum.Theory;
+
+namespace TorchMomentum.Cli.CommandLine;
+
+/// <summary>
+/// <c>torchmomentum quadratic</c> (section 5.4): gradient descent and momentum on f(x, y) = x^2 + 10*y^2
+/// from (10, 1) and (-10, -1).
+/// </summary>
+public static class QuadraticCommand
+{
+    /// <summary>The start points of the chapter's figure 5.5.</summary>
+    public static readonly IReadOnlyList<(double X, double Y)> Starts = [(10, 1), (-10, -1)];
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create(IAnsiConsole console, TextWriter error)
+    {
+        var iterations = Options.Count("--iterations", "Iterations per path", 15, 1, 100_000);
+        var gdLr = Options.Number("--gd-lr", "Step size of plain gradient descent", 0.09, new(0));
+        var lr = Options.Number("--lr", "Step size of the momentum method", 0.05, new(0));
+        var momentum = Options.Number("--momentum", "Momentum parameter", 0.6, new(0, 1, MaxOpen: true));
+        var output = Options.Out("trajectories.csv and trajectories.png");
+        var command = new Command("quadratic", "Section 5.4: gradient descent against momentum on the bowl x^2 + 10y^2.")
+        {
+            iterations, gdLr, lr, momentum, output,
+        };
+        command.SetAction(parse =>
+        {
+            string? folder = RunFolder.Choose(parse.GetValue(output), "quadratic", out string? folderError);
+            if (folder is null)
+            {
+                error.WriteLine(folderError);
+                return ExitCodes.BadInput;
+            }
+            int n = parse.GetValue(iterations);
+            var paths = Starts.Select(s => new Trajectory("gd", s.X, s.Y, QuadraticBowl.Path(s.X, s.Y, parse.GetValue(gdLr), 0, n)))
+                .Concat(Starts.Select(s => new Trajectory("momentum", s.X, s.Y, QuadraticBowl.Path(s.X, s.Y, parse.GetValue(lr), parse.GetValue(momentum), n))))
+                .ToList();
+
+            var table = new Table().Title("f(x, y) = x^2 + 10y^2 along each path").AddColumn(new TableColumn("iter").RightAligned());
+            foreach (var p in paths) table.AddColumn(new TableColumn($"{p.Method} ({p.StartX:0}, {p.StartY:0})").RightAligned());
+            for (int t = 0; t <= n; t++)
+                table.AddRow(new[] { t.ToString(CultureInfo.InvariantCulture) }.Concat(paths.Select(p => p.Points[t].F.ToString("G6", CultureInfo.InvariantCulture))).ToArray());
+            console.Write(table);
+
+            Directory.CreateDirectory(folder);
+            TrajectoriesCsv.Write(Path.Combine(folder, TrajectoriesCsv.FileName), paths);
+            TrajectoryPlot.Write(Path.Combine(folder, TrajectoryPlot.FileName), paths);
+            console.MarkupLineInterpolated($"Wrote {TrajectoriesCsv.FileName} and {TrajectoryPlot.FileName} to [bold]{folder}[/]");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}
+
+/// <summary>One path over the bowl: the method ("gd" or "momentum"), its start and its iterates.</summary>
+public sealed record Trajectory(string Method, double StartX, double StartY, IReadOnlyList<BowlPoint> Points);
