@@ -29,12 +29,8 @@ public static class QuadraticCommand
         };
         command.SetAction(parse =>
         {
-            string? folder = RunFolder.Choose(parse.GetValue(output), "quadratic", out string? folderError);
-            if (folder is null)
-            {
-                error.WriteLine(folderError);
-                return ExitCodes.BadInput;
-            }
+            if (RunFolder.Choose(parse.GetValue(output), "quadratic", out string? folderError) is not { } folder)
+                return ExitCodes.Refuse(error, folderError);
             int n = parse.GetValue(iterations);
             var paths = Starts.Select(s => new Trajectory("gd", s.X, s.Y, QuadraticBowl.Path(s.X, s.Y, parse.GetValue(gdLr), 0, n)))
                 .Concat(Starts.Select(s => new Trajectory("momentum", s.X, s.Y, QuadraticBowl.Path(s.X, s.Y, parse.GetValue(lr), parse.GetValue(momentum), n))))
@@ -49,7 +45,7 @@ public static class QuadraticCommand
             Directory.CreateDirectory(folder);
             TrajectoriesCsv.Write(Path.Combine(folder, TrajectoriesCsv.FileName), paths);
             TrajectoryPlot.Write(Path.Combine(folder, TrajectoryPlot.FileName), paths);
-            console.MarkupLineInterpolated($"Wrote {TrajectoriesCsv.FileName} and {TrajectoryPlot.FileName} to [bold]{folder}[/]");
+            RunFolder.Announce(console, folder, TrajectoriesCsv.FileName, TrajectoryPlot.FileName);
             return ExitCodes.Ok;
         });
         return command;

@@ -32,16 +32,9 @@ public static class RateCommand
         {
             double smallest = parse.GetValue(mu), largest = parse.GetValue(l);
             if (largest < smallest)
-            {
-                error.WriteLine($"--L must be a number in [--mu = {smallest.ToString(CultureInfo.InvariantCulture)}, inf) (got '{largest.ToString(CultureInfo.InvariantCulture)}').");
-                return ExitCodes.BadInput;
-            }
-            string? folder = RunFolder.Choose(parse.GetValue(output), "rate", out string? folderError);
-            if (folder is null)
-            {
-                error.WriteLine(folderError);
-                return ExitCodes.BadInput;
-            }
+                return ExitCodes.Refuse(error, $"--L must be a number in [--mu = {smallest.ToString(CultureInfo.InvariantCulture)}, inf) (got '{largest.ToString(CultureInfo.InvariantCulture)}').");
+            if (RunFolder.Choose(parse.GetValue(output), "rate", out string? folderError) is not { } folder)
+                return ExitCodes.Refuse(error, folderError);
             int n = parse.GetValue(steps);
             double rate = parse.GetValue(lr);
             var grid = parse.GetValue(curvatures)!.SelectMany(h => parse.GetValue(momenta)!.Select(m => RateRow.Measure("grid", h, rate, m, n))).ToList();
@@ -56,7 +49,7 @@ public static class RateCommand
             Directory.CreateDirectory(folder);
             RateCsv.Write(Path.Combine(folder, RateCsv.FileName), grid.Concat(optimal));
             RatePlot.Write(Path.Combine(folder, RatePlot.FileName), grid, rate);
-            console.MarkupLineInterpolated($"Wrote {RateCsv.FileName} and {RatePlot.FileName} to [bold]{folder}[/]");
+            RunFolder.Announce(console, folder, RateCsv.FileName, RatePlot.FileName);
             return ExitCodes.Ok;
         });
         return command;

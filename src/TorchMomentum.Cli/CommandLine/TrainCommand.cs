@@ -60,17 +60,11 @@ public static class TrainCommand
     {
         var wall = Stopwatch.StartNew();
         if (settings.BatchSize > settings.Samples)
-        {
-            error.WriteLine($"--batch-size must be in [1, --samples = {settings.Samples}] (got '{settings.BatchSize}').");
-            return ExitCodes.BadInput;
-        }
-        var device = DeviceChoice.Resolve(deviceRequest, out string? deviceError);
-        string? folder = RunFolder.Choose(requestedOut, "train", out string? folderError);
-        if (device is null || folder is null)
-        {
-            error.WriteLine(deviceError ?? folderError);
-            return ExitCodes.BadInput;
-        }
+            return ExitCodes.Refuse(error, $"--batch-size must be in [1, --samples = {settings.Samples}] (got '{settings.BatchSize}').");
+        if (DeviceChoice.Resolve(deviceRequest, out string? deviceError) is not { } device)
+            return ExitCodes.Refuse(error, deviceError);
+        if (RunFolder.Choose(requestedOut, "train", out string? folderError) is not { } folder)
+            return ExitCodes.Refuse(error, folderError);
         if (threads is int n) set_num_threads(n);
 
         console.MarkupLine($"Training on [bold]{device.type.ToString().ToLowerInvariant()}[/] ({get_num_threads()} threads): " +
@@ -104,7 +98,7 @@ public static class TrainCommand
             WallSeconds = wall.Elapsed.TotalSeconds,
             StepsPerSecond = result.StepsPerSecond,
         }.Write(Path.Combine(folder, Summary.FileName));
-        console.MarkupLineInterpolated($"Wrote {LossesCsv.FileName}, {Summary.FileName} and {LossPlot.FileName} to [bold]{folder}[/]");
+        RunFolder.Announce(console, folder, LossesCsv.FileName, Summary.FileName, LossPlot.FileName);
         return ExitCodes.Ok;
     }
 }

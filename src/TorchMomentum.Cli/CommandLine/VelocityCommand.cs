@@ -26,12 +26,8 @@ public static class VelocityCommand
         };
         command.SetAction(parse =>
         {
-            string? folder = RunFolder.Choose(parse.GetValue(output), "velocity", out string? folderError);
-            if (folder is null)
-            {
-                error.WriteLine(folderError);
-                return ExitCodes.BadInput;
-            }
+            if (RunFolder.Choose(parse.GetValue(output), "velocity", out string? folderError) is not { } folder)
+                return ExitCodes.Refuse(error, folderError);
             double rate = parse.GetValue(lr), beta = parse.GetValue(momentum), g = parse.GetValue(gradient);
             var run = ConstantGradientVelocity.Run(rate, beta, g, parse.GetValue(steps));
             double limit = ConstantGradientVelocity.Limit(rate, beta, g);
@@ -47,7 +43,7 @@ public static class VelocityCommand
             Directory.CreateDirectory(folder);
             VelocityCsv.Write(Path.Combine(folder, VelocityCsv.FileName), run, limit);
             VelocityPlot.Write(Path.Combine(folder, VelocityPlot.FileName), run, limit);
-            console.MarkupLineInterpolated($"Wrote {VelocityCsv.FileName} and {VelocityPlot.FileName} to [bold]{folder}[/]");
+            RunFolder.Announce(console, folder, VelocityCsv.FileName, VelocityPlot.FileName);
             return ExitCodes.Ok;
         });
         return command;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Spectre.Console;
 
 namespace TorchMomentum.Cli.Output;
 
@@ -42,4 +43,8 @@ public static class RunFolder
         }
         return requested;
     }
+
+    /// <summary>Tells the user which files a command wrote and where.</summary>
+    public static void Announce(IAnsiConsole console, string folder, params string[] files) =>
+        console.MarkupLineInterpolated($"Wrote {string.Join(", ", files)} to [bold]{folder}[/]");
 }
