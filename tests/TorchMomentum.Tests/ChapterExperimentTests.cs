@@ -48,7 +48,8 @@ public class ChapterExperimentTests
         ChapterExperiment.Run(new ExperimentSettings { Epochs = 4 }, CPU, _ => liveAtEachStep.Add(Live()));
 
         Assert.Equal(4 * 32, liveAtEachStep.Count);
-        Assert.Single(liveAtEachStep.Distinct());
+        // The first steps create the optimizer's state; from then on nothing may accumulate.
+        Assert.Single(liveAtEachStep.Skip(32).Distinct());
         Assert.Equal(before, Live());
     }
 }

@@ -49,6 +49,18 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Train_with_defaults_writes_the_losses_the_unoptimised_loop_wrote()
+    {
+        // Fixtures/losses-default.csv is `train` with its defaults as the first version wrote it: a narrow per
+        // batch, Module.zero_grad, the chapter's teaching step. Batching by split, zeroing through the
+        // optimizer and the fused flat-buffer step must not change a byte.
+        string folder = temporary["defaults"];
+        Assert.Equal(0, Run("train", "--out", folder).Exit);
+        string fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "losses-default.csv");
+        Assert.Equal(File.ReadAllBytes(fixture), File.ReadAllBytes(Path.Combine(folder, "losses.csv")));
+    }
+
+    [Fact]
     public void Device_cuda_on_a_cpu_build_says_so_and_writes_nothing()
     {
         Assert.False(TorchSharp.torch.cuda.is_available(), "this test is about machines without CUDA");

@@ -55,6 +55,12 @@ public enum MomentumFormulation
 /// </remarks>
 public sealed class MomentumSgd : OptimizerHelper, IMomentum
 {
+    private readonly bool fused;
+
+    /// <summary>Per param group: its flat buckets, and the parameters stepped one by one.</summary>
+    private readonly Dictionary<TorchSharp.Modules.ParamGroup, (FlatBucket[] Buckets, Parameter[] Loose)> layout =
+        new(ReferenceEqualityComparer.Instance);
+
     /// <summary>Builds the optimizer over one group of parameters.</summary>
     /// <param name="parameters">The parameters to optimize.</param>
     /// <param name="lr">Learning rate, &gt;= 0.</param>
@@ -64,18 +70,22 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
     /// <param name="nesterov">Nesterov momentum; needs momentum &gt; 0 and dampening 0.</param>
     /// <param name="maximize">Maximize the objective instead of minimizing it.</param>
     /// <param name="formulation">PyTorch's buffer form or the chapter's velocity form.</param>
+    /// <param name="fused">Keep each group's parameters, gradients and state in flat buffers (see
+    /// <see cref="FlatBucket"/>) so a step is a few tensor operations however many tensors there are.
+    /// Parameters that cannot share a buffer (tied or non-contiguous ones) are stepped one by one either way.</param>
     public MomentumSgd(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0,
         double weight_decay = 0, bool nesterov = false, bool maximize = false,
-        MomentumFormulation formulation = MomentumFormulation.PyTorch)
-        : this([new ParamGroup(parameters)], lr, momentum, dampening, weight_decay, nesterov, maximize, formulation)
+        MomentumFormulation formulation = MomentumFormulation.PyTorch, bool fused = true)
+        : this([new ParamGroup(parameters)], lr, momentum, dampening, weight_decay, nesterov, maximize, formulation, fused)
     {
     }
 
     /// <summary>Builds the optimizer over parameter groups; a group's own options override these defaults.</summary>
     public MomentumSgd(IEnumerable<ParamGroup> groups, double lr, double momentum = 0, double dampening = 0,
         double weight_decay = 0, bool nesterov = false, bool maximize = false,
-        MomentumFormulation formulation = MomentumFormulation.PyTorch)
+        MomentumFormulation formulation = MomentumFormulation.PyTorch, bool fused = true)
     {
+        this.fused = fused;
         _defaults = new Options
         {
             LearningRate = lr,
@@ -98,6 +108,9 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         set => ((Options)_defaults).momentum = value;
     }
 
+    /// <summary>How many bucket updates took the fused path (for tests: the fast path must really run).</summary>
+    internal long FusedSteps { get; private set; }
+
     /// <summary>The momentum buffer (PyTorch form) or velocity (chapter form) of a parameter; null before its first step.</summary>
     public Tensor? MomentumBuffer(Parameter parameter) => ((State)_state[parameter.Handle]).momentum_buffer;
 
@@ -105,18 +118,72 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
     public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
     {
         var o = group.Options;
-        double lr = o.LearningRate!.Value;
-        foreach (var parameter in group.Parameters)
+        var (buckets, loose) = layout[group];
+        foreach (var bucket in buckets)
         {
-            var grad = parameter.grad;
-            if (grad is null) continue;
-            var state = (State)_state[parameter.Handle];
-            if (o.formulation == MomentumFormulation.Chapter)
-                ChapterStep(parameter, grad, state, lr, o.momentum!.Value);
+            if (BuffersReady(bucket, o) && bucket.GatherGradients())
+            {
+                FusedStep(bucket, o);
+                FusedSteps++;
+            }
             else
-                PyTorchStep(parameter, grad, state, lr, o.momentum!.Value, o.dampening!.Value, o.weight_decay!.Value, o.nesterov!.Value, o.maximize!.Value);
+                foreach (var parameter in bucket.Parameters) StepOne(parameter, o);
         }
+        foreach (var parameter in loose) StepOne(parameter, o);
     }, closure);
+
+    /// <summary>Zeroes the gradients: one operation per flat bucket, one per loose parameter.</summary>
+    public override void zero_grad()
+    {
+        using var noGrad = no_grad();
+        foreach (var (buckets, loose) in layout.Values)
+        {
+            foreach (var bucket in buckets) bucket.ZeroGrad();
+            foreach (var parameter in loose)
+            {
+                using var grad = parameter.grad;
+                grad?.zero_();
+            }
+        }
+    }
+
+    // A first step creates each buffer (PyTorch copies the gradient into it), one parameter at a time.
+    private bool BuffersReady(FlatBucket bucket, Options o) =>
+        (o.formulation == MomentumFormulation.PyTorch && o.momentum == 0)
+        || bucket.Parameters.All(p => ((State)_state[p.Handle]).momentum_buffer is not null);
+
+    private void StepOne(Parameter parameter, Options o)
+    {
+        var grad = parameter.grad;
+        if (grad is null) return;
+        var state = (State)_state[parameter.Handle];
+        double lr = o.LearningRate!.Value;
+        if (o.formulation == MomentumFormulation.Chapter)
+            ChapterStep(parameter, grad, state, lr, o.momentum!.Value);
+        else
+            PyTorchStep(parameter, grad, state, lr, o.momentum!.Value, o.dampening!.Value, o.weight_decay!.Value, o.nesterov!.Value, o.maximize!.Value);
+    }
+
+    // The same operations as PyTorchStep and ChapterStep, in the same order, on the whole bucket at once.
+    private static void FusedStep(FlatBucket bucket, Options o)
+    {
+        double lr = o.LearningRate!.Value, momentum = o.momentum!.Value;
+        Tensor p = bucket.FlatParameters, g = bucket.FlatGradients, b = bucket.FlatState;
+        if (o.formulation == MomentumFormulation.Chapter)
+        {
+            b.mul_(bucket.Factor(momentum)).add_(g.mul(bucket.Factor(lr)));
+            p.sub_(b);
+            return;
+        }
+        if (o.maximize!.Value) g = g.neg();
+        if (o.weight_decay!.Value != 0) g = g.add(p, alpha: o.weight_decay.Value);
+        if (momentum != 0)
+        {
+            b.mul_(bucket.Factor(momentum)).add_(g, alpha: 1 - o.dampening!.Value);
+            g = o.nesterov!.Value ? g.add(b, alpha: momentum) : b;
+        }
+        p.add_(g, alpha: -lr);
+    }
 
     private static void PyTorchStep(Parameter p, Tensor g, State state, double lr, double momentum, double dampening,
         double weightDecay, bool nesterov, bool maximize)
@@ -127,7 +194,7 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         {
             var b = state.momentum_buffer;
             if (b is null)
-                state.momentum_buffer = b = g.clone().detach().DetachFromDisposeScope();
+                state.momentum_buffer = b = state.NewBuffer(g);
             else
                 b.mul_(momentum).add_(g, alpha: 1 - dampening);
             g = nesterov ? g.add(b, alpha: momentum) : b;
@@ -138,7 +205,7 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
     // Product by product, as the chapter writes it, so that the rounding is the chapter's.
     private static void ChapterStep(Parameter p, Tensor g, State state, double lr, double momentum)
     {
-        var v = state.momentum_buffer ??= zeros_like(p).DetachFromDisposeScope();
+        var v = state.momentum_buffer ??= state.NewBuffer(zeros_like(p));
         v.mul_(momentum).add_(g.mul(lr));
         p.sub_(v);
     }
@@ -160,8 +227,24 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         Validate(o);
 
         _parameter_groups.Add(param_group);
-        foreach (var parameter in param_group.Parameters)
-            _state[parameter.Handle] = new State(parameter);
+        var parameters = param_group.Parameters.ToArray();
+        foreach (var parameter in parameters) _state[parameter.Handle] = new State(parameter);
+
+        var buckets = new List<FlatBucket>();
+        var loose = new List<Parameter>();
+        foreach (var sameKind in parameters.GroupBy(p => (p.dtype, p.device_type, p.device_index)))
+        {
+            var members = sameKind.ToArray();
+            if (!fused || !FlatBucket.CanHold(members))
+            {
+                loose.AddRange(members);
+                continue;
+            }
+            var bucket = new FlatBucket(members);
+            for (int i = 0; i < members.Length; i++) ((State)_state[members[i].Handle]).Place(bucket, i);
+            buckets.Add(bucket);
+        }
+        layout[param_group] = (buckets.ToArray(), loose.ToArray());
     }
 
     /// <summary>PyTorch's argument checks, plus the chapter form's limits.</summary>
@@ -185,6 +268,8 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         base.Dispose(disposing);
         foreach (var (_, state) in _state) ((State)state).Dispose();
         _state.Clear();
+        foreach (var bucket in layout.Values.SelectMany(l => l.Buckets)) bucket.Dispose();
+        layout.Clear();
     }
 
     /// <summary>The hyperparameters of one parameter group.</summary>
@@ -259,22 +344,43 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         /// <summary>b or v; null until the parameter's first step with momentum.</summary>
         public Tensor? momentum_buffer;
 
+        private FlatBucket? bucket;
+        private int index;
+
         /// <summary>State for one parameter.</summary>
         public State(Parameter parameter) : base(parameter) { }
 
         /// <inheritdoc />
         public override void Initialize(OptimizerOptions options) { }
 
-        /// <summary>Frees the buffer.</summary>
+        /// <summary>Keeps this parameter's buffer at <paramref name="position"/> of a flat bucket's state.</summary>
+        internal void Place(FlatBucket flat, int position) => (bucket, index) = (flat, position);
+
+        /// <summary>A new buffer holding <paramref name="initial"/>: in the bucket's state when there is one.</summary>
+        internal Tensor NewBuffer(Tensor initial)
+        {
+            if (bucket is null) return initial.clone().detach().DetachFromDisposeScope();
+            var view = bucket.StateView(index);
+            view.copy_(initial);
+            return view;
+        }
+
+        /// <summary>Frees the buffer (a flat bucket's views are freed with the bucket).</summary>
         public void Dispose()
         {
-            momentum_buffer?.Dispose();
+            if (bucket is null) momentum_buffer?.Dispose();
             momentum_buffer = null;
         }
 
         /// <inheritdoc />
         public override void to(Device device)
         {
+            if (bucket is not null)
+            {
+                bucket.MoveState(device);
+                if (momentum_buffer is not null) momentum_buffer = bucket.StateView(index);
+                return;
+            }
             if (momentum_buffer is null || (momentum_buffer.device_type == device.type && momentum_buffer.device_index == device.index)) return;
             // Tensor.to returns a new tensor; TorchSharp's own SGD drops it and keeps the old one.
             var moved = momentum_buffer.to(device).DetachFromDisposeScope();
@@ -288,15 +394,19 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         /// <inheritdoc />
         public override void LoadStateDict(BinaryReader reader)
         {
-            LoadConditionalStateTensor(reader, ref momentum_buffer, _parameter.device);
+            Tensor? loaded = null;
+            LoadConditionalStateTensor(reader, ref loaded, _parameter.device);
+            Replace(loaded);
+            loaded?.Dispose();
         }
 
         /// <summary>Takes a copy of another state's buffer, so the two optimizers never share a tensor.</summary>
-        public override void LoadStateDict(OptimizerState source)
+        public override void LoadStateDict(OptimizerState source) => Replace(((State)source).momentum_buffer);
+
+        private void Replace(Tensor? buffer)
         {
-            var copy = ((State)source).momentum_buffer?.detach().clone().DetachFromDisposeScope();
-            momentum_buffer?.Dispose();
-            momentum_buffer = copy;
+            if (bucket is null) momentum_buffer?.Dispose();
+            momentum_buffer = buffer is null ? null : NewBuffer(buffer);
         }
 
         /// <inheritdoc />

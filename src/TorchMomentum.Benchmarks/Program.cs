@@ -1,0 +1,56 @@
+using System.Globalization;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Spectre.Console;
+using TorchMomentum.Benchmarks;
+using static TorchSharp.torch;
+
+// Every figure of the performance issue, each next to its anchor measured in this same run.
+int defaultThreads = get_num_threads();
+BenchmarkSettings.DefaultThreads = defaultThreads;
+// In process: TorchSharp's native glue is patched in this project's output, not in a generated copy.
+var config = ManualConfig.CreateMinimumViable()
+    .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(5).WithIterationCount(15))
+    .WithOptions(ConfigOptions.DisableLogFile);
+
+var chapter = BenchmarkRunner.Run<ChapterLoopBenchmark>(config);
+var steps = BenchmarkRunner.Run<OptimizerStepBenchmarks>(config);
+var bandwidth = BenchmarkRunner.Run<BandwidthBenchmarks>(config);
+double? pytorch = PyTorchAnchor.StepsPerSecond(BenchmarkSettings.ChapterThreads, out string? noPyTorch);
+var (rss1000, rss100000) = MemoryProbe.Run();
+
+double ourStepsPerSecond = ChapterLoopBenchmark.Steps / (Median(chapter, nameof(ChapterLoopBenchmark.ChapterRun)) / 1e9);
+var table = new Table().Title($"TorchMomentum performance: {Environment.ProcessorCount} cores, libtorch {__version__}")
+    .AddColumns("figure", "ours", "anchor", "ratio", "goal", "met");
+string Met(bool ok) => ok ? "[green]yes[/]" : "[red]no[/]";
+
+table.AddRow($"a. chapter loop, {BenchmarkSettings.ChapterThreads} thread", $"{ourStepsPerSecond:N0} steps/s",
+    pytorch is double p ? $"PyTorch {p:N0} steps/s" : Markup.Escape($"PyTorch: {noPyTorch}"),
+    pytorch is double q ? $"{ourStepsPerSecond / q:F2}x" : "-", ">= 3x", pytorch is double r ? Met(ourStepsPerSecond >= 3 * r) : "-");
+foreach (var workload in Enum.GetValues<Workload>())
+{
+    double ours = Median(steps, nameof(OptimizerStepBenchmarks.Ours), workload) / 1e3;
+    double theirs = Median(steps, nameof(OptimizerStepBenchmarks.BuiltIn), workload) / 1e3;
+    bool goal = workload == Workload.Mlp100Tensors;
+    table.AddRow($"b. optimizer step, {workload}, {defaultThreads} threads", $"{ours:N1} us", $"TorchSharp SGD {theirs:N1} us",
+        $"{ours / theirs:F3}x", goal ? "<= 0.3x" : "-", goal ? Met(ours <= 0.3 * theirs) : "-");
+}
+double stepSeconds = Median(bandwidth, nameof(BandwidthBenchmarks.Step)) / 1e9;
+double copySeconds = Median(bandwidth, nameof(BandwidthBenchmarks.Copy)) / 1e9;
+double ourGbs = BandwidthBenchmarks.StepBytes / stepSeconds / 1e9, copyGbs = BandwidthBenchmarks.CopyBytes / copySeconds / 1e9;
+table.AddRow($"c. bandwidth, 64M float32 step", $"{ourGbs:F1} GB/s", $"copy {copyGbs:F1} GB/s", $"{100 * ourGbs / copyGbs:F0}%", ">= 70%", Met(ourGbs >= 0.7 * copyGbs));
+double growthMb = (rss100000 - rss1000) / 1048576.0;
+table.AddRow("d. RSS, chapter loop", $"{rss100000 / 1048576.0:F1} MB after 100,000 steps", $"{rss1000 / 1048576.0:F1} MB after 1,000", $"{growthMb:+0.0;-0.0} MB",
+    "<= 5 MB growth", Met(growthMb <= 5));
+AnsiConsole.Write(table);
+AnsiConsole.MarkupLine(Markup.Escape(
+    "c counts the bytes a step must move (read parameter, gradient and buffer; write parameter and buffer) and a copy's read plus write; b and c run on libtorch's default threads, a on one thread in both C# and PyTorch."));
+return 0;
+
+static double Median(Summary summary, string method, Workload? workload = null) => summary.Reports
+    .Single(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method
+        && (workload is null || Equals(r.BenchmarkCase.Parameters["Workload"], workload)))
+    .ResultStatistics!.Median;
