@@ -8,13 +8,17 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Benchmarks;
 
 /// <summary>
-/// Figure d: the process's resident memory after 1,000 and after 100,000 steps of the chapter's loop. A
-/// tensor leaked per step (a few hundred bytes of native memory each) would show as tens of MB.
+/// Figure d: the process's resident memory after 1,000, 20,000 and 100,000 steps of the chapter's loop, and
+/// the number of live TorchSharp tensors. A tensor leaked per step (a few hundred bytes of native memory
+/// each) would show as tens of MB and as a growing count.
 /// </summary>
 public static class MemoryProbe
 {
-    /// <summary>Runs 100,000 steps and returns RSS in bytes at step 1,000 and at step 100,000.</summary>
-    public static (long At1000, long At100000) Run()
+    /// <summary>RSS in bytes and live tensors at one step.</summary>
+    public readonly record struct Reading(int Step, long Rss, long LiveTensors);
+
+    /// <summary>Runs 100,000 steps and reads memory at steps 1,000, 20,000 and 100,000.</summary>
+    public static IReadOnlyList<Reading> Run()
     {
         var settings = new ExperimentSettings { Epochs = 100_000 / new ExperimentSettings().StepsPerEpoch };
         manual_seed(settings.Seed);
@@ -23,13 +27,18 @@ public static class MemoryProbe
         using var _y = y;
         using var net = Net.Build(settings.Hidden, settings.DType, CPU);
         using var optimizer = new MomentumSgd(net.parameters(), settings.LearningRate, settings.Momentum);
-        long at1000 = 0, at100000 = 0;
+        var readings = new List<Reading>();
         LockstepTraining.Run(x, y, settings, [new("momentum", net, optimizer)], (step, _, _) =>
         {
-            if (step + 1 == 1_000) at1000 = Rss();
-            if (step + 1 == 100_000) at100000 = Rss();
+            if (step + 1 is 1_000 or 20_000 or 100_000) readings.Add(new Reading(step + 1, Rss(), LiveTensors()));
         });
-        return (at1000, at100000);
+        return readings;
+    }
+
+    private static long LiveTensors()
+    {
+        var s = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics;
+        return s.CreatedInScopeCount + s.CreatedOutsideScopeCount - s.DisposedInScopeCount - s.DisposedOutsideScopeCount;
     }
 
     private static long Rss()
