@@ -84,6 +84,10 @@ public sealed class CliTests : IDisposable
     [InlineData("--hidden", "2.5", "--hidden must be a whole number")]
     [InlineData("--device", "tpu", "--device must be one of cpu|cuda|auto (got 'tpu')")]
     [InlineData("--threads", "0", "--threads must be a whole number in [1, 1024] (got '0')")]
+    [InlineData("--checkpoint-every", "0", "--checkpoint-every must be a whole number in [1, 1000000] (got '0')")]
+    [InlineData("--samples", "0", "--samples must be a whole number in [1,")]
+    [InlineData("--dtype", "float16", "--dtype must be one of float32|float64 (got 'float16')")]
+    [InlineData("--seed", "-1", "--seed must be a whole number in [0,")]
     [InlineData("--bogus", "1", "--bogus")]
     public void Bad_values_are_refused_with_one_line_and_exit_code_2(string option, string value, string expected)
     {
@@ -95,6 +99,48 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Force_replaces_the_commands_results_and_leaves_other_files_alone()
+    {
+        string folder = temporary["forced"];
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "mine");
+        File.WriteAllText(Path.Combine(folder, "losses.csv"), "old");
+        File.WriteAllText(Path.Combine(folder, "checkpoint.bin"), "stale");
+        Assert.Equal(0, Run("train", "--epochs", "1", "--out", folder, "--force").Exit);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(folder, "notes.txt")));
+        Assert.StartsWith("step,epoch,", File.ReadAllText(Path.Combine(folder, "losses.csv")));
+        Assert.False(File.Exists(Path.Combine(folder, "checkpoint.bin")), "a stale checkpoint would let --resume mix two runs");
+    }
+
+    [Fact]
+    public void An_out_folder_that_cannot_be_created_is_refused()
+    {
+        var (exit, _, error) = Run("train", "--epochs", "1", "--out", "/proc/torchmomentum-cannot-be-here");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--out must be a folder that can be written", error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void A_diverging_run_stops_keeps_its_rows_and_says_so()
+    {
+        string folder = temporary["diverged"];
+        var (exit, _, error) = Run("train", "--lr", "10", "--out", folder);
+        Assert.Equal(ExitCodes.Diverged, exit);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        var match = System.Text.RegularExpressions.Regex.Match(error, @"^(sgd|momentum|handwritten) diverged at step (\d+): .*last finite loss [0-9.E+-]+\)");
+        Assert.True(match.Success, error);
+        int step = int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var rows = File.ReadAllLines(Path.Combine(folder, "losses.csv")).Skip(1).ToList();
+        Assert.Equal(step, rows.Count);
+        Assert.All(rows, row => Assert.All(row.Split(',').Skip(2), v => Assert.True(double.IsFinite(double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)))));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
+        Assert.True(json.RootElement.GetProperty("diverged").GetBoolean());
+        Assert.Equal(step, json.RootElement.GetProperty("divergence").GetProperty("step").GetInt32());
+        Assert.True(File.Exists(Path.Combine(folder, "losses.png")));
+    }
+
+    [Fact]
     public void An_out_folder_that_holds_files_is_refused_and_left_as_it_was()
     {
         string folder = temporary["taken"];
@@ -103,6 +149,7 @@ public sealed class CliTests : IDisposable
         var (exit, _, error) = Run("train", "--epochs", "1", "--out", folder);
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains("--out must be a new or empty folder", error);
+        Assert.Contains("--force", error);
         Assert.Equal("mine", File.ReadAllText(Path.Combine(folder, "losses.csv")));
     }
 }

@@ -101,6 +101,10 @@ public static class Options
     public static Option<string?> Out(string files) =>
         new("--out") { Description = $"A new or empty folder for {files} (default: a new folder under runs/)" };
 
+    /// <summary>The --force option: let --out name a folder that already holds results.</summary>
+    public static Option<bool> Force() =>
+        new("--force") { Description = "Replace this command's results in an --out folder that already has some (other files there are left alone)" };
+
     private static Option<T> Whole<T>(string name, string description, T defaultValue, long min, long max, Func<long, T> convert) => new(name)
     {
         Description = $"{description} (range [{min}, {max}], default {defaultValue})",

@@ -22,14 +22,15 @@ public static class QuadraticCommand
         var gdLr = Options.Number("--gd-lr", "Step size of plain gradient descent", 0.09, new(0));
         var lr = Options.Number("--lr", "Step size of the momentum method", 0.05, new(0));
         var momentum = Options.Number("--momentum", "Momentum parameter", 0.6, new(0, 1, MaxOpen: true));
+        var force = Options.Force();
         var output = Options.Out("trajectories.csv and trajectories.png");
         var command = new Command("quadratic", "Section 5.4: gradient descent against momentum on the bowl x^2 + 10y^2.")
         {
-            iterations, gdLr, lr, momentum, output,
+            iterations, gdLr, lr, momentum, output, force,
         };
         command.SetAction(parse =>
         {
-            if (RunFolder.Choose(parse.GetValue(output), "quadratic", out string? folderError) is not { } folder)
+            if (RunFolder.Choose(parse.GetValue(output), "quadratic", parse.GetValue(force), out string? folderError) is not { } folder)
                 return ExitCodes.Refuse(error, folderError);
             int n = parse.GetValue(iterations);
             var paths = Starts.Select(s => new Trajectory("gd", s.X, s.Y, QuadraticBowl.Path(s.X, s.Y, parse.GetValue(gdLr), 0, n)))
@@ -42,7 +43,8 @@ public static class QuadraticCommand
                 table.AddRow(new[] { t.ToString(CultureInfo.InvariantCulture) }.Concat(paths.Select(p => p.Points[t].F.ToString("G6", CultureInfo.InvariantCulture))).ToArray());
             console.Write(table);
 
-            Directory.CreateDirectory(folder);
+            if (!RunFolder.Prepare(folder, [TrajectoriesCsv.FileName, TrajectoryPlot.FileName], out string? prepareError))
+                return ExitCodes.Refuse(error, prepareError);
             TrajectoriesCsv.Write(Path.Combine(folder, TrajectoriesCsv.FileName), paths);
             TrajectoryPlot.Write(Path.Combine(folder, TrajectoryPlot.FileName), paths);
             RunFolder.Announce(console, folder, TrajectoriesCsv.FileName, TrajectoryPlot.FileName);

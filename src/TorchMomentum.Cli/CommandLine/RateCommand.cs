@@ -23,17 +23,18 @@ public static class RateCommand
         var steps = Options.Count("--steps", "Iterations from x_0 = x_1 = 1", 200, 8, 100_000);
         var mu = Options.Number("--mu", "Smallest curvature for Polyak's parameters", 1, new(0, MinOpen: true));
         var l = Options.Number("--L", "Largest curvature for Polyak's parameters, at least --mu", 10, new(0, MinOpen: true));
+        var force = Options.Force();
         var output = Options.Out("rate.csv and rate.png");
         var command = new Command("rate", "Section 5.2: the iteration matrix A, its spectral radius and the measured rate of convergence.")
         {
-            curvatures, lr, momenta, steps, mu, l, output,
+            curvatures, lr, momenta, steps, mu, l, output, force,
         };
         command.SetAction(parse =>
         {
             double smallest = parse.GetValue(mu), largest = parse.GetValue(l);
             if (largest < smallest)
                 return ExitCodes.Refuse(error, $"--L must be a number in [--mu = {smallest.ToString(CultureInfo.InvariantCulture)}, inf) (got '{largest.ToString(CultureInfo.InvariantCulture)}').");
-            if (RunFolder.Choose(parse.GetValue(output), "rate", out string? folderError) is not { } folder)
+            if (RunFolder.Choose(parse.GetValue(output), "rate", parse.GetValue(force), out string? folderError) is not { } folder)
                 return ExitCodes.Refuse(error, folderError);
             int n = parse.GetValue(steps);
             double rate = parse.GetValue(lr);
@@ -46,7 +47,8 @@ public static class RateCommand
             PrintGrid(console, grid, n);
             PrintOptimal(console, smallest, largest, optimal);
 
-            Directory.CreateDirectory(folder);
+            if (!RunFolder.Prepare(folder, [RateCsv.FileName, RatePlot.FileName], out string? prepareError))
+                return ExitCodes.Refuse(error, prepareError);
             RateCsv.Write(Path.Combine(folder, RateCsv.FileName), grid.Concat(optimal));
             RatePlot.Write(Path.Combine(folder, RatePlot.FileName), grid, rate);
             RunFolder.Announce(console, folder, RateCsv.FileName, RatePlot.FileName);

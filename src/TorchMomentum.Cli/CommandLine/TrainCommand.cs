@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using Spectre.Console;
 using TorchMomentum.Cli.Output;
 using TorchMomentum.Devices;
@@ -10,11 +11,14 @@ namespace TorchMomentum.Cli.CommandLine;
 
 /// <summary>
 /// <c>torchmomentum train</c>: the chapter's comparison of plain SGD, built-in SGD with momentum and the
-/// hand-written momentum step, with the chapter's defaults.
+/// hand-written momentum optimizer, with the chapter's defaults; optionally checkpointed and resumable.
 /// </summary>
 public static class TrainCommand
 {
     private static readonly ExperimentSettings Defaults = new();
+
+    /// <summary>Every file a train run writes into its folder.</summary>
+    private static readonly string[] Results = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName, CheckpointFile.FileName];
 
     /// <summary>Builds the command; its action writes to <paramref name="console"/> and <paramref name="error"/>.</summary>
     public static Command Create(IAnsiConsole console, TextWriter error)
@@ -31,14 +35,29 @@ public static class TrainCommand
         var device = Options.OneOf("--device", "Where to train", "auto",
             new Dictionary<string, DeviceRequest> { ["cpu"] = DeviceRequest.Cpu, ["cuda"] = DeviceRequest.Cuda, ["auto"] = DeviceRequest.Auto });
         var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: libtorch's choice)", 1, 1024);
-        var output = Options.Out("losses.csv, summary.json and losses.png");
+        var checkpointEvery = Options.OptionalCount("--checkpoint-every", "Save a checkpoint every N epochs, for --resume", 1, 1_000_000);
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint, with its stored settings" };
+        var force = Options.Force();
+        var output = Options.Out("losses.csv, summary.json, losses.png and checkpoint.bin");
+        Option[] runSettings = [seed, lr, momentum, batchSize, epochs, samples, hidden, dtype, checkpointEvery, output, force];
 
-        var command = new Command("train", "Train the chapter's net with SGD, built-in momentum and the hand-written momentum step, side by side.")
+        var command = new Command("train", "Train the chapter's net with SGD, built-in momentum and the hand-written momentum optimizer, side by side.")
         {
-            seed, lr, momentum, batchSize, epochs, samples, hidden, dtype, device, threads, output,
+            seed, lr, momentum, batchSize, epochs, samples, hidden, dtype, device, threads, checkpointEvery, resume, output, force,
         };
         command.SetAction(parse =>
         {
+            var wall = Stopwatch.StartNew();
+            if (DeviceChoice.Resolve(parse.GetValue(device), out string? deviceError) is not { } chosen)
+                return ExitCodes.Refuse(error, deviceError);
+            if (parse.GetValue(resume) is { } folder)
+            {
+                if (runSettings.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
+                    return ExitCodes.Refuse(error, $"--resume continues with the run's stored settings: {given.Name} cannot be given with it.");
+                if (parse.GetValue(threads) is int resumedThreads) set_num_threads(resumedThreads);
+                return Resume(folder, chosen, console, error, wall);
+            }
+
             var settings = new ExperimentSettings
             {
                 Seed = parse.GetValue(seed),
@@ -50,55 +69,114 @@ public static class TrainCommand
                 Hidden = parse.GetValue(hidden),
                 DType = parse.GetValue(dtype),
             };
-            return Run(settings, parse.GetValue(device), parse.GetValue(threads), parse.GetValue(output), console, error);
+            if (settings.BatchSize > settings.Samples)
+                return ExitCodes.Refuse(error, $"--batch-size must be in [1, --samples = {settings.Samples}] (got '{settings.BatchSize}').");
+            if (RunFolder.Choose(parse.GetValue(output), "train", parse.GetValue(force), out string? folderError) is not { } newFolder)
+                return ExitCodes.Refuse(error, folderError);
+            if (!RunFolder.Prepare(newFolder, Results, out string? prepareError))
+                return ExitCodes.Refuse(error, prepareError);
+            if (parse.GetValue(threads) is int n) set_num_threads(n);
+
+            using var run = new ChapterRun(settings, chosen);
+            using var csv = LossesCsv.Create(Path.Combine(newFolder, LossesCsv.FileName), settings.StepsPerEpoch);
+            return Train(run, csv, [], parse.GetValue(checkpointEvery), newFolder, console, error, wall);
         });
         return command;
     }
 
-    private static int Run(ExperimentSettings settings, DeviceRequest deviceRequest, int? threads, string? requestedOut,
-        IAnsiConsole console, TextWriter error)
+    private static int Resume(string folder, Device device, IAnsiConsole console, TextWriter error, Stopwatch wall)
     {
-        var wall = Stopwatch.StartNew();
-        if (settings.BatchSize > settings.Samples)
-            return ExitCodes.Refuse(error, $"--batch-size must be in [1, --samples = {settings.Samples}] (got '{settings.BatchSize}').");
-        if (DeviceChoice.Resolve(deviceRequest, out string? deviceError) is not { } device)
-            return ExitCodes.Refuse(error, deviceError);
-        if (RunFolder.Choose(requestedOut, "train", out string? folderError) is not { } folder)
-            return ExitCodes.Refuse(error, folderError);
-        if (threads is int n) set_num_threads(n);
+        string checkpoint = Path.Combine(folder, CheckpointFile.FileName);
+        if (!File.Exists(checkpoint))
+            return ExitCodes.Refuse(error, $"--resume needs a run folder with a {CheckpointFile.FileName} (none in '{folder}': was the run started with --checkpoint-every?).");
+        ChapterRun run;
+        int? checkpointEvery;
+        try
+        {
+            using var reader = CheckpointFile.Open(checkpoint);
+            checkpointEvery = reader.ReadInt32();
+            run = ChapterRun.Load(reader, device);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException)
+        {
+            return ExitCodes.Refuse(error, $"--resume: '{checkpoint}' cannot be loaded: {e.Message}.");
+        }
+        using (run)
+        {
+            LossesCsv csv;
+            List<double[]> kept;
+            try
+            {
+                (csv, kept) = LossesCsv.Continue(Path.Combine(folder, LossesCsv.FileName), run.StepsDone, run.Settings.StepsPerEpoch);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or FormatException)
+            {
+                return ExitCodes.Refuse(error, $"--resume: '{Path.Combine(folder, LossesCsv.FileName)}' does not match its checkpoint: {e.Message}.");
+            }
+            using (csv)
+            {
+                console.MarkupLineInterpolated($"Resuming [bold]{folder}[/] after epoch {run.EpochsDone} of {run.Settings.Epochs}.");
+                return Train(run, csv, kept, checkpointEvery == 0 ? null : checkpointEvery, folder, console, error, wall);
+            }
+        }
+    }
 
-        console.MarkupLine($"Training on [bold]{device.type.ToString().ToLowerInvariant()}[/] ({get_num_threads()} threads): " +
-            $"{settings.Epochs} epochs x {settings.StepsPerEpoch} steps, lr {settings.LearningRate}, momentum {settings.Momentum}, seed {settings.Seed}, {settings.DType.ToString().ToLowerInvariant()}");
-        ExperimentResult result = null!;
+    /// <summary>Trains the remaining epochs, writing rows and checkpoints as it goes, then the results.</summary>
+    private static int Train(ChapterRun run, LossesCsv csv, List<double[]> losses, int? checkpointEvery, string folder,
+        IAnsiConsole console, TextWriter error, Stopwatch wall)
+    {
+        var settings = run.Settings;
+        console.MarkupLine($"Training on [bold]{Describe(run)}[/] ({get_num_threads()} threads): {settings.Epochs} epochs x {settings.StepsPerEpoch} steps, " +
+            $"lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, momentum {settings.Momentum.ToString(CultureInfo.InvariantCulture)}, seed {settings.Seed}, {settings.DType.ToString().ToLowerInvariant()}");
+        int stepsBefore = losses.Count;
+        var clock = Stopwatch.StartNew();
+        Divergence? divergence = null;
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
                 var task = context.AddTask("steps", maxValue: settings.Epochs * settings.StepsPerEpoch);
-                result = ChapterExperiment.Run(settings, device, done => task.Value = done);
+                task.Value = losses.Count;
+                while (!run.IsComplete && divergence is null)
+                {
+                    divergence = run.TrainEpoch((step, _, stepLosses) =>
+                    {
+                        csv.Append(step, stepLosses);
+                        losses.Add(stepLosses);
+                        task.Value = step + 1;
+                    });
+                    if (divergence is null && checkpointEvery is int every && (run.EpochsDone % every == 0 || run.IsComplete))
+                    {
+                        csv.Sync();
+                        CheckpointFile.Write(Path.Combine(folder, CheckpointFile.FileName), writer =>
+                        {
+                            writer.Write(every);
+                            run.Save(writer);
+                        });
+                    }
+                }
             });
+        clock.Stop();
+        csv.Dispose();
 
-        TrainReport.Print(console, result);
-        wall.Stop();
-
-        Directory.CreateDirectory(folder);
-        LossesCsv.Write(Path.Combine(folder, LossesCsv.FileName), result);
-        LossPlot.Write(Path.Combine(folder, LossPlot.FileName), result);
-        new Summary
+        var result = new ExperimentResult
         {
-            Settings = SummarySettings.From(settings),
-            Device = device.type.ToString().ToLowerInvariant(),
-            Threads = get_num_threads(),
-            TorchSharpVersion = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "unknown",
-            LibTorchVersion = __version__,
-            FinalStepLoss = result.Names.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => result.StepLosses[^1][p.i]),
-            FinalEpochMeanLoss = result.Names.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => result.EpochMeanLosses[^1][p.i]),
-            MaxParameterDifference = result.MaxParameterDifference,
-            Steps = result.StepLosses.Count,
-            TrainingSeconds = result.TrainingTime.TotalSeconds,
-            WallSeconds = wall.Elapsed.TotalSeconds,
-            StepsPerSecond = result.StepsPerSecond,
-        }.Write(Path.Combine(folder, Summary.FileName));
+            Settings = settings,
+            StepLosses = losses,
+            MaxParameterDifference = run.MaxParameterDifference(),
+            TrainingTime = clock.Elapsed,
+            StepsTimed = losses.Count - stepsBefore,
+            Divergence = divergence,
+        };
+        TrainReport.Print(console, result);
+        LossPlot.Write(Path.Combine(folder, LossPlot.FileName), result);
+        wall.Stop();
+        Summary.From(result, Describe(run), get_num_threads(), wall.Elapsed).Write(Path.Combine(folder, Summary.FileName));
         RunFolder.Announce(console, folder, LossesCsv.FileName, Summary.FileName, LossPlot.FileName);
-        return ExitCodes.Ok;
+        if (divergence is null) return ExitCodes.Ok;
+        error.WriteLine($"{divergence.Optimizer} diverged at step {divergence.Step}: its loss became NaN or infinite " +
+            $"(last finite loss {divergence.LastFiniteLoss.ToString("G6", CultureInfo.InvariantCulture)}); {LossesCsv.FileName} keeps steps 0 to {divergence.Step - 1}.");
+        return ExitCodes.Diverged;
     }
+
+    private static string Describe(ChapterRun run) => run.Device.type.ToString().ToLowerInvariant();
 }

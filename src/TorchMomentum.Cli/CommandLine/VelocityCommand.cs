@@ -19,14 +19,15 @@ public static class VelocityCommand
         var momentum = Options.Number("--momentum", "Momentum parameter", 0.9, new(0, 1, MaxOpen: true));
         var gradient = Options.Number("--g", "The constant gradient", 1, new(double.MinValue, double.MaxValue));
         var steps = Options.Count("--steps", "Steps from v_0 = 0", 50, 1, 100_000);
+        var force = Options.Force();
         var output = Options.Out("velocity.csv and velocity.png");
         var command = new Command("velocity", "Section 5.3: the velocity under a constant gradient and its limit lr*g/(1 - momentum).")
         {
-            lr, momentum, gradient, steps, output,
+            lr, momentum, gradient, steps, output, force,
         };
         command.SetAction(parse =>
         {
-            if (RunFolder.Choose(parse.GetValue(output), "velocity", out string? folderError) is not { } folder)
+            if (RunFolder.Choose(parse.GetValue(output), "velocity", parse.GetValue(force), out string? folderError) is not { } folder)
                 return ExitCodes.Refuse(error, folderError);
             double rate = parse.GetValue(lr), beta = parse.GetValue(momentum), g = parse.GetValue(gradient);
             var run = ConstantGradientVelocity.Run(rate, beta, g, parse.GetValue(steps));
@@ -40,7 +41,8 @@ public static class VelocityCommand
             console.Write(table);
             console.WriteLine($"The limit is {Show(1 / (1 - beta))} times lr*g: the largest step momentum {Show(beta)} can build from a steady gradient.");
 
-            Directory.CreateDirectory(folder);
+            if (!RunFolder.Prepare(folder, [VelocityCsv.FileName, VelocityPlot.FileName], out string? prepareError))
+                return ExitCodes.Refuse(error, prepareError);
             VelocityCsv.Write(Path.Combine(folder, VelocityCsv.FileName), run, limit);
             VelocityPlot.Write(Path.Combine(folder, VelocityPlot.FileName), run, limit);
             RunFolder.Announce(console, folder, VelocityCsv.FileName, VelocityPlot.FileName);

@@ -1,8 +1,9 @@
 namespace TorchMomentum.Cli.Output;
 
 /// <summary>
-/// Writes a file so that it is either absent or complete: into a temporary file next to it, flushed to
-/// disk, then renamed over the final name. A run that fails half-way leaves no half-written results.
+/// Writes a file so that it is either as it was or complete: into a temporary file next to it, flushed to
+/// disk, then renamed over the final name (rename replaces a file atomically). A run killed half-way
+/// leaves the previous version, never a half-written one.
 /// </summary>
 public static class AtomicFile
 {
@@ -12,12 +13,13 @@ public static class AtomicFile
         string temporary = path + ".tmp";
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            // A .tmp left by a killed run is ours and incomplete.
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
-            File.Move(temporary, path, overwrite: false);
+            File.Move(temporary, path, overwrite: true);
         }
         finally
         {

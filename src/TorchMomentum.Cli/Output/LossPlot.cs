@@ -12,7 +12,7 @@ public static class LossPlot
     public static void Write(string path, ExperimentResult result)
     {
         var plot = new ScottPlot.Plot();
-        for (int i = 0; i < result.Names.Count; i++)
+        for (int i = 0; i < result.Names.Count && result.StepLosses.Count > 0; i++)
         {
             var line = plot.Add.Signal(result.StepLosses.Select(l => l[i]).ToArray());
             line.LegendText = result.Names[i];

@@ -8,10 +8,10 @@ public static class RunFolder
 {
     /// <summary>
     /// The folder to write into: the one given, or a new folder <c>runs/&lt;date-time&gt;-&lt;command&gt;</c>.
-    /// Returns null and a one-line reason when the given path cannot take the results. Creates nothing:
-    /// the caller creates the folder only once there are results to put in it.
+    /// Returns null and a one-line reason when the given path cannot take the results: a folder that
+    /// already holds files is refused unless <paramref name="force"/>. Creates nothing.
     /// </summary>
-    public static string? Choose(string? requested, string command, out string? error)
+    public static string? Choose(string? requested, string command, bool force, out string? error)
     {
         const string optionName = "--out";
         error = null;
@@ -27,9 +27,9 @@ public static class RunFolder
             error = $"{optionName} must be a folder (got '{requested}', which is a file).";
             return null;
         }
-        if (Directory.Exists(requested) && Directory.EnumerateFileSystemEntries(requested).Any())
+        if (!force && Directory.Exists(requested) && Directory.EnumerateFileSystemEntries(requested).Any())
         {
-            error = $"{optionName} must be a new or empty folder (got '{requested}', which already holds files; nothing is overwritten).";
+            error = $"{optionName} must be a new or empty folder (got '{requested}', which already holds files; add --force to replace this command's results there).";
             return null;
         }
         for (string? parent = Path.GetDirectoryName(Path.GetFullPath(requested)); parent is not null; parent = Path.GetDirectoryName(parent))
@@ -42,6 +42,26 @@ public static class RunFolder
             if (Directory.Exists(parent)) break;
         }
         return requested;
+    }
+
+    /// <summary>
+    /// Creates the folder, removing the named results of an earlier run from it (only those: anything else
+    /// in the folder is the user's). Returns false and a one-line reason when it cannot.
+    /// </summary>
+    public static bool Prepare(string folder, IEnumerable<string> results, out string? error)
+    {
+        error = null;
+        try
+        {
+            Directory.CreateDirectory(folder);
+            foreach (var file in results) File.Delete(Path.Combine(folder, file));
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"--out must be a folder that can be written (got '{folder}': {e.Message}).";
+            return false;
+        }
     }
 
     /// <summary>Tells the user which files a command wrote and where.</summary>

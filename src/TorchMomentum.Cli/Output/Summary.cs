@@ -26,9 +26,13 @@ public sealed record Summary
     public required IReadOnlyDictionary<string, double> FinalStepLoss { get; init; }
     /// <summary>Per optimizer: the mean loss of the last epoch.</summary>
     public required IReadOnlyDictionary<string, double> FinalEpochMeanLoss { get; init; }
+    /// <summary>Whether training stopped at a NaN or infinite loss.</summary>
+    public required bool Diverged { get; init; }
+    /// <summary>Where it did, when it did.</summary>
+    public Divergence? Divergence { get; init; }
     /// <summary>Largest |hand-written - built-in momentum| parameter difference after training.</summary>
     public required double MaxParameterDifference { get; init; }
-    /// <summary>Number of steps (one step trains every optimizer's net on one batch).</summary>
+    /// <summary>Number of steps recorded (one step trains every optimizer's net on one batch).</summary>
     public required int Steps { get; init; }
     /// <summary>Wall time of the training loop, seconds.</summary>
     public required double TrainingSeconds { get; init; }
@@ -37,9 +41,35 @@ public sealed record Summary
     /// <summary>Steps per second of the training loop.</summary>
     public required double StepsPerSecond { get; init; }
 
+    /// <summary>Builds the summary of a train run.</summary>
+    public static Summary From(ExperimentResult result, string device, int threads, TimeSpan wall)
+    {
+        IReadOnlyDictionary<string, double> PerName(double[]? values) =>
+            values is null ? new Dictionary<string, double>() : result.Names.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => values[p.i]);
+        return new Summary
+        {
+            Settings = SummarySettings.From(result.Settings),
+            Device = device,
+            Threads = threads,
+            TorchSharpVersion = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+            LibTorchVersion = TorchSharp.torch.__version__,
+            Diverged = result.Divergence is not null,
+            Divergence = result.Divergence,
+            FinalStepLoss = PerName(result.StepLosses.LastOrDefault()),
+            FinalEpochMeanLoss = PerName(result.EpochMeanLosses.LastOrDefault()),
+            MaxParameterDifference = result.MaxParameterDifference,
+            Steps = result.StepLosses.Count,
+            TrainingSeconds = result.TrainingTime.TotalSeconds,
+            WallSeconds = wall.TotalSeconds,
+            StepsPerSecond = result.StepsPerSecond,
+        };
+    }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        // A run that diverged on its first step has no finite loss to report.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter() },
     };

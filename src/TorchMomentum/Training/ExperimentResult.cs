@@ -1,26 +1,48 @@
 namespace TorchMomentum.Training;
 
-/// <summary>What one run of the chapter's experiment measured.</summary>
+/// <summary>What a run of the chapter's experiment measured.</summary>
 public sealed record ExperimentResult
 {
     /// <summary>The contestants' names, in column order.</summary>
-    public required IReadOnlyList<string> Names { get; init; }
+    public IReadOnlyList<string> Names => ChapterRun.Names;
+
+    /// <summary>The settings the run used.</summary>
+    public required ExperimentSettings Settings { get; init; }
 
     /// <summary>Per step (from 0), the loss of each contestant's batch, before its update.</summary>
     public required IReadOnlyList<double[]> StepLosses { get; init; }
 
-    /// <summary>Per epoch, each contestant's mean loss over the epoch's samples (batches weighted by size).</summary>
-    public required IReadOnlyList<double[]> EpochMeanLosses { get; init; }
-
     /// <summary>Largest |hand-written - built-in momentum| over all parameters after the last step.</summary>
     public required double MaxParameterDifference { get; init; }
 
-    /// <summary>Wall time of the training loop alone (data and nets already built).</summary>
+    /// <summary>Wall time of the training this process did (a resumed run counts only its own part).</summary>
     public required TimeSpan TrainingTime { get; init; }
 
-    /// <summary>Steps per second: one step trains every contestant on one batch.</summary>
-    public double StepsPerSecond => StepLosses.Count / TrainingTime.TotalSeconds;
+    /// <summary>Where the run blew up, or null if every loss stayed finite.</summary>
+    public Divergence? Divergence { get; init; }
+
+    /// <summary>Steps trained in this process, for <see cref="StepsPerSecond"/>.</summary>
+    public int StepsTimed { get; init; } = -1;
+
+    /// <summary>Steps per second of this process's training: one step trains every contestant on one batch.</summary>
+    public double StepsPerSecond => (StepsTimed < 0 ? StepLosses.Count : StepsTimed) / TrainingTime.TotalSeconds;
 
     /// <summary>Epoch (from 0) of a step.</summary>
-    public int EpochOf(int step) => step / (StepLosses.Count / EpochMeanLosses.Count);
+    public int EpochOf(int step) => step / Settings.StepsPerEpoch;
+
+    /// <summary>
+    /// Per complete epoch, each contestant's mean loss over the epoch's samples: batches weighted by their
+    /// size, since an epoch's last batch may be smaller.
+    /// </summary>
+    public IReadOnlyList<double[]> EpochMeanLosses
+    {
+        get
+        {
+            int perEpoch = Settings.StepsPerEpoch;
+            return Enumerable.Range(0, StepLosses.Count / perEpoch).Select(epoch =>
+                Enumerable.Range(0, Names.Count).Select(i =>
+                    Enumerable.Range(epoch * perEpoch, perEpoch).Sum(step => StepLosses[step][i] * Settings.BatchSizeOf(step)) / Settings.Samples)
+                .ToArray()).ToList();
+        }
+    }
 }

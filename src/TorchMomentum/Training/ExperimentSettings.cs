@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
 namespace TorchMomentum.Training;
@@ -30,5 +32,29 @@ public sealed record ExperimentSettings
     public ScalarType DType { get; init; } = ScalarType.Float32;
 
     /// <summary>Steps in one epoch: ceil(samples / batch size).</summary>
+    [JsonIgnore]
     public int StepsPerEpoch => (Samples + BatchSize - 1) / BatchSize;
+
+    /// <summary>Samples in a step's batch: the batch size, except for an epoch's last, smaller batch.</summary>
+    public int BatchSizeOf(int step) =>
+        step % StepsPerEpoch == StepsPerEpoch - 1 ? Samples - (StepsPerEpoch - 1) * BatchSize : BatchSize;
+
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>The settings as JSON, as checkpoints store them.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Settings from <see cref="ToJson"/>.</summary>
+    /// <exception cref="InvalidDataException">The text is not such settings.</exception>
+    public static ExperimentSettings FromJson(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ExperimentSettings>(json, Json) ?? throw new InvalidDataException("no settings");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException("unreadable settings: " + e.Message, e);
+        }
+    }
 }

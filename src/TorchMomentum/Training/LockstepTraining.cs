@@ -26,26 +26,46 @@ public static class LockstepTraining
     public static void Run(Tensor x, Tensor y, ExperimentSettings settings, IReadOnlyList<Contestant> contestants,
         Action<int, long, double[]> afterStep, Func<Tensor, Tensor, Tensor>? objective = null)
     {
-        objective ??= (output, target) => nn.functional.mse_loss(output, target);
-        long samples = x.shape[0];
-        int step = 0;
         for (int epoch = 0; epoch < settings.Epochs; epoch++)
-        {
-            using var epochScope = NewDisposeScope();
-            // One gather per epoch, then one split into batches that are views of the shuffled copy:
-            // per step, no tensor operation is spent on batching.
-            var order = EpochOrder.Next(samples).to(x.device);
-            var batchesX = x.index_select(0, order).split(settings.BatchSize);
-            var batchesY = y.index_select(0, order).split(settings.BatchSize);
-            for (int b = 0; b < batchesX.Length; b++)
+            RunEpoch(x, y, settings.BatchSize, contestants, epoch * settings.StepsPerEpoch, (step, size, losses) =>
             {
-                using var stepScope = NewDisposeScope();
-                var losses = new double[contestants.Count];
-                for (int i = 0; i < contestants.Count; i++)
-                    losses[i] = TrainOneStep(contestants[i], batchesX[b], batchesY[b], objective);
-                afterStep(step++, batchesX[b].shape[0], losses);
-            }
+                afterStep(step, size, losses);
+                return true;
+            }, objective);
+    }
+
+    /// <summary>
+    /// Trains one epoch: draws its order, then steps through its batches until they are done or
+    /// <paramref name="afterStep"/> returns false.
+    /// </summary>
+    /// <param name="x">Inputs, [samples, 1].</param>
+    /// <param name="y">Targets, [samples, 1].</param>
+    /// <param name="batchSize">Samples per batch; the last batch may be smaller.</param>
+    /// <param name="contestants">The nets and their optimizers.</param>
+    /// <param name="firstStep">Index of the epoch's first step.</param>
+    /// <param name="afterStep">Called after every step with its index, its batch size and the losses;
+    /// returning false ends the epoch there.</param>
+    /// <param name="objective">As for <see cref="Run"/>.</param>
+    /// <returns>Whether the epoch ran to its end.</returns>
+    public static bool RunEpoch(Tensor x, Tensor y, int batchSize, IReadOnlyList<Contestant> contestants, int firstStep,
+        Func<int, long, double[], bool> afterStep, Func<Tensor, Tensor, Tensor>? objective = null)
+    {
+        objective ??= (output, target) => nn.functional.mse_loss(output, target);
+        using var epochScope = NewDisposeScope();
+        // One gather per epoch, then one split into batches that are views of the shuffled copy:
+        // per step, no tensor operation is spent on batching.
+        var order = EpochOrder.Next(x.shape[0]).to(x.device);
+        var batchesX = x.index_select(0, order).split(batchSize);
+        var batchesY = y.index_select(0, order).split(batchSize);
+        for (int b = 0; b < batchesX.Length; b++)
+        {
+            using var stepScope = NewDisposeScope();
+            var losses = new double[contestants.Count];
+            for (int i = 0; i < contestants.Count; i++)
+                losses[i] = TrainOneStep(contestants[i], batchesX[b], batchesY[b], objective);
+            if (!afterStep(firstStep + b, batchesX[b].shape[0], losses)) return false;
         }
+        return true;
     }
 
     private static double TrainOneStep(Contestant contestant, Tensor batchX, Tensor batchY, Func<Tensor, Tensor, Tensor> objective)

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using TorchMomentum.Cli.CommandLine;
+
+namespace TorchMomentum.Tests;
+
+/// <summary>
+/// A checkpointed train run killed with SIGKILL at any moment, checkpoint writes included, continues with
+/// --resume to exactly the losses.csv an uninterrupted run writes.
+/// </summary>
+public sealed class ResumeTests : IDisposable
+{
+    private static readonly string[] Run = ["train", "--epochs", "60", "--checkpoint-every", "1"];
+    private readonly TemporaryFolder temporary = new();
+
+    public void Dispose() => temporary.Dispose();
+
+    private static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TorchMomentum.Cli.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        var process = Process.Start(start)!;
+        // Drain the pipes so the child never blocks on a full one.
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static int Finish(params string[] args)
+    {
+        using var process = Start(args);
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    /// <summary>Starts the command and kills it at a random moment after its first checkpoint; false if it finished first.</summary>
+    private static bool StartAndKill(Random random, string checkpoint, params string[] args)
+    {
+        using var process = Start(args);
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(checkpoint) && !process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(2);
+        Thread.Sleep(random.Next(0, 250));
+        if (process.HasExited) return false;
+        process.Kill();
+        process.WaitForExit();
+        return true;
+    }
+
+    [Fact]
+    public void Runs_killed_at_random_moments_resume_to_the_uninterrupted_losses()
+    {
+        string reference = temporary["reference"];
+        Assert.Equal(ExitCodes.Ok, Finish([.. Run, "--out", reference]));
+        byte[] expected = File.ReadAllBytes(Path.Combine(reference, "losses.csv"));
+
+        var random = new Random(2026);
+        int kills = 0, midWrite = 0;
+        for (int trial = 0; kills < 20 && trial < 40; trial++)
+        {
+            string folder = temporary[$"killed-{trial}"];
+            string checkpoint = Path.Combine(folder, "checkpoint.bin");
+            if (StartAndKill(random, checkpoint, [.. Run, "--out", folder])) kills++;
+            if (File.Exists(checkpoint + ".tmp")) midWrite++;
+            // Sometimes kill the resumed run too: a resume must itself be resumable.
+            if (random.Next(2) == 0 && StartAndKill(random, checkpoint, "train", "--resume", folder)) kills++;
+            Assert.Equal(ExitCodes.Ok, Finish("train", "--resume", folder));
+            Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(folder, "losses.csv"))), $"trial {trial}: losses.csv differs after resuming");
+            Assert.True(File.Exists(Path.Combine(folder, "summary.json")) && File.Exists(Path.Combine(folder, "losses.png")));
+        }
+        Assert.True(kills >= 20, $"only {kills} runs were killed before finishing");
+        Console.WriteLine($"{kills} kills, {midWrite} of them while a checkpoint was being written");
+    }
+
+    [Fact]
+    public void A_half_written_row_and_checkpoint_left_by_a_kill_are_ignored()
+    {
+        string reference = temporary["reference"], folder = temporary["killed"];
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "4", "--out", reference).Exit);
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "4", "--checkpoint-every", "2", "--out", folder).Exit);
+        // What SIGKILL during the next row and the next checkpoint write would leave behind.
+        File.AppendAllText(Path.Combine(folder, "losses.csv"), "128,4,0.12");
+        File.WriteAllBytes(Path.Combine(folder, "checkpoint.bin.tmp"), [1, 2, 3]);
+
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--resume", folder).Exit);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(reference, "losses.csv")), File.ReadAllBytes(Path.Combine(folder, "losses.csv")));
+    }
+
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("damaged")]
+    [InlineData("missing")]
+    public void A_bad_or_missing_checkpoint_is_refused_with_one_line(string damage)
+    {
+        string folder = temporary["run"];
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "2", "--checkpoint-every", "1", "--out", folder).Exit);
+        string checkpoint = Path.Combine(folder, "checkpoint.bin");
+        byte[] bytes = File.ReadAllBytes(checkpoint);
+        if (damage == "truncated") File.WriteAllBytes(checkpoint, bytes[..(bytes.Length / 2)]);
+        if (damage == "damaged")
+        {
+            bytes[bytes.Length / 2] ^= 0x40;
+            File.WriteAllBytes(checkpoint, bytes);
+        }
+        if (damage == "missing") File.Delete(checkpoint);
+
+        var (exit, _, error) = CliRunner.Run("train", "--resume", folder);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains(damage == "missing" ? "needs a run folder with a checkpoint.bin" : "cannot be loaded", error);
+    }
+
+    [Fact]
+    public void Resume_refuses_settings_of_its_own()
+    {
+        var (exit, _, error) = CliRunner.Run("train", "--resume", temporary["x"], "--lr", "0.1");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--lr cannot be given with it", error);
+    }
+}
