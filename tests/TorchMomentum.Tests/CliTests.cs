@@ -37,6 +37,15 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Train_export_adds_model_pt_that_pytorch_loads()
+    {
+        string folder = temporary["exported"];
+        Assert.Equal(0, Run("train", "--epochs", "1", "--export", "--out", folder).Exit);
+        using var output = JsonDocument.Parse(PyTorchScripts.Run("load_export.py", [Path.Combine(folder, "model.pt")]));
+        Assert.Equal(10, output.RootElement.GetProperty("predictions").GetArrayLength());
+    }
+
+    [Fact]
     public void Same_seed_gives_a_byte_identical_losses_csv()
     {
         string a = temporary["a"], b = temporary["b"], c = temporary["c"];

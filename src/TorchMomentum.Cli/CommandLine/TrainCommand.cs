@@ -18,7 +18,7 @@ public static class TrainCommand
     private static readonly ExperimentSettings Defaults = new();
 
     /// <summary>Every file a train run writes into its folder.</summary>
-    private static readonly string[] Results = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName, CheckpointFile.FileName];
+    private static readonly string[] Results = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName, CheckpointFile.FileName, PyTorchExport.FileName];
 
     /// <summary>Builds the command; its action writes to <paramref name="console"/> and <paramref name="error"/>.</summary>
     public static Command Create(IAnsiConsole console, TextWriter error)
@@ -37,13 +37,14 @@ public static class TrainCommand
         var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: libtorch's choice)", 1, 1024);
         var checkpointEvery = Options.OptionalCount("--checkpoint-every", "Save a checkpoint every N epochs, for --resume", 1, 1_000_000);
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint, with its stored settings" };
+        var export = new Option<bool>("--export") { Description = $"Also write {PyTorchExport.FileName}: the hand-written net and its optimizer state in PyTorch's format" };
         var force = Options.Force();
         var output = Options.Out("losses.csv, summary.json, losses.png and checkpoint.bin");
         Option[] runSettings = [seed, lr, momentum, batchSize, epochs, samples, hidden, dtype, checkpointEvery, output, force];
 
         var command = new Command("train", "Train the chapter's net with SGD, built-in momentum and the hand-written momentum optimizer, side by side.")
         {
-            seed, lr, momentum, batchSize, epochs, samples, hidden, dtype, device, threads, checkpointEvery, resume, output, force,
+            seed, lr, momentum, batchSize, epochs, samples, hidden, dtype, device, threads, checkpointEvery, resume, output, force, export,
         };
         command.SetAction(parse =>
         {
@@ -55,7 +56,7 @@ public static class TrainCommand
                 if (runSettings.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
                     return ExitCodes.Refuse(error, $"--resume continues with the run's stored settings: {given.Name} cannot be given with it.");
                 if (parse.GetValue(threads) is int resumedThreads) set_num_threads(resumedThreads);
-                return Resume(folder, chosen, console, error, wall);
+                return Resume(folder, chosen, parse.GetValue(export), console, error, wall);
             }
 
             var settings = new ExperimentSettings
@@ -79,12 +80,12 @@ public static class TrainCommand
 
             using var run = new ChapterRun(settings, chosen);
             using var csv = LossesCsv.Create(Path.Combine(newFolder, LossesCsv.FileName), settings.StepsPerEpoch);
-            return Train(run, csv, [], parse.GetValue(checkpointEvery), newFolder, console, error, wall);
+            return Train(run, csv, [], parse.GetValue(checkpointEvery), parse.GetValue(export), newFolder, console, error, wall);
         });
         return command;
     }
 
-    private static int Resume(string folder, Device device, IAnsiConsole console, TextWriter error, Stopwatch wall)
+    private static int Resume(string folder, Device device, bool export, IAnsiConsole console, TextWriter error, Stopwatch wall)
     {
         string checkpoint = Path.Combine(folder, CheckpointFile.FileName);
         if (!File.Exists(checkpoint))
@@ -116,13 +117,13 @@ public static class TrainCommand
             using (csv)
             {
                 console.MarkupLineInterpolated($"Resuming [bold]{folder}[/] after epoch {run.EpochsDone} of {run.Settings.Epochs}.");
-                return Train(run, csv, kept, checkpointEvery == 0 ? null : checkpointEvery, folder, console, error, wall);
+                return Train(run, csv, kept, checkpointEvery, export, folder, console, error, wall);
             }
         }
     }
 
     /// <summary>Trains the remaining epochs, writing rows and checkpoints as it goes, then the results.</summary>
-    private static int Train(ChapterRun run, LossesCsv csv, List<double[]> losses, int? checkpointEvery, string folder,
+    private static int Train(ChapterRun run, LossesCsv csv, List<double[]> losses, int? checkpointEvery, bool export, string folder,
         IAnsiConsole console, TextWriter error, Stopwatch wall)
     {
         var settings = run.Settings;
@@ -171,7 +172,13 @@ public static class TrainCommand
         LossPlot.Write(Path.Combine(folder, LossPlot.FileName), result);
         wall.Stop();
         Summary.From(result, Describe(run), get_num_threads(), wall.Elapsed).Write(Path.Combine(folder, Summary.FileName));
-        RunFolder.Announce(console, folder, LossesCsv.FileName, Summary.FileName, LossPlot.FileName);
+        string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName];
+        if (export && divergence is null)
+        {
+            PyTorchExport.Write(Path.Combine(folder, PyTorchExport.FileName), run.HandwrittenNet, run.HandwrittenOptimizer);
+            written = [.. written, PyTorchExport.FileName];
+        }
+        RunFolder.Announce(console, folder, written);
         if (divergence is null) return ExitCodes.Ok;
         error.WriteLine($"{divergence.Optimizer} diverged at step {divergence.Step}: its loss became NaN or infinite " +
             $"(last finite loss {divergence.LastFiniteLoss.ToString("G6", CultureInfo.InvariantCulture)}); {LossesCsv.FileName} keeps steps 0 to {divergence.Step - 1}.");

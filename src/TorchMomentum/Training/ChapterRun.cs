@@ -91,6 +91,12 @@ public sealed class ChapterRun : IDisposable
         return divergence;
     }
 
+    /// <summary>The net trained by the hand-written optimizer.</summary>
+    public Net HandwrittenNet => nets[2];
+
+    /// <summary>The hand-written optimizer (chapter formulation).</summary>
+    public MomentumSgd HandwrittenOptimizer => (MomentumSgd)optimizers[2];
+
     /// <summary>Largest |hand-written - built-in momentum| over all parameters, now.</summary>
     public double MaxParameterDifference() => Net.MaxDifference(nets[2], nets[1]);
 

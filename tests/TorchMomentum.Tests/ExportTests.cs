@@ -1,0 +1,72 @@
+using System.Collections;
+using System.Globalization;
+using System.Text.Json;
+using TorchMomentum.Cli.Output;
+using TorchMomentum.Training;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Tests;
+
+/// <summary>model.pt (train --export) holds the hand-written net and its optimizer state in PyTorch's format.</summary>
+public sealed class ExportTests : IDisposable
+{
+    private readonly TemporaryFolder temporary = new();
+    private readonly ChapterRun run;
+    private readonly string file;
+
+    public ExportTests()
+    {
+        run = new ChapterRun(new ExperimentSettings { Epochs = 3 }, CPU);
+        while (!run.IsComplete) run.TrainEpoch((_, _, _) => { });
+        file = temporary["model.pt"];
+        PyTorchExport.Write(file, run.HandwrittenNet, run.HandwrittenOptimizer);
+    }
+
+    public void Dispose()
+    {
+        run.Dispose();
+        temporary.Dispose();
+    }
+
+    [Fact]
+    public void The_file_reads_back_in_csharp_with_the_same_weights_and_pytorch_form_buffers()
+    {
+        var saved = PyTorchUnpickler.UnpickleStateDict(file);
+        var model = (Hashtable)saved["model"]!;
+        var parameters = run.HandwrittenNet.named_parameters().ToList();
+        Assert.Equal(parameters.Select(p => p.name).OrderBy(n => n), model.Keys.Cast<string>().OrderBy(n => n));
+        foreach (var (name, parameter) in parameters)
+            Assert.True(Quadratic.Bitwise([parameter], [(Tensor)model[name]!]), name);
+
+        var optimizer = (Hashtable)saved["optimizer"]!;
+        var group = (Hashtable)((ArrayList)optimizer["param_groups"]!)[0]!;
+        Assert.Equal(0.01, (double)group["lr"]!);
+        Assert.Equal(0.8, (double)group["momentum"]!);
+        var state = (Hashtable)optimizer["state"]!;
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            // The chapter's velocity is lr times PyTorch's buffer.
+            var velocity = run.HandwrittenOptimizer.MomentumBuffer(parameters[i].parameter)!;
+            var buffer = (Tensor)((Hashtable)state[i]!)["momentum_buffer"]!;
+            Assert.InRange((buffer * 0.01 - velocity).abs().max().item<float>(), 0, 1e-9);
+        }
+    }
+
+    [Fact]
+    public void PyTorch_loads_it_and_predicts_what_the_csharp_net_predicts()
+    {
+        using var output = JsonDocument.Parse(PyTorchScripts.Run("load_export.py", [file]));
+        var inputs = output.RootElement.GetProperty("inputs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var predictions = output.RootElement.GetProperty("predictions").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(10, predictions.Length);
+        Assert.Equal(4, output.RootElement.GetProperty("optimizer").GetProperty("buffers").GetInt32());
+
+        using var x = tensor(inputs.Select(v => (float)v).ToArray()).unsqueeze(1);
+        using var noGrad = no_grad();
+        using var y = run.HandwrittenNet.forward(x);
+        var ours = y.data<float>().ToArray();
+        for (int i = 0; i < 10; i++)
+            Assert.True(Math.Abs(ours[i] - predictions[i]) <= 1e-6, $"input {inputs[i].ToString(CultureInfo.InvariantCulture)}: C# {ours[i]}, PyTorch {predictions[i]}");
+    }
+}
