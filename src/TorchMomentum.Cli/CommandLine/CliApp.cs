@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.Runtime.InteropServices;
 using Spectre.Console;
 
 namespace TorchMomentum.Cli.CommandLine;
@@ -11,8 +12,8 @@ public static class CliApp
     public const string Name = "torchmomentum";
 
     /// <summary>
-    /// Parses and runs one command line. Parse and validation errors print one line each on
-    /// <paramref name="error"/> and return <see cref="ExitCodes.BadInput"/> before anything runs.
+    /// Parses and runs one command line. A parse or validation error prints one line on
+    /// <paramref name="error"/> and returns <see cref="ExitCodes.BadInput"/> before anything runs.
     /// </summary>
     public static int Run(string[] args, IAnsiConsole console, TextWriter output, TextWriter error)
     {
@@ -28,11 +29,17 @@ public static class CliApp
             VelocityCommand.Create(console, error),
         };
         var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        // The first problem only: one line, and the others are often its echoes.
+        if (parse.Errors.Count > 0) return ExitCodes.Refuse(error, parse.Errors[0].Message);
+        try
         {
-            foreach (var e in parse.Errors) error.WriteLine(e.Message);
-            return ExitCodes.BadInput;
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ExternalException)
+        {
+            // What the checks before a run cannot foresee (a full disk, a native error): one line, no trace.
+            error.WriteLine($"{Name}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            return ExitCodes.Failed;
+        }
     }
 }

@@ -5,7 +5,7 @@ public static class ExitCodes
 {
     /// <summary>The command did what was asked.</summary>
     public const int Ok = 0;
-    /// <summary>A check failed (for example, a verification out of tolerance).</summary>
+    /// <summary>A check failed (a verification out of tolerance) or the run met an error it could not foresee (a full disk).</summary>
     public const int Failed = 1;
     /// <summary>Bad input: an option out of range, an unknown option, an unusable device or folder. Nothing was written.</summary>
     public const int BadInput = 2;
