@@ -13,18 +13,9 @@ import statistics
 import time
 
 import torch
-import torch.nn.functional as F
 import torch.utils.data as Data
 
-
-class Net(torch.nn.Module):
-    def __init__(self):
-        super(Net, self).__init__()
-        self.hidden = torch.nn.Linear(1, 20)
-        self.predict = torch.nn.Linear(20, 1)
-
-    def forward(self, x):
-        return self.predict(F.relu(self.hidden(x)))
+from chapter_momentum import Net  # the chapter's network, defined once
 
 
 def main():

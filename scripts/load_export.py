@@ -11,17 +11,8 @@ import json
 import sys
 
 import torch
-import torch.nn.functional as F
 
-
-class Net(torch.nn.Module):
-    def __init__(self, hidden=20):
-        super(Net, self).__init__()
-        self.hidden = torch.nn.Linear(1, hidden)
-        self.predict = torch.nn.Linear(hidden, 1)
-
-    def forward(self, x):
-        return self.predict(F.relu(self.hidden(x)))
+from chapter_momentum import Net  # the chapter's network, defined once
 
 
 def main():

@@ -30,7 +30,7 @@ public static class QuadraticCommand
         };
         command.SetAction(parse =>
         {
-            if (RunFolder.Choose(parse.GetValue(output), "quadratic", parse.GetValue(force), out string? folderError) is not { } folder)
+            if (RunFolder.Open(parse.GetValue(output), "quadratic", parse.GetValue(force), [TrajectoriesCsv.FileName, TrajectoryPlot.FileName], out string? folderError) is not { } folder)
                 return ExitCodes.Refuse(error, folderError);
             int n = parse.GetValue(iterations);
             var paths = Starts.Select(s => new Trajectory("gd", s.X, s.Y, QuadraticBowl.Path(s.X, s.Y, parse.GetValue(gdLr), 0, n)))
@@ -43,8 +43,6 @@ public static class QuadraticCommand
                 table.AddRow(new[] { t.ToString(CultureInfo.InvariantCulture) }.Concat(paths.Select(p => p.Points[t].F.ToString("G6", CultureInfo.InvariantCulture))).ToArray());
             console.Write(table);
 
-            if (!RunFolder.Prepare(folder, [TrajectoriesCsv.FileName, TrajectoryPlot.FileName], out string? prepareError))
-                return ExitCodes.Refuse(error, prepareError);
             TrajectoriesCsv.Write(Path.Combine(folder, TrajectoriesCsv.FileName), paths);
             TrajectoryPlot.Write(Path.Combine(folder, TrajectoryPlot.FileName), paths);
             RunFolder.Announce(console, folder, TrajectoriesCsv.FileName, TrajectoryPlot.FileName);

@@ -34,7 +34,7 @@ public static class RateCommand
             double smallest = parse.GetValue(mu), largest = parse.GetValue(l);
             if (largest < smallest)
                 return ExitCodes.Refuse(error, $"--L must be a number in [--mu = {smallest.ToString(CultureInfo.InvariantCulture)}, inf) (got '{largest.ToString(CultureInfo.InvariantCulture)}').");
-            if (RunFolder.Choose(parse.GetValue(output), "rate", parse.GetValue(force), out string? folderError) is not { } folder)
+            if (RunFolder.Open(parse.GetValue(output), "rate", parse.GetValue(force), [RateCsv.FileName, RatePlot.FileName], out string? folderError) is not { } folder)
                 return ExitCodes.Refuse(error, folderError);
             int n = parse.GetValue(steps);
             double rate = parse.GetValue(lr);
@@ -47,8 +47,6 @@ public static class RateCommand
             PrintGrid(console, grid, n);
             PrintOptimal(console, smallest, largest, optimal);
 
-            if (!RunFolder.Prepare(folder, [RateCsv.FileName, RatePlot.FileName], out string? prepareError))
-                return ExitCodes.Refuse(error, prepareError);
             RateCsv.Write(Path.Combine(folder, RateCsv.FileName), grid.Concat(optimal));
             RatePlot.Write(Path.Combine(folder, RatePlot.FileName), grid, rate);
             RunFolder.Announce(console, folder, RateCsv.FileName, RatePlot.FileName);

@@ -72,10 +72,8 @@ public static class TrainCommand
             };
             if (settings.BatchSize > settings.Samples)
                 return ExitCodes.Refuse(error, $"--batch-size must be in [1, --samples = {settings.Samples}] (got '{settings.BatchSize}').");
-            if (RunFolder.Choose(parse.GetValue(output), "train", parse.GetValue(force), out string? folderError) is not { } newFolder)
+            if (RunFolder.Open(parse.GetValue(output), "train", parse.GetValue(force), Results, out string? folderError) is not { } newFolder)
                 return ExitCodes.Refuse(error, folderError);
-            if (!RunFolder.Prepare(newFolder, Results, out string? prepareError))
-                return ExitCodes.Refuse(error, prepareError);
             if (parse.GetValue(threads) is int n) set_num_threads(n);
 
             using var run = new ChapterRun(settings, chosen);

@@ -27,7 +27,7 @@ public static class VelocityCommand
         };
         command.SetAction(parse =>
         {
-            if (RunFolder.Choose(parse.GetValue(output), "velocity", parse.GetValue(force), out string? folderError) is not { } folder)
+            if (RunFolder.Open(parse.GetValue(output), "velocity", parse.GetValue(force), [VelocityCsv.FileName, VelocityPlot.FileName], out string? folderError) is not { } folder)
                 return ExitCodes.Refuse(error, folderError);
             double rate = parse.GetValue(lr), beta = parse.GetValue(momentum), g = parse.GetValue(gradient);
             var run = ConstantGradientVelocity.Run(rate, beta, g, parse.GetValue(steps));
@@ -41,8 +41,6 @@ public static class VelocityCommand
             console.Write(table);
             console.WriteLine($"The limit is {Show(1 / (1 - beta))} times lr*g: the largest step momentum {Show(beta)} can build from a steady gradient.");
 
-            if (!RunFolder.Prepare(folder, [VelocityCsv.FileName, VelocityPlot.FileName], out string? prepareError))
-                return ExitCodes.Refuse(error, prepareError);
             VelocityCsv.Write(Path.Combine(folder, VelocityCsv.FileName), run, limit);
             VelocityPlot.Write(Path.Combine(folder, VelocityPlot.FileName), run, limit);
             RunFolder.Announce(console, folder, VelocityCsv.FileName, VelocityPlot.FileName);

@@ -11,7 +11,7 @@ public static class RunFolder
     /// Returns null and a one-line reason when the given path cannot take the results: a folder that
     /// already holds files is refused unless <paramref name="force"/>. Creates nothing.
     /// </summary>
-    public static string? Choose(string? requested, string command, bool force, out string? error)
+    private static string? Choose(string? requested, string command, bool force, out string? error)
     {
         const string optionName = "--out";
         error = null;
@@ -48,7 +48,7 @@ public static class RunFolder
     /// Creates the folder, removing the named results of an earlier run from it (only those: anything else
     /// in the folder is the user's). Returns false and a one-line reason when it cannot.
     /// </summary>
-    public static bool Prepare(string folder, IEnumerable<string> results, out string? error)
+    private static bool Prepare(string folder, IEnumerable<string> results, out string? error)
     {
         error = null;
         try
@@ -63,6 +63,14 @@ public static class RunFolder
             return false;
         }
     }
+
+    /// <summary>
+    /// The folder a command writes <paramref name="results"/> into, chosen, checked and created, with the
+    /// command's own results of an earlier run removed. Returns null and a one-line reason when the
+    /// requested path cannot take them; then nothing was created.
+    /// </summary>
+    public static string? Open(string? requested, string command, bool force, IReadOnlyList<string> results, out string? error) =>
+        Choose(requested, command, force, out error) is { } folder && Prepare(folder, results, out error) ? folder : null;
 
     /// <summary>Tells the user which files a command wrote and where.</summary>
     public static void Announce(IAnsiConsole console, string folder, params string[] files) =>
