@@ -20,7 +20,7 @@ public static class TrainReport
         if (result.StepLosses.LastOrDefault() is { } last)
             console.WriteLine("Final step loss: " + string.Join(", ", result.Names.Select((n, i) => $"{n} {Format(last[i])}")));
         console.WriteLine($"Largest |handwritten - momentum| parameter difference: {result.MaxParameterDifference.ToString("G3", CultureInfo.InvariantCulture)}");
-        console.WriteLine($"Training: {(result.StepsTimed < 0 ? result.StepLosses.Count : result.StepsTimed)} steps in {result.TrainingTime.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} s " +
+        console.WriteLine($"Training: {result.StepsTimed} steps in {result.TrainingTime.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} s " +
             $"({result.StepsPerSecond.ToString("F0", CultureInfo.InvariantCulture)} steps/s, each step trains all {result.Names.Count} nets)");
     }
 

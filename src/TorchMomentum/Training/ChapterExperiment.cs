@@ -33,6 +33,7 @@ public static class ChapterExperiment
             StepLosses = losses,
             MaxParameterDifference = run.MaxParameterDifference(),
             TrainingTime = clock.Elapsed,
+            StepsTimed = losses.Count,
             Divergence = divergence,
         };
     }

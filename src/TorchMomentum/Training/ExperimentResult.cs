@@ -21,11 +21,11 @@ public sealed record ExperimentResult
     /// <summary>Where the run blew up, or null if every loss stayed finite.</summary>
     public Divergence? Divergence { get; init; }
 
-    /// <summary>Steps trained in this process, for <see cref="StepsPerSecond"/>.</summary>
-    public int StepsTimed { get; init; } = -1;
+    /// <summary>Steps trained in this process (fewer than <see cref="StepLosses"/> after a resume).</summary>
+    public required int StepsTimed { get; init; }
 
     /// <summary>Steps per second of this process's training: one step trains every contestant on one batch.</summary>
-    public double StepsPerSecond => (StepsTimed < 0 ? StepLosses.Count : StepsTimed) / TrainingTime.TotalSeconds;
+    public double StepsPerSecond => StepsTimed / TrainingTime.TotalSeconds;
 
     /// <summary>Epoch (from 0) of a step.</summary>
     public int EpochOf(int step) => step / Settings.StepsPerEpoch;
