@@ -77,8 +77,6 @@ public sealed record Summary
     /// <summary>Writes the summary as indented JSON with snake_case names.</summary>
     public void Write(string path) => AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, Json));
 
-    /// <summary>Reads a summary written by <see cref="Write"/>.</summary>
-    public static Summary Read(string path) => JsonSerializer.Deserialize<Summary>(File.ReadAllText(path), Json)!;
 }
 
 /// <summary>The settings part of summary.json.</summary>

@@ -27,9 +27,6 @@ public sealed record ExperimentResult
     /// <summary>Steps per second of this process's training: one step trains every contestant on one batch.</summary>
     public double StepsPerSecond => StepsTimed / TrainingTime.TotalSeconds;
 
-    /// <summary>Epoch (from 0) of a step.</summary>
-    public int EpochOf(int step) => step / Settings.StepsPerEpoch;
-
     /// <summary>
     /// Per complete epoch, each contestant's mean loss over the epoch's samples: batches weighted by their
     /// size, since an epoch's last batch may be smaller.
