@@ -1,108 +1,109 @@
-// MSBuild inline task (see TorchSharpNative.targets). Reads the ELF64 file named by Library, finds the
-// GLIBCXX versions it requires from libstdc++.so.6 that this system's libstdc++ does not define, and
-// marks those requirements weak (VER_FLG_WEAK) so the dynamic loader accepts the library. It refuses
-// to do so unless every symbol bound to a missing version is one the shim provides: a weak
-// requirement for anything else would only turn a clear load error into a crash later.
+#nullable disable
+// Makes TorchSharp's native glue load on systems whose libstdc++ is older than the one it was built
+// against, by marking the missing GLIBCXX version requirements weak (VER_FLG_WEAK). Two parts in one
+// file, because MSBuild's RoslynCodeTaskFactory compiles a task from a single source file:
+//   - LibstdcxxVersionPatch: the ELF reading and the decision, plain C# with no MSBuild types, so the
+//     tests compile this same file and prove the safety check fires (tests define ELF_PATCH_TESTS);
+//   - WeakenMissingLibstdcxxVersions: the MSBuild task that applies it to one output copy.
+//
+// Why a flag is enough: TorchSharp 0.107's libLibTorchSharp.so (GCC 13) needs one symbol from
+// GLIBCXX_3.4.32, std::ios_base_library_init(). GCC 13's <iostream> emits it as a bare .globl anchor
+// that no relocation uses, so nothing ever binds it; only the version requirement stops the loader.
+// If a symbol bound to a missing version IS used by a relocation, a weak requirement would turn a
+// clear load error into a crash later, so the patch refuses instead.
 using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
-using Microsoft.Build.Framework;
-using Microsoft.Build.Utilities;
 
-public class WeakenMissingLibstdcxxVersions : Task
+/// <summary>Reads an ELF64 shared library's libstdc++ version needs and weakens the ones a system lacks.</summary>
+public static class LibstdcxxVersionPatch
 {
-    const uint SHT_DYNAMIC = 6, SHT_DYNSYM = 11, SHT_GNU_verneed = 0x6ffffffe, SHT_GNU_versym = 0x6fffffff;
-    const ushort VER_FLG_WEAK = 0x2;
-    const long DT_NEEDED = 1;
-    static readonly string[] ShimmedSymbols = { "_ZSt21ios_base_library_initv" };
+    const uint SHT_RELA = 4, SHT_REL = 9, SHT_DYNSYM = 11, SHT_GNU_verneed = 0x6ffffffe, SHT_GNU_versym = 0x6fffffff;
+    /// <summary>The Vernaux flag that lets the loader accept a library whose version need is not met.</summary>
+    public const ushort VER_FLG_WEAK = 0x2;
 
-    [Required] public string Library { get; set; }
-    [Required] public string ShimName { get; set; }
-    [Output] public bool NeedsShim { get; set; }
-    [Output] public bool HasShim { get; set; }
-
-    sealed class Section { public uint Type; public long Offset; public long Size; public uint Link; public uint Info; }
-    sealed class Requirement { public string Name; public ushort Flags; public ushort Index; public long FlagsOffset; }
-
-    public override bool Execute()
+    /// <summary>One Vernaux entry of libstdc++.so.6: a version name and where its 16-bit flags are in the file.</summary>
+    public sealed class Requirement
     {
-        byte[] elf = File.ReadAllBytes(Library);
-        if (elf.Length < 64 || elf[0] != 0x7f || elf[1] != 'E' || elf[2] != 'L' || elf[3] != 'F' || elf[4] != 2 || elf[5] != 1)
-        {
-            Log.LogMessage(MessageImportance.Low, $"{Library}: not a little-endian ELF64 file, left alone.");
-            return true;
-        }
-        string libstdcxx = FindLoadedLibstdcxx();
-        if (libstdcxx is null)
-        {
-            Log.LogMessage(MessageImportance.Low, "No libstdc++.so.6 found in this process; nothing to compare, left alone.");
-            return true;
-        }
-        byte[] system = File.ReadAllBytes(libstdcxx);
+        public string Name; public ushort Flags; public ushort Index; public long FlagsOffset;
+    }
 
+    /// <summary>One relocation: the file offset of its r_info field and the dynamic symbol it names.</summary>
+    public sealed class Relocation
+    {
+        public long InfoOffset; public uint Symbol;
+    }
+
+    /// <summary>What the patch would do to one library on one system.</summary>
+    public sealed class Plan
+    {
+        /// <summary>libstdc++ versions the library needs and the system does not define.</summary>
+        public List<Requirement> Missing = new List<Requirement>();
+        /// <summary>Symbols bound to a missing version that a relocation uses ("name@version"): non-empty means refuse.</summary>
+        public List<string> RelocatedSymbols = new List<string>();
+        /// <summary>Missing versions not yet marked weak.</summary>
+        public IEnumerable<Requirement> ToWeaken => Missing.Where(r => (r.Flags & VER_FLG_WEAK) == 0);
+    }
+
+    sealed class Section { public uint Type; public long Offset; public long Size; public long EntrySize; public uint Link; public uint Info; }
+
+    /// <summary>True for a little-endian ELF64 file, the only kind this patch reads.</summary>
+    public static bool IsElf64(byte[] elf) =>
+        elf.Length >= 64 && elf[0] == 0x7f && elf[1] == 'E' && elf[2] == 'L' && elf[3] == 'F' && elf[4] == 2 && elf[5] == 1;
+
+    /// <summary>Decides what to weaken in <paramref name="elf"/>, given which version names the system's libstdc++ defines.</summary>
+    public static Plan Inspect(byte[] elf, Func<string, bool> systemDefines)
+    {
         var sections = ReadSections(elf);
-        var missing = ReadLibstdcxxRequirements(elf, sections)
-            .Where(r => r.Name.StartsWith("GLIBCXX_", StringComparison.Ordinal) && !Defines(system, r.Name))
-            .ToList();
-        if (missing.Count == 0)
-        {
-            Log.LogMessage(MessageImportance.Low, $"{libstdcxx} defines every version {Path.GetFileName(Library)} needs; nothing to patch.");
-            return true;
-        }
+        var plan = new Plan();
+        plan.Missing = Requirements(elf, sections).Where(r => r.Name.StartsWith("GLIBCXX_", StringComparison.Ordinal) && !systemDefines(r.Name)).ToList();
+        if (plan.Missing.Count == 0) return plan;
 
-        foreach (var symbol in SymbolsBoundTo(elf, sections, missing))
-        {
-            if (!ShimmedSymbols.Contains(symbol.Name))
-            {
-                Log.LogError($"{Path.GetFileName(Library)} needs {symbol.Name}@{symbol.Version}, which {libstdcxx} lacks and no shim provides: install a newer libstdc++ (GCC 13 or later).");
-                return false;
-            }
-        }
+        var bound = BoundSymbols(elf, sections, plan.Missing);
+        foreach (var relocation in Relocations(elf))
+            if (bound.TryGetValue(relocation.Symbol, out var symbol) && !plan.RelocatedSymbols.Contains(symbol))
+                plan.RelocatedSymbols.Add(symbol);
+        return plan;
+    }
 
-        NeedsShim = true;
-        HasShim = NeededLibraries(elf, sections).Contains(ShimName);
-        var toWeaken = missing.Where(r => (r.Flags & VER_FLG_WEAK) == 0).ToList();
-        if (toWeaken.Count == 0) return true;
-
-        // The output copy may be a hard link into the NuGet folder: write a fresh file so that only
-        // this copy changes.
-        foreach (var r in toWeaken)
+    /// <summary>ORs VER_FLG_WEAK into the flags of each requirement the plan found missing; changes no other byte.</summary>
+    public static void Weaken(byte[] elf, Plan plan)
+    {
+        foreach (var r in plan.ToWeaken.ToList())
         {
             ushort flags = (ushort)(r.Flags | VER_FLG_WEAK);
             elf[r.FlagsOffset] = (byte)flags;
             elf[r.FlagsOffset + 1] = (byte)(flags >> 8);
         }
-        string temporary = Library + ".patching";
-        File.WriteAllBytes(temporary, elf);
-        File.Delete(Library);
-        File.Move(temporary, Library);
-        Log.LogMessage(MessageImportance.Normal,
-            $"Marked {string.Join(", ", toWeaken.Select(r => r.Name))} weak in {Library} (this system's libstdc++ lacks it).");
-        return true;
     }
 
-    // The libstdc++ this very process (the dotnet host) loaded is the one TorchSharp will get at run time.
-    static string FindLoadedLibstdcxx()
-    {
-        if (!File.Exists("/proc/self/maps")) return null;
-        return File.ReadLines("/proc/self/maps")
-            .Select(line => line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
-            .FirstOrDefault(path => Path.GetFileName(path).StartsWith("libstdc++.so.6", StringComparison.Ordinal) && File.Exists(path));
-    }
+    /// <summary>Every libstdc++.so.6 version requirement of the library (its SHT_GNU_verneed entries).</summary>
+    public static List<Requirement> Requirements(byte[] elf) => Requirements(elf, ReadSections(elf));
 
-    // A version a library defines stands in its string table as "\0NAME\0".
-    static bool Defines(byte[] library, string version)
+    /// <summary>Every entry of the library's SHT_RELA and SHT_REL sections that names a symbol.</summary>
+    public static List<Relocation> Relocations(byte[] elf)
     {
-        byte[] needle = Encoding.ASCII.GetBytes("\0" + version + "\0");
-        for (int i = 0; i + needle.Length <= library.Length; i++)
+        var result = new List<Relocation>();
+        foreach (var s in ReadSections(elf).Where(s => s.Type == SHT_RELA || s.Type == SHT_REL))
         {
-            int k = 0;
-            while (k < needle.Length && library[i + k] == needle[k]) k++;
-            if (k == needle.Length) return true;
+            long size = s.EntrySize > 0 ? s.EntrySize : (s.Type == SHT_RELA ? 24 : 16);
+            for (long e = s.Offset; e + size <= s.Offset + s.Size; e += size)
+                result.Add(new Relocation { InfoOffset = e + 8, Symbol = (uint)(BitConverter.ToUInt64(elf, (int)e + 8) >> 32) });
         }
-        return false;
+        return result;
+    }
+
+    /// <summary>The index of the dynamic symbol called <paramref name="name"/>, or -1.</summary>
+    public static int DynamicSymbolIndex(byte[] elf, string name)
+    {
+        var sections = ReadSections(elf);
+        var dynsym = sections.FirstOrDefault(s => s.Type == SHT_DYNSYM);
+        if (dynsym is null) return -1;
+        for (int i = 0; i < dynsym.Size / 24; i++)
+            if (ReadString(elf, sections[(int)dynsym.Link], BitConverter.ToUInt32(elf, (int)(dynsym.Offset + 24 * i))) == name) return i;
+        return -1;
     }
 
     static List<Section> ReadSections(byte[] elf)
@@ -112,14 +113,15 @@ public class WeakenMissingLibstdcxxVersions : Task
         var sections = new List<Section>();
         for (int i = 0; i < shnum; i++)
         {
-            long h = shoff + (long)i * shentsize;
+            int h = (int)(shoff + (long)i * shentsize);
             sections.Add(new Section
             {
-                Type = BitConverter.ToUInt32(elf, (int)h + 4),
-                Offset = (long)BitConverter.ToUInt64(elf, (int)h + 24),
-                Size = (long)BitConverter.ToUInt64(elf, (int)h + 32),
-                Link = BitConverter.ToUInt32(elf, (int)h + 40),
-                Info = BitConverter.ToUInt32(elf, (int)h + 44),
+                Type = BitConverter.ToUInt32(elf, h + 4),
+                Offset = (long)BitConverter.ToUInt64(elf, h + 24),
+                Size = (long)BitConverter.ToUInt64(elf, h + 32),
+                Link = BitConverter.ToUInt32(elf, h + 40),
+                Info = BitConverter.ToUInt32(elf, h + 44),
+                EntrySize = (long)BitConverter.ToUInt64(elf, h + 56),
             });
         }
         return sections;
@@ -132,7 +134,9 @@ public class WeakenMissingLibstdcxxVersions : Task
         return Encoding.ASCII.GetString(elf, start, end - start);
     }
 
-    static List<Requirement> ReadLibstdcxxRequirements(byte[] elf, List<Section> sections)
+    // Verneed entries (16 bytes: version, count, file, aux, next), each with Vernaux entries (16 bytes:
+    // hash, flags at +4, other = version index at +6, name at +8, next at +12).
+    static List<Requirement> Requirements(byte[] elf, List<Section> sections)
     {
         var result = new List<Requirement>();
         var verneed = sections.FirstOrDefault(s => s.Type == SHT_GNU_verneed);
@@ -147,7 +151,6 @@ public class WeakenMissingLibstdcxxVersions : Task
             for (int j = 0; j < count; j++)
             {
                 if (file == "libstdc++.so.6")
-                {
                     result.Add(new Requirement
                     {
                         Flags = BitConverter.ToUInt16(elf, (int)aux + 4),
@@ -155,7 +158,6 @@ public class WeakenMissingLibstdcxxVersions : Task
                         Name = ReadString(elf, strtab, BitConverter.ToUInt32(elf, (int)aux + 8)),
                         FlagsOffset = aux + 4,
                     });
-                }
                 aux += BitConverter.ToUInt32(elf, (int)aux + 12);
             }
             entry += BitConverter.ToUInt32(elf, (int)entry + 12);
@@ -163,34 +165,75 @@ public class WeakenMissingLibstdcxxVersions : Task
         return result;
     }
 
-    static IEnumerable<(string Name, string Version)> SymbolsBoundTo(byte[] elf, List<Section> sections, List<Requirement> versions)
+    // Dynamic symbol index -> "name@version" for the symbols whose versym entry is one of the versions.
+    static Dictionary<uint, string> BoundSymbols(byte[] elf, List<Section> sections, List<Requirement> versions)
     {
+        var result = new Dictionary<uint, string>();
         var dynsym = sections.FirstOrDefault(s => s.Type == SHT_DYNSYM);
         var versym = sections.FirstOrDefault(s => s.Type == SHT_GNU_versym);
-        if (dynsym is null || versym is null) yield break;
-        var strtab = sections[(int)dynsym.Link];
-        long count = dynsym.Size / 24;
-        for (long i = 0; i < count; i++)
+        if (dynsym is null || versym is null) return result;
+        for (uint i = 0; i < dynsym.Size / 24; i++)
         {
             ushort index = (ushort)(BitConverter.ToUInt16(elf, (int)(versym.Offset + 2 * i)) & 0x7fff);
             var version = versions.FirstOrDefault(v => v.Index == index);
-            if (version is not null)
-                yield return (ReadString(elf, strtab, BitConverter.ToUInt32(elf, (int)(dynsym.Offset + 24 * i))), version.Name);
-        }
-    }
-
-    static List<string> NeededLibraries(byte[] elf, List<Section> sections)
-    {
-        var result = new List<string>();
-        var dynamic = sections.FirstOrDefault(s => s.Type == SHT_DYNAMIC);
-        if (dynamic is null) return result;
-        var strtab = sections[(int)dynamic.Link];
-        for (long e = dynamic.Offset; e + 16 <= dynamic.Offset + dynamic.Size; e += 16)
-        {
-            long tag = BitConverter.ToInt64(elf, (int)e);
-            if (tag == 0) break;
-            if (tag == DT_NEEDED) result.Add(ReadString(elf, strtab, (uint)BitConverter.ToUInt64(elf, (int)e + 8)));
+            if (version != null)
+                result[i] = ReadString(elf, sections[(int)dynsym.Link], BitConverter.ToUInt32(elf, (int)(dynsym.Offset + 24 * i))) + "@" + version.Name;
         }
         return result;
     }
+
+    /// <summary>
+    /// A predicate over the version names that the libstdc++ at <paramref name="path"/> defines: a defined
+    /// version stands in its string table as "\0NAME\0".
+    /// </summary>
+    public static Func<string, bool> DefinedBy(string path)
+    {
+        string text = Encoding.ASCII.GetString(File.ReadAllBytes(path));
+        return version => text.Contains("\0" + version + "\0");
+    }
+
+    /// <summary>The libstdc++ this process loaded (the dotnet host's, so the one TorchSharp will get), or null.</summary>
+    public static string LoadedLibstdcxx()
+    {
+        if (!File.Exists("/proc/self/maps")) return null;
+        return File.ReadLines("/proc/self/maps")
+            .Select(line => line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
+            .FirstOrDefault(path => Path.GetFileName(path).StartsWith("libstdc++.so.6", StringComparison.Ordinal) && File.Exists(path));
+    }
 }
+
+#if !ELF_PATCH_TESTS
+/// <summary>MSBuild task: weakens, in the one output copy named by Library, the libstdc++ versions this system lacks.</summary>
+public class WeakenMissingLibstdcxxVersions : Microsoft.Build.Utilities.Task
+{
+    [Microsoft.Build.Framework.Required] public string Library { get; set; }
+
+    public override bool Execute()
+    {
+        byte[] elf = File.ReadAllBytes(Library);
+        string libstdcxx = LibstdcxxVersionPatch.LoadedLibstdcxx();
+        if (!LibstdcxxVersionPatch.IsElf64(elf) || libstdcxx == null) return true;
+
+        var plan = LibstdcxxVersionPatch.Inspect(elf, LibstdcxxVersionPatch.DefinedBy(libstdcxx));
+        if (plan.RelocatedSymbols.Count > 0)
+        {
+            Log.LogError($"{Path.GetFileName(Library)} uses {string.Join(", ", plan.RelocatedSymbols)}, which {libstdcxx} lacks: "
+                + "it cannot be made to load here; install a libstdc++ from GCC 13 or later.");
+            return false;
+        }
+        var toWeaken = plan.ToWeaken.Select(r => r.Name).ToList();
+        if (toWeaken.Count == 0) return true;
+
+        // The output copy may be a hard link into the NuGet folder: write a new file and move it over,
+        // so only this copy changes. The temporary name is unique per writer.
+        LibstdcxxVersionPatch.Weaken(elf, plan);
+        string temporary = $"{Library}.{Guid.NewGuid():N}.patching";
+        File.WriteAllBytes(temporary, elf);
+        File.Delete(Library);
+        File.Move(temporary, Library);
+        Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal,
+            $"Marked {string.Join(", ", toWeaken)} weak in {Library} (this system's libstdc++ lacks it; nothing uses its symbols).");
+        return true;
+    }
+}
+#endif
