@@ -36,7 +36,7 @@ def sgd_momentum(parameters, vs, lr, gamma):
         param.data = param.data - v
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--lr", type=float, default=0.01)
@@ -47,7 +47,7 @@ def main():
     parser.add_argument("--hidden", type=int, default=20)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", required=True, help="folder for losses.csv (must not exist or be empty)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -15,8 +15,8 @@ import sys
 import torch
 
 
-def main():
-    cfg = json.load(sys.stdin)
+def run(cfg):
+    """Runs one configuration and returns {"params": [...], "buffer": [...] or None}."""
     p = torch.tensor(cfg["p0"], dtype=torch.float64, requires_grad=True)
     c = torch.tensor(cfg["c"], dtype=torch.float64)
     d = torch.tensor(cfg["d"], dtype=torch.float64)
@@ -30,7 +30,11 @@ def main():
         if sched:
             sched.step()
     buf = opt.state[p].get("momentum_buffer")
-    json.dump({"params": p.detach().tolist(), "buffer": None if buf is None else buf.tolist()}, sys.stdout)
+    return {"params": p.detach().tolist(), "buffer": None if buf is None else buf.tolist()}
+
+
+def main():
+    json.dump(run(json.load(sys.stdin)), sys.stdout)
 
 
 if __name__ == "__main__":

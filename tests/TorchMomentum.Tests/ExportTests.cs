@@ -54,6 +54,7 @@ public sealed class ExportTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", PyTorchScripts.Trait)]
     public void PyTorch_loads_it_and_predicts_what_the_csharp_net_predicts()
     {
         using var output = JsonDocument.Parse(PyTorchScripts.Run("load_export.py", [file]));

@@ -119,8 +119,27 @@ public class MomentumSgdTests
             Assert.Equal((p.device_type, p.device_index), (buffer.device_type, buffer.device_index));
             Assert.Equal(p.shape, buffer.shape);
         }
-        optimizer.to(CPU);
-        Assert.All(parameters, p => Assert.Equal(DeviceType.CPU, optimizer.MomentumBuffer(p)!.device_type));
+    }
+
+    [Theory]
+    [InlineData(MomentumFormulation.PyTorch, true)]
+    [InlineData(MomentumFormulation.PyTorch, false)]
+    [InlineData(MomentumFormulation.Chapter, true)]
+    public void Moving_the_optimizer_moves_every_buffer_and_keeps_its_shape(MomentumFormulation formulation, bool fused)
+    {
+        // The meta device holds shapes and dtypes but no data: a real move, possible on any machine,
+        // that a to() which kept the old buffers (as TorchSharp 0.107's SGD once did) would fail.
+        var (problem, parameters) = Problem();
+        using var _ = problem;
+        using var optimizer = new MomentumSgd(parameters, 0.1, 0.9, formulation: formulation, fused: fused);
+        Train(problem, parameters, optimizer, 1);
+        optimizer.to(new Device(DeviceType.META));
+        Assert.All(parameters, p =>
+        {
+            var buffer = optimizer.MomentumBuffer(p)!;
+            Assert.Equal(DeviceType.META, buffer.device_type);
+            Assert.Equal(p.shape, buffer.shape);
+        });
     }
 
     [Fact]
