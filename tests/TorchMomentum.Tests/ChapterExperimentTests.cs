@@ -13,7 +13,7 @@ public class ChapterExperimentTests
     public void Handwritten_step_tracks_builtin_momentum_over_the_chapters_12_epochs(ScalarType dtype, double tolerance)
     {
         var result = ChapterExperiment.Run(new ExperimentSettings { DType = dtype }, CPU);
-        Assert.Equal(12 * 32, result.StepLosses.Count);
+        Assert.Equal(12 * 32, result.Losses.Steps);
         Assert.InRange(result.MaxParameterDifference, 0, tolerance);
     }
 
@@ -21,9 +21,9 @@ public class ChapterExperimentTests
     public void Momentum_ends_lower_than_plain_sgd_as_the_chapter_shows()
     {
         var result = ChapterExperiment.Run(new ExperimentSettings(), CPU);
-        var last = result.EpochMeanLosses[^1];
+        var last = result.Losses.EpochMeanLosses[^1];
         Assert.True(last[1] < last[0] / 2, $"momentum {last[1]} vs sgd {last[0]}");
-        Assert.True(last[0] < result.EpochMeanLosses[0][0], "plain SGD did not learn at all");
+        Assert.True(last[0] < result.Losses.EpochMeanLosses[0][0], "plain SGD did not learn at all");
     }
 
     [Fact]
@@ -31,9 +31,27 @@ public class ChapterExperimentTests
     {
         var settings = new ExperimentSettings { Epochs = 1, Samples = 100, BatchSize = 32 };
         var result = ChapterExperiment.Run(settings, CPU);
-        Assert.Equal(4, result.StepLosses.Count);
-        double expected = (result.StepLosses.Take(3).Sum(l => l[0]) * 32 + result.StepLosses[3][0] * 4) / 100;
-        Assert.Equal(expected, result.EpochMeanLosses[0][0], 12);
+        var steps = result.Losses.Sampled.Select(s => s.Losses).ToList();
+        Assert.Equal(4, steps.Count);
+        double expected = (steps.Take(3).Sum(l => l[0]) * 32 + steps[3][0] * 4) / 100;
+        Assert.Equal(expected, result.Losses.EpochMeanLosses[0][0], 12);
+    }
+
+    [Fact]
+    public void A_long_history_keeps_every_epoch_mean_and_a_bounded_sample_of_steps()
+    {
+        var settings = new ExperimentSettings { Epochs = 3000, Samples = 10, BatchSize = 4 };
+        var history = new LossHistory(settings, 1);
+        for (int step = 0; step < 3000 * 3; step++) history.Add([step % 3 == 2 ? 1.0 : 3.0]);
+
+        Assert.Equal(9000, history.Steps);
+        Assert.Equal(3000, history.EpochMeanLosses.Count);
+        Assert.All(history.EpochMeanLosses, mean => Assert.Equal((3.0 * 4 + 3.0 * 4 + 1.0 * 2) / 10, mean[0], 12));
+        Assert.InRange(history.Sampled.Count, LossHistory.MaxSampled / 2, LossHistory.MaxSampled);
+        Assert.Equal(0, history.Sampled[0].Step);
+        int stride = history.Sampled[1].Step;
+        Assert.All(history.Sampled.Select((s, i) => (s, i)), p => Assert.Equal(p.i * stride, p.s.Step));
+        Assert.Equal([1.0], history.LastStepLosses!);
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Help;
-using System.Runtime.InteropServices;
 using Spectre.Console;
 
 namespace TorchMomentum.Cli.CommandLine;
@@ -35,9 +34,10 @@ public static class CliApp
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ExternalException)
+        catch (Exception e)
         {
-            // What the checks before a run cannot foresee (a full disk, a native error): one line, no trace.
+            // What the checks before a run cannot foresee (a full disk, a native error, a bug): one line, no
+            // trace. Every input is validated before any work, so this is never a user's mistake.
             error.WriteLine($"{Name}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
             return ExitCodes.Failed;
         }

@@ -30,8 +30,6 @@ public static class QuadraticCommand
         };
         command.SetAction(parse =>
         {
-            if (RunFolder.Open(parse.GetValue(output), "quadratic", parse.GetValue(force), [TrajectoriesCsv.FileName, TrajectoryPlot.FileName], out string? folderError) is not { } folder)
-                return ExitCodes.Refuse(error, folderError);
             int n = parse.GetValue(iterations);
             var paths = Starts.Select(s => new Trajectory("gd", s.X, s.Y, QuadraticBowl.Path(s.X, s.Y, parse.GetValue(gdLr), 0, n)))
                 .Concat(Starts.Select(s => new Trajectory("momentum", s.X, s.Y, QuadraticBowl.Path(s.X, s.Y, parse.GetValue(lr), parse.GetValue(momentum), n))))
@@ -41,11 +39,12 @@ public static class QuadraticCommand
             foreach (var p in paths) table.AddColumn(new TableColumn($"{p.Method} ({p.StartX:0}, {p.StartY:0})").RightAligned());
             for (int t = 0; t <= n; t++)
                 table.AddRow(new[] { t.ToString(CultureInfo.InvariantCulture) }.Concat(paths.Select(p => p.Points[t].F.ToString("G6", CultureInfo.InvariantCulture))).ToArray());
+            using var folder = RunFolder.Open(parse.GetValue(output), "quadratic", parse.GetValue(force), [TrajectoriesCsv.FileName, TrajectoryPlot.FileName], out string? folderError);
+            if (folder is null) return ExitCodes.Refuse(error, folderError);
             console.Write(table);
-
-            TrajectoriesCsv.Write(Path.Combine(folder, TrajectoriesCsv.FileName), paths);
-            TrajectoryPlot.Write(Path.Combine(folder, TrajectoryPlot.FileName), paths);
-            RunFolder.Announce(console, folder, TrajectoriesCsv.FileName, TrajectoryPlot.FileName);
+            TrajectoriesCsv.Write(folder[TrajectoriesCsv.FileName], paths);
+            TrajectoryPlot.Write(folder[TrajectoryPlot.FileName], paths);
+            folder.Announce(console, TrajectoriesCsv.FileName, TrajectoryPlot.FileName);
             return ExitCodes.Ok;
         });
         return command;

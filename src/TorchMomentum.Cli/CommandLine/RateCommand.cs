@@ -33,9 +33,11 @@ public static class RateCommand
         {
             double smallest = parse.GetValue(mu), largest = parse.GetValue(l);
             if (largest < smallest)
-                return ExitCodes.Refuse(error, $"--L must be a number in [--mu = {smallest.ToString(CultureInfo.InvariantCulture)}, inf) (got '{largest.ToString(CultureInfo.InvariantCulture)}').");
-            if (RunFolder.Open(parse.GetValue(output), "rate", parse.GetValue(force), [RateCsv.FileName, RatePlot.FileName], out string? folderError) is not { } folder)
-                return ExitCodes.Refuse(error, folderError);
+                return ExitCodes.Refuse(error, $"--L must be a number in [--mu = {Show(smallest)}, inf) (got '{Show(largest)}').");
+            // Beyond this condition number Polyak's momentum rounds to 1 in double precision: no method left to run.
+            const double maxKappa = 1e12;
+            if (!(largest / smallest <= maxKappa))
+                return ExitCodes.Refuse(error, $"--L / --mu must be in [1, {Show(maxKappa)}] (got {Show(largest)} / {Show(smallest)} = {Show(largest / smallest)}).");
             int n = parse.GetValue(steps);
             double rate = parse.GetValue(lr);
             var grid = parse.GetValue(curvatures)!.SelectMany(h => parse.GetValue(momenta)!.Select(m => RateRow.Measure("grid", h, rate, m, n))).ToList();
@@ -44,12 +46,13 @@ public static class RateCommand
             var optimal = new[] { smallest, largest }.Select(h => RateRow.Measure("polyak", h, polyakLr, polyakMomentum, n))
                 .Concat(new[] { smallest, largest }.Select(h => RateRow.Measure("best_gd", h, gdLr, 0, n))).ToList();
 
+            using var folder = RunFolder.Open(parse.GetValue(output), "rate", parse.GetValue(force), [RateCsv.FileName, RatePlot.FileName], out string? folderError);
+            if (folder is null) return ExitCodes.Refuse(error, folderError);
             PrintGrid(console, grid, n);
             PrintOptimal(console, smallest, largest, optimal);
-
-            RateCsv.Write(Path.Combine(folder, RateCsv.FileName), grid.Concat(optimal));
-            RatePlot.Write(Path.Combine(folder, RatePlot.FileName), grid, rate);
-            RunFolder.Announce(console, folder, RateCsv.FileName, RatePlot.FileName);
+            RateCsv.Write(folder[RateCsv.FileName], grid.Concat(optimal));
+            RatePlot.Write(folder[RatePlot.FileName], grid, rate);
+            folder.Announce(console, RateCsv.FileName, RatePlot.FileName);
             return ExitCodes.Ok;
         });
         return command;

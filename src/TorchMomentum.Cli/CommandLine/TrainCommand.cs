@@ -28,13 +28,13 @@ public static class TrainCommand
         var momentum = Options.Number("--momentum", "Momentum parameter", Defaults.Momentum, new(0, 1, MaxOpen: true));
         var batchSize = Options.Count("--batch-size", "Samples per mini-batch, at most --samples", Defaults.BatchSize, 1);
         var epochs = Options.Count("--epochs", "Passes over the data", Defaults.Epochs, 1, 1_000_000);
-        var samples = Options.Count("--samples", "Number of data points", Defaults.Samples, 1, 100_000_000);
-        var hidden = Options.Count("--hidden", "Width of the hidden layer", Defaults.Hidden, 1, 1_000_000);
+        var samples = Options.Count("--samples", "Number of data points", Defaults.Samples, 1, 10_000_000);
+        var hidden = Options.Count("--hidden", "Width of the hidden layer", Defaults.Hidden, 1, 100_000);
         var dtype = Options.OneOf("--dtype", "Floating type of data and weights", "float32",
             new Dictionary<string, ScalarType> { ["float32"] = ScalarType.Float32, ["float64"] = ScalarType.Float64 });
         var device = Options.OneOf("--device", "Where to train", "auto",
             new Dictionary<string, DeviceRequest> { ["cpu"] = DeviceRequest.Cpu, ["cuda"] = DeviceRequest.Cuda, ["auto"] = DeviceRequest.Auto });
-        var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: libtorch's choice)", 1, 1024);
+        var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: libtorch's choice)", 1, Environment.ProcessorCount);
         var checkpointEvery = Options.OptionalCount("--checkpoint-every", "Save a checkpoint every N epochs, for --resume", 1, 1_000_000);
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint, with its stored settings" };
         var export = new Option<bool>("--export") { Description = $"Also write {PyTorchExport.FileName}: the hand-written net and its optimizer state in PyTorch's format" };
@@ -51,12 +51,12 @@ public static class TrainCommand
             var wall = Stopwatch.StartNew();
             if (DeviceChoice.Resolve(parse.GetValue(device), out string? deviceError) is not { } chosen)
                 return ExitCodes.Refuse(error, deviceError);
-            if (parse.GetValue(resume) is { } folder)
+            if (parse.GetValue(resume) is { } resumed)
             {
                 if (runSettings.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
                     return ExitCodes.Refuse(error, $"--resume continues with the run's stored settings: {given.Name} cannot be given with it.");
                 if (parse.GetValue(threads) is int resumedThreads) set_num_threads(resumedThreads);
-                return Resume(folder, chosen, parse.GetValue(export), console, error, wall);
+                return Resume(resumed, chosen, parse.GetValue(export), console, error, wall);
             }
 
             var settings = new ExperimentSettings
@@ -70,33 +70,41 @@ public static class TrainCommand
                 Hidden = parse.GetValue(hidden),
                 DType = parse.GetValue(dtype),
             };
-            if (settings.BatchSize > settings.Samples)
+            if (!settings.BatchFits)
                 return ExitCodes.Refuse(error, $"--batch-size must be in [1, --samples = {settings.Samples}] (got '{settings.BatchSize}').");
-            if (RunFolder.Open(parse.GetValue(output), "train", parse.GetValue(force), Results, out string? folderError) is not { } newFolder)
-                return ExitCodes.Refuse(error, folderError);
+            long need = settings.EstimatedPeakBytes, have = HostMemory.AvailableBytes();
+            if (need > have * 0.8)
+                return ExitCodes.Refuse(error, $"--samples {settings.Samples}, --batch-size {settings.BatchSize} and --hidden {settings.Hidden} need about {Gigabytes(need)} of memory, " +
+                    $"more than the {Gigabytes(have)} available here; make --hidden, --batch-size or --samples smaller.");
+            using var folder = RunFolder.Open(parse.GetValue(output), "train", parse.GetValue(force), Results, out string? folderError);
+            if (folder is null) return ExitCodes.Refuse(error, folderError);
             if (parse.GetValue(threads) is int n) set_num_threads(n);
 
             using var run = new ChapterRun(settings, chosen);
-            using var csv = LossesCsv.Create(Path.Combine(newFolder, LossesCsv.FileName), settings.StepsPerEpoch);
-            return Train(run, csv, [], parse.GetValue(checkpointEvery), parse.GetValue(export), newFolder, console, error, wall);
+            using var csv = LossesCsv.Create(folder[LossesCsv.FileName], settings.StepsPerEpoch);
+            return Train(run, csv, [], parse.GetValue(checkpointEvery), parse.GetValue(export), folder, console, error, wall);
         });
         return command;
     }
 
-    private static int Resume(string folder, Device device, bool export, IAnsiConsole console, TextWriter error, Stopwatch wall)
+    private static int Resume(string path, Device device, bool export, IAnsiConsole console, TextWriter error, Stopwatch wall)
     {
-        string checkpoint = Path.Combine(folder, CheckpointFile.FileName);
+        using var folder = RunFolder.Existing(path, "--resume", Results, out string? folderError);
+        if (folder is null) return ExitCodes.Refuse(error, folderError);
+        string checkpoint = folder[CheckpointFile.FileName];
         if (!File.Exists(checkpoint))
-            return ExitCodes.Refuse(error, $"--resume needs a run folder with a {CheckpointFile.FileName} (none in '{folder}': was the run started with --checkpoint-every?).");
+            return ExitCodes.Refuse(error, $"--resume needs a run folder with a {CheckpointFile.FileName} (none in '{path}': was the run started with --checkpoint-every?).");
         ChapterRun run;
         int? checkpointEvery;
+        byte[] rowsHash;
         try
         {
             using var reader = CheckpointFile.Open(checkpoint);
             checkpointEvery = reader.ReadInt32();
+            rowsHash = reader.ReadBytes(32);
             run = ChapterRun.Load(reader, device);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or UnauthorizedAccessException)
         {
             return ExitCodes.Refuse(error, $"--resume: '{checkpoint}' cannot be loaded: {e.Message}.");
         }
@@ -106,35 +114,37 @@ public static class TrainCommand
             List<double[]> kept;
             try
             {
-                (csv, kept) = LossesCsv.Continue(Path.Combine(folder, LossesCsv.FileName), run.StepsDone, run.Settings.StepsPerEpoch);
+                (csv, kept) = LossesCsv.Continue(folder[LossesCsv.FileName], run.StepsDone, rowsHash, run.Settings.StepsPerEpoch);
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or FormatException)
+            catch (Exception e) when (e is InvalidDataException or IOException or FormatException or UnauthorizedAccessException)
             {
-                return ExitCodes.Refuse(error, $"--resume: '{Path.Combine(folder, LossesCsv.FileName)}' does not match its checkpoint: {e.Message}.");
+                return ExitCodes.Refuse(error, $"--resume: '{folder[LossesCsv.FileName]}' does not match its checkpoint: {e.Message}.");
             }
             using (csv)
             {
-                console.MarkupLineInterpolated($"Resuming [bold]{folder}[/] after epoch {run.EpochsDone} of {run.Settings.Epochs}.");
+                console.MarkupLineInterpolated($"Resuming [bold]{path}[/] after epoch {run.EpochsDone} of {run.Settings.Epochs}.");
                 return Train(run, csv, kept, checkpointEvery, export, folder, console, error, wall);
             }
         }
     }
 
     /// <summary>Trains the remaining epochs, writing rows and checkpoints as it goes, then the results.</summary>
-    private static int Train(ChapterRun run, LossesCsv csv, List<double[]> losses, int? checkpointEvery, bool export, string folder,
+    private static int Train(ChapterRun run, LossesCsv csv, List<double[]> kept, int? checkpointEvery, bool export, RunFolder folder,
         IAnsiConsole console, TextWriter error, Stopwatch wall)
     {
         var settings = run.Settings;
         console.MarkupLine($"Training on [bold]{Describe(run)}[/] ({get_num_threads()} threads): {settings.Epochs} epochs x {settings.StepsPerEpoch} steps, " +
             $"lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, momentum {settings.Momentum.ToString(CultureInfo.InvariantCulture)}, seed {settings.Seed}, {settings.DType.ToString().ToLowerInvariant()}");
-        int stepsBefore = losses.Count;
+        var losses = new LossHistory(settings, ChapterRun.Names.Count);
+        foreach (var row in kept) losses.Add(row);
+        int stepsBefore = losses.Steps;
         var clock = Stopwatch.StartNew();
         Divergence? divergence = null;
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
                 var task = context.AddTask("steps", maxValue: settings.Epochs * settings.StepsPerEpoch);
-                task.Value = losses.Count;
+                task.Value = losses.Steps;
                 while (!run.IsComplete && divergence is null)
                 {
                     divergence = run.TrainEpoch((step, _, stepLosses) =>
@@ -146,9 +156,10 @@ public static class TrainCommand
                     if (divergence is null && checkpointEvery is int every && (run.EpochsDone % every == 0 || run.IsComplete))
                     {
                         csv.Sync();
-                        CheckpointFile.Write(Path.Combine(folder, CheckpointFile.FileName), writer =>
+                        CheckpointFile.Write(folder[CheckpointFile.FileName], writer =>
                         {
                             writer.Write(every);
+                            writer.Write(csv.Sha256());
                             run.Save(writer);
                         });
                     }
@@ -160,28 +171,30 @@ public static class TrainCommand
         var result = new ExperimentResult
         {
             Settings = settings,
-            StepLosses = losses,
+            Losses = losses,
             MaxParameterDifference = run.MaxParameterDifference(),
             TrainingTime = clock.Elapsed,
-            StepsTimed = losses.Count - stepsBefore,
+            StepsTimed = losses.Steps - stepsBefore,
             Divergence = divergence,
         };
         TrainReport.Print(console, result);
-        LossPlot.Write(Path.Combine(folder, LossPlot.FileName), result);
+        LossPlot.Write(folder[LossPlot.FileName], result);
         wall.Stop();
-        Summary.From(result, Describe(run), get_num_threads(), wall.Elapsed).Write(Path.Combine(folder, Summary.FileName));
+        Summary.From(result, Describe(run), get_num_threads(), wall.Elapsed).Write(folder[Summary.FileName]);
         string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName];
         if (export && divergence is null)
         {
-            PyTorchExport.Write(Path.Combine(folder, PyTorchExport.FileName), run.HandwrittenNet, run.HandwrittenOptimizer);
+            PyTorchExport.Write(folder[PyTorchExport.FileName], run.HandwrittenNet, run.HandwrittenOptimizer);
             written = [.. written, PyTorchExport.FileName];
         }
-        RunFolder.Announce(console, folder, written);
+        folder.Announce(console, written);
         if (divergence is null) return ExitCodes.Ok;
         error.WriteLine($"{divergence.Optimizer} diverged at step {divergence.Step}: its loss became NaN or infinite " +
             $"(last finite loss {divergence.LastFiniteLoss.ToString("G6", CultureInfo.InvariantCulture)}); {LossesCsv.FileName} keeps steps 0 to {divergence.Step - 1}.");
         return ExitCodes.Diverged;
     }
+
+    private static string Gigabytes(long bytes) => (bytes / 1e9).ToString("0.0", CultureInfo.InvariantCulture) + " GB";
 
     private static string Describe(ChapterRun run) => run.Device.type.ToString().ToLowerInvariant();
 }

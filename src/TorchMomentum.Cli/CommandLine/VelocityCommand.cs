@@ -27,23 +27,23 @@ public static class VelocityCommand
         };
         command.SetAction(parse =>
         {
-            if (RunFolder.Open(parse.GetValue(output), "velocity", parse.GetValue(force), [VelocityCsv.FileName, VelocityPlot.FileName], out string? folderError) is not { } folder)
-                return ExitCodes.Refuse(error, folderError);
             double rate = parse.GetValue(lr), beta = parse.GetValue(momentum), g = parse.GetValue(gradient);
             var run = ConstantGradientVelocity.Run(rate, beta, g, parse.GetValue(steps));
             double limit = ConstantGradientVelocity.Limit(rate, beta, g);
 
             var table = new Table().Title($"v_t = {Show(beta)}*v_(t-1) + {Show(rate)}*{Show(g)}, v_0 = 0")
                 .AddColumns("t", "v_t (optimizer)", "lr*g*(1-m^t)/(1-m)", "limit lr*g/(1-m)");
+            using var folder = RunFolder.Open(parse.GetValue(output), "velocity", parse.GetValue(force), [VelocityCsv.FileName, VelocityPlot.FileName], out string? folderError);
+            if (folder is null) return ExitCodes.Refuse(error, folderError);
             foreach (var s in run)
                 table.AddRow(s.Step.ToString(CultureInfo.InvariantCulture), s.Velocity.ToString("G10", CultureInfo.InvariantCulture),
                     s.GeometricSum.ToString("G10", CultureInfo.InvariantCulture), limit.ToString("G10", CultureInfo.InvariantCulture));
             console.Write(table);
             console.WriteLine($"The limit is {Show(1 / (1 - beta))} times lr*g: the largest step momentum {Show(beta)} can build from a steady gradient.");
 
-            VelocityCsv.Write(Path.Combine(folder, VelocityCsv.FileName), run, limit);
-            VelocityPlot.Write(Path.Combine(folder, VelocityPlot.FileName), run, limit);
-            RunFolder.Announce(console, folder, VelocityCsv.FileName, VelocityPlot.FileName);
+            VelocityCsv.Write(folder[VelocityCsv.FileName], run, limit);
+            VelocityPlot.Write(folder[VelocityPlot.FileName], run, limit);
+            folder.Announce(console, VelocityCsv.FileName, VelocityPlot.FileName);
             return ExitCodes.Ok;
         });
         return command;

@@ -25,7 +25,7 @@ public static class VerifyCommand
     {
         var defaults = new ExperimentSettings();
         var seed = Options.Long("--seed", "Seed for torch.manual_seed", defaults.Seed, 0);
-        var epochs = Options.Count("--epochs", "Passes over the chapter's data per configuration", defaults.Epochs, 1, 1_000_000);
+        var epochs = Options.Count("--epochs", "Passes over the chapter's data per configuration", defaults.Epochs, 1, 1_000);
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table" };
         var command = new Command("verify", "Check that the hand-written optimizer computes what torch.optim.SGD computes, configuration by configuration.")
         {
@@ -34,11 +34,26 @@ public static class VerifyCommand
         command.SetAction(parse =>
         {
             var settings = defaults with { Seed = parse.GetValue(seed), Epochs = parse.GetValue(epochs) };
-            var results = VerificationGrid.Default().Select(c => OptimizerVerifier.Run(c, settings, CPU)).ToList();
+            var cases = VerificationGrid.Default().ToList();
+            var results = new List<VerificationResult>();
             if (parse.GetValue(json))
+            {
+                results.AddRange(cases.Select(c => OptimizerVerifier.Run(c, settings, CPU)));
                 output.WriteLine(JsonSerializer.Serialize(results.Select(JsonRow), Json));
+            }
             else
+            {
+                console.Progress().Start(context =>
+                {
+                    var task = context.AddTask("configurations", maxValue: cases.Count);
+                    foreach (var c in cases)
+                    {
+                        results.Add(OptimizerVerifier.Run(c, settings, CPU));
+                        task.Increment(1);
+                    }
+                });
                 Print(console, results);
+            }
             return results.Any(r => r.Verdict == Verdict.Fail) ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return command;

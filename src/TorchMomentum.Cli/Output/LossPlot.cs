@@ -8,13 +8,15 @@ public static class LossPlot
     /// <summary>The file's name inside a run folder.</summary>
     public const string FileName = "losses.png";
 
-    /// <summary>Draws the result's per-step losses and saves them as a PNG.</summary>
+    /// <summary>Draws the result's per-step losses (every step, or an even sample of a long run's) and saves them as a PNG.</summary>
     public static void Write(string path, ExperimentResult result)
     {
         var plot = new ScottPlot.Plot();
-        for (int i = 0; i < result.Names.Count && result.StepLosses.Count > 0; i++)
+        var sampled = result.Losses.Sampled;
+        double[] steps = sampled.Select(s => (double)s.Step).ToArray();
+        for (int i = 0; i < result.Names.Count && sampled.Count > 0; i++)
         {
-            var line = plot.Add.Signal(result.StepLosses.Select(l => l[i]).ToArray());
+            var line = plot.Add.SignalXY(steps, sampled.Select(s => s.Losses[i]).ToArray());
             line.LegendText = result.Names[i];
             line.LineWidth = 1.5f;
             // The hand-written curve lies on top of the built-in momentum one; dashes keep both visible.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using TorchMomentum.Training;
 
@@ -7,7 +8,8 @@ namespace TorchMomentum.Cli.Output;
 /// <summary>
 /// losses.csv: <c>step,epoch,sgd,momentum,handwritten</c>, a row per step, numbers in their shortest round-trip
 /// form, so the file compares line by line with the one scripts/chapter_momentum.py writes. Written as
-/// training goes, each row flushed, so a run that dies or diverges keeps every step it finished.
+/// training goes, each row flushed, so a run that dies or diverges keeps every step it finished. A running
+/// SHA-256 of the bytes written lets a checkpoint record exactly which rows it continues.
 /// </summary>
 public sealed class LossesCsv : IDisposable
 {
@@ -19,11 +21,13 @@ public sealed class LossesCsv : IDisposable
 
     private readonly FileStream stream;
     private readonly StreamWriter writer;
+    private readonly IncrementalHash hash;
     private readonly int stepsPerEpoch;
 
-    private LossesCsv(FileStream stream, int stepsPerEpoch)
+    private LossesCsv(FileStream stream, IncrementalHash hash, int stepsPerEpoch)
     {
         this.stream = stream;
+        this.hash = hash;
         this.stepsPerEpoch = stepsPerEpoch;
         writer = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: -1, leaveOpen: true) { NewLine = "\n" };
     }
@@ -31,74 +35,105 @@ public sealed class LossesCsv : IDisposable
     /// <summary>Starts a new file with its header.</summary>
     public static LossesCsv Create(string path, int stepsPerEpoch)
     {
-        var csv = new LossesCsv(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read), stepsPerEpoch);
-        csv.writer.WriteLine(Header);
-        csv.writer.Flush();
+        var csv = new LossesCsv(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read), IncrementalHash.CreateHash(HashAlgorithmName.SHA256), stepsPerEpoch);
+        csv.WriteLine(Header);
         return csv;
     }
 
     /// <summary>
     /// Opens a file to continue after its first <paramref name="steps"/> rows, cutting off whatever follows
-    /// them (rows a killed run wrote after its last checkpoint, or half a row).
+    /// them (rows a killed run wrote after its last checkpoint, or half a row), after checking that the
+    /// bytes up to there are the ones whose SHA-256 the checkpoint recorded.
     /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="steps">Rows to keep.</param>
+    /// <param name="sha256">The hash of the header and those rows, as <see cref="Sha256"/> gave it then.</param>
+    /// <param name="stepsPerEpoch">Steps in an epoch, for the epoch column.</param>
     /// <returns>The file, and the losses of the rows kept.</returns>
-    /// <exception cref="InvalidDataException">The file has another header or fewer rows.</exception>
-    public static (LossesCsv File, List<double[]> Kept) Continue(string path, int steps, int stepsPerEpoch)
+    /// <exception cref="InvalidDataException">The file has fewer rows, or other bytes than the checkpoint recorded.</exception>
+    public static (LossesCsv File, List<double[]> Kept) Continue(string path, int steps, byte[] sha256, int stepsPerEpoch)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         try
         {
+            // Byte by byte up to the (steps + 1)-th newline: what counts is exactly the bytes on disk.
             var kept = new List<double[]>(steps);
+            var line = new List<byte>(128);
+            var input = new BufferedStream(stream, 1 << 16);
             long end = 0;
-            using (var reader = new StreamReader(stream, new UTF8Encoding(false), false, 1 << 16, leaveOpen: true))
+            for (int lines = 0; lines <= steps;)
             {
-                string? header = reader.ReadLine();
-                if (header != Header) throw new InvalidDataException($"{FileName} does not start with '{Header}'");
-                end = Encoding.UTF8.GetByteCount(header) + 1;
-                while (kept.Count < steps && reader.ReadLine() is { } line)
+                int b = input.ReadByte();
+                if (b < 0) throw new InvalidDataException($"{FileName} has {Math.Max(lines - 1, 0)} complete rows, the checkpoint needs {steps}");
+                end++;
+                if (b != '\n')
                 {
-                    var fields = line.Split(',');
-                    if (fields.Length != 2 + ChapterRun.Names.Count || fields[0] != kept.Count.ToString(CultureInfo.InvariantCulture))
-                        throw new InvalidDataException($"{FileName} row {kept.Count + 1} is not step {kept.Count}");
-                    kept.Add(fields.Skip(2).Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray());
-                    end += Encoding.UTF8.GetByteCount(line) + 1;
+                    line.Add((byte)b);
+                    continue;
                 }
+                hash.AppendData([.. line, (byte)'\n']);
+                if (lines > 0) kept.Add(ParseRow(Encoding.UTF8.GetString([.. line]), kept.Count));
+                line.Clear();
+                lines++;
             }
-            if (kept.Count < steps) throw new InvalidDataException($"{FileName} has {kept.Count} rows, the checkpoint needs {steps}");
+            if (!hash.GetCurrentHash().AsSpan().SequenceEqual(sha256))
+                throw new InvalidDataException($"its first {steps} rows are not the ones the checkpoint was saved after (edited, or written by another run)");
             stream.SetLength(end);
             stream.Seek(0, SeekOrigin.End);
-            return (new LossesCsv(stream, stepsPerEpoch), kept);
+            return (new LossesCsv(stream, hash, stepsPerEpoch), kept);
         }
         catch
         {
+            hash.Dispose();
             stream.Dispose();
             throw;
         }
     }
 
+    private static double[] ParseRow(string line, int step)
+    {
+        var fields = line.Split(',');
+        if (fields.Length != 2 + ChapterRun.Names.Count || fields[0] != step.ToString(CultureInfo.InvariantCulture))
+            throw new InvalidDataException($"{FileName} row {step + 1} is not step {step}");
+        return fields.Skip(2).Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+    }
+
     /// <summary>Appends one step's row and hands it to the operating system.</summary>
     public void Append(int step, double[] losses)
     {
-        writer.Write(step.ToString(CultureInfo.InvariantCulture));
-        writer.Write(',');
-        writer.Write((step / stepsPerEpoch).ToString(CultureInfo.InvariantCulture));
-        foreach (double loss in losses)
-        {
-            writer.Write(',');
-            writer.Write(CsvFile.Number(loss));
-        }
+        var row = new StringBuilder(96);
+        row.Append(step.ToString(CultureInfo.InvariantCulture)).Append(',').Append((step / stepsPerEpoch).ToString(CultureInfo.InvariantCulture));
+        foreach (double loss in losses) row.Append(',').Append(CsvFile.Number(loss));
+        WriteLine(row.ToString());
+    }
+
+    private void WriteLine(string line)
+    {
+        hash.AppendData(Encoding.UTF8.GetBytes(line + "\n"));
+        writer.Write(line);
         writer.Write('\n');
         writer.Flush();
     }
 
+    /// <summary>The SHA-256 of every byte written so far, header included.</summary>
+    public byte[] Sha256() => hash.GetCurrentHash();
+
     /// <summary>Forces the rows written so far to disk: a checkpoint must never count rows that could be lost.</summary>
     public void Sync() => stream.Flush(flushToDisk: true);
 
-    /// <summary>Closes the file; closing it again does nothing.</summary>
+    /// <summary>Closes the file; closing it again does nothing. The stream is closed even if a last flush fails (a full disk).</summary>
     public void Dispose()
     {
         if (!stream.CanWrite) return;
-        writer.Dispose();
-        stream.Dispose();
+        try
+        {
+            writer.Dispose();
+        }
+        finally
+        {
+            stream.Dispose();
+            hash.Dispose();
+        }
     }
 }

@@ -3,76 +3,144 @@ using Spectre.Console;
 
 namespace TorchMomentum.Cli.Output;
 
-/// <summary>Chooses and checks the folder a run writes its results into.</summary>
-public static class RunFolder
+/// <summary>
+/// The folder a command writes its results into, owned by this process until disposed: an exclusive OS lock
+/// on a lock file in it (flock on Linux, a sharing lock on Windows) keeps a second run, a resume or a
+/// second start on the same folder, from writing into it at the same time.
+/// </summary>
+public sealed class RunFolder : IDisposable
 {
     /// <summary>
-    /// The folder to write into: the one given, or a new folder <c>runs/&lt;date-time&gt;-&lt;command&gt;</c>.
-    /// Returns null and a one-line reason when the given path cannot take the results: a folder that
-    /// already holds files is refused unless <paramref name="force"/>. Creates nothing.
+    /// The lock file's name. It is deleted when the run ends (before the lock is released, so a run that
+    /// opens it afterwards makes a new one and never shares a lock); a killed run leaves it behind, unlocked,
+    /// and it never counts as one of the user's files.
     /// </summary>
-    private static string? Choose(string? requested, string command, bool force, out string? error)
+    public const string LockName = ".torchmomentum.lock";
+
+    private readonly FileStream lockFile;
+
+    private RunFolder(string path, FileStream lockFile)
     {
-        const string optionName = "--out";
-        error = null;
-        if (requested is null)
+        Path = path;
+        this.lockFile = lockFile;
+    }
+
+    /// <summary>The folder's path, as given or chosen.</summary>
+    public string Path { get; }
+
+    /// <summary>The path of <paramref name="name"/> inside the folder.</summary>
+    public string this[string name] => System.IO.Path.Combine(Path, name);
+
+    /// <summary>
+    /// The folder a new run writes <paramref name="results"/> into: the one requested, or a new folder
+    /// <c>runs/&lt;date-time&gt;-&lt;command&gt;</c>; created, locked, and with the command's own results of an
+    /// earlier run removed (only with <paramref name="force"/>: otherwise a folder that holds files is refused).
+    /// Returns null and a one-line reason when the path cannot take them; then nothing of the user's changed.
+    /// </summary>
+    public static RunFolder? Open(string? requested, string command, bool force, IReadOnlyList<string> results, out string? error)
+    {
+        const string option = "--out";
+        string folder = requested ?? NewRunPath(command);
+        if (string.IsNullOrWhiteSpace(folder))
+            return Fail($"{option} must be a folder path (got '{folder}').", out error);
+        if (File.Exists(folder))
+            return Fail($"{option} must be a folder (got '{folder}', which is a file).", out error);
+        string taken = $"{option} must be a new or empty folder (got '{folder}', which already holds files; add --force to replace this command's results there).";
+        if (!force && HoldsFiles(folder)) return Fail(taken, out error);
+        try
         {
-            string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + command;
-            string candidate = Path.Combine("runs", stamp);
-            for (int n = 2; Path.Exists(candidate); n++) candidate = Path.Combine("runs", $"{stamp}-{n}");
-            return candidate;
-        }
-        if (File.Exists(requested))
-        {
-            error = $"{optionName} must be a folder (got '{requested}', which is a file).";
-            return null;
-        }
-        if (!force && Directory.Exists(requested) && Directory.EnumerateFileSystemEntries(requested).Any())
-        {
-            error = $"{optionName} must be a new or empty folder (got '{requested}', which already holds files; add --force to replace this command's results there).";
-            return null;
-        }
-        for (string? parent = Path.GetDirectoryName(Path.GetFullPath(requested)); parent is not null; parent = Path.GetDirectoryName(parent))
-        {
-            if (File.Exists(parent))
+            for (string? parent = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(folder)); parent is not null; parent = System.IO.Path.GetDirectoryName(parent))
             {
-                error = $"{optionName} must be a folder that can be created (got '{requested}': '{parent}' is a file).";
-                return null;
+                if (File.Exists(parent)) return Fail($"{option} must be a folder that can be created (got '{folder}': '{parent}' is a file).", out error);
+                if (Directory.Exists(parent)) break;
             }
-            if (Directory.Exists(parent)) break;
+            Directory.CreateDirectory(folder);
+            if (Lock(folder, option, out error) is not { } run) return null;
+            // Checked again under the lock: another run may have written here since the check above.
+            if (!force && HoldsFiles(folder))
+            {
+                run.Dispose();
+                return Fail(taken, out error);
+            }
+            run.RemoveEarlier(results);
+            return run;
         }
-        return requested;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return Fail($"{option} must be a folder that can be written (got '{folder}': {e.Message}).", out error);
+        }
     }
 
     /// <summary>
-    /// Creates the folder, removing the named results of an earlier run from it (only those: anything else
-    /// in the folder is the user's). Returns false and a one-line reason when it cannot.
+    /// An existing run folder, locked, for <paramref name="option"/> (e.g. --resume) to continue; leftovers of
+    /// a killed writer (temporary files of <paramref name="results"/>) are removed. Null and a one-line reason
+    /// when it cannot be had.
     /// </summary>
-    private static bool Prepare(string folder, IEnumerable<string> results, out string? error)
+    public static RunFolder? Existing(string folder, string option, IReadOnlyList<string> results, out string? error)
+    {
+        if (string.IsNullOrWhiteSpace(folder) || !Directory.Exists(folder))
+            return Fail($"{option} must be an existing run folder (got '{folder}').", out error);
+        try
+        {
+            var run = Lock(folder, option, out error);
+            run?.RemoveTemporaries(results);
+            return run;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail($"{option} must be a folder that can be written (got '{folder}': {e.Message}).", out error);
+        }
+    }
+
+    /// <summary>Tells the user which files a command wrote and where.</summary>
+    public void Announce(IAnsiConsole console, params string[] files) =>
+        console.MarkupLineInterpolated($"Wrote {string.Join(", ", files)} to [bold]{Path}[/]");
+
+    /// <summary>Releases the folder to other runs.</summary>
+    public void Dispose() => lockFile.Dispose();
+
+    private static RunFolder? Lock(string folder, string option, out string? error)
     {
         error = null;
         try
         {
-            Directory.CreateDirectory(folder);
-            foreach (var file in results) File.Delete(Path.Combine(folder, file));
-            return true;
+            // FileShare.None takes an exclusive lock that the OS drops when this process ends, killed or not.
+            return new RunFolder(folder, new FileStream(System.IO.Path.Combine(folder, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite,
+                FileShare.None, bufferSize: 1, FileOptions.DeleteOnClose));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException) when (File.Exists(System.IO.Path.Combine(folder, LockName)))
         {
-            error = $"--out must be a folder that can be written (got '{folder}': {e.Message}).";
-            return false;
+            return Fail($"{option}: '{folder}' is in use by another torchmomentum run; wait for it to end or choose another folder.", out error);
         }
     }
 
-    /// <summary>
-    /// The folder a command writes <paramref name="results"/> into, chosen, checked and created, with the
-    /// command's own results of an earlier run removed. Returns null and a one-line reason when the
-    /// requested path cannot take them; then nothing was created.
-    /// </summary>
-    public static string? Open(string? requested, string command, bool force, IReadOnlyList<string> results, out string? error) =>
-        Choose(requested, command, force, out error) is { } folder && Prepare(folder, results, out error) ? folder : null;
+    private static string NewRunPath(string command)
+    {
+        string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + command;
+        string candidate = System.IO.Path.Combine("runs", stamp);
+        for (int n = 2; System.IO.Path.Exists(candidate); n++) candidate = System.IO.Path.Combine("runs", $"{stamp}-{n}");
+        return candidate;
+    }
 
-    /// <summary>Tells the user which files a command wrote and where.</summary>
-    public static void Announce(IAnsiConsole console, string folder, params string[] files) =>
-        console.MarkupLineInterpolated($"Wrote {string.Join(", ", files)} to [bold]{folder}[/]");
+    private static bool HoldsFiles(string folder) =>
+        Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any(e => System.IO.Path.GetFileName(e) != LockName);
+
+    // Only the command's own files: anything else in the folder is the user's.
+    private void RemoveEarlier(IEnumerable<string> results)
+    {
+        foreach (var file in results) File.Delete(this[file]);
+        RemoveTemporaries(results);
+    }
+
+    private void RemoveTemporaries(IEnumerable<string> results)
+    {
+        foreach (var file in results)
+            foreach (var temporary in Directory.EnumerateFiles(Path, file + AtomicFile.TemporaryPattern)) File.Delete(temporary);
+    }
+
+    private static RunFolder? Fail(string reason, out string? error)
+    {
+        error = reason;
+        return null;
+    }
 }

@@ -12,12 +12,12 @@ public static class TrainReport
     {
         var table = new Table().Title("Mean loss per epoch").AddColumn(new TableColumn("epoch").RightAligned());
         foreach (var name in result.Names) table.AddColumn(new TableColumn(name).RightAligned());
-        for (int epoch = 0; epoch < result.EpochMeanLosses.Count; epoch++)
-            table.AddRow(new[] { epoch.ToString(CultureInfo.InvariantCulture) }
-                .Concat(result.EpochMeanLosses[epoch].Select(Format)).ToArray());
+        var means = result.Losses.EpochMeanLosses;
+        for (int epoch = 0; epoch < means.Count; epoch++)
+            table.AddRow(new[] { epoch.ToString(CultureInfo.InvariantCulture) }.Concat(means[epoch].Select(Format)).ToArray());
         console.Write(table);
 
-        if (result.StepLosses.LastOrDefault() is { } last)
+        if (result.Losses.LastStepLosses is { } last)
             console.WriteLine("Final step loss: " + string.Join(", ", result.Names.Select((n, i) => $"{n} {Format(last[i])}")));
         console.WriteLine($"Largest |handwritten - momentum| parameter difference: {result.MaxParameterDifference.ToString("G3", CultureInfo.InvariantCulture)}");
         console.WriteLine($"Training: {result.StepsTimed} steps in {result.TrainingTime.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} s " +

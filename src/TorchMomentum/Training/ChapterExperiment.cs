@@ -16,7 +16,7 @@ public static class ChapterExperiment
     public static ExperimentResult Run(ExperimentSettings settings, Device device, Action<int>? onStep = null)
     {
         using var run = new ChapterRun(settings, device);
-        var losses = new List<double[]>(settings.Epochs * settings.StepsPerEpoch);
+        var losses = new LossHistory(settings, ChapterRun.Names.Count);
         var clock = Stopwatch.StartNew();
         Divergence? divergence = null;
         while (!run.IsComplete && divergence is null)
@@ -30,10 +30,10 @@ public static class ChapterExperiment
         return new ExperimentResult
         {
             Settings = settings,
-            StepLosses = losses,
+            Losses = losses,
             MaxParameterDifference = run.MaxParameterDifference(),
             TrainingTime = clock.Elapsed,
-            StepsTimed = losses.Count,
+            StepsTimed = losses.Steps,
             Divergence = divergence,
         };
     }

@@ -9,8 +9,8 @@ public sealed record ExperimentResult
     /// <summary>The settings the run used.</summary>
     public required ExperimentSettings Settings { get; init; }
 
-    /// <summary>Per step (from 0), the loss of each contestant's batch, before its update.</summary>
-    public required IReadOnlyList<double[]> StepLosses { get; init; }
+    /// <summary>Per-epoch means, the last step and a plotting sample of the per-step losses (each loss is a batch's, before its update).</summary>
+    public required LossHistory Losses { get; init; }
 
     /// <summary>Largest |hand-written - built-in momentum| over all parameters after the last step.</summary>
     public required double MaxParameterDifference { get; init; }
@@ -21,25 +21,9 @@ public sealed record ExperimentResult
     /// <summary>Where the run blew up, or null if every loss stayed finite.</summary>
     public Divergence? Divergence { get; init; }
 
-    /// <summary>Steps trained in this process (fewer than <see cref="StepLosses"/> after a resume).</summary>
+    /// <summary>Steps trained in this process (fewer than <see cref="LossHistory.Steps"/> after a resume).</summary>
     public required int StepsTimed { get; init; }
 
     /// <summary>Steps per second of this process's training: one step trains every contestant on one batch.</summary>
     public double StepsPerSecond => StepsTimed / TrainingTime.TotalSeconds;
-
-    /// <summary>
-    /// Per complete epoch, each contestant's mean loss over the epoch's samples: batches weighted by their
-    /// size, since an epoch's last batch may be smaller.
-    /// </summary>
-    public IReadOnlyList<double[]> EpochMeanLosses
-    {
-        get
-        {
-            int perEpoch = Settings.StepsPerEpoch;
-            return Enumerable.Range(0, StepLosses.Count / perEpoch).Select(epoch =>
-                Enumerable.Range(0, Names.Count).Select(i =>
-                    Enumerable.Range(epoch * perEpoch, perEpoch).Sum(step => StepLosses[step][i] * Settings.BatchSizeOf(step)) / Settings.Samples)
-                .ToArray()).ToList();
-        }
-    }
 }
