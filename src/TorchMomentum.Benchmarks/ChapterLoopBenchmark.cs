@@ -1,7 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using TorchMomentum.Data;
-using TorchMomentum.Model;
-using TorchMomentum.Optimizers;
 using TorchMomentum.Training;
 using static TorchSharp.torch;
 
@@ -16,30 +13,21 @@ public class ChapterLoopBenchmark
     /// <summary>Steps in one run.</summary>
     public static readonly int Steps = new ExperimentSettings().Epochs * new ExperimentSettings().StepsPerEpoch;
 
-    private readonly ExperimentSettings settings = new();
-    private Tensor x = null!, y = null!;
-    private Net net = null!;
-    private MomentumSgd optimizer = null!;
+    private OneNetLoop loop = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         set_num_threads(BenchmarkSettings.ChapterThreads);
-        manual_seed(settings.Seed);
-        (x, y) = ChapterData.Generate(settings.Samples, CPU, settings.DType);
-        net = Net.Build(settings.Hidden, settings.DType, CPU);
-        optimizer = new MomentumSgd(net.parameters(), settings.LearningRate, settings.Momentum);
+        loop = new OneNetLoop(new ExperimentSettings());
     }
 
     [Benchmark(Description = "chapter run, 384 steps")]
-    public void ChapterRun() => LockstepTraining.Run(x, y, settings, [new("momentum", net, optimizer)], (_, _, _) => { });
+    public void ChapterRun()
+    {
+        foreach (var _ in loop.Run(new ExperimentSettings().Epochs)) { }
+    }
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        optimizer.Dispose();
-        net.Dispose();
-        x.Dispose();
-        y.Dispose();
-    }
+    public void Cleanup() => loop.Dispose();
 }

@@ -1,9 +1,5 @@
 using System.Diagnostics;
-using TorchMomentum.Data;
-using TorchMomentum.Model;
-using TorchMomentum.Optimizers;
 using TorchMomentum.Training;
-using static TorchSharp.torch;
 
 namespace TorchMomentum.Benchmarks;
 
@@ -20,18 +16,12 @@ public static class MemoryProbe
     /// <summary>Runs 100,000 steps and reads memory at steps 1,000, 20,000 and 100,000.</summary>
     public static IReadOnlyList<Reading> Run()
     {
-        var settings = new ExperimentSettings { Epochs = 100_000 / new ExperimentSettings().StepsPerEpoch };
-        manual_seed(settings.Seed);
-        var (x, y) = ChapterData.Generate(settings.Samples, CPU, settings.DType);
-        using var _x = x;
-        using var _y = y;
-        using var net = Net.Build(settings.Hidden, settings.DType, CPU);
-        using var optimizer = new MomentumSgd(net.parameters(), settings.LearningRate, settings.Momentum);
+        var settings = new ExperimentSettings();
+        using var loop = new OneNetLoop(settings);
         var readings = new List<Reading>();
-        LockstepTraining.Run(x, y, settings, [new("momentum", net, optimizer)], (step, _, _) =>
-        {
-            if (step + 1 is 1_000 or 20_000 or 100_000) readings.Add(new Reading(step + 1, Rss(), LiveTensors()));
-        });
+        int step = 0;
+        foreach (var _ in loop.Run(100_000 / settings.StepsPerEpoch))
+            if (++step is 1_000 or 20_000 or 100_000) readings.Add(new Reading(step, Rss(), LiveTensors()));
         return readings;
     }
 

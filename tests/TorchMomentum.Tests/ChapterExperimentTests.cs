@@ -6,13 +6,19 @@ namespace TorchMomentum.Tests;
 
 public class ChapterExperimentTests
 {
+    private static ExperimentResult Run(ExperimentSettings settings)
+    {
+        using var run = new ChapterRun(settings, CPU);
+        return run.TrainToEnd(run.NewHistory());
+    }
+
     [Theory]
     // PyTorch itself shows 1.19e-7 (float32) and 2.2e-16 (float64) on the same comparison.
     [InlineData(ScalarType.Float32, 2e-7)]
     [InlineData(ScalarType.Float64, 5e-16)]
     public void Handwritten_step_tracks_builtin_momentum_over_the_chapters_12_epochs(ScalarType dtype, double tolerance)
     {
-        var result = ChapterExperiment.Run(new ExperimentSettings { DType = dtype }, CPU);
+        var result = Run(new ExperimentSettings { DType = dtype });
         Assert.Equal(12 * 32, result.Losses.Steps);
         Assert.InRange(result.MaxParameterDifference, 0, tolerance);
     }
@@ -20,7 +26,7 @@ public class ChapterExperimentTests
     [Fact]
     public void Momentum_ends_lower_than_plain_sgd_as_the_chapter_shows()
     {
-        var result = ChapterExperiment.Run(new ExperimentSettings(), CPU);
+        var result = Run(new ExperimentSettings());
         var last = result.Losses.EpochMeanLosses[^1];
         Assert.True(last[1] < last[0] / 2, $"momentum {last[1]} vs sgd {last[0]}");
         Assert.True(last[0] < result.Losses.EpochMeanLosses[0][0], "plain SGD did not learn at all");
@@ -30,7 +36,7 @@ public class ChapterExperimentTests
     public void Epoch_means_weigh_each_batch_by_its_size()
     {
         var settings = new ExperimentSettings { Epochs = 1, Samples = 100, BatchSize = 32 };
-        var result = ChapterExperiment.Run(settings, CPU);
+        var result = Run(settings);
         var steps = result.Losses.Sampled.Select(s => s.Losses).ToList();
         Assert.Equal(4, steps.Count);
         double expected = (steps.Take(3).Sum(l => l[0]) * 32 + steps[3][0] * 4) / 100;
@@ -65,10 +71,10 @@ public class ChapterExperimentTests
         var liveAtEachStep = new List<long>();
         using (var run = new ChapterRun(new ExperimentSettings { Epochs = 100 }, CPU))
         {
-            while (!run.IsComplete)
+            foreach (var step in run.Train())
             {
-                run.TrainEpoch((_, _, _) => liveAtEachStep.Add(Live()));
-                run.Save(new BinaryWriter(new MemoryStream()));
+                liveAtEachStep.Add(Live());
+                if (step.EndsEpoch) run.Checkpoint(1, new byte[32]);
             }
         }
 

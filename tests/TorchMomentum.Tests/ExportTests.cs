@@ -18,7 +18,7 @@ public sealed class ExportTests : IDisposable
     public ExportTests()
     {
         run = new ChapterRun(new ExperimentSettings { Epochs = 3 }, CPU);
-        while (!run.IsComplete) run.TrainEpoch((_, _, _) => { });
+        foreach (var _ in run.Train()) { }
         file = temporary["model.pt"];
         PyTorchExport.Write(file, run.HandwrittenNet, run.HandwrittenOptimizer);
     }

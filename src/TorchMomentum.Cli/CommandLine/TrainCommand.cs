@@ -18,7 +18,7 @@ public static class TrainCommand
     private static readonly ExperimentSettings Defaults = new();
 
     /// <summary>Every file a train run writes into its folder.</summary>
-    private static readonly string[] Results = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName, CheckpointFile.FileName, PyTorchExport.FileName];
+    private static readonly string[] Results = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName, Checkpoint.FileName, PyTorchExport.FileName];
 
     /// <summary>Builds the command; its action writes to <paramref name="console"/> and <paramref name="error"/>.</summary>
     public static Command Create(IAnsiConsole console, TextWriter error)
@@ -91,40 +91,34 @@ public static class TrainCommand
     {
         using var folder = RunFolder.Existing(path, "--resume", Results, out string? folderError);
         if (folder is null) return ExitCodes.Refuse(error, folderError);
-        string checkpoint = folder[CheckpointFile.FileName];
-        if (!File.Exists(checkpoint))
-            return ExitCodes.Refuse(error, $"--resume needs a run folder with a {CheckpointFile.FileName} (none in '{path}': was the run started with --checkpoint-every?).");
-        ChapterRun run;
-        int? checkpointEvery;
-        byte[] rowsHash;
+        string file = folder[Checkpoint.FileName];
+        if (!File.Exists(file))
+            return ExitCodes.Refuse(error, $"--resume needs a run folder with a {Checkpoint.FileName} (none in '{path}': was the run started with --checkpoint-every?).");
+        Checkpoint checkpoint;
         try
         {
-            using var reader = CheckpointFile.Open(checkpoint);
-            checkpointEvery = reader.ReadInt32();
-            rowsHash = reader.ReadBytes(32);
-            run = ChapterRun.Load(reader, device);
+            checkpoint = Checkpoint.Read(file);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or UnauthorizedAccessException)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            return ExitCodes.Refuse(error, $"--resume: '{checkpoint}' cannot be loaded: {e.Message}.");
+            return ExitCodes.Refuse(error, $"--resume: '{file}' cannot be loaded: {e.Message}.");
         }
-        using (run)
+        LossesCsv csv;
+        List<double[]> kept;
+        try
         {
-            LossesCsv csv;
-            List<double[]> kept;
-            try
-            {
-                (csv, kept) = LossesCsv.Continue(folder[LossesCsv.FileName], run.StepsDone, rowsHash, run.Settings.StepsPerEpoch);
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or FormatException or UnauthorizedAccessException)
-            {
-                return ExitCodes.Refuse(error, $"--resume: '{folder[LossesCsv.FileName]}' does not match its checkpoint: {e.Message}.");
-            }
-            using (csv)
-            {
-                console.MarkupLineInterpolated($"Resuming [bold]{path}[/] after epoch {run.EpochsDone} of {run.Settings.Epochs}.");
-                return Train(run, csv, kept, checkpointEvery, export, folder, console, error, wall);
-            }
+            (csv, kept) = LossesCsv.Continue(folder[LossesCsv.FileName], checkpoint.EpochsDone * checkpoint.Settings.StepsPerEpoch,
+                checkpoint.RowsSha256, checkpoint.Settings.StepsPerEpoch);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or FormatException or UnauthorizedAccessException)
+        {
+            return ExitCodes.Refuse(error, $"--resume: '{folder[LossesCsv.FileName]}' does not match its checkpoint: {e.Message}.");
+        }
+        using (csv)
+        using (var run = ChapterRun.Restore(checkpoint, device))
+        {
+            console.MarkupLineInterpolated($"Resuming [bold]{path}[/] after epoch {run.EpochsDone} of {run.Settings.Epochs}.");
+            return Train(run, csv, kept, checkpoint.CheckpointEvery, export, folder, console, error, wall);
         }
     }
 
@@ -135,60 +129,39 @@ public static class TrainCommand
         var settings = run.Settings;
         console.MarkupLine($"Training on [bold]{Describe(run)}[/] ({get_num_threads()} threads): {settings.Epochs} epochs x {settings.StepsPerEpoch} steps, " +
             $"lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, momentum {settings.Momentum.ToString(CultureInfo.InvariantCulture)}, seed {settings.Seed}, {settings.DType.ToString().ToLowerInvariant()}");
-        var losses = new LossHistory(settings, ChapterRun.Names.Count);
-        foreach (var row in kept) losses.Add(row);
-        int stepsBefore = losses.Steps;
-        var clock = Stopwatch.StartNew();
-        Divergence? divergence = null;
+        var history = run.NewHistory();
+        foreach (var row in kept) history.Add(row);
+        ExperimentResult? result = null;
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
                 var task = context.AddTask("steps", maxValue: settings.Epochs * settings.StepsPerEpoch);
-                task.Value = losses.Steps;
-                while (!run.IsComplete && divergence is null)
+                task.Value = history.Steps;
+                result = run.TrainToEnd(history, step =>
                 {
-                    divergence = run.TrainEpoch((step, _, stepLosses) =>
+                    csv.Append(step.Step, step.Losses);
+                    task.Value = step.Step + 1;
+                    if (step.EndsEpoch && checkpointEvery is int every && (run.EpochsDone % every == 0 || run.IsComplete))
                     {
-                        csv.Append(step, stepLosses);
-                        losses.Add(stepLosses);
-                        task.Value = step + 1;
-                    });
-                    if (divergence is null && checkpointEvery is int every && (run.EpochsDone % every == 0 || run.IsComplete))
-                    {
-                        csv.Sync();
-                        CheckpointFile.Write(folder[CheckpointFile.FileName], writer =>
-                        {
-                            writer.Write(every);
-                            writer.Write(csv.Sha256());
-                            run.Save(writer);
-                        });
+                        csv.Sync(); // a checkpoint must never count rows that could still be lost
+                        run.Checkpoint(every, csv.Sha256()).Write(folder[Checkpoint.FileName]);
                     }
-                }
+                });
             });
-        clock.Stop();
         csv.Dispose();
 
-        var result = new ExperimentResult
-        {
-            Settings = settings,
-            Losses = losses,
-            MaxParameterDifference = run.MaxParameterDifference(),
-            TrainingTime = clock.Elapsed,
-            StepsTimed = losses.Steps - stepsBefore,
-            Divergence = divergence,
-        };
-        TrainReport.Print(console, result);
-        LossPlot.Write(folder[LossPlot.FileName], result);
+        TrainReport.Print(console, result!);
+        LossPlot.Write(folder[LossPlot.FileName], result!);
         wall.Stop();
-        Summary.From(result, Describe(run), get_num_threads(), wall.Elapsed).Write(folder[Summary.FileName]);
+        Summary.From(result!, Describe(run), get_num_threads(), wall.Elapsed).Write(folder[Summary.FileName]);
         string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName];
-        if (export && divergence is null)
+        if (export && run.Divergence is null)
         {
             PyTorchExport.Write(folder[PyTorchExport.FileName], run.HandwrittenNet, run.HandwrittenOptimizer);
             written = [.. written, PyTorchExport.FileName];
         }
         folder.Announce(console, written);
-        if (divergence is null) return ExitCodes.Ok;
+        if (run.Divergence is not { } divergence) return ExitCodes.Ok;
         error.WriteLine($"{divergence.Optimizer} diverged at step {divergence.Step}: its loss became NaN or infinite " +
             $"(last finite loss {divergence.LastFiniteLoss.ToString("G6", CultureInfo.InvariantCulture)}); {LossesCsv.FileName} keeps steps 0 to {divergence.Step - 1}.");
         return ExitCodes.Diverged;

@@ -1,3 +1,4 @@
+using TorchMomentum.Files;
 namespace TorchMomentum.Cli.Output;
 
 /// <summary>Saves a ScottPlot figure as a PNG, atomically, at one size for every figure.</summary>

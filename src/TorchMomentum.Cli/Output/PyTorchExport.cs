@@ -1,3 +1,4 @@
+using TorchMomentum.Files;
 using System.Collections;
 using TorchMomentum.Model;
 using TorchMomentum.Optimizers;

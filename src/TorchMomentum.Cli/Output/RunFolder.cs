@@ -1,3 +1,4 @@
+using TorchMomentum.Files;
 using System.Globalization;
 using Spectre.Console;
 

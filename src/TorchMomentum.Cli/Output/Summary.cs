@@ -1,3 +1,4 @@
+using TorchMomentum.Files;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorchMomentum.Training;

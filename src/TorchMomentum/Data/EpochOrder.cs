@@ -25,6 +25,17 @@ public static class EpochOrder
     }
 
     /// <summary>
+    /// The epoch's mini-batches in that order: one gather of the shuffled data, then one split into batches
+    /// that are views of it, so no tensor operation is spent per step on batching. The last batch may be
+    /// smaller. Call it inside a dispose scope that lasts the epoch.
+    /// </summary>
+    public static (Tensor[] X, Tensor[] Y) Batches(Tensor x, Tensor y, int batchSize)
+    {
+        var order = Next(x.shape[0]).to(x.device);
+        return (x.index_select(0, order).split(batchSize), y.index_select(0, order).split(batchSize));
+    }
+
+    /// <summary>
     /// PyTorch's argument-less <c>random_()</c> on an int64 tensor, which TorchSharp lacks: one 64-bit
     /// draw r from the global generator, returned as r mod 2^63. <c>randint(long.MinValue, long.MaxValue)</c>
     /// consumes the same single draw and returns r - 2^63 (mod 2^64), whose low 63 bits are r's.

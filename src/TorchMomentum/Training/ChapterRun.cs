@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TorchMomentum.Data;
 using TorchMomentum.Model;
 using TorchMomentum.Optimizers;
@@ -12,18 +13,24 @@ namespace TorchMomentum.Training;
 /// <param name="LastFiniteLoss">That contestant's loss on the step before (NaN if there was none).</param>
 public sealed record Divergence(string Optimizer, int Step, double LastFiniteLoss);
 
+/// <summary>One step of a run, as <see cref="ChapterRun.Train"/> reports it.</summary>
+/// <param name="Step">The step's index, from 0 over the whole run.</param>
+/// <param name="Epoch">The epoch it belongs to, from 0.</param>
+/// <param name="Losses">Each contestant's loss on the step's batch, before its update, in <see cref="ChapterRun.Names"/> order.</param>
+/// <param name="EndsEpoch">Whether it was its epoch's last step (the run can be checkpointed right after it).</param>
+public sealed record TrainingStep(int Step, int Epoch, double[] Losses, bool EndsEpoch);
+
 /// <summary>
 /// One run of the chapter's comparison (section 5.6, with 5.5's hand-written step added): plain SGD, the
 /// built-in SGD with momentum and <see cref="MomentumSgd"/> in the chapter's formulation, each training its
-/// own net on the same mini-batches. It advances an epoch at a time, stops at the first non-finite loss,
-/// and can be saved at an epoch's end and continued later to exactly the result it would have had.
+/// own net on the same mini-batches. <see cref="Train"/> is the whole training loop; it stops at the first
+/// non-finite loss, and the run can be checkpointed at an epoch's end and restored to exactly where it was.
 /// </summary>
 public sealed class ChapterRun : IDisposable
 {
     /// <summary>Column names of the three contestants, in order.</summary>
     public static readonly IReadOnlyList<string> Names = ["sgd", "momentum", "handwritten"];
 
-    private const string Magic = "TorchMomentum chapter run, checkpoint version 1";
     private readonly Tensor x, y;
     private readonly Net[] nets;
     private readonly OptimizerHelper[] optimizers;
@@ -52,6 +59,34 @@ public sealed class ChapterRun : IDisposable
         contestants = Names.Select((name, i) => new Contestant(name, nets[i], optimizers[i])).ToArray();
     }
 
+    /// <summary>
+    /// The run a checkpoint was taken of, ready to train its next epoch. The data and the nets' shapes follow
+    /// from the settings; weights, optimizer state and the generator come from the checkpoint.
+    /// </summary>
+    public static ChapterRun Restore(Checkpoint checkpoint, Device device)
+    {
+        var run = new ChapterRun(checkpoint.Settings, device);
+        try
+        {
+            run.EpochsDone = checkpoint.EpochsDone;
+            run.lastFiniteLosses = checkpoint.LastFiniteLosses;
+            for (int i = 0; i < run.nets.Length; i++)
+            {
+                run.nets[i].load(new BinaryReader(new MemoryStream(checkpoint.Contestants[i].Weights)));
+                run.optimizers[i].load_state_dict(new BinaryReader(new MemoryStream(checkpoint.Contestants[i].OptimizerState)));
+            }
+            // Last: setting up the run drew from the generator.
+            using var state = tensor(checkpoint.GeneratorState, dtype: ScalarType.Byte);
+            random.set_rng_state(state);
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The run's settings.</summary>
     public ExperimentSettings Settings { get; }
 
@@ -67,29 +102,62 @@ public sealed class ChapterRun : IDisposable
     /// <summary>Whether every epoch has been trained.</summary>
     public bool IsComplete => EpochsDone >= Settings.Epochs;
 
+    /// <summary>Where the run blew up, once it has; then <see cref="Train"/> yields nothing more.</summary>
+    public Divergence? Divergence { get; private set; }
+
     /// <summary>
-    /// Trains the next epoch, calling <paramref name="onStep"/> with each step's index, batch size and losses.
-    /// Stops at the first step where some loss is NaN or infinite, without reporting that step, and says so.
+    /// The training loop: trains the remaining epochs one step at a time and yields each step's losses as
+    /// soon as they are known. Ends early, without yielding that step, at the first step where a loss is
+    /// NaN or infinite (<see cref="Divergence"/> then says where). Stop enumerating to stop training; the
+    /// run stays consistent at any step, and can be checkpointed after a step that ends an epoch.
     /// </summary>
-    /// <returns>Null when the epoch ran to its end; otherwise where the run diverged.</returns>
-    public Divergence? TrainEpoch(Action<int, long, double[]> onStep)
+    public IEnumerable<TrainingStep> Train()
     {
-        Divergence? divergence = null;
-        LockstepTraining.RunEpoch(x, y, Settings.BatchSize, contestants, StepsDone, (step, size, losses) =>
+        if (Divergence is not null) yield break;
+        int step = StepsDone;
+        foreach (var losses in LockstepTraining.Run(x, y, Settings.BatchSize, Settings.Epochs - EpochsDone, contestants))
         {
             int blownUp = Array.FindIndex(losses, loss => !double.IsFinite(loss));
             if (blownUp >= 0)
             {
-                divergence = new Divergence(Names[blownUp], step, lastFiniteLosses[blownUp]);
-                return false;
+                Divergence = new Divergence(Names[blownUp], step, lastFiniteLosses[blownUp]);
+                yield break;
             }
             lastFiniteLosses = losses;
-            onStep(step, size, losses);
-            return true;
-        });
-        if (divergence is null) EpochsDone++;
-        return divergence;
+            bool endsEpoch = (step + 1) % Settings.StepsPerEpoch == 0;
+            if (endsEpoch) EpochsDone++;
+            yield return new TrainingStep(step, step / Settings.StepsPerEpoch, losses, endsEpoch);
+            step++;
+        }
     }
+
+    /// <summary>
+    /// Runs <see cref="Train"/> to its end, recording every step in <paramref name="history"/> and handing it
+    /// to <paramref name="onStep"/> (a progress bar, a file, a checkpoint policy), and returns what the run
+    /// measured.
+    /// </summary>
+    public ExperimentResult TrainToEnd(LossHistory history, Action<TrainingStep>? onStep = null)
+    {
+        int stepsBefore = history.Steps;
+        var clock = Stopwatch.StartNew();
+        foreach (var step in Train())
+        {
+            history.Add(step.Losses);
+            onStep?.Invoke(step);
+        }
+        return new ExperimentResult
+        {
+            Settings = Settings,
+            Losses = history,
+            MaxParameterDifference = MaxParameterDifference(),
+            TrainingTime = clock.Elapsed,
+            StepsTimed = history.Steps - stepsBefore,
+            Divergence = Divergence,
+        };
+    }
+
+    /// <summary>A new history holding nothing, sized for this run.</summary>
+    public LossHistory NewHistory() => new(Settings, Names.Count);
 
     /// <summary>The net trained by the hand-written optimizer.</summary>
     public Net HandwrittenNet => nets[2];
@@ -101,56 +169,22 @@ public sealed class ChapterRun : IDisposable
     public double MaxParameterDifference() => Net.MaxDifference(nets[2], nets[1]);
 
     /// <summary>
-    /// Writes everything needed to continue exactly: the settings, the epochs done, the global generator's
-    /// state (it orders the coming epochs), and each net's weights and optimizer state.
+    /// A checkpoint of the run as it is now (take it after a step that ends an epoch, or before training).
     /// </summary>
-    public void Save(BinaryWriter writer)
+    /// <param name="checkpointEvery">How often the run checkpoints, stored so that a resumed run goes on doing so.</param>
+    /// <param name="rowsSha256">The hash of the per-step record written so far, so a resume can check it continues those rows.</param>
+    public Checkpoint Checkpoint(int checkpointEvery, byte[] rowsSha256)
     {
-        writer.Write(Magic);
-        writer.Write(Settings.ToJson());
-        writer.Write(EpochsDone);
-        foreach (double loss in lastFiniteLosses) writer.Write(loss);
-        using (var rng = random.get_rng_state())
-        {
-            var bytes = rng.data<byte>().ToArray();
-            writer.Write(bytes.Length);
-            writer.Write(bytes);
-        }
-        for (int i = 0; i < nets.Length; i++)
-        {
-            nets[i].save(writer);
-            optimizers[i].save_state_dict(writer);
-        }
+        using var rng = random.get_rng_state();
+        var states = Names.Select((name, i) => new ContestantState(name, Saved(w => nets[i].save(w)), Saved(optimizers[i].save_state_dict))).ToList();
+        return new Checkpoint(Settings, EpochsDone, lastFiniteLosses, rng.data<byte>().ToArray(), states, checkpointEvery, rowsSha256);
     }
 
-    /// <summary>Rebuilds a run saved by <see cref="Save"/>, ready to train its next epoch.</summary>
-    /// <exception cref="InvalidDataException">The data is not such a checkpoint.</exception>
-    public static ChapterRun Load(BinaryReader reader, Device device)
+    private static byte[] Saved(Action<BinaryWriter> save)
     {
-        if (reader.ReadString() != Magic) throw new InvalidDataException("not a TorchMomentum checkpoint");
-        var settings = ExperimentSettings.FromJson(reader.ReadString());
-        var run = new ChapterRun(settings, device);
-        try
-        {
-            run.EpochsDone = reader.ReadInt32();
-            run.lastFiniteLosses = [reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble()];
-            var rng = reader.ReadBytes(reader.ReadInt32());
-            for (int i = 0; i < run.nets.Length; i++)
-            {
-                run.nets[i].load(reader);
-                run.optimizers[i].load_state_dict(reader);
-            }
-            // Last: building the run above drew from the generator.
-            using var state = tensor(rng, dtype: ScalarType.Byte);
-            random.set_rng_state(state);
-            if (run.EpochsDone < 0 || run.EpochsDone > settings.Epochs) throw new InvalidDataException($"epochs done {run.EpochsDone} is outside [0, {settings.Epochs}]");
-            return run;
-        }
-        catch
-        {
-            run.Dispose();
-            throw;
-        }
+        var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream)) save(writer);
+        return stream.ToArray();
     }
 
     /// <inheritdoc />

@@ -37,16 +37,15 @@ public static class OptimizerVerifier
         var builtInParameters = builtInNet.parameters().ToArray();
         double maxParameter = 0, maxBuffer = 0;
         int steps = 0;
-        LockstepTraining.Run(x, y, settings with { DType = c.DType },
-            [new("ours", ourNet, ours, ourSchedule), new("built-in", builtInNet, builtIn, builtInSchedule)],
-            (_, _, _) =>
-            {
-                steps++;
-                maxParameter = Math.Max(maxParameter, Net.MaxDifference(ourNet, builtInNet));
-                maxBuffer = Math.Max(maxBuffer, BufferDifference(ours, builtIn, ourParameters, builtInParameters, c, settings.LearningRate));
-            },
-            // Gradient ascent on the MSE runs off to infinity; maximizing -MSE is the same training run.
-            c.Maximize ? (output, target) => -nn.functional.mse_loss(output, target) : null);
+        // Gradient ascent on the MSE runs off to infinity; maximizing -MSE is the same training run.
+        Func<Tensor, Tensor, Tensor>? objective = c.Maximize ? (output, target) => -nn.functional.mse_loss(output, target) : null;
+        Contestant[] contestants = [new("ours", ourNet, ours, ourSchedule), new("built-in", builtInNet, builtIn, builtInSchedule)];
+        foreach (var _ in LockstepTraining.Run(x, y, settings.BatchSize, settings.Epochs, contestants, objective))
+        {
+            steps++;
+            maxParameter = Math.Max(maxParameter, Net.MaxDifference(ourNet, builtInNet));
+            maxBuffer = Math.Max(maxBuffer, BufferDifference(ours, builtIn, ourParameters, builtInParameters, c, settings.LearningRate));
+        }
 
         double tolerance = c.Tolerance;
         var verdict = c.IsKnownTorchSharpDifference ? Verdict.KnownTorchSharpDifference

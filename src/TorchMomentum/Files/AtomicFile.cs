@@ -1,4 +1,4 @@
-namespace TorchMomentum.Cli.Output;
+namespace TorchMomentum.Files;
 
 /// <summary>
 /// Writes a file so that it is either as it was or complete: into a temporary file next to it, flushed to
