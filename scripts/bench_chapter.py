@@ -15,7 +15,7 @@ import time
 import torch
 import torch.utils.data as Data
 
-from chapter_momentum import Net  # the chapter's network, defined once
+from chapter_momentum import Net, chapter_data  # the chapter's network and data, defined once
 
 
 def main():
@@ -25,8 +25,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    x = torch.unsqueeze(torch.linspace(-1, 1, 1000), dim=1)
-    y = x.pow(2) + 0.1 * torch.randn(*x.size())
+    x, y = chapter_data(1000)
     loader = Data.DataLoader(dataset=Data.TensorDataset(x, y), batch_size=32, shuffle=True)
     net = Net()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.8)

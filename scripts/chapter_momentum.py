@@ -30,6 +30,13 @@ class Net(torch.nn.Module):
         return self.predict(x)
 
 
+def chapter_data(samples):
+    """Section 5.5.1, step 3: x = linspace(-1, 1) as a column, y = x^2 + 0.1*eps with eps ~ N(0, 1)."""
+    x = torch.unsqueeze(torch.linspace(-1, 1, samples), dim=1)
+    y = x.pow(2) + 0.1 * torch.randn(*x.size())
+    return x, y
+
+
 def sgd_momentum(parameters, vs, lr, gamma):
     for param, v in zip(parameters, vs):
         v[:] = gamma * v + lr * param.grad.data
@@ -53,8 +60,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    x = torch.unsqueeze(torch.linspace(-1, 1, args.samples), dim=1)
-    y = x.pow(2) + 0.1 * torch.randn(*x.size())
+    x, y = chapter_data(args.samples)
     loader = Data.DataLoader(dataset=Data.TensorDataset(x, y), batch_size=args.batch_size, shuffle=True)
 
     net_SGD = Net(args.hidden)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Spectre.Console;
 using TorchMomentum.Cli.CommandLine;
 
@@ -19,6 +20,21 @@ internal static class CliRunner
         });
         int exit = CliApp.Run(args, console, output, error);
         return (exit, output.ToString(), error.ToString());
+    }
+
+    /// <summary>
+    /// How to run the built command line as a child process, with its outputs redirected; with
+    /// <paramref name="shellPrefix"/>, bash runs that first and then execs it (to set a ulimit, a trap).
+    /// </summary>
+    public static ProcessStartInfo Process(IEnumerable<string> args, string? shellPrefix = null)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "TorchMomentum.Cli.dll");
+        var start = shellPrefix is null ? new ProcessStartInfo("dotnet") : new ProcessStartInfo("bash") { ArgumentList = { "-c", $"{shellPrefix}; exec dotnet \"$0\" \"$@\"" } };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        return start;
     }
 }
 

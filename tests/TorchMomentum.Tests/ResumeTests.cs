@@ -18,10 +18,7 @@ public sealed class ResumeTests : IDisposable
 
     private static Process Start(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TorchMomentum.Cli.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
+        var process = Process.Start(CliRunner.Process(args))!;
         // Drain the pipes so the child never blocks on a full one.
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

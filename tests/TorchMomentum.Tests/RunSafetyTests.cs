@@ -14,23 +14,6 @@ public sealed class RunSafetyTests : IDisposable
 
     public void Dispose() => temporary.Dispose();
 
-    /// <summary>The built command line in a child process (the environment can add to it).</summary>
-    internal static ProcessStartInfo Command(IEnumerable<string> args, string? shellPrefix = null)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "TorchMomentum.Cli.dll");
-        var start = shellPrefix is null ? new ProcessStartInfo("dotnet") : new ProcessStartInfo("bash");
-        if (shellPrefix is not null)
-        {
-            start.ArgumentList.Add("-c");
-            start.ArgumentList.Add($"{shellPrefix}; exec dotnet \"$0\" \"$@\"");
-        }
-        start.ArgumentList.Add(dll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        return start;
-    }
-
     private static (int Exit, string Error) Finish(Process process)
     {
         var error = process.StandardError.ReadToEndAsync();
@@ -53,7 +36,7 @@ public sealed class RunSafetyTests : IDisposable
     {
         string folder = temporary["busy"], reference = temporary["reference"];
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "150", "--out", reference).Exit);
-        using var first = Process.Start(Command(["train", "--epochs", "150", "--checkpoint-every", "3", "--out", folder]))!;
+        using var first = Process.Start(CliRunner.Process(["train", "--epochs", "150", "--checkpoint-every", "3", "--out", folder]))!;
         first.BeginOutputReadLine();
         first.BeginErrorReadLine();
         WaitFor(Path.Combine(folder, "checkpoint.bin"), first);
@@ -78,8 +61,8 @@ public sealed class RunSafetyTests : IDisposable
         string folder = temporary["together"], reference = temporary["reference"];
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "30", "--out", reference).Exit);
         string[] args = ["train", "--epochs", "30", "--out", folder];
-        using var a = Process.Start(Command(args))!;
-        using var b = Process.Start(Command(args))!;
+        using var a = Process.Start(CliRunner.Process(args))!;
+        using var b = Process.Start(CliRunner.Process(args))!;
         var results = new[] { Finish(a), Finish(b) };
 
         Assert.Single(results, r => r.Exit == ExitCodes.Ok);
@@ -196,7 +179,7 @@ public sealed class RunSafetyTests : IDisposable
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "600", "--out", reference).Exit);
         // 1 MiB per file, and SIGXFSZ ignored so the write fails with EFBIG instead of killing the process.
         // W^X off: the runtime's double-mapped code pages count against the limit otherwise.
-        var start = Command(["train", "--epochs", "600", "--checkpoint-every", "1", "--out", folder], "trap '' XFSZ; ulimit -f 1024");
+        var start = CliRunner.Process(["train", "--epochs", "600", "--checkpoint-every", "1", "--out", folder], "trap '' XFSZ; ulimit -f 1024");
         start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
         using var limited = Process.Start(start)!;
         var (exit, error) = Finish(limited);

@@ -1,3 +1,4 @@
+using TorchMomentum.Cli.Output;
 using System.CommandLine;
 using System.Globalization;
 
@@ -18,13 +19,13 @@ public static class Options
 
         /// <inheritdoc />
         public override string ToString() =>
-            $"{(MinOpen ? "(" : "[")}{Show(Min)}, {Show(Max)}{(MaxOpen || double.IsPositiveInfinity(Max) ? ")" : "]")}";
+            $"{(MinOpen ? "(" : "[")}{Shown.Number(Min)}, {Shown.Number(Max)}{(MaxOpen || double.IsPositiveInfinity(Max) ? ")" : "]")}";
     }
 
     /// <summary>A floating-point option whose value must be finite and lie in <paramref name="range"/>.</summary>
     public static Option<double> Number(string name, string description, double defaultValue, Interval range) => new(name)
     {
-        Description = $"{description} (range {range}, default {Show(defaultValue)})",
+        Description = $"{description} (range {range}, default {Shown.Number(defaultValue)})",
         DefaultValueFactory = _ => defaultValue,
         CustomParser = result =>
         {
@@ -38,7 +39,7 @@ public static class Options
     /// <summary>A list of floating-point values (e.g. <c>--momentum 0 0.3 0.6</c>), each in <paramref name="range"/>.</summary>
     public static Option<double[]> Numbers(string name, string description, double[] defaults, Interval range) => new(name)
     {
-        Description = $"{description}, one or more (range {range}, default {string.Join(" ", defaults.Select(Show))})",
+        Description = $"{description}, one or more (range {range}, default {string.Join(" ", defaults.Select(d => Shown.Number(d)))})",
         AllowMultipleArgumentsPerToken = true,
         DefaultValueFactory = _ => defaults,
         CustomParser = result =>
@@ -121,7 +122,4 @@ public static class Options
 
     private static bool TryParse(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
-
-    private static string Show(double value) =>
-        double.IsPositiveInfinity(value) ? "inf" : double.IsNegativeInfinity(value) ? "-inf" : value.ToString(CultureInfo.InvariantCulture);
 }

@@ -50,6 +50,3 @@ public static class QuadraticCommand
         return command;
     }
 }
-
-/// <summary>One path over the bowl: the method ("gd" or "momentum"), its start and its iterates.</summary>
-public sealed record Trajectory(string Method, double StartX, double StartY, IReadOnlyList<BowlPoint> Points);

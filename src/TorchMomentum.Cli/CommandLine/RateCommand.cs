@@ -33,14 +33,14 @@ public static class RateCommand
         {
             double smallest = parse.GetValue(mu), largest = parse.GetValue(l);
             if (largest < smallest)
-                return ExitCodes.Refuse(error, $"--L must be a number in [--mu = {Show(smallest)}, inf) (got '{Show(largest)}').");
+                return ExitCodes.Refuse(error, $"--L must be a number in [--mu = {Shown.Number(smallest, "G4")}, inf) (got '{Shown.Number(largest, "G4")}').");
             // Beyond this condition number Polyak's momentum rounds to 1 in double precision: no method left to run.
             const double maxKappa = 1e12;
             if (!(largest / smallest <= maxKappa))
-                return ExitCodes.Refuse(error, $"--L / --mu must be in [1, {Show(maxKappa)}] (got {Show(largest)} / {Show(smallest)} = {Show(largest / smallest)}).");
+                return ExitCodes.Refuse(error, $"--L / --mu must be in [1, {Shown.Number(maxKappa, "G4")}] (got {Shown.Number(largest, "G4")} / {Shown.Number(smallest, "G4")} = {Shown.Number(largest / smallest, "G4")}).");
             int n = parse.GetValue(steps);
-            double rate = parse.GetValue(lr);
-            var grid = parse.GetValue(curvatures)!.SelectMany(h => parse.GetValue(momenta)!.Select(m => RateRow.Measure("grid", h, rate, m, n))).ToList();
+            double learningRate = parse.GetValue(lr);
+            var grid = parse.GetValue(curvatures)!.SelectMany(h => parse.GetValue(momenta)!.Select(m => RateRow.Measure("grid", h, learningRate, m, n))).ToList();
             var (polyakLr, polyakMomentum, _) = HeavyBall.Optimal(smallest, largest);
             var (gdLr, _) = HeavyBall.OptimalGradientDescent(smallest, largest);
             var optimal = new[] { smallest, largest }.Select(h => RateRow.Measure("polyak", h, polyakLr, polyakMomentum, n))
@@ -51,7 +51,7 @@ public static class RateCommand
             PrintGrid(console, grid, n);
             PrintOptimal(console, smallest, largest, optimal);
             RateCsv.Write(folder[RateCsv.FileName], grid.Concat(optimal));
-            RatePlot.Write(folder[RatePlot.FileName], grid, rate);
+            RatePlot.Write(folder[RatePlot.FileName], grid, learningRate);
             folder.Announce(console, RateCsv.FileName, RatePlot.FileName);
             return ExitCodes.Ok;
         });
@@ -63,8 +63,8 @@ public static class RateCommand
         var table = new Table().Title($"Heavy ball on f = h/2 x^2: rho(A) against the rate measured over {steps} steps")
             .AddColumns("h", "lr", "momentum", "eigenvalues of A", "rho(A)", "measured", "difference");
         foreach (var r in rows)
-            table.AddRow(Show(r.H), Show(r.Lr), Show(r.Momentum), $"{Show(r.First)}, {Show(r.Second)}",
-                r.Rho.ToString("F6", CultureInfo.InvariantCulture), r.Measured.ToString("F6", CultureInfo.InvariantCulture), r.Difference.ToString("+0.0e+0;-0.0e+0;0", CultureInfo.InvariantCulture));
+            table.AddRow(Shown.Number(r.H, "G4"), Shown.Number(r.Lr, "G4"), Shown.Number(r.Momentum, "G4"), $"{Shown.Number(r.First, "G4")}, {Shown.Number(r.Second, "G4")}",
+                Shown.Number(r.Rho, "F6"), Shown.Number(r.Measured, "F6"), Shown.Number(r.Difference, "+0.0e+0;-0.0e+0;0"));
         console.Write(table);
     }
 
@@ -72,32 +72,12 @@ public static class RateCommand
     {
         var (lr, momentum, rate) = HeavyBall.Optimal(mu, l);
         var (gdLr, gdRate) = HeavyBall.OptimalGradientDescent(mu, l);
-        var table = new Table().Title(Markup.Escape($"Best parameters for curvatures in [{Show(mu)}, {Show(l)}] (kappa = {Show(l / mu)})"))
+        var table = new Table().Title(Markup.Escape($"Best parameters for curvatures in [{Shown.Number(mu, "G4")}, {Shown.Number(l, "G4")}] (kappa = {Shown.Number(l / mu, "G4")})"))
             .AddColumns("method", "lr", "momentum", "theory rate", "measured (worst h)");
         double Worst(string kind) => rows.Where(r => r.Case == kind).Max(r => r.Measured);
-        table.AddRow("heavy ball, Polyak", Show(lr), Show(momentum), rate.ToString("F6", CultureInfo.InvariantCulture), Worst("polyak").ToString("F6", CultureInfo.InvariantCulture));
-        table.AddRow("gradient descent", Show(gdLr), "0", gdRate.ToString("F6", CultureInfo.InvariantCulture), Worst("best_gd").ToString("F6", CultureInfo.InvariantCulture));
+        table.AddRow("heavy ball, Polyak", Shown.Number(lr, "G4"), Shown.Number(momentum, "G4"), Shown.Number(rate, "F6"), Shown.Number(Worst("polyak"), "F6"));
+        table.AddRow("gradient descent", Shown.Number(gdLr, "G4"), "0", Shown.Number(gdRate, "F6"), Shown.Number(Worst("best_gd"), "F6"));
         console.Write(table);
         console.WriteLine("Polyak's parameters give A a repeated eigenvalue: the iterates decay as t*rho^t, so the measured rate reads slightly high.");
-    }
-
-    private static string Show(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
-
-    private static string Show(Complex z) => z.Imaginary == 0 ? Show(z.Real)
-        : $"{Show(z.Real)}{(z.Imaginary < 0 ? "-" : "+")}{Show(Math.Abs(z.Imaginary))}i";
-}
-
-/// <summary>One case of the rate command: theory and measurement.</summary>
-public sealed record RateRow(string Case, double H, double Lr, double Momentum, Complex First, Complex Second, double Rho, double Measured)
-{
-    /// <summary>Measured rate minus rho(A).</summary>
-    public double Difference => Measured - Rho;
-
-    /// <summary>Computes rho(A) and runs the iteration to measure the rate.</summary>
-    public static RateRow Measure(string kind, double h, double lr, double momentum, int steps)
-    {
-        var (first, second) = HeavyBall.Eigenvalues(h, lr, momentum);
-        return new RateRow(kind, h, lr, momentum, first, second, HeavyBall.SpectralRadius(h, lr, momentum),
-            HeavyBall.MeasuredRate(HeavyBall.Iterate(h, lr, momentum, steps)));
     }
 }

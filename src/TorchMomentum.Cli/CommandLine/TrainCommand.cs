@@ -49,8 +49,10 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var wall = Stopwatch.StartNew();
-            if (DeviceChoice.Resolve(parse.GetValue(device), out string? deviceError) is not { } chosen)
-                return ExitCodes.Refuse(error, deviceError);
+            if (DeviceChoice.Resolve(parse.GetValue(device), out var problem) is not { } chosen)
+                return ExitCodes.Refuse(error, problem == DeviceProblem.CpuOnlyBuild
+                    ? "--device cuda: this build uses TorchSharp's CPU backend; build for CUDA with `dotnet build -p:TorchBackend=cuda` (see README, 'CUDA') on a machine with an NVIDIA GPU, or use --device cpu."
+                    : "--device cuda: this build has the CUDA backend but no CUDA device is available here; use --device cpu.");
             if (parse.GetValue(resume) is { } resumed)
             {
                 if (runSettings.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)

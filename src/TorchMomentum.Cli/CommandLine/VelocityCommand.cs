@@ -27,19 +27,19 @@ public static class VelocityCommand
         };
         command.SetAction(parse =>
         {
-            double rate = parse.GetValue(lr), beta = parse.GetValue(momentum), g = parse.GetValue(gradient);
-            var run = ConstantGradientVelocity.Run(rate, beta, g, parse.GetValue(steps));
-            double limit = ConstantGradientVelocity.Limit(rate, beta, g);
+            double learningRate = parse.GetValue(lr), m = parse.GetValue(momentum), g = parse.GetValue(gradient);
+            var run = ConstantGradientVelocity.Run(learningRate, m, g, parse.GetValue(steps));
+            double limit = ConstantGradientVelocity.Limit(learningRate, m, g);
 
-            var table = new Table().Title($"v_t = {Show(beta)}*v_(t-1) + {Show(rate)}*{Show(g)}, v_0 = 0")
+            var table = new Table().Title($"v_t = {Shown.Number(m, "G6")}*v_(t-1) + {Shown.Number(learningRate, "G6")}*{Shown.Number(g, "G6")}, v_0 = 0")
                 .AddColumns("t", "v_t (optimizer)", "lr*g*(1-m^t)/(1-m)", "limit lr*g/(1-m)");
             using var folder = RunFolder.Open(parse.GetValue(output), "velocity", parse.GetValue(force), [VelocityCsv.FileName, VelocityPlot.FileName], out string? folderError);
             if (folder is null) return ExitCodes.Refuse(error, folderError);
             foreach (var s in run)
-                table.AddRow(s.Step.ToString(CultureInfo.InvariantCulture), s.Velocity.ToString("G10", CultureInfo.InvariantCulture),
-                    s.GeometricSum.ToString("G10", CultureInfo.InvariantCulture), limit.ToString("G10", CultureInfo.InvariantCulture));
+                table.AddRow(s.Step.ToString(CultureInfo.InvariantCulture), Shown.Number(s.Velocity, "G10"),
+                    Shown.Number(s.GeometricSum, "G10"), Shown.Number(limit, "G10"));
             console.Write(table);
-            console.WriteLine($"The limit is {Show(1 / (1 - beta))} times lr*g: the largest step momentum {Show(beta)} can build from a steady gradient.");
+            console.WriteLine($"The limit is {Shown.Number(1 / (1 - m), "G6")} times lr*g: the largest step momentum {Shown.Number(m, "G6")} can build from a steady gradient.");
 
             VelocityCsv.Write(folder[VelocityCsv.FileName], run, limit);
             VelocityPlot.Write(folder[VelocityPlot.FileName], run, limit);
@@ -48,6 +48,4 @@ public static class VelocityCommand
         });
         return command;
     }
-
-    private static string Show(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 }

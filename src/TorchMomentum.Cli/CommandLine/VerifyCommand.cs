@@ -1,3 +1,4 @@
+using TorchMomentum.Cli.Output;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -84,7 +85,7 @@ public static class VerifyCommand
                 _ => "[yellow]differs*[/]",
             };
             table.AddRow(Markup.Escape(r.Case.Label), r.Steps.ToString(CultureInfo.InvariantCulture),
-                Show(r.MaxParameterDifference), Show(r.MaxBufferDifference), Show(r.Case.Tolerance), verdict);
+                Exponent(r.MaxParameterDifference), Exponent(r.MaxBufferDifference), Exponent(r.Case.Tolerance), verdict);
         }
         console.Write(table);
         if (results.Any(r => r.Verdict == Verdict.KnownTorchSharpDifference))
@@ -93,5 +94,5 @@ public static class VerifyCommand
         console.MarkupLine(failed == 0 ? $"[green]All {results.Count} configurations within tolerance.[/]" : $"[red]{failed} of {results.Count} configurations out of tolerance.[/]");
     }
 
-    private static string Show(double v) => v == 0 ? "0" : v.ToString("0.0e+0", CultureInfo.InvariantCulture);
+    private static string Exponent(double v) => v == 0 ? "0" : Shown.Number(v, "0.0e+0");
 }

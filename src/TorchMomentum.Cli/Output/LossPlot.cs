@@ -22,10 +22,6 @@ public static class LossPlot
             // The hand-written curve lies on top of the built-in momentum one; dashes keep both visible.
             if (i == result.Names.Count - 1) line.LinePattern = ScottPlot.LinePattern.Dashed;
         }
-        plot.Title("Loss per step");
-        plot.XLabel("Steps");
-        plot.YLabel("Loss");
-        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        PlotFile.Save(plot, path);
+        PlotFile.Save(plot, path, "Loss per step", "Steps", "Loss", ScottPlot.Alignment.UpperRight);
     }
 }

@@ -1,4 +1,3 @@
-using TorchMomentum.Cli.CommandLine;
 using TorchMomentum.Theory;
 
 namespace TorchMomentum.Cli.Output;
@@ -26,10 +25,6 @@ public static class RatePlot
             measured.MarkerShape = ScottPlot.MarkerShape.OpenCircle;
             measured.LegendText = $"measured, h = {group.Key}";
         }
-        plot.Title($"Spectral radius of A against momentum (lr = {lr})");
-        plot.XLabel("momentum");
-        plot.YLabel("rate");
-        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
-        PlotFile.Save(plot, path);
+        PlotFile.Save(plot, path, $"Spectral radius of A against momentum (lr = {lr})", "momentum", "rate", ScottPlot.Alignment.LowerRight);
     }
 }

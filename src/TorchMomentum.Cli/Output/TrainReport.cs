@@ -24,5 +24,5 @@ public static class TrainReport
             $"({result.StepsPerSecond.ToString("F0", CultureInfo.InvariantCulture)} steps/s, each step trains all {result.Names.Count} nets)");
     }
 
-    private static string Format(double loss) => loss.ToString("F6", CultureInfo.InvariantCulture);
+    private static string Format(double loss) => Shown.Number(loss, "F6");
 }

@@ -1,4 +1,4 @@
-using TorchMomentum.Cli.CommandLine;
+using TorchMomentum.Theory;
 
 namespace TorchMomentum.Cli.Output;
 

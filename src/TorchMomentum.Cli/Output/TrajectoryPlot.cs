@@ -1,4 +1,4 @@
-using TorchMomentum.Cli.CommandLine;
+using TorchMomentum.Theory;
 
 namespace TorchMomentum.Cli.Output;
 
@@ -26,10 +26,6 @@ public static class TrajectoryPlot
             line.MarkerSize = 5;
             line.LegendText = $"{trajectory.Method} from ({trajectory.StartX:0}, {trajectory.StartY:0})";
         }
-        plot.Title("Gradient descent (red) and momentum (blue) on x² + 10y²");
-        plot.XLabel("x");
-        plot.YLabel("y");
-        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        PlotFile.Save(plot, path);
+        PlotFile.Save(plot, path, "Gradient descent (red) and momentum (blue) on x² + 10y²", "x", "y", ScottPlot.Alignment.UpperRight);
     }
 }

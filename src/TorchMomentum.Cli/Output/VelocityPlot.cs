@@ -17,10 +17,6 @@ public static class VelocityPlot
         var line = plot.Add.HorizontalLine(limit);
         line.LinePattern = ScottPlot.LinePattern.Dashed;
         line.LegendText = "lr*g/(1 - momentum)";
-        plot.Title("Velocity under a constant gradient");
-        plot.XLabel("step t");
-        plot.YLabel("velocity");
-        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
-        PlotFile.Save(plot, path);
+        PlotFile.Save(plot, path, "Velocity under a constant gradient", "step t", "velocity", ScottPlot.Alignment.LowerRight);
     }
 }

@@ -14,31 +14,31 @@ public enum DeviceRequest
     Cuda,
 }
 
+/// <summary>Why a requested device cannot be had.</summary>
+public enum DeviceProblem
+{
+    /// <summary>The device can be had.</summary>
+    None,
+    /// <summary>CUDA was asked for, but this build references TorchSharp's CPU backend.</summary>
+    CpuOnlyBuild,
+    /// <summary>CUDA was asked for; this build has the CUDA backend but the machine has no CUDA device.</summary>
+    NoCudaDevice,
+}
+
 /// <summary>Turns a <see cref="DeviceRequest"/> into a torch device, or says why it cannot.</summary>
 public static class DeviceChoice
 {
     /// <summary>The backend this build was compiled against: "cpu" or "cuda" (see the README's CUDA build).</summary>
     public static string Backend => TorchMomentum.BuildInfo.TorchBackend;
 
-    /// <summary>
-    /// Resolves the request. Returns null and a one-line reason when CUDA is asked for but not available.
-    /// </summary>
-    public static Device? Resolve(DeviceRequest request, out string? error)
+    /// <summary>Resolves the request; null, with the reason in <paramref name="problem"/>, when it cannot be met.</summary>
+    public static Device? Resolve(DeviceRequest request, out DeviceProblem problem)
     {
-        error = null;
+        problem = DeviceProblem.None;
         bool cuda = torch.cuda.is_available();
-        switch (request)
-        {
-            case DeviceRequest.Cpu:
-                return CPU;
-            case DeviceRequest.Auto:
-                return cuda ? CUDA : CPU;
-            default:
-                if (cuda) return CUDA;
-                error = Backend == "cpu"
-                    ? "--device cuda: this build uses TorchSharp's CPU backend; build for CUDA with `dotnet build -p:TorchBackend=cuda` (see README, 'CUDA') on a machine with an NVIDIA GPU, or use --device cpu."
-                    : "--device cuda: this build has the CUDA backend but no CUDA device is available here; use --device cpu.";
-                return null;
-        }
+        if (request == DeviceRequest.Cpu || (request == DeviceRequest.Auto && !cuda)) return CPU;
+        if (cuda) return CUDA;
+        problem = Backend == "cpu" ? DeviceProblem.CpuOnlyBuild : DeviceProblem.NoCudaDevice;
+        return null;
     }
 }

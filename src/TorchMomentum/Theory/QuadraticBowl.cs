@@ -11,6 +11,9 @@ namespace TorchMomentum.Theory;
 /// <param name="F">f(x, y) there.</param>
 public sealed record BowlPoint(int Iteration, double X, double Y, double F);
 
+/// <summary>One path over the bowl: the method ("gd" or "momentum"), its start and its iterates.</summary>
+public sealed record Trajectory(string Method, double StartX, double StartY, IReadOnlyList<BowlPoint> Points);
+
 /// <summary>
 /// Section 5.4: the elongated bowl f(x, y) = x^2 + 10*y^2 (steep across, flat along), where plain gradient
 /// descent zig-zags in y and momentum gets to the minimum sooner.
