@@ -177,9 +177,10 @@ internal sealed class FlatBucket : IDisposable
     /// <summary>
     /// The native tensor a handle refers to. A TorchSharp handle points at an at::Tensor, whose only member is
     /// the pointer to its TensorImpl: two handles with the same TensorImpl are the same tensor. Were that
-    /// layout ever to change, every gradient would look foreign and be copied in: slower, never wrong.
+    /// layout ever to change, every gradient would look foreign and be copied in (slower, never wrong), and
+    /// MomentumSgd might take distinct parameters for one repeated parameter and refuse them (loudly, when built).
     /// </summary>
-    private static IntPtr Identity(Tensor tensor) => Marshal.ReadIntPtr(tensor.Handle);
+    internal static IntPtr Identity(Tensor tensor) => Marshal.ReadIntPtr(tensor.Handle);
 
     /// <inheritdoc />
     public void Dispose()

@@ -225,9 +225,10 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         o.formulation ??= defaults.formulation;
         o.InitialLearningRate = o.LearningRate!.Value;
         Validate(o);
+        var parameters = param_group.Parameters.ToArray();
+        RefuseRepeatedParameters(parameters);
 
         _parameter_groups.Add(param_group);
-        var parameters = param_group.Parameters.ToArray();
         foreach (var parameter in parameters) _state[parameter.Handle] = new State(parameter);
 
         var buckets = new List<FlatBucket>();
@@ -245,6 +246,24 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
             buckets.Add(bucket);
         }
         layout[param_group] = (buckets.ToArray(), loose.ToArray());
+    }
+
+    /// <summary>
+    /// A parameter given twice would be stepped twice per <see cref="step"/>, silently. PyTorch refuses one in
+    /// two groups; one listed twice in the same group is refused too (PyTorch only warns), because it is the
+    /// same mistake. Two handles to the same tensor count as the same parameter.
+    /// </summary>
+    private void RefuseRepeatedParameters(IReadOnlyList<Parameter> parameters)
+    {
+        var added = new HashSet<IntPtr>();
+        foreach (var parameter in parameters)
+            if (!added.Add(FlatBucket.Identity(parameter)))
+                throw new ArgumentException(
+                    "A parameter appears more than once in one parameter group; it would be stepped more than once per step. " +
+                    "List each parameter once (tied weights: once for all the modules that share them).", "param_group");
+        if (_parameter_groups.SelectMany(g => g.Parameters).Any(p => added.Contains(FlatBucket.Identity(p))))
+            throw new ArgumentException(
+                "Some parameters appear in more than one parameter group; each parameter must be in exactly one group.", "param_group");
     }
 
     /// <summary>PyTorch's argument checks, plus the chapter form's limits.</summary>
