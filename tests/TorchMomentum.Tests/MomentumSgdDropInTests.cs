@@ -2,6 +2,7 @@ using TorchMomentum.Optimizers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using StateDictionary = TorchSharp.torch.optim.Optimizer.StateDictionary;
 
 namespace TorchMomentum.Tests;
 
@@ -40,6 +41,197 @@ public class MomentumSgdDropInTests
         {
             var error = Assert.Throws<ArgumentException>(() => new MomentumSgd(twice, lr: 0.1));
             Assert.Contains("A parameter appears more than once in one parameter group", error.Message);
+        }
+    }
+
+    private const double Lr = 0.05;
+
+    /// <summary>How a state travels from one optimizer to another.</summary>
+    public enum Channel { File, Stream, StateDict }
+
+    public static readonly TheoryData<double, double, double, bool, Channel, bool> Handovers = Cases(withoutMomentumInMemory: true);
+
+    // TorchSharp's SGD cannot load a state_dict() without momentum buffers (see the test below).
+    public static readonly TheoryData<double, double, double, bool, Channel, bool> HandoversSgdCanLoad = Cases(withoutMomentumInMemory: false);
+
+    private static TheoryData<double, double, double, bool, Channel, bool> Cases(bool withoutMomentumInMemory)
+    {
+        var cases = new TheoryData<double, double, double, bool, Channel, bool>();
+        (double Momentum, double Dampening, double WeightDecay, bool Nesterov)[] settings = [(0.9, 0.1, 0.01, false), (0.9, 0, 0, true), (0, 0, 0.01, false)];
+        foreach (var (momentum, dampening, weightDecay, nesterov) in settings)
+            foreach (var channel in Enum.GetValues<Channel>())
+                foreach (bool targetHasState in new[] { false, true })
+                    if (momentum != 0 || channel != Channel.StateDict || withoutMomentumInMemory)
+                        cases.Add(momentum, dampening, weightDecay, nesterov, channel, targetHasState);
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(Handovers))]
+    public void Sgds_state_continues_exactly_in_MomentumSgd(double momentum, double dampening, double weightDecay, bool nesterov,
+        Channel channel, bool targetHasState) =>
+        AssertContinuesExactly(
+            p => optim.SGD(p, Lr, momentum, dampening, weightDecay, nesterov),
+            p => new MomentumSgd(p, 0.5, 0.5),
+            (sgd, ours) => HandOver(channel, Saving(sgd), Loading(ours)),
+            targetHasState);
+
+    [Theory]
+    [MemberData(nameof(HandoversSgdCanLoad))]
+    public void MomentumSgds_state_continues_exactly_in_sgd(double momentum, double dampening, double weightDecay, bool nesterov,
+        Channel channel, bool targetHasState) =>
+        AssertContinuesExactly(
+            p => new MomentumSgd(p, Lr, momentum, dampening, weightDecay, nesterov),
+            p => optim.SGD(p, 0.5, 0.5),
+            (ours, sgd) => HandOver(channel, Saving(ours), Loading(sgd)),
+            targetHasState);
+
+    [Fact]
+    public void Without_momentum_sgd_cannot_load_a_state_dict_but_MomentumSgd_can()
+    {
+        // TorchSharp 0.107's SGD.State.LoadStateDict(OptimizerState) copies the source's momentum_buffer with no
+        // null check, and without momentum there is none. When these stop throwing, TorchSharp has fixed it.
+        var parameters = Quadratic.Parameters([[3]], ScalarType.Float32, new Generator(1));
+        using var sgd = optim.SGD(Quadratic.Copy(parameters), Lr);
+        using var ours = new MomentumSgd(Quadratic.Copy(parameters), Lr);
+        using var target = optim.SGD(Quadratic.Copy(parameters), Lr);
+        Assert.Throws<NullReferenceException>(() => target.load_state_dict(sgd.state_dict()));
+        Assert.Throws<NullReferenceException>(() => target.load_state_dict(ours.state_dict()));
+
+        AssertContinuesExactly(p => optim.SGD(p, Lr), p => new MomentumSgd(p, 0.5, 0.5), (s, o) => o.load_state_dict(s.state_dict()));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Through_an_OptimizerHelper_reference_the_state_round_trips_in_MomentumSgds_own_format(bool targetHasState)
+    {
+        // TorchSharp's non-virtual save and load run, not MomentumSgd's: as ChapterRun saves and loads.
+        AssertContinuesExactly(
+            p => new MomentumSgd(p, Lr, 0.9, dampening: 0.1),
+            p => new MomentumSgd(p, 0.5, 0.5),
+            (from, to) =>
+            {
+                var stream = new MemoryStream();
+                ((OptimizerHelper)from).save_state_dict(new BinaryWriter(stream));
+                stream.Position = 0;
+                Assert.Equal(nameof(MomentumSgd), new BinaryReader(stream).ReadString());
+                stream.Position = 0;
+                ((OptimizerHelper)to).load_state_dict(new BinaryReader(stream));
+            },
+            targetHasState);
+    }
+
+    [Theory]
+    [InlineData(Channel.File)]
+    [InlineData(Channel.Stream)]
+    [InlineData(Channel.StateDict)]
+    public void Sgds_state_is_refused_by_the_chapter_form_which_stays_as_it_was(Channel channel)
+    {
+        var (problem, parameters) = MomentumSgdTests.Problem(ScalarType.Float32);
+        using var _ = problem;
+        var chapterParameters = Quadratic.Copy(parameters);
+        using var sgd = optim.SGD(parameters, Lr, 0.8);
+        using var chapter = new MomentumSgd(chapterParameters, Lr, 0.8, formulation: MomentumFormulation.Chapter);
+        MomentumSgdTests.Train(problem, parameters, sgd, 2);
+        MomentumSgdTests.Train(problem, chapterParameters, chapter, 1);
+        var velocities = chapterParameters.Select(p => chapter.MomentumBuffer(p)!.clone()).ToArray();
+
+        var error = Assert.ThrowsAny<Exception>(() => HandOver(channel, Saving(sgd), Loading(chapter)));
+
+        Assert.IsType(channel == Channel.StateDict ? typeof(ArgumentException) : typeof(InvalidDataException), error);
+        Assert.Contains("the state is of the PyTorch formulation", error.Message);
+        Assert.Contains("uses the Chapter formulation", error.Message);
+        Assert.True(Quadratic.Bitwise(velocities, chapterParameters.Select(chapter.MomentumBuffer).ToArray()));
+        Assert.Equal(MomentumFormulation.Chapter, ((MomentumSgd.Options)chapter.ParamGroups.Cast<MomentumSgd.ParamGroup>().Single().Options).formulation);
+    }
+
+    [Theory]
+    [InlineData(Channel.File)]
+    [InlineData(Channel.Stream)]
+    [InlineData(Channel.StateDict)]
+    public void The_chapter_forms_state_is_refused_by_the_pytorch_form(Channel channel)
+    {
+        var parameters = Quadratic.Parameters([[3]], ScalarType.Float32, new Generator(1));
+        using var chapter = new MomentumSgd(Quadratic.Copy(parameters), Lr, 0.8, formulation: MomentumFormulation.Chapter);
+        using var pytorch = new MomentumSgd(Quadratic.Copy(parameters), Lr, 0.8);
+        var error = Assert.ThrowsAny<Exception>(() => HandOver(channel, Saving(chapter), Loading(pytorch)));
+        Assert.Contains("the state is of the Chapter formulation", error.Message);
+    }
+
+    [Fact]
+    public void Sgd_refuses_a_file_of_the_chapter_form_by_its_type_name()
+    {
+        var parameters = Quadratic.Parameters([[3]], ScalarType.Float32, new Generator(1));
+        using var chapter = new MomentumSgd(Quadratic.Copy(parameters), Lr, 0.8, formulation: MomentumFormulation.Chapter);
+        using var sgd = optim.SGD(Quadratic.Copy(parameters), Lr, 0.8);
+        var error = Assert.Throws<InvalidDataException>(() => HandOver(Channel.Stream, Saving(chapter), Loading(sgd)));
+        Assert.Contains("found 'MomentumSgd'", error.Message);
+    }
+
+    /// <summary>
+    /// Trains with an optimizer from <paramref name="source"/> for some steps, hands its state to one from
+    /// <paramref name="target"/> (built over fresh parameters of the same values and with other hyperparameters,
+    /// which the state must bring), trains on, and asserts the result is bitwise an uninterrupted run's. With
+    /// <paramref name="targetHasState"/> the target has stepped before the handover, so it has buffers to replace.
+    /// </summary>
+    private static void AssertContinuesExactly<TSource, TTarget>(Func<Parameter[], TSource> source, Func<Parameter[], TTarget> target,
+        Action<TSource, TTarget> handOver, bool targetHasState = false)
+        where TSource : OptimizerHelper where TTarget : OptimizerHelper
+    {
+        const int before = 4, after = 5;
+        var (problem, uninterrupted) = MomentumSgdTests.Problem(ScalarType.Float32);
+        using var _ = problem;
+        var interrupted = Quadratic.Copy(uninterrupted);
+        using var reference = source(uninterrupted);
+        using var first = source(interrupted);
+        MomentumSgdTests.Train(problem, uninterrupted, reference, before + after);
+        MomentumSgdTests.Train(problem, interrupted, first, before);
+
+        var resumed = Quadratic.Copy(interrupted);
+        using var second = target(resumed);
+        if (targetHasState)
+        {
+            MomentumSgdTests.Train(problem, resumed, second, 2);
+            using var noGrad = no_grad();
+            foreach (var (p, value) in resumed.Zip(interrupted)) p.copy_(value);
+        }
+        handOver(first, second);
+        MomentumSgdTests.Train(problem, resumed, second, after);
+
+        Assert.True(Quadratic.Bitwise(uninterrupted, resumed));
+    }
+
+    private record Saver(Action<string> ToFile, Action<BinaryWriter> ToStream, Func<StateDictionary> ToStateDict);
+
+    private record Loader(Action<string> FromFile, Action<BinaryReader> FromStream, Action<StateDictionary> FromStateDict);
+
+    // The same text binds to MomentumSgd's own save and load for a MomentumSgd: they hide OptimizerHelper's.
+    private static Saver Saving(SGD o) => new(o.save_state_dict, o.save_state_dict, o.state_dict);
+    private static Saver Saving(MomentumSgd o) => new(o.save_state_dict, o.save_state_dict, o.state_dict);
+    private static Loader Loading(SGD o) => new(o.load_state_dict, o.load_state_dict, o.load_state_dict);
+    private static Loader Loading(MomentumSgd o) => new(o.load_state_dict, o.load_state_dict, o.load_state_dict);
+
+    private static void HandOver(Channel channel, Saver save, Loader load)
+    {
+        switch (channel)
+        {
+            case Channel.File:
+                using (var folder = new TemporaryFolder())
+                {
+                    save.ToFile(folder["optimizer.bin"]);
+                    load.FromFile(folder["optimizer.bin"]);
+                }
+                break;
+            case Channel.Stream:
+                var stream = new MemoryStream();
+                save.ToStream(new BinaryWriter(stream));
+                stream.Position = 0;
+                load.FromStream(new BinaryReader(stream));
+                break;
+            case Channel.StateDict:
+                load.FromStateDict(save.ToStateDict());
+                break;
         }
     }
 }
