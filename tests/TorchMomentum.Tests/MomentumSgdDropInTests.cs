@@ -46,6 +46,38 @@ public class MomentumSgdDropInTests
 
     private const double Lr = 0.05;
 
+    [Fact]
+    public void Param_groups_built_with_named_hyperparameters_train_like_sgds()
+    {
+        var (problem, ours) = MomentumSgdTests.Problem();
+        using var _ = problem;
+        var theirs = Quadratic.Copy(ours);
+        using var ourOptimizer = new MomentumSgd(
+            [
+                new MomentumSgd.ParamGroup([ours[0]], lr: 0.05, momentum: 0.9, dampening: 0.1, weight_decay: 0.01),
+                new MomentumSgd.ParamGroup([ours[1]], lr: 0.01, momentum: 0.8, nesterov: true),
+            ], lr: 1.0);
+        using var theirOptimizer = optim.SGD(
+            [
+                new SGD.ParamGroup([theirs[0]], lr: 0.05, momentum: 0.9, dampening: 0.1, weight_decay: 0.01),
+                new SGD.ParamGroup([theirs[1]], lr: 0.01, momentum: 0.8, nesterov: true),
+            ], 1.0);
+
+        MomentumSgdTests.Train(problem, ours, ourOptimizer, 8);
+        MomentumSgdTests.Train(problem, theirs, theirOptimizer, 8);
+
+        Assert.True(Quadratic.Bitwise(ours, theirs));
+    }
+
+    [Fact]
+    public void A_hyperparameter_a_named_group_leaves_out_comes_from_the_optimizer()
+    {
+        var p = Quadratic.Parameters([[3]], ScalarType.Float32, new Generator(1));
+        using var optimizer = new MomentumSgd([new MomentumSgd.ParamGroup(p, lr: 0.01)], lr: 0.1, momentum: 0.9, dampening: 0.2);
+        var group = (MomentumSgd.ParamGroup)optimizer.ParamGroups.Single();
+        Assert.Equal((0.01, 0.9, 0.2, MomentumFormulation.PyTorch), (group.LearningRate, group.Momentum, group.Options.dampening!.Value, group.Options.formulation!.Value));
+    }
+
     /// <summary>How a state travels from one optimizer to another.</summary>
     public enum Channel { File, Stream, StateDict }
 

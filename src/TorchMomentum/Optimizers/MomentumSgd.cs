@@ -564,6 +564,27 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         /// <summary>A group with its own options.</summary>
         public ParamGroup(IEnumerable<Parameter> parameters, Options options) : base(parameters, options) { }
 
+        /// <summary>
+        /// A group with named hyperparameters, as TorchSharp's <c>SGD.ParamGroup(parameters, lr:, momentum:,
+        /// dampening:, weight_decay:, nesterov:, maximize:)</c> builds one. One left out comes from the
+        /// optimizer's defaults, as in a PyTorch param group; SGD's instead takes fixed defaults (lr 1e-3,
+        /// momentum 0, ...), whatever its optimizer's, so name every hyperparameter SGD's group relied on.
+        /// </summary>
+        public ParamGroup(IEnumerable<Parameter> parameters, double? lr = null, double? momentum = null, double? dampening = null,
+            double? weight_decay = null, bool? nesterov = null, bool? maximize = null, MomentumFormulation? formulation = null)
+            : base(parameters, new Options
+            {
+                LearningRate = lr,
+                momentum = momentum,
+                dampening = dampening,
+                weight_decay = weight_decay,
+                nesterov = nesterov,
+                maximize = maximize,
+                formulation = formulation,
+            })
+        {
+        }
+
         /// <summary>This group's momentum factor.</summary>
         public double Momentum
         {
