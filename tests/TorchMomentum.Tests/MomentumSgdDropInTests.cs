@@ -46,6 +46,48 @@ public class MomentumSgdDropInTests
 
     private const double Lr = 0.05;
 
+    [Theory]
+    [InlineData(0.0, 0.0, false, MomentumFormulation.PyTorch)]
+    [InlineData(0.9, 0.1, false, MomentumFormulation.PyTorch)]
+    [InlineData(0.9, 0.0, true, MomentumFormulation.PyTorch)]
+    [InlineData(0.8, 0.0, false, MomentumFormulation.Chapter)]
+    public void Sparse_gradients_are_stepped_one_parameter_at_a_time_exactly_as_sgd_steps_them(double momentum, double dampening,
+        bool nesterov, MomentumFormulation formulation)
+    {
+        var fused = SparseNet.Train(p => new MomentumSgd(p, Lr, momentum, dampening, nesterov: nesterov, formulation: formulation));
+        var unfused = SparseNet.Train(p => new MomentumSgd(p, Lr, momentum, dampening, nesterov: nesterov, formulation: formulation, fused: false));
+        Assert.True(fused.HadSparseGradient);
+        Assert.True(Quadratic.Bitwise(fused.Parameters, unfused.Parameters));
+        if (formulation == MomentumFormulation.PyTorch)
+            Assert.True(Quadratic.Bitwise(fused.Parameters, SparseNet.Train(p => optim.SGD(p, Lr, momentum, dampening, nesterov: nesterov)).Parameters));
+    }
+
+    /// <summary>An embedding with sparse gradients feeding a linear layer with dense ones, both in one param group.</summary>
+    private static class SparseNet
+    {
+        public static (Parameter[] Parameters, bool HadSparseGradient) Train(Func<Parameter[], optim.Optimizer> build)
+        {
+            manual_seed(5);
+            var embedding = nn.Embedding(10, 3, sparse: true);
+            var linear = nn.Linear(3, 1);
+            Parameter[] parameters = [.. embedding.parameters(), .. linear.parameters()];
+            using var optimizer = build(parameters);
+            bool sparse = false;
+            for (int step = 0; step < 6; step++)
+            {
+                using var scope = NewDisposeScope();
+                optimizer.zero_grad();
+                // Repeated rows give an uncoalesced sparse gradient, whose rounding a dense one would not share.
+                var rows = tensor(new long[] { step % 10, 4, 4, (3 * step + 1) % 10 });
+                var loss = (linear.forward(embedding.forward(rows)) - 1).pow(2).sum();
+                loss.backward();
+                sparse |= parameters[0].grad!.is_sparse;
+                optimizer.step();
+            }
+            return (parameters, sparse);
+        }
+    }
+
     [Fact]
     public void Param_groups_built_with_named_hyperparameters_train_like_sgds()
     {

@@ -92,11 +92,11 @@ internal sealed class FlatBucket : IDisposable
         lentStateViews = new Tensor?[this.parameters.Length];
         gradientIdentities = gradientViews.Select(Identity).ToArray();
         // A parameter without a gradient keeps none: PyTorch skips it, and a zero gradient would not be
-        // the same (momentum and weight decay would still move it).
+        // the same (momentum and weight decay would still move it). A sparse gradient stays as it is (see ZeroGrad).
         for (int i = 0; i < this.parameters.Length; i++)
         {
             using var grad = this.parameters[i].grad;
-            if (grad is null) continue;
+            if (grad is null || grad.is_sparse) continue;
             gradientViews[i].copy_(grad);
             this.parameters[i].grad = gradientViews[i];
         }
@@ -104,7 +104,9 @@ internal sealed class FlatBucket : IDisposable
 
     /// <summary>
     /// Zeroes every gradient with one operation, as zero_grad(set_to_none=False) does: a parameter that has
-    /// a gradient gets our zeroed view, one that has none keeps none.
+    /// a gradient gets our zeroed view, one that has none keeps none. A sparse gradient (an embedding's with
+    /// sparse: true) is zeroed in place and stays sparse, as TorchSharp's SGD leaves it: made dense, the next
+    /// backward would accumulate into it in another order, and the step would round differently.
     /// </summary>
     public void ZeroGrad()
     {
@@ -112,14 +114,17 @@ internal sealed class FlatBucket : IDisposable
         for (int i = 0; i < parameters.Length; i++)
         {
             using var grad = parameters[i].grad;
-            if (grad is not null && Identity(grad) != gradientIdentities[i]) parameters[i].grad = gradientViews[i];
+            if (grad is null || Identity(grad) == gradientIdentities[i]) continue;
+            if (grad.is_sparse) grad.zero_();
+            else parameters[i].grad = gradientViews[i];
         }
     }
 
     /// <summary>
     /// Brings every gradient into <see cref="FlatGradients"/>, copying in any that is not our view. Returns
-    /// false, changing nothing, when some parameter has no gradient: PyTorch skips such a parameter, which a
-    /// step over the whole buffer cannot do.
+    /// false, changing nothing, when some parameter has no gradient (PyTorch skips such a parameter, which a
+    /// step over the whole buffer cannot do) or a sparse one (PyTorch steps it with sparse operations, which
+    /// touch only its rows and round otherwise, and keeps a sparse momentum buffer).
     /// </summary>
     public bool GatherGradients()
     {
@@ -127,7 +132,7 @@ internal sealed class FlatBucket : IDisposable
         try
         {
             for (int i = 0; i < parameters.Length; i++)
-                if ((grads[i] = parameters[i].grad) is null) return false;
+                if ((grads[i] = parameters[i].grad) is null || grads[i]!.is_sparse) return false;
             for (int i = 0; i < parameters.Length; i++)
             {
                 if (Identity(grads[i]!) == gradientIdentities[i]) continue;

@@ -96,7 +96,9 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
     /// <param name="formulation">PyTorch's buffer form or the chapter's velocity form.</param>
     /// <param name="fused">Keep each group's parameters, gradients and state in flat buffers (see
     /// <see cref="FlatBucket"/>) so a step is a few tensor operations however many tensors there are.
-    /// Parameters that cannot share a buffer (tied or non-contiguous ones) are stepped one by one either way.</param>
+    /// Parameters that cannot share a buffer (tied or non-contiguous ones) are stepped one by one either way, and
+    /// so are all of a bucket's on a step where one has a sparse gradient (an embedding's with sparse: true),
+    /// since PyTorch steps those with sparse operations.</param>
     public MomentumSgd(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0,
         double weight_decay = 0, bool nesterov = false, bool maximize = false,
         MomentumFormulation formulation = MomentumFormulation.PyTorch, bool fused = true)
@@ -174,15 +176,15 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
     /// <summary>
     /// Readies a bucket's momentum buffers for a fused step, which updates the bucket's flat state: each
     /// buffer must be the view the bucket lent, so one that a load or the user put in its place is copied in
-    /// and replaced by a view. False when some buffer is missing: a first step creates each one, a parameter
-    /// at a time, as PyTorch copies the gradient into it.
+    /// and replaced by a view. False when some buffer is missing (a first step creates each one, a parameter
+    /// at a time, as PyTorch copies the gradient into it) or sparse (a sparse gradient's, see NewBuffer).
     /// </summary>
     private bool AdoptBuffers(FlatBucket bucket, Options o)
     {
         if (o.formulation == MomentumFormulation.PyTorch && o.momentum == 0) return true;
         var parameters = bucket.Parameters;
         var buffers = parameters.Select(MomentumBuffer).ToArray();
-        if (buffers.Any(b => b is null)) return false;
+        if (buffers.Any(b => b is null || b.is_sparse)) return false;
         for (int i = 0; i < parameters.Count; i++)
         {
             if (bucket.HasLent(i, buffers[i]!)) continue;
@@ -251,10 +253,13 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         p.sub_(v);
     }
 
-    /// <summary>A new momentum buffer holding <paramref name="initial"/>: a view into the parameter's flat bucket when it has one.</summary>
+    /// <summary>
+    /// A new momentum buffer holding <paramref name="initial"/>: a view into the parameter's flat bucket when
+    /// it has one. A sparse gradient's buffer is a sparse copy, as SGD's is, and is stepped one parameter at a time.
+    /// </summary>
     private Tensor NewBuffer(Parameter parameter, Tensor initial)
     {
-        if (!places.TryGetValue(parameter.Handle, out var place)) return initial.clone().detach().DetachFromDisposeScope();
+        if (initial.is_sparse || !places.TryGetValue(parameter.Handle, out var place)) return initial.clone().detach().DetachFromDisposeScope();
         var view = place.Bucket.LendStateView(place.Index);
         view.copy_(initial);
         return view;
