@@ -12,10 +12,19 @@ namespace TorchMomentum.Tests;
 /// </summary>
 public class MomentumSgdDropInTests
 {
+    private const double Lr = 0.05;
+
+    /// <summary>Parameters of the given shapes with random values, the same for every call.</summary>
+    private static Parameter[] Parameters(params long[][] shapes)
+    {
+        using var generator = new Generator(1);
+        return Quadratic.Parameters(shapes, ScalarType.Float32, generator);
+    }
+
     [Fact]
     public void A_parameter_in_two_groups_is_refused_as_pytorch_refuses_it()
     {
-        var p = Quadratic.Parameters([[3], [2]], ScalarType.Float32, new Generator(1));
+        var p = Parameters([3], [2]);
         var error = Assert.Throws<ArgumentException>(() =>
             new MomentumSgd([new MomentumSgd.ParamGroup(p), new MomentumSgd.ParamGroup([p[1]])], lr: 0.1, momentum: 0.9));
         Assert.Contains("Some parameters appear in more than one parameter group", error.Message);
@@ -24,7 +33,7 @@ public class MomentumSgdDropInTests
     [Fact]
     public void Adding_a_group_with_a_parameter_already_optimized_is_refused_and_changes_nothing()
     {
-        var p = Quadratic.Parameters([[3], [2]], ScalarType.Float32, new Generator(1));
+        var p = Parameters([3], [2]);
         using var optimizer = new MomentumSgd([p[0]], lr: 0.1, momentum: 0.9);
         var error = Assert.Throws<ArgumentException>(() => optimizer.add_param_group(new MomentumSgd.ParamGroup(p)));
         Assert.Contains("Some parameters appear in more than one parameter group", error.Message);
@@ -34,7 +43,7 @@ public class MomentumSgdDropInTests
     [Fact]
     public void A_parameter_listed_twice_in_one_group_is_refused_rather_than_stepped_twice()
     {
-        var p = Quadratic.Parameters([[3]], ScalarType.Float32, new Generator(1));
+        var p = Parameters([3]);
         // A second handle to the same tensor (Tensor.to a device it is already on returns one) is the same parameter.
         var sameTensor = new Parameter(p[0].to(p[0].device));
         foreach (var twice in new[] { new[] { p[0], p[0] }, new[] { p[0], sameTensor } })
@@ -43,8 +52,6 @@ public class MomentumSgdDropInTests
             Assert.Contains("A parameter appears more than once in one parameter group", error.Message);
         }
     }
-
-    private const double Lr = 0.05;
 
     [Theory]
     [InlineData(0.0, 0.0, false, MomentumFormulation.PyTorch)]
@@ -114,7 +121,7 @@ public class MomentumSgdDropInTests
     [Fact]
     public void A_hyperparameter_a_named_group_leaves_out_comes_from_the_optimizer()
     {
-        var p = Quadratic.Parameters([[3]], ScalarType.Float32, new Generator(1));
+        var p = Parameters([3]);
         using var optimizer = new MomentumSgd([new MomentumSgd.ParamGroup(p, lr: 0.01)], lr: 0.1, momentum: 0.9, dampening: 0.2);
         var group = (MomentumSgd.ParamGroup)optimizer.ParamGroups.Single();
         Assert.Equal((0.01, 0.9, 0.2, MomentumFormulation.PyTorch), (group.LearningRate, group.Momentum, group.Options.dampening!.Value, group.Options.formulation!.Value));
@@ -165,7 +172,7 @@ public class MomentumSgdDropInTests
     {
         // TorchSharp 0.107's SGD.State.LoadStateDict(OptimizerState) copies the source's momentum_buffer with no
         // null check, and without momentum there is none. When these stop throwing, TorchSharp has fixed it.
-        var parameters = Quadratic.Parameters([[3]], ScalarType.Float32, new Generator(1));
+        var parameters = Parameters([3]);
         using var sgd = optim.SGD(Quadratic.Copy(parameters), Lr);
         using var ours = new MomentumSgd(Quadratic.Copy(parameters), Lr);
         using var target = optim.SGD(Quadratic.Copy(parameters), Lr);
@@ -226,7 +233,7 @@ public class MomentumSgdDropInTests
     [InlineData(Channel.StateDict)]
     public void The_chapter_forms_state_is_refused_by_the_pytorch_form(Channel channel)
     {
-        var parameters = Quadratic.Parameters([[3]], ScalarType.Float32, new Generator(1));
+        var parameters = Parameters([3]);
         using var chapter = new MomentumSgd(Quadratic.Copy(parameters), Lr, 0.8, formulation: MomentumFormulation.Chapter);
         using var pytorch = new MomentumSgd(Quadratic.Copy(parameters), Lr, 0.8);
         var error = Assert.ThrowsAny<Exception>(() => HandOver(channel, Saving(chapter), Loading(pytorch)));
@@ -234,13 +241,15 @@ public class MomentumSgdDropInTests
     }
 
     [Fact]
-    public void Sgd_refuses_a_file_of_the_chapter_form_by_its_type_name()
+    public void Sgd_refuses_the_chapter_forms_state_by_the_files_type_name_or_with_a_null_reference()
     {
-        var parameters = Quadratic.Parameters([[3]], ScalarType.Float32, new Generator(1));
+        var parameters = Parameters([3]);
         using var chapter = new MomentumSgd(Quadratic.Copy(parameters), Lr, 0.8, formulation: MomentumFormulation.Chapter);
         using var sgd = optim.SGD(Quadratic.Copy(parameters), Lr, 0.8);
         var error = Assert.Throws<InvalidDataException>(() => HandOver(Channel.Stream, Saving(chapter), Loading(sgd)));
         Assert.Contains("found 'MomentumSgd'", error.Message);
+        // SGD.State.LoadStateDict casts the source with `as` and dereferences the null it gets for another type.
+        Assert.Throws<NullReferenceException>(() => sgd.load_state_dict(chapter.state_dict()));
     }
 
     /// <summary>

@@ -14,7 +14,8 @@ public enum MomentumFormulation
 
     /// <summary>
     /// The chapter's: a velocity v that already holds the learning rate. Defined only without dampening,
-    /// Nesterov, weight decay and maximize.
+    /// Nesterov, weight decay and maximize. Its state does not interchange with <c>torch.optim.SGD</c>'s (see
+    /// <see cref="MomentumSgd"/>).
     /// </summary>
     Chapter,
 }
@@ -64,8 +65,10 @@ public enum MomentumFormulation
 /// <para>
 /// The chapter form's velocity is not SGD's buffer: v = lr * b holds only while lr has never changed, so
 /// neither can continue from the other. Its state keeps a type of its own, <see cref="State"/>, and this
-/// class's own file format, and an optimizer refuses state of the other form (SGD's state is of the PyTorch
-/// form) rather than guess at a conversion.
+/// class's own file format, and a MomentumSgd refuses state of the other form (SGD's state is of the PyTorch
+/// form) rather than guess at a conversion. TorchSharp's SGD refuses a chapter-form file by its type name;
+/// given a chapter-form <c>state_dict()</c> it takes the hyperparameters, then throws a NullReferenceException
+/// on the first state, which is not its type.
 /// </para>
 /// <para>
 /// TorchSharp's <c>OptimizerHelper.save_state_dict</c> and <c>load_state_dict</c> for files and streams are
