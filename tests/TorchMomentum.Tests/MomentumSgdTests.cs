@@ -9,13 +9,13 @@ public class MomentumSgdTests
 {
     private static readonly long[][] Shapes = [[3, 2], [4]];
 
-    private static (Quadratic Problem, Parameter[] Parameters) Problem(ScalarType dtype = ScalarType.Float64, ulong seed = 7)
+    internal static (Quadratic Problem, Parameter[] Parameters) Problem(ScalarType dtype = ScalarType.Float64, ulong seed = 7)
     {
         using var generator = new Generator(seed);
         return (Quadratic.Random(Shapes, dtype, generator), Quadratic.Parameters(Shapes, dtype, generator));
     }
 
-    private static void Train(Quadratic problem, IReadOnlyList<Parameter> parameters, optim.Optimizer optimizer, int steps,
+    internal static void Train(Quadratic problem, IReadOnlyList<Parameter> parameters, optim.Optimizer optimizer, int steps,
         optim.lr_scheduler.LRScheduler? scheduler = null)
     {
         for (int i = 0; i < steps; i++)

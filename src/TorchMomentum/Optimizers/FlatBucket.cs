@@ -7,20 +7,25 @@ namespace TorchMomentum.Optimizers;
 /// <summary>
 /// The parameters of one param group that share a device and dtype, laid end to end in three contiguous
 /// buffers: one for the parameters, one for their gradients, one for their momentum state. Every parameter
-/// and every gradient is a view into its buffer, so one tensor operation on a buffer updates all of them:
-/// a step costs the same few operations for 4 tensors or 400, and zeroing the gradients is one.
+/// and every gradient is a view into its buffer, and so is every momentum buffer the optimizer's state keeps,
+/// so one tensor operation on a buffer updates all of them: a step costs the same few operations for 4
+/// tensors or 400, and zeroing the gradients is one.
 /// </summary>
 /// <remarks>
 /// Autograd accumulates into an existing gradient in place, so after <see cref="ZeroGrad"/> backward writes
 /// straight into the gradient buffer. A gradient that is not our view (the user assigned one, or a
 /// set-to-none zero_grad let backward allocate a fresh one) is copied in and replaced by our view before the
-/// step; whether it is ours is told by the identity of its native tensor.
+/// step; whether it is ours is told by the identity of its native tensor. Views of the momentum state are
+/// lent to the optimizer's per-parameter states (<see cref="LendStateView"/>) and told by the very object
+/// lent: a state that holds anything else was loaded or set by hand, and is copied in before a fused step.
 /// </remarks>
 internal sealed class FlatBucket : IDisposable
 {
     private readonly Parameter[] parameters;
-    private readonly Tensor[] gradientViews, stateViews;
+    private readonly long[] offsets;
+    private readonly Tensor[] gradientViews;
     private readonly IntPtr[] gradientIdentities;
+    private readonly Tensor?[] lentStateViews;
     private readonly Dictionary<double, Tensor> factors = [];
 
     /// <summary>The parameters, in order.</summary>
@@ -33,10 +38,20 @@ internal sealed class FlatBucket : IDisposable
     public Tensor FlatGradients { get; }
 
     /// <summary>All momentum buffers (or velocities) as one flat tensor.</summary>
-    public Tensor FlatState { get; private set; }
+    public Tensor FlatState { get; }
 
-    /// <summary>The part of <see cref="FlatState"/> that is parameter <paramref name="index"/>'s, in its shape.</summary>
-    public Tensor StateView(int index) => stateViews[index];
+    /// <summary>
+    /// A new view of parameter <paramref name="index"/>'s part of <see cref="FlatState"/>, in its shape, for
+    /// its optimizer state to keep as its momentum buffer. The state owns (and may dispose) it; the bucket
+    /// only remembers which object it lent, see <see cref="HasLent"/>.
+    /// </summary>
+    public Tensor LendStateView(int index) => lentStateViews[index] = View(FlatState, index);
+
+    /// <summary>
+    /// Whether <paramref name="buffer"/> is the view last lent for parameter <paramref name="index"/>, so the
+    /// fused step updates it. Anything else (a loaded buffer, one assigned by hand) must be copied in first.
+    /// </summary>
+    public bool HasLent(int index, Tensor buffer) => ReferenceEquals(lentStateViews[index], buffer);
 
     /// <summary>
     /// Whether these parameters can share buffers: dense, contiguous, each with storage of its own (a
@@ -52,6 +67,8 @@ internal sealed class FlatBucket : IDisposable
     {
         this.parameters = parameters.ToArray();
         var first = this.parameters[0];
+        offsets = new long[this.parameters.Length];
+        for (int i = 1; i < offsets.Length; i++) offsets[i] = offsets[i - 1] + this.parameters[i - 1].numel();
         long total = this.parameters.Sum(p => p.numel());
         using var noGrad = no_grad();
         if (this.parameters.Length == 1)
@@ -72,14 +89,14 @@ internal sealed class FlatBucket : IDisposable
         FlatGradients = zeros(total, first.dtype, first.device).DetachFromDisposeScope();
         FlatState = zeros(total, first.dtype, first.device).DetachFromDisposeScope();
         gradientViews = Views(FlatGradients);
-        stateViews = Views(FlatState);
+        lentStateViews = new Tensor?[this.parameters.Length];
         gradientIdentities = gradientViews.Select(Identity).ToArray();
         // A parameter without a gradient keeps none: PyTorch skips it, and a zero gradient would not be
-        // the same (momentum and weight decay would still move it).
+        // the same (momentum and weight decay would still move it). A sparse gradient stays as it is (see ZeroGrad).
         for (int i = 0; i < this.parameters.Length; i++)
         {
             using var grad = this.parameters[i].grad;
-            if (grad is null) continue;
+            if (grad is null || grad.is_sparse) continue;
             gradientViews[i].copy_(grad);
             this.parameters[i].grad = gradientViews[i];
         }
@@ -87,7 +104,9 @@ internal sealed class FlatBucket : IDisposable
 
     /// <summary>
     /// Zeroes every gradient with one operation, as zero_grad(set_to_none=False) does: a parameter that has
-    /// a gradient gets our zeroed view, one that has none keeps none.
+    /// a gradient gets our zeroed view, one that has none keeps none. A sparse gradient (an embedding's with
+    /// sparse: true) is zeroed in place and stays sparse, as TorchSharp's SGD leaves it: made dense, the next
+    /// backward would accumulate into it in another order, and the step would round differently.
     /// </summary>
     public void ZeroGrad()
     {
@@ -95,14 +114,17 @@ internal sealed class FlatBucket : IDisposable
         for (int i = 0; i < parameters.Length; i++)
         {
             using var grad = parameters[i].grad;
-            if (grad is not null && Identity(grad) != gradientIdentities[i]) parameters[i].grad = gradientViews[i];
+            if (grad is null || Identity(grad) == gradientIdentities[i]) continue;
+            if (grad.is_sparse) grad.zero_();
+            else parameters[i].grad = gradientViews[i];
         }
     }
 
     /// <summary>
     /// Brings every gradient into <see cref="FlatGradients"/>, copying in any that is not our view. Returns
-    /// false, changing nothing, when some parameter has no gradient: PyTorch skips such a parameter, which a
-    /// step over the whole buffer cannot do.
+    /// false, changing nothing, when some parameter has no gradient (PyTorch skips such a parameter, which a
+    /// step over the whole buffer cannot do) or a sparse one (PyTorch steps it with sparse operations, which
+    /// touch only its rows and round otherwise, and keeps a sparse momentum buffer).
     /// </summary>
     public bool GatherGradients()
     {
@@ -110,7 +132,7 @@ internal sealed class FlatBucket : IDisposable
         try
         {
             for (int i = 0; i < parameters.Length; i++)
-                if ((grads[i] = parameters[i].grad) is null) return false;
+                if ((grads[i] = parameters[i].grad) is null || grads[i]!.is_sparse) return false;
             for (int i = 0; i < parameters.Length; i++)
             {
                 if (Identity(grads[i]!) == gradientIdentities[i]) continue;
@@ -147,44 +169,30 @@ internal sealed class FlatBucket : IDisposable
         factors.Clear();
     }
 
-    /// <summary>Moves the momentum state to <paramref name="device"/>; the state views follow.</summary>
-    public void MoveState(Device device)
-    {
-        if (FlatState.device_type == device.type && FlatState.device_index == device.index) return;
-        var moved = FlatState.to(device).DetachFromDisposeScope();
-        FlatState.Dispose();
-        FlatState = moved;
-        var views = Views(FlatState);
-        for (int i = 0; i < views.Length; i++)
-        {
-            stateViews[i].Dispose();
-            stateViews[i] = views[i];
-        }
-    }
-
     /// <summary>Views of <paramref name="flat"/>, one per parameter, in the parameters' shapes.</summary>
-    private Tensor[] Views(Tensor flat)
+    private Tensor[] Views(Tensor flat) => Enumerable.Range(0, parameters.Length).Select(i => View(flat, i)).ToArray();
+
+    /// <summary>The part of <paramref name="flat"/> that is parameter <paramref name="index"/>'s, in its shape.</summary>
+    private Tensor View(Tensor flat, int index)
     {
-        long offset = 0;
-        return parameters.Select(p =>
-        {
-            using var slice = flat.narrow(0, offset, p.numel());
-            offset += p.numel();
-            return slice.view(p.shape).DetachFromDisposeScope();
-        }).ToArray();
+        var p = parameters[index];
+        using var slice = flat.narrow(0, offsets[index], p.numel());
+        return slice.view(p.shape).DetachFromDisposeScope();
     }
 
     /// <summary>
     /// The native tensor a handle refers to. A TorchSharp handle points at an at::Tensor, whose only member is
     /// the pointer to its TensorImpl: two handles with the same TensorImpl are the same tensor. Were that
-    /// layout ever to change, every gradient would look foreign and be copied in: slower, never wrong.
+    /// layout ever to change, every gradient would look foreign and be copied in (slower, never wrong), and
+    /// MomentumSgd might take distinct parameters for one repeated parameter and refuse them (loudly, when built).
     /// </summary>
-    private static IntPtr Identity(Tensor tensor) => Marshal.ReadIntPtr(tensor.Handle);
+    internal static IntPtr Identity(Tensor tensor) => Marshal.ReadIntPtr(tensor.Handle);
 
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var view in gradientViews.Concat(stateViews)) view.Dispose();
+        // The lent state views belong to the states that keep them.
+        foreach (var view in gradientViews) view.Dispose();
         ClearFactors();
         FlatParameters.Dispose();
         FlatGradients.Dispose();

@@ -14,7 +14,8 @@ public enum MomentumFormulation
 
     /// <summary>
     /// The chapter's: a velocity v that already holds the learning rate. Defined only without dampening,
-    /// Nesterov, weight decay and maximize.
+    /// Nesterov, weight decay and maximize. Its state does not interchange with <c>torch.optim.SGD</c>'s (see
+    /// <see cref="MomentumSgd"/>).
     /// </summary>
     Chapter,
 }
@@ -52,6 +53,29 @@ public enum MomentumFormulation
 /// still carries the steps taken with the old lr, which decays only as mu^t, while PyTorch's buffer holds
 /// raw gradients and the new lr applies to all of it at once.
 /// </para>
+/// <para>
+/// State moves both ways between this class and TorchSharp's <c>SGD</c>, so either can continue the other's
+/// training exactly. In the PyTorch form each parameter's state is SGD's own <see cref="SGD.State"/> and each
+/// group's options extend <see cref="SGD.Options"/>: <c>state_dict()</c> loads into SGD, and SGD's loads
+/// here. <see cref="save_state_dict(BinaryWriter)"/> then writes SGD's file format, which SGD loads, and
+/// <see cref="load_state_dict(BinaryReader)"/> reads SGD's files as well as this class's. Unlike SGD, this
+/// class also takes state without momentum buffers (momentum 0, or parameters never stepped); TorchSharp
+/// 0.107's SGD throws a NullReferenceException loading such a state from a <c>state_dict()</c>, its own included.
+/// </para>
+/// <para>
+/// The chapter form's velocity is not SGD's buffer: v = lr * b holds only while lr has never changed, so
+/// neither can continue from the other. Its state keeps a type of its own, <see cref="State"/>, and this
+/// class's own file format, and a MomentumSgd refuses state of the other form (SGD's state is of the PyTorch
+/// form) rather than guess at a conversion. TorchSharp's SGD refuses a chapter-form file by its type name;
+/// given a chapter-form <c>state_dict()</c> it takes the hyperparameters, then throws a NullReferenceException
+/// on the first state, which is not its type.
+/// </para>
+/// <para>
+/// TorchSharp's <c>OptimizerHelper.save_state_dict</c> and <c>load_state_dict</c> for files and streams are
+/// not virtual, so this class hides them: call them on a MomentumSgd. Through an <c>OptimizerHelper</c>
+/// reference TorchSharp's own run instead; they write and read this class's own format, which round-trips
+/// exactly but is not SGD's.
+/// </para>
 /// </remarks>
 public sealed class MomentumSgd : OptimizerHelper, IMomentum
 {
@@ -60,6 +84,9 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
     /// <summary>Per param group: its flat buckets, and the parameters stepped one by one.</summary>
     private readonly Dictionary<TorchSharp.Modules.ParamGroup, (FlatBucket[] Buckets, Parameter[] Loose)> layout =
         new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Each flattened parameter's bucket and place in it, by the parameter's handle.</summary>
+    private readonly Dictionary<IntPtr, (FlatBucket Bucket, int Index)> places = [];
 
     /// <summary>Builds the optimizer over one group of parameters.</summary>
     /// <param name="parameters">The parameters to optimize.</param>
@@ -72,7 +99,9 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
     /// <param name="formulation">PyTorch's buffer form or the chapter's velocity form.</param>
     /// <param name="fused">Keep each group's parameters, gradients and state in flat buffers (see
     /// <see cref="FlatBucket"/>) so a step is a few tensor operations however many tensors there are.
-    /// Parameters that cannot share a buffer (tied or non-contiguous ones) are stepped one by one either way.</param>
+    /// Parameters that cannot share a buffer (tied or non-contiguous ones) are stepped one by one either way, and
+    /// so are all of a bucket's on a step where one has a sparse gradient (an embedding's with sparse: true),
+    /// since PyTorch steps those with sparse operations.</param>
     public MomentumSgd(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0,
         double weight_decay = 0, bool nesterov = false, bool maximize = false,
         MomentumFormulation formulation = MomentumFormulation.PyTorch, bool fused = true)
@@ -112,7 +141,7 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
     internal long FusedSteps { get; private set; }
 
     /// <summary>The momentum buffer (PyTorch form) or velocity (chapter form) of a parameter; null before its first step.</summary>
-    public Tensor? MomentumBuffer(Parameter parameter) => ((State)_state[parameter.Handle]).momentum_buffer;
+    public Tensor? MomentumBuffer(Parameter parameter) => BufferOf(_state[parameter.Handle]);
 
     /// <inheritdoc />
     public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
@@ -121,7 +150,7 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         var (buckets, loose) = layout[group];
         foreach (var bucket in buckets)
         {
-            if (BuffersReady(bucket, o) && bucket.GatherGradients())
+            if (AdoptBuffers(bucket, o) && bucket.GatherGradients())
             {
                 FusedStep(bucket, o);
                 FusedSteps++;
@@ -147,21 +176,37 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         }
     }
 
-    // A first step creates each buffer (PyTorch copies the gradient into it), one parameter at a time.
-    private bool BuffersReady(FlatBucket bucket, Options o) =>
-        (o.formulation == MomentumFormulation.PyTorch && o.momentum == 0)
-        || bucket.Parameters.All(p => ((State)_state[p.Handle]).momentum_buffer is not null);
+    /// <summary>
+    /// Readies a bucket's momentum buffers for a fused step, which updates the bucket's flat state: each
+    /// buffer must be the view the bucket lent, so one that a load or the user put in its place is copied in
+    /// and replaced by a view. False when some buffer is missing (a first step creates each one, a parameter
+    /// at a time, as PyTorch copies the gradient into it) or sparse (a sparse gradient's, see NewBuffer).
+    /// </summary>
+    private bool AdoptBuffers(FlatBucket bucket, Options o)
+    {
+        if (o.formulation == MomentumFormulation.PyTorch && o.momentum == 0) return true;
+        var parameters = bucket.Parameters;
+        var buffers = parameters.Select(MomentumBuffer).ToArray();
+        if (buffers.Any(b => b is null || b.is_sparse)) return false;
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            if (bucket.HasLent(i, buffers[i]!)) continue;
+            var view = bucket.LendStateView(i);
+            view.copy_(buffers[i]!);
+            SetBuffer(parameters[i], view);
+        }
+        return true;
+    }
 
     private void StepOne(Parameter parameter, Options o)
     {
         var grad = parameter.grad;
         if (grad is null) return;
-        var state = (State)_state[parameter.Handle];
         double lr = o.LearningRate!.Value;
         if (o.formulation == MomentumFormulation.Chapter)
-            ChapterStep(parameter, grad, state, lr, o.momentum!.Value);
+            ChapterStep(parameter, grad, lr, o.momentum!.Value);
         else
-            PyTorchStep(parameter, grad, state, lr, o.momentum!.Value, o.dampening!.Value, o.weight_decay!.Value, o.nesterov!.Value, o.maximize!.Value);
+            PyTorchStep(parameter, grad, lr, o.momentum!.Value, o.dampening!.Value, o.weight_decay!.Value, o.nesterov!.Value, o.maximize!.Value);
     }
 
     // The same operations as PyTorchStep and ChapterStep, in the same order, on the whole bucket at once.
@@ -185,16 +230,16 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         p.add_(g, alpha: -lr);
     }
 
-    private static void PyTorchStep(Parameter p, Tensor g, State state, double lr, double momentum, double dampening,
+    private void PyTorchStep(Parameter p, Tensor g, double lr, double momentum, double dampening,
         double weightDecay, bool nesterov, bool maximize)
     {
         if (maximize) g = g.neg();
         if (weightDecay != 0) g = g.add(p, alpha: weightDecay);
         if (momentum != 0)
         {
-            var b = state.momentum_buffer;
+            var b = MomentumBuffer(p);
             if (b is null)
-                state.momentum_buffer = b = state.NewBuffer(g);
+                SetBuffer(p, b = NewBuffer(p, g));
             else
                 b.mul_(momentum).add_(g, alpha: 1 - dampening);
             g = nesterov ? g.add(b, alpha: momentum) : b;
@@ -203,12 +248,47 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
     }
 
     // Product by product, as the chapter writes it, so that the rounding is the chapter's.
-    private static void ChapterStep(Parameter p, Tensor g, State state, double lr, double momentum)
+    private void ChapterStep(Parameter p, Tensor g, double lr, double momentum)
     {
-        var v = state.momentum_buffer ??= state.NewBuffer(zeros_like(p));
+        var v = MomentumBuffer(p);
+        if (v is null) SetBuffer(p, v = NewBuffer(p, zeros_like(p)));
         v.mul_(momentum).add_(g.mul(lr));
         p.sub_(v);
     }
+
+    /// <summary>
+    /// A new momentum buffer holding <paramref name="initial"/>: a view into the parameter's flat bucket when
+    /// it has one. A sparse gradient's buffer is a sparse copy, as SGD's is, and is stepped one parameter at a time.
+    /// </summary>
+    private Tensor NewBuffer(Parameter parameter, Tensor initial)
+    {
+        if (initial.is_sparse || !places.TryGetValue(parameter.Handle, out var place)) return initial.clone().detach().DetachFromDisposeScope();
+        var view = place.Bucket.LendStateView(place.Index);
+        view.copy_(initial);
+        return view;
+    }
+
+    /// <summary>The momentum buffer a per-parameter state holds, whichever of the two state types it is.</summary>
+    private static Tensor? BufferOf(OptimizerState state) => state switch
+    {
+        SGD.State sgd => sgd.momentum_buffer,
+        State chapter => chapter.momentum_buffer,
+        _ => throw new ArgumentException($"{state.GetType().FullName} is neither TorchSharp's SGD.State nor MomentumSgd.State."),
+    };
+
+    /// <summary>Gives a parameter's state another buffer. The state owned the old one, so it is disposed.</summary>
+    private void SetBuffer(Parameter parameter, Tensor? buffer)
+    {
+        var state = _state[parameter.Handle];
+        var old = BufferOf(state);
+        if (state is SGD.State sgd) sgd.momentum_buffer = buffer!;
+        else ((State)state).momentum_buffer = buffer;
+        if (old is not null && !ReferenceEquals(old, buffer)) old.Dispose();
+    }
+
+    /// <summary>The PyTorch form keeps TorchSharp's own SGD.State, so that SGD loads its state and it loads SGD's.</summary>
+    private static OptimizerState NewState(Parameter parameter, MomentumFormulation formulation) =>
+        formulation == MomentumFormulation.PyTorch ? new SGD.State(parameter) : new State(parameter);
 
     /// <inheritdoc />
     public override void add_param_group(TorchSharp.Modules.ParamGroup param_group)
@@ -225,10 +305,11 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         o.formulation ??= defaults.formulation;
         o.InitialLearningRate = o.LearningRate!.Value;
         Validate(o);
+        var parameters = param_group.Parameters.ToArray();
+        RefuseRepeatedParameters(parameters);
 
         _parameter_groups.Add(param_group);
-        var parameters = param_group.Parameters.ToArray();
-        foreach (var parameter in parameters) _state[parameter.Handle] = new State(parameter);
+        foreach (var parameter in parameters) _state[parameter.Handle] = NewState(parameter, o.formulation!.Value);
 
         var buckets = new List<FlatBucket>();
         var loose = new List<Parameter>();
@@ -241,10 +322,28 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
                 continue;
             }
             var bucket = new FlatBucket(members);
-            for (int i = 0; i < members.Length; i++) ((State)_state[members[i].Handle]).Place(bucket, i);
+            for (int i = 0; i < members.Length; i++) places[members[i].Handle] = (bucket, i);
             buckets.Add(bucket);
         }
         layout[param_group] = (buckets.ToArray(), loose.ToArray());
+    }
+
+    /// <summary>
+    /// A parameter given twice would be stepped twice per <see cref="step"/>, silently. PyTorch refuses one in
+    /// two groups; one listed twice in the same group is refused too (PyTorch only warns), because it is the
+    /// same mistake. Two handles to the same tensor count as the same parameter.
+    /// </summary>
+    private void RefuseRepeatedParameters(IReadOnlyList<Parameter> parameters)
+    {
+        var added = new HashSet<IntPtr>();
+        foreach (var parameter in parameters)
+            if (!added.Add(FlatBucket.Identity(parameter)))
+                throw new ArgumentException(
+                    "A parameter appears more than once in one parameter group; it would be stepped more than once per step. " +
+                    "List each parameter once (tied weights: once for all the modules that share them).", "param_group");
+        if (_parameter_groups.SelectMany(g => g.Parameters).Any(p => added.Contains(FlatBucket.Identity(p))))
+            throw new ArgumentException(
+                "Some parameters appear in more than one parameter group; each parameter must be in exactly one group.", "param_group");
     }
 
     /// <summary>PyTorch's argument checks, plus the chapter form's limits.</summary>
@@ -262,59 +361,202 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
                 "formulation");
     }
 
+    /// <summary>
+    /// Loads a state taken by <c>state_dict()</c> from a MomentumSgd or, for the PyTorch form, from TorchSharp's
+    /// SGD: hyperparameters and momentum buffers, the buffers copied. A state without buffers (momentum 0, or
+    /// parameters never stepped) loads too. Nothing changes unless all of it fits.
+    /// </summary>
+    /// <exception cref="ArgumentException">The state has other numbers of groups or parameters, is not
+    /// SGD's or MomentumSgd's, or a group is of the other formulation.</exception>
+    public override void load_state_dict(StateDictionary state_dict)
+    {
+        var parameters = AllParameters();
+        RefuseOtherShape(state_dict.Options.Count, state_dict.State.Count, parameters.Length);
+        RefuseOtherFormulations(state_dict.Options.Select(FormulationOf).ToArray(), message => new ArgumentException(message, nameof(state_dict)));
+        var buffers = state_dict.State.Select(BufferOf).ToArray();
+        for (int i = 0; i < _parameter_groups.Count; i++)
+            if (!ReferenceEquals(_parameter_groups[i].Options, state_dict.Options[i])) _parameter_groups[i].Options.LoadStateDict(state_dict.Options[i]);
+        for (int i = 0; i < parameters.Length; i++)
+            if (!ReferenceEquals(_state[parameters[i].Handle], state_dict.State[i])) SetBuffer(parameters[i], Copy(buffers[i], parameters[i].device));
+    }
+
+    /// <summary>Saves the state to a file, in TorchSharp's SGD format when every group uses the PyTorch form.</summary>
+    /// <param name="location">The file to write.</param>
+    public new void save_state_dict(string location)
+    {
+        using var stream = File.Create(location);
+        using var writer = new BinaryWriter(stream);
+        save_state_dict(writer);
+    }
+
+    /// <summary>
+    /// Saves the state: in TorchSharp's SGD format when every group uses the PyTorch form, so that SGD loads
+    /// it; otherwise in this class's own, which also records each group's formulation.
+    /// </summary>
+    /// <param name="writer">Where to write it.</param>
+    public new void save_state_dict(BinaryWriter writer)
+    {
+        var groups = _parameter_groups.Select(g => (Options)g.Options).ToArray();
+        if (groups.Any(o => o.formulation != MomentumFormulation.PyTorch))
+        {
+            base.save_state_dict(writer);
+            return;
+        }
+        // SGD's OptimizerHelper.save_state_dict: its type name, the counts (7-bit encoded), the options, the states.
+        var parameters = AllParameters();
+        writer.Write(typeof(SGD).Name);
+        writer.Write7BitEncodedInt64(groups.Length);
+        writer.Write7BitEncodedInt64(parameters.Length);
+        foreach (var options in groups) options.SaveSgdStateDict(writer);
+        foreach (var parameter in parameters) _state[parameter.Handle].SaveStateDict(writer);
+    }
+
+    /// <summary>Loads a state saved to a file by a MomentumSgd or by TorchSharp's SGD; see <see cref="load_state_dict(BinaryReader)"/>.</summary>
+    /// <param name="location">The file to read.</param>
+    public new void load_state_dict(string location)
+    {
+        using var stream = File.OpenRead(location);
+        using var reader = new BinaryReader(stream);
+        load_state_dict(reader);
+    }
+
+    /// <summary>
+    /// Loads a state saved by a MomentumSgd or, for the PyTorch form, by TorchSharp's SGD: hyperparameters and
+    /// momentum buffers. Nothing changes unless all of it reads and fits.
+    /// </summary>
+    /// <param name="reader">Where to read it.</param>
+    /// <exception cref="InvalidDataException">The state is of another optimizer, or a group is of the other formulation.</exception>
+    /// <exception cref="ArgumentException">The state has other numbers of groups or parameters.</exception>
+    public new void load_state_dict(BinaryReader reader)
+    {
+        string type = reader.ReadString();
+        bool fromSgd = type == typeof(SGD).Name;
+        if (!fromSgd && type != GetType().Name)
+            throw new InvalidDataException($"Mismatched optimizer type: expected '{GetType().Name}' or '{typeof(SGD).Name}', but found '{type}' in the loaded stream.");
+        var parameters = AllParameters();
+        long groupCount = reader.Read7BitEncodedInt64(), stateCount = reader.Read7BitEncodedInt64();
+        RefuseOtherShape(groupCount, stateCount, parameters.Length);
+        var options = _parameter_groups.Select(_ => ReadOptions(reader, fromSgd)).ToArray();
+        RefuseOtherFormulations(options.Select(o => o.formulation!.Value).ToArray(), message => new InvalidDataException(message));
+        var buffers = new List<Tensor?>();
+        try
+        {
+            foreach (var parameter in parameters) buffers.Add(ReadBuffer(reader, parameter.device));
+        }
+        catch
+        {
+            foreach (var buffer in buffers) buffer?.Dispose();
+            throw;
+        }
+        for (int i = 0; i < options.Length; i++) _parameter_groups[i].Options.LoadStateDict(options[i]);
+        for (int i = 0; i < parameters.Length; i++) SetBuffer(parameters[i], buffers[i]);
+    }
+
+    /// <summary>Every parameter, in the order of the states in a state dict and a saved file.</summary>
+    private Parameter[] AllParameters() => _parameter_groups.SelectMany(g => g.Parameters).ToArray();
+
+    /// <summary>TorchSharp's checks, with its messages.</summary>
+    private void RefuseOtherShape(long groupCount, long stateCount, int parameterCount)
+    {
+        if (groupCount != _parameter_groups.Count) throw new ArgumentException("Invalid optimizer state -- different number of parameter groups.");
+        if (stateCount != parameterCount) throw new ArgumentException("Invalid optimizer state -- different number of states.");
+    }
+
+    /// <summary>Refuses a state whose group <c>i</c> is of another formulation than this optimizer's group <c>i</c>.</summary>
+    private void RefuseOtherFormulations(IReadOnlyList<MomentumFormulation> loaded, Func<string, Exception> error)
+    {
+        for (int i = 0; i < loaded.Count; i++)
+        {
+            var own = ((Options)_parameter_groups[i].Options).formulation!.Value;
+            if (own != loaded[i]) throw error($"Parameter group {i}: {FormulationMismatch(own, loaded[i])}");
+        }
+    }
+
+    /// <summary>Why state of one formulation cannot continue in the other.</summary>
+    private static string FormulationMismatch(MomentumFormulation own, MomentumFormulation loaded) =>
+        $"the state is of the {loaded} formulation (all of TorchSharp's SGD state is of the PyTorch one) but this optimizer " +
+        $"uses the {own} formulation. PyTorch's momentum buffer b and the chapter's velocity v are different quantities " +
+        $"(v = lr * b only while lr has never changed), so neither can continue the other: build the MomentumSgd with " +
+        $"formulation: MomentumFormulation.{loaded} to continue this state.";
+
+    /// <summary>The formulation of a group's options: TorchSharp's SGD has only PyTorch's.</summary>
+    private static MomentumFormulation FormulationOf(OptimizerOptions options) => options switch
+    {
+        Options own => own.formulation ?? MomentumFormulation.PyTorch,
+        SGD.Options _ => MomentumFormulation.PyTorch,
+        _ => throw new ArgumentException($"{options.GetType().FullName} are neither TorchSharp's SGD.Options nor MomentumSgd.Options."),
+    };
+
+    private static Options ReadOptions(BinaryReader reader, bool sgdFormat)
+    {
+        var options = new Options();
+        if (sgdFormat) options.LoadSgdStateDict(reader);
+        else options.LoadStateDict(reader);
+        return options;
+    }
+
+    /// <summary>
+    /// A buffer as <c>OptimizerState.SaveConditionalStateTensor</c> writes it: a flag, then the tensor. Read into
+    /// a new tensor: TorchSharp's reader writes into the existing buffer's bytes, unconverted if its dtype differs.
+    /// </summary>
+    private static Tensor? ReadBuffer(BinaryReader reader, Device device) =>
+        reader.ReadBoolean() ? TorchSharp.TensorExtensionMethods.Load(reader).to(device, disposeAfter: true).DetachFromDisposeScope() : null;
+
+    /// <summary>A copy of a buffer on the parameter's device, so that two optimizers never share a tensor.</summary>
+    private static Tensor? Copy(Tensor? buffer, Device device) => buffer?.to(device, copy: true).DetachFromDisposeScope();
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        foreach (var (_, state) in _state) ((State)state).Dispose();
+        foreach (var (_, state) in _state) ((IDisposable)state).Dispose();
         _state.Clear();
         foreach (var bucket in layout.Values.SelectMany(l => l.Buckets)) bucket.Dispose();
         layout.Clear();
+        places.Clear();
     }
 
-    /// <summary>The hyperparameters of one parameter group.</summary>
-    public sealed class Options : OptimizerOptions
+    /// <summary>
+    /// The hyperparameters of one parameter group: TorchSharp's SGD's, so that SGD loads them, and the formulation.
+    /// </summary>
+    public sealed class Options : SGD.Options
     {
-#pragma warning disable CS1591 // PyTorch's own names; documented on MomentumSgd's constructor.
-        public double? momentum;
-        public double? dampening;
-        public double? weight_decay;
-        public bool? nesterov;
-        public bool? maximize;
+#pragma warning disable CS1591 // Documented on MomentumSgd's constructor.
         public MomentumFormulation? formulation;
 #pragma warning restore CS1591
 
-        /// <inheritdoc />
+        /// <summary>SGD's fields, then the formulation: this class's own file format.</summary>
         public override void SaveStateDict(BinaryWriter writer)
         {
             base.SaveStateDict(writer);
-            writer.Write(momentum!.Value);
-            writer.Write(dampening!.Value);
-            writer.Write(weight_decay!.Value);
-            writer.Write(nesterov!.Value);
-            writer.Write(maximize!.Value);
             writer.Write((int)formulation!.Value);
         }
 
-        /// <inheritdoc />
+        /// <summary>Reads what <see cref="SaveStateDict"/> wrote.</summary>
+        /// <exception cref="InvalidDataException">These options have a formulation and the saved one is the other.</exception>
         public override void LoadStateDict(BinaryReader reader)
         {
             base.LoadStateDict(reader);
-            momentum = reader.ReadDouble();
-            dampening = reader.ReadDouble();
-            weight_decay = reader.ReadDouble();
-            nesterov = reader.ReadBoolean();
-            maximize = reader.ReadBoolean();
-            formulation = (MomentumFormulation)reader.ReadInt32();
+            var loaded = (MomentumFormulation)reader.ReadInt32();
+            if (formulation is { } own && own != loaded) throw new InvalidDataException(FormulationMismatch(own, loaded));
+            formulation = loaded;
         }
 
-        /// <inheritdoc />
+        /// <summary>Copies a group's options: a MomentumSgd's, or TorchSharp's SGD's (which are of the PyTorch form).</summary>
         public override void LoadStateDict(OptimizerOptions source)
         {
             base.LoadStateDict(source);
-            var s = (Options)source;
-            (momentum, dampening, weight_decay, nesterov, maximize, formulation) =
-                (s.momentum, s.dampening, s.weight_decay, s.nesterov, s.maximize, s.formulation);
+            formulation = FormulationOf(source);
+        }
+
+        /// <summary>SGD's fields only: TorchSharp's SGD file format.</summary>
+        internal void SaveSgdStateDict(BinaryWriter writer) => base.SaveStateDict(writer);
+
+        /// <summary>Reads SGD's fields, which are of the PyTorch form.</summary>
+        internal void LoadSgdStateDict(BinaryReader reader)
+        {
+            base.LoadStateDict(reader);
+            formulation = MomentumFormulation.PyTorch;
         }
     }
 
@@ -330,6 +572,27 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         /// <summary>A group with its own options.</summary>
         public ParamGroup(IEnumerable<Parameter> parameters, Options options) : base(parameters, options) { }
 
+        /// <summary>
+        /// A group with named hyperparameters, as TorchSharp's <c>SGD.ParamGroup(parameters, lr:, momentum:,
+        /// dampening:, weight_decay:, nesterov:, maximize:)</c> builds one. One left out comes from the
+        /// optimizer's defaults, as in a PyTorch param group; SGD's instead takes fixed defaults (lr 1e-3,
+        /// momentum 0, ...), whatever its optimizer's, so name every hyperparameter SGD's group relied on.
+        /// </summary>
+        public ParamGroup(IEnumerable<Parameter> parameters, double? lr = null, double? momentum = null, double? dampening = null,
+            double? weight_decay = null, bool? nesterov = null, bool? maximize = null, MomentumFormulation? formulation = null)
+            : base(parameters, new Options
+            {
+                LearningRate = lr,
+                momentum = momentum,
+                dampening = dampening,
+                weight_decay = weight_decay,
+                nesterov = nesterov,
+                maximize = maximize,
+                formulation = formulation,
+            })
+        {
+        }
+
         /// <summary>This group's momentum factor.</summary>
         public double Momentum
         {
@@ -338,14 +601,14 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         }
     }
 
-    /// <summary>The per-parameter state: the momentum buffer b (PyTorch form) or the velocity v (chapter form).</summary>
+    /// <summary>
+    /// The chapter form's per-parameter state, the velocity v. The PyTorch form keeps TorchSharp's
+    /// <see cref="SGD.State"/> instead, since its buffer is SGD's; both save their buffer the same way.
+    /// </summary>
     public sealed class State : OptimizerState, IDisposable
     {
-        /// <summary>b or v; null until the parameter's first step with momentum.</summary>
+        /// <summary>v; null until the parameter's first step. A view of the bucket's flat state when the parameter is in one.</summary>
         public Tensor? momentum_buffer;
-
-        private FlatBucket? bucket;
-        private int index;
 
         /// <summary>State for one parameter.</summary>
         public State(Parameter parameter) : base(parameter) { }
@@ -353,36 +616,17 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         /// <inheritdoc />
         public override void Initialize(OptimizerOptions options) { }
 
-        /// <summary>Keeps this parameter's buffer at <paramref name="position"/> of a flat bucket's state.</summary>
-        internal void Place(FlatBucket flat, int position) => (bucket, index) = (flat, position);
-
-        /// <summary>A new buffer holding <paramref name="initial"/>: in the bucket's state when there is one.</summary>
-        internal Tensor NewBuffer(Tensor initial)
-        {
-            if (bucket is null) return initial.clone().detach().DetachFromDisposeScope();
-            var view = bucket.StateView(index);
-            view.copy_(initial);
-            return view;
-        }
-
-        /// <summary>Frees the buffer (a flat bucket's views are freed with the bucket).</summary>
+        /// <summary>Frees the buffer.</summary>
         public void Dispose()
         {
-            if (bucket is null) momentum_buffer?.Dispose();
+            momentum_buffer?.Dispose();
             momentum_buffer = null;
         }
 
         /// <inheritdoc />
         public override void to(Device device)
         {
-            if (bucket is not null)
-            {
-                bucket.MoveState(device);
-                if (momentum_buffer is not null) momentum_buffer = bucket.StateView(index);
-                return;
-            }
             if (momentum_buffer is null || (momentum_buffer.device_type == device.type && momentum_buffer.device_index == device.index)) return;
-            // Tensor.to returns a new tensor; TorchSharp's own SGD drops it and keeps the old one.
             var moved = momentum_buffer.to(device).DetachFromDisposeScope();
             momentum_buffer.Dispose();
             momentum_buffer = moved;
@@ -394,19 +638,19 @@ public sealed class MomentumSgd : OptimizerHelper, IMomentum
         /// <inheritdoc />
         public override void LoadStateDict(BinaryReader reader)
         {
+            // Into a new tensor, not the buffer in place: see ReadBuffer.
             Tensor? loaded = null;
             LoadConditionalStateTensor(reader, ref loaded, _parameter.device);
             Replace(loaded);
-            loaded?.Dispose();
         }
 
-        /// <summary>Takes a copy of another state's buffer, so the two optimizers never share a tensor.</summary>
-        public override void LoadStateDict(OptimizerState source) => Replace(((State)source).momentum_buffer);
+        /// <summary>Takes a copy of another chapter state's velocity, so the two optimizers never share a tensor.</summary>
+        public override void LoadStateDict(OptimizerState source) => Replace(Copy(((State)source).momentum_buffer, _parameter.device));
 
         private void Replace(Tensor? buffer)
         {
-            if (bucket is null) momentum_buffer?.Dispose();
-            momentum_buffer = buffer is null ? null : NewBuffer(buffer);
+            momentum_buffer?.Dispose();
+            momentum_buffer = buffer;
         }
 
         /// <inheritdoc />
