@@ -16,12 +16,7 @@ public class FusedMomentumSgdTests
         MomentumFormulation Formulation, bool Float64, long[][] Shapes, GradientEvent[][] Events, bool SetToNone, ulong Seed);
 
     private static readonly Gen<Config> Configs =
-        from lr in Gen.Double[0, 0.5]
-        from momentum in Gen.OneOf(Gen.Const(0.0), Gen.Double[0, 0.99])
-        from dampening in Gen.OneOf(Gen.Const(0.0), Gen.Double[0, 1])
-        from weightDecay in Gen.OneOf(Gen.Const(0.0), Gen.Double[0, 0.1])
-        from nesterov in Gen.Bool
-        from maximize in Gen.Bool
+        from h in SgdHyperparameters.Any
         from chapter in Gen.Bool
         from float64 in Gen.Bool
         from shapes in Gen.Long[1, 5].Array[1, 3].Array[1, 5]
@@ -30,9 +25,8 @@ public class FusedMomentumSgdTests
         from setToNone in Gen.Bool
         from seed in Gen.ULong
         select chapter
-            ? new Config(lr, momentum, 0, 0, false, false, MomentumFormulation.Chapter, float64, shapes, events, setToNone, seed)
-            : new Config(lr, momentum, dampening, weightDecay, nesterov && momentum > 0 && dampening == 0, maximize,
-                MomentumFormulation.PyTorch, float64, shapes, events, setToNone, seed);
+            ? new Config(h.Lr, h.Momentum, 0, 0, false, false, MomentumFormulation.Chapter, float64, shapes, events, setToNone, seed)
+            : new Config(h.Lr, h.Momentum, h.Dampening, h.WeightDecay, h.Nesterov, h.Maximize, MomentumFormulation.PyTorch, float64, shapes, events, setToNone, seed);
 
     /// <summary>Trains two copies, fused and not, through the same gradient events; returns both.</summary>
     private static (Parameter[] Fused, Parameter[] Unfused, MomentumSgd FusedOptimizer, MomentumSgd UnfusedOptimizer) Run(Config c)
@@ -77,8 +71,8 @@ public class FusedMomentumSgdTests
                 Assert.True(Quadratic.Bitwise(fused, unfused), $"parameters differ for {c}");
                 Assert.True(Quadratic.Bitwise(fused.Select(fusedOptimizer.MomentumBuffer).ToArray(), unfused.Select(unfusedOptimizer.MomentumBuffer).ToArray()),
                     $"state differs for {c}");
-                Assert.Equal(0, unfusedOptimizer.FusedSteps);
-                fusedSteps += fusedOptimizer.FusedSteps;
+                Assert.Equal(0, unfusedOptimizer.FusedBucketUpdates);
+                fusedSteps += fusedOptimizer.FusedBucketUpdates;
             }
         }, iter: 300);
         Assert.True(fusedSteps > 300, "the fused path hardly ran");
@@ -114,7 +108,7 @@ public class FusedMomentumSgdTests
         fused = Quadratic.Copy(fused);
         using var resumed = Build(fused, true);
         resumed.load_state_dict(new BinaryReader(stream));
-        long before = resumed.FusedSteps;
+        long before = resumed.FusedBucketUpdates;
         for (int i = 0; i < 5; i++)
         {
             foreach (var (p, o) in new[] { (fused, resumed), (unfused, reference) })
@@ -126,7 +120,7 @@ public class FusedMomentumSgdTests
         }
         Assert.True(Quadratic.Bitwise(fused, unfused));
         Assert.True(Quadratic.Bitwise(fused.Select(resumed.MomentumBuffer).ToArray(), unfused.Select(reference.MomentumBuffer).ToArray()));
-        Assert.Equal(before + 2 * 5, resumed.FusedSteps); // both groups fused from the first resumed step
+        Assert.Equal(before + 2 * 5, resumed.FusedBucketUpdates); // both groups fused from the first resumed step
     }
 
     [Fact]
@@ -161,7 +155,7 @@ public class FusedMomentumSgdTests
             unfused.step();
         }
         Assert.False(transposed.is_contiguous());
-        Assert.Equal(0, fused.FusedSteps);
+        Assert.Equal(0, fused.FusedBucketUpdates);
         Assert.True(Quadratic.Bitwise([transposed], copy));
     }
 

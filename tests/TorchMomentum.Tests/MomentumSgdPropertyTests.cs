@@ -17,22 +17,13 @@ public class MomentumSgdPropertyTests
     private static readonly Gen<long[]> Shape = Gen.Long[1, 5].Array[1, 3];
 
     private static readonly Gen<Config> Configs =
-        from lr in Gen.Double[0, 0.5]
-        from momentum in Gen.OneOf(Gen.Const(0.0), Gen.Double[0, 0.99])
-        from dampening in Gen.OneOf(Gen.Const(0.0), Gen.Double[0, 1])
-        from weightDecay in Gen.OneOf(Gen.Const(0.0), Gen.Double[0, 0.1])
-        from nesterov in Gen.Bool
-        from maximize in Gen.Bool
+        from h in SgdHyperparameters.Any
         from float64 in Gen.Bool
         from shapes in Shape.Array[1, 4]
         from steps in Gen.Int[1, 30]
         from seed in Gen.ULong
-        select new Config(lr, momentum, dampening,
-            // TorchSharp departs from PyTorch with maximize and weight decay together (pinned elsewhere).
-            maximize ? 0 : weightDecay,
-            // PyTorch only allows Nesterov with momentum and no dampening.
-            nesterov && momentum > 0 && dampening == 0,
-            maximize, float64, shapes, steps, seed);
+        // TorchSharp departs from PyTorch with maximize and weight decay together (pinned elsewhere).
+        select new Config(h.Lr, h.Momentum, h.Dampening, h.Maximize ? 0 : h.WeightDecay, h.Nesterov, h.Maximize, float64, shapes, steps, seed);
 
     [Fact]
     public void PyTorch_form_is_bitwise_torchsharps_sgd_in_parameters_and_buffers()

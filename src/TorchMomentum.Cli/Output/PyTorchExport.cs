@@ -31,12 +31,8 @@ public static class PyTorchExport
         double lr = group.LearningRate!.Value;
         var state = new Hashtable();
         for (int i = 0; i < parameters.Count; i++)
-        {
-            if (optimizer.MomentumBuffer(parameters[i].parameter) is not { } buffer) continue;
-            // PyTorch's SGD keeps b; the chapter's velocity is v = lr * b.
-            var b = group.formulation == MomentumFormulation.Chapter ? buffer.detach().div(lr) : buffer.detach().clone();
-            state[i] = new Hashtable { ["momentum_buffer"] = b.cpu() };
-        }
+            if (optimizer.PyTorchMomentumBuffer(parameters[i].parameter) is { } b)
+                state[i] = new Hashtable { ["momentum_buffer"] = b.cpu() };
         var sgd = new Hashtable
         {
             ["state"] = state,

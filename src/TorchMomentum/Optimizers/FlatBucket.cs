@@ -6,18 +6,24 @@ namespace TorchMomentum.Optimizers;
 
 /// <summary>
 /// The parameters of one param group that share a device and dtype, laid end to end in three contiguous
-/// buffers: one for the parameters, one for their gradients, one for their momentum state. Every parameter
-/// and every gradient is a view into its buffer, and so is every momentum buffer the optimizer's state keeps,
-/// so one tensor operation on a buffer updates all of them: a step costs the same few operations for 4
-/// tensors or 400, and zeroing the gradients is one.
+/// buffers: one for the parameters, one for their gradients, one for their momentum state.
 /// </summary>
 /// <remarks>
-/// Autograd accumulates into an existing gradient in place, so after <see cref="ZeroGrad"/> backward writes
-/// straight into the gradient buffer. A gradient that is not our view (the user assigned one, or a
-/// set-to-none zero_grad let backward allocate a fresh one) is copied in and replaced by our view before the
-/// step; whether it is ours is told by the identity of its native tensor. Views of the momentum state are
-/// lent to the optimizer's per-parameter states (<see cref="LendStateView"/>) and told by the very object
-/// lent: a state that holds anything else was loaded or set by hand, and is copied in before a fused step.
+/// Why views: a step is a handful of tensor operations, and on small tensors each costs far more in dispatch
+/// than in arithmetic. With every parameter, every gradient and every momentum buffer a view into its flat
+/// buffer, one operation on the buffer updates all of them, so a step costs the same few operations for 4
+/// tensors or 400 (<see cref="MomentumUpdate"/> runs on the flat buffers as on one tensor), and zeroing the
+/// gradients is one. Autograd accumulates into an existing gradient in place, so after <see cref="ZeroGrad"/>
+/// backward writes straight into the gradient buffer.
+/// <para>
+/// What falls back: a gradient that is not our view (the user assigned one, or a set-to-none zero_grad let
+/// backward allocate a fresh one) is copied in and replaced by our view before the step, told by
+/// <see cref="NativeTensorIdentity"/>. A momentum buffer that is not the view lent to its state
+/// (<see cref="LendStateView"/>: a load or the user put another there) is copied in likewise. The whole bucket
+/// is stepped one parameter at a time, exactly as before, when a parameter has no gradient (PyTorch skips it), a
+/// sparse one, or no buffer yet (a first step creates each one as PyTorch does). FusedMomentumSgdTests drives
+/// both paths through replaced and missing gradients and holds them equal bit for bit.
+/// </para>
 /// </remarks>
 internal sealed class FlatBucket : IDisposable
 {
@@ -26,7 +32,6 @@ internal sealed class FlatBucket : IDisposable
     private readonly Tensor[] gradientViews;
     private readonly IntPtr[] gradientIdentities;
     private readonly Tensor?[] lentStateViews;
-    private readonly Dictionary<double, Tensor> factors = [];
 
     /// <summary>The parameters, in order.</summary>
     public IReadOnlyList<Parameter> Parameters => parameters;
@@ -60,7 +65,7 @@ internal sealed class FlatBucket : IDisposable
     /// </summary>
     public static bool CanHold(IReadOnlyList<Parameter> candidates) =>
         candidates.All(p => p.requires_grad && p.is_contiguous() && p.storage_offset() == 0 && !p.is_sparse)
-        && candidates.Select(Identity).Distinct().Count() == candidates.Count;
+        && candidates.Select(NativeTensorIdentity).Distinct().Count() == candidates.Count;
 
     /// <summary>Moves the parameters into the buffers (their values unchanged) and makes their gradients our views.</summary>
     public FlatBucket(IReadOnlyList<Parameter> parameters)
@@ -90,7 +95,7 @@ internal sealed class FlatBucket : IDisposable
         FlatState = zeros(total, first.dtype, first.device).DetachFromDisposeScope();
         gradientViews = Views(FlatGradients);
         lentStateViews = new Tensor?[this.parameters.Length];
-        gradientIdentities = gradientViews.Select(Identity).ToArray();
+        gradientIdentities = gradientViews.Select(NativeTensorIdentity).ToArray();
         // A parameter without a gradient keeps none: PyTorch skips it, and a zero gradient would not be
         // the same (momentum and weight decay would still move it). A sparse gradient stays as it is (see ZeroGrad).
         for (int i = 0; i < this.parameters.Length; i++)
@@ -114,7 +119,7 @@ internal sealed class FlatBucket : IDisposable
         for (int i = 0; i < parameters.Length; i++)
         {
             using var grad = parameters[i].grad;
-            if (grad is null || Identity(grad) == gradientIdentities[i]) continue;
+            if (grad is null || NativeTensorIdentity(grad) == gradientIdentities[i]) continue;
             if (grad.is_sparse) grad.zero_();
             else parameters[i].grad = gradientViews[i];
         }
@@ -135,7 +140,7 @@ internal sealed class FlatBucket : IDisposable
                 if ((grads[i] = parameters[i].grad) is null || grads[i]!.is_sparse) return false;
             for (int i = 0; i < parameters.Length; i++)
             {
-                if (Identity(grads[i]!) == gradientIdentities[i]) continue;
+                if (NativeTensorIdentity(grads[i]!) == gradientIdentities[i]) continue;
                 gradientViews[i].copy_(grads[i]!);
                 parameters[i].grad = gradientViews[i];
             }
@@ -145,28 +150,6 @@ internal sealed class FlatBucket : IDisposable
         {
             foreach (var g in grads) g?.Dispose();
         }
-    }
-
-    /// <summary>
-    /// <paramref name="value"/> as a 0-dim tensor of the bucket's dtype on its device, made once. Multiplying
-    /// by it rounds exactly as multiplying by the number does (libtorch turns the number into the same
-    /// tensor), but skips that conversion on every call: a quarter of the cost on small buffers.
-    /// </summary>
-    public Tensor Factor(double value)
-    {
-        if (!factors.TryGetValue(value, out var factor))
-        {
-            // A scheduler changing the value every step would otherwise grow the cache without end.
-            if (factors.Count >= 8) ClearFactors();
-            factors[value] = factor = tensor(value, FlatParameters.dtype, FlatParameters.device).DetachFromDisposeScope();
-        }
-        return factor;
-    }
-
-    private void ClearFactors()
-    {
-        foreach (var factor in factors.Values) factor.Dispose();
-        factors.Clear();
     }
 
     /// <summary>Views of <paramref name="flat"/>, one per parameter, in the parameters' shapes.</summary>
@@ -186,14 +169,13 @@ internal sealed class FlatBucket : IDisposable
     /// layout ever to change, every gradient would look foreign and be copied in (slower, never wrong), and
     /// MomentumSgd might take distinct parameters for one repeated parameter and refuse them (loudly, when built).
     /// </summary>
-    internal static IntPtr Identity(Tensor tensor) => Marshal.ReadIntPtr(tensor.Handle);
+    internal static IntPtr NativeTensorIdentity(Tensor tensor) => Marshal.ReadIntPtr(tensor.Handle);
 
     /// <inheritdoc />
     public void Dispose()
     {
         // The lent state views belong to the states that keep them.
         foreach (var view in gradientViews) view.Dispose();
-        ClearFactors();
         FlatParameters.Dispose();
         FlatGradients.Dispose();
         FlatState.Dispose();

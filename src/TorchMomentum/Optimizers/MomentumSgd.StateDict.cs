@@ -1,0 +1,166 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.optim;
+
+namespace TorchMomentum.Optimizers;
+
+/// <summary>Saving and loading state, to and from TorchSharp's SGD too.</summary>
+public sealed partial class MomentumSgd
+{
+    /// <summary>
+    /// A parameter's momentum state as PyTorch's <c>torch.optim.SGD</c> keeps it, the buffer b, whatever the
+    /// formulation: a copy of the buffer, or the chapter's velocity over its group's lr (v = lr * b, exact while
+    /// lr has not changed). Null before the parameter's first step or without momentum. The caller owns it.
+    /// </summary>
+    public Tensor? PyTorchMomentumBuffer(Parameter parameter)
+    {
+        if (MomentumBuffer(parameter) is not { } buffer) return null;
+        var o = (Options)_parameter_groups.First(g => g.Parameters.Any(p => p.Handle == parameter.Handle)).Options;
+        return o.formulation == MomentumFormulation.Chapter ? buffer.detach().div(o.LearningRate!.Value) : buffer.detach().clone();
+    }
+
+    /// <summary>
+    /// Loads a state taken by <c>state_dict()</c> from a MomentumSgd or, for the PyTorch form, from TorchSharp's
+    /// SGD: hyperparameters and momentum buffers, the buffers copied. A state without buffers (momentum 0, or
+    /// parameters never stepped) loads too. Nothing changes unless all of it fits.
+    /// </summary>
+    /// <exception cref="ArgumentException">The state has other numbers of groups or parameters, is not
+    /// SGD's or MomentumSgd's, or a group is of the other formulation.</exception>
+    public override void load_state_dict(StateDictionary state_dict)
+    {
+        var parameters = AllParameters();
+        RefuseOtherShape(state_dict.Options.Count, state_dict.State.Count, parameters.Length);
+        RefuseOtherFormulations(state_dict.Options.Select(FormulationOf).ToArray(), message => new ArgumentException(message, nameof(state_dict)));
+        var buffers = state_dict.State.Select(BufferOf).ToArray();
+        for (int i = 0; i < _parameter_groups.Count; i++)
+            if (!ReferenceEquals(_parameter_groups[i].Options, state_dict.Options[i])) _parameter_groups[i].Options.LoadStateDict(state_dict.Options[i]);
+        for (int i = 0; i < parameters.Length; i++)
+            if (!ReferenceEquals(_state[parameters[i].Handle], state_dict.State[i])) SetBuffer(parameters[i], Copy(buffers[i], parameters[i].device));
+    }
+
+    /// <summary>Saves the state to a file, in TorchSharp's SGD format when every group uses the PyTorch form.</summary>
+    /// <param name="location">The file to write.</param>
+    public new void save_state_dict(string location)
+    {
+        using var stream = File.Create(location);
+        using var writer = new BinaryWriter(stream);
+        save_state_dict(writer);
+    }
+
+    /// <summary>
+    /// Saves the state: in TorchSharp's SGD format when every group uses the PyTorch form, so that SGD loads
+    /// it; otherwise in this class's own, which also records each group's formulation.
+    /// </summary>
+    /// <param name="writer">Where to write it.</param>
+    public new void save_state_dict(BinaryWriter writer)
+    {
+        var groups = _parameter_groups.Select(g => (Options)g.Options).ToArray();
+        if (groups.Any(o => o.formulation != MomentumFormulation.PyTorch))
+        {
+            base.save_state_dict(writer);
+            return;
+        }
+        // SGD's OptimizerHelper.save_state_dict: its type name, the counts (7-bit encoded), the options, the states.
+        var parameters = AllParameters();
+        writer.Write(typeof(SGD).Name);
+        writer.Write7BitEncodedInt64(groups.Length);
+        writer.Write7BitEncodedInt64(parameters.Length);
+        foreach (var options in groups) options.SaveSgdStateDict(writer);
+        foreach (var parameter in parameters) _state[parameter.Handle].SaveStateDict(writer);
+    }
+
+    /// <summary>Loads a state saved to a file by a MomentumSgd or by TorchSharp's SGD; see <see cref="load_state_dict(BinaryReader)"/>.</summary>
+    /// <param name="location">The file to read.</param>
+    public new void load_state_dict(string location)
+    {
+        using var stream = File.OpenRead(location);
+        using var reader = new BinaryReader(stream);
+        load_state_dict(reader);
+    }
+
+    /// <summary>
+    /// Loads a state saved by a MomentumSgd or, for the PyTorch form, by TorchSharp's SGD: hyperparameters and
+    /// momentum buffers. Nothing changes unless all of it reads and fits.
+    /// </summary>
+    /// <param name="reader">Where to read it.</param>
+    /// <exception cref="InvalidDataException">The state is of another optimizer, or a group is of the other formulation.</exception>
+    /// <exception cref="ArgumentException">The state has other numbers of groups or parameters.</exception>
+    public new void load_state_dict(BinaryReader reader)
+    {
+        string type = reader.ReadString();
+        bool fromSgd = type == typeof(SGD).Name;
+        if (!fromSgd && type != GetType().Name)
+            throw new InvalidDataException($"Mismatched optimizer type: expected '{GetType().Name}' or '{typeof(SGD).Name}', but found '{type}' in the loaded stream.");
+        var parameters = AllParameters();
+        long groupCount = reader.Read7BitEncodedInt64(), stateCount = reader.Read7BitEncodedInt64();
+        RefuseOtherShape(groupCount, stateCount, parameters.Length);
+        var options = _parameter_groups.Select(_ => ReadOptions(reader, fromSgd)).ToArray();
+        RefuseOtherFormulations(options.Select(o => o.formulation!.Value).ToArray(), message => new InvalidDataException(message));
+        var buffers = new List<Tensor?>();
+        try
+        {
+            foreach (var parameter in parameters) buffers.Add(ReadBuffer(reader, parameter.device));
+        }
+        catch
+        {
+            foreach (var buffer in buffers) buffer?.Dispose();
+            throw;
+        }
+        for (int i = 0; i < options.Length; i++) _parameter_groups[i].Options.LoadStateDict(options[i]);
+        for (int i = 0; i < parameters.Length; i++) SetBuffer(parameters[i], buffers[i]);
+    }
+
+    /// <summary>Every parameter, in the order of the states in a state dict and a saved file.</summary>
+    private Parameter[] AllParameters() => _parameter_groups.SelectMany(g => g.Parameters).ToArray();
+
+    /// <summary>TorchSharp's checks, with its messages.</summary>
+    private void RefuseOtherShape(long groupCount, long stateCount, int parameterCount)
+    {
+        if (groupCount != _parameter_groups.Count) throw new ArgumentException("Invalid optimizer state -- different number of parameter groups.");
+        if (stateCount != parameterCount) throw new ArgumentException("Invalid optimizer state -- different number of states.");
+    }
+
+    /// <summary>Refuses a state whose group <c>i</c> is of another formulation than this optimizer's group <c>i</c>.</summary>
+    private void RefuseOtherFormulations(IReadOnlyList<MomentumFormulation> loaded, Func<string, Exception> error)
+    {
+        for (int i = 0; i < loaded.Count; i++)
+        {
+            var own = ((Options)_parameter_groups[i].Options).formulation!.Value;
+            if (own != loaded[i]) throw error($"Parameter group {i}: {FormulationMismatch(own, loaded[i])}");
+        }
+    }
+
+    /// <summary>Why state of one formulation cannot continue in the other.</summary>
+    private static string FormulationMismatch(MomentumFormulation own, MomentumFormulation loaded) =>
+        $"the state is of the {loaded} formulation (all of TorchSharp's SGD state is of the PyTorch one) but this optimizer " +
+        $"uses the {own} formulation. PyTorch's momentum buffer b and the chapter's velocity v are different quantities " +
+        $"(v = lr * b only while lr has never changed), so neither can continue the other: build the MomentumSgd with " +
+        $"formulation: MomentumFormulation.{loaded} to continue this state.";
+
+    /// <summary>The formulation of a group's options: TorchSharp's SGD has only PyTorch's.</summary>
+    private static MomentumFormulation FormulationOf(OptimizerOptions options) => options switch
+    {
+        Options own => own.formulation ?? MomentumFormulation.PyTorch,
+        SGD.Options _ => MomentumFormulation.PyTorch,
+        _ => throw new ArgumentException($"{options.GetType().FullName} are neither TorchSharp's SGD.Options nor MomentumSgd.Options."),
+    };
+
+    private static Options ReadOptions(BinaryReader reader, bool sgdFormat)
+    {
+        var options = new Options();
+        if (sgdFormat) options.LoadSgdStateDict(reader);
+        else options.LoadStateDict(reader);
+        return options;
+    }
+
+    /// <summary>
+    /// A buffer as <c>OptimizerState.SaveConditionalStateTensor</c> writes it: a flag, then the tensor. Read into
+    /// a new tensor: TorchSharp's reader writes into the existing buffer's bytes, unconverted if its dtype differs.
+    /// </summary>
+    private static Tensor? ReadBuffer(BinaryReader reader, Device device) =>
+        reader.ReadBoolean() ? TorchSharp.TensorExtensionMethods.Load(reader).to(device, disposeAfter: true).DetachFromDisposeScope() : null;
+
+    /// <summary>A copy of a buffer on the parameter's device, so that two optimizers never share a tensor.</summary>
+    private static Tensor? Copy(Tensor? buffer, Device device) => buffer?.to(device, copy: true).DetachFromDisposeScope();
+
+}
