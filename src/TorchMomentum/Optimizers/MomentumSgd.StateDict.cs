@@ -4,7 +4,17 @@ using static TorchSharp.torch.optim;
 
 namespace TorchMomentum.Optimizers;
 
-/// <summary>Saving and loading state, to and from TorchSharp's SGD too.</summary>
+/// <summary>
+/// Saving and loading state, to and from TorchSharp's SGD too, so either can continue the other's training
+/// exactly. In the PyTorch form each parameter's state is SGD's own <see cref="SGD.State"/> and each group's
+/// options extend <see cref="SGD.Options"/>, so <c>state_dict()</c> goes both ways, and the file format is
+/// SGD's. Unlike TorchSharp 0.107's SGD (a NullReferenceException), this class also takes state without
+/// buffers (momentum 0, parameters never stepped). The chapter form's velocity v = lr * b holds only while lr
+/// has never changed, so its state keeps its own type and file format, and state of one form is refused by
+/// the other rather than converted. TorchSharp's save and load for files and streams are not virtual: these
+/// hide them, so call them on a MomentumSgd (through an OptimizerHelper, TorchSharp's own round-trip exactly
+/// in this class's format, which SGD does not read).
+/// </summary>
 public sealed partial class MomentumSgd
 {
     /// <summary>

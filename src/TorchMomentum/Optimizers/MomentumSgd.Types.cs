@@ -70,9 +70,6 @@ public sealed partial class MomentumSgd
         /// <summary>An empty group.</summary>
         public ParamGroup() { }
 
-        /// <summary>A group of parameters that takes every hyperparameter from the optimizer's defaults.</summary>
-        public ParamGroup(IEnumerable<Parameter> parameters) : base(parameters, new Options()) { }
-
         /// <summary>A group with its own options.</summary>
         public ParamGroup(IEnumerable<Parameter> parameters, Options options) : base(parameters, options) { }
 

@@ -41,27 +41,8 @@ public enum MomentumFormulation
 /// buffer holds raw gradients and the new lr applies to all of it at once.
 /// </para>
 /// <para>
-/// State moves both ways between this class and TorchSharp's <c>SGD</c>, so either can continue the other's
-/// training exactly. In the PyTorch form each parameter's state is SGD's own <see cref="SGD.State"/> and each
-/// group's options extend <see cref="SGD.Options"/>: <c>state_dict()</c> loads into SGD, and SGD's loads
-/// here. <see cref="save_state_dict(BinaryWriter)"/> then writes SGD's file format, which SGD loads, and
-/// <see cref="load_state_dict(BinaryReader)"/> reads SGD's files as well as this class's. Unlike SGD, this
-/// class also takes state without momentum buffers (momentum 0, or parameters never stepped); TorchSharp
-/// 0.107's SGD throws a NullReferenceException loading such a state from a <c>state_dict()</c>, its own included.
-/// </para>
-/// <para>
-/// The chapter form's velocity is not SGD's buffer: v = lr * b holds only while lr has never changed, so
-/// neither can continue from the other. Its state keeps a type of its own, <see cref="State"/>, and this
-/// class's own file format, and a MomentumSgd refuses state of the other form (SGD's state is of the PyTorch
-/// form) rather than guess at a conversion. TorchSharp's SGD refuses a chapter-form file by its type name;
-/// given a chapter-form <c>state_dict()</c> it takes the hyperparameters, then throws a NullReferenceException
-/// on the first state, which is not its type.
-/// </para>
-/// <para>
-/// TorchSharp's <c>OptimizerHelper.save_state_dict</c> and <c>load_state_dict</c> for files and streams are
-/// not virtual, so this class hides them: call them on a MomentumSgd. Through an <c>OptimizerHelper</c>
-/// reference TorchSharp's own run instead; they write and read this class's own format, which round-trips
-/// exactly but is not SGD's.
+/// State moves both ways between this class and TorchSharp's <c>SGD</c> in the PyTorch form (see
+/// MomentumSgd.StateDict.cs); the chapter form's velocity is not SGD's buffer and keeps a state of its own.
 /// </para>
 /// </remarks>
 public sealed partial class MomentumSgd : OptimizerHelper, IMomentum

@@ -69,7 +69,7 @@ public sealed class ChapterRun : IDisposable
         try
         {
             run.EpochsDone = checkpoint.EpochsDone;
-            run.lastFiniteLosses = checkpoint.LastFiniteLosses;
+            run.lastFiniteLosses = checkpoint.Contestants.Select(c => c.LastFiniteLoss).ToArray();
             for (int i = 0; i < run.nets.Length; i++)
             {
                 run.nets[i].load(new BinaryReader(new MemoryStream(checkpoint.Contestants[i].Weights)));
@@ -176,8 +176,8 @@ public sealed class ChapterRun : IDisposable
     public Checkpoint Checkpoint(int checkpointEvery, byte[] rowsSha256)
     {
         using var rng = random.get_rng_state();
-        var states = Names.Select((name, i) => new ContestantState(name, Saved(w => nets[i].save(w)), Saved(optimizers[i].save_state_dict))).ToList();
-        return new Checkpoint(Settings, EpochsDone, lastFiniteLosses, rng.data<byte>().ToArray(), states, checkpointEvery, rowsSha256);
+        var states = Names.Select((name, i) => new ContestantState(name, lastFiniteLosses[i], Saved(w => nets[i].save(w)), Saved(optimizers[i].save_state_dict))).ToList();
+        return new Checkpoint(Settings, EpochsDone, rng.data<byte>().ToArray(), states, checkpointEvery, rowsSha256);
     }
 
     private static byte[] Saved(Action<BinaryWriter> save)

@@ -6,9 +6,10 @@ namespace TorchMomentum.Training;
 
 /// <summary>One contestant's saved state: its net's weights and its optimizer's state, in TorchSharp's own formats.</summary>
 /// <param name="Name">The contestant's name (<see cref="ChapterRun.Names"/>).</param>
+/// <param name="LastFiniteLoss">Its last finite loss, for a divergence message after the resume.</param>
 /// <param name="Weights">What <c>Module.save</c> wrote.</param>
 /// <param name="OptimizerState">What <c>Optimizer.save_state_dict</c> wrote.</param>
-public sealed record ContestantState(string Name, byte[] Weights, byte[] OptimizerState);
+public sealed record ContestantState(string Name, double LastFiniteLoss, byte[] Weights, byte[] OptimizerState);
 
 /// <summary>
 /// Everything needed to continue a <see cref="ChapterRun"/> exactly where it stopped, at the end of an epoch.
@@ -18,12 +19,11 @@ public sealed record ContestantState(string Name, byte[] Weights, byte[] Optimiz
 /// </summary>
 /// <param name="Settings">The run's settings (data, nets and batches follow from them).</param>
 /// <param name="EpochsDone">Epochs trained, in [0, Settings.Epochs].</param>
-/// <param name="LastFiniteLosses">Each contestant's last finite loss, for the divergence message.</param>
 /// <param name="GeneratorState">torch's global generator: it orders the coming epochs.</param>
 /// <param name="Contestants">The three contestants' weights and optimizer state, in <see cref="ChapterRun.Names"/> order.</param>
 /// <param name="CheckpointEvery">How often the run saves: a resumed run goes on doing so.</param>
 /// <param name="RowsSha256">SHA-256 of the per-step record (losses.csv) up to this point: what the checkpoint continues.</param>
-public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, double[] LastFiniteLosses, byte[] GeneratorState,
+public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byte[] GeneratorState,
     IReadOnlyList<ContestantState> Contestants, int CheckpointEvery, byte[] RowsSha256)
 {
     /// <summary>The file's name inside a run folder.</summary>
@@ -43,7 +43,6 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, dou
             w.Write(Version);
             w.Write(Settings.ToJson());
             w.Write(EpochsDone);
-            WriteDoubles(w, LastFiniteLosses);
             WriteBytes(w, GeneratorState);
             w.Write(CheckpointEvery);
             WriteBytes(w, RowsSha256);
@@ -51,6 +50,7 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, dou
             foreach (var c in Contestants)
             {
                 w.Write(c.Name);
+                w.Write(c.LastFiniteLoss);
                 WriteBytes(w, c.Weights);
                 WriteBytes(w, c.OptimizerState);
             }
@@ -82,21 +82,20 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, dou
             var settings = ExperimentSettings.FromJson(r.ReadString());
             int epochsDone = r.ReadInt32();
             if (epochsDone < 0 || epochsDone > settings.Epochs) throw new InvalidDataException($"epochs done {epochsDone} is outside [0, {settings.Epochs}]");
-            var lastFinite = ReadDoubles(r);
             var generator = ReadBytes(r);
             int every = r.ReadInt32();
             var rows = ReadBytes(r);
             int count = r.ReadInt32();
-            if (count != ChapterRun.Names.Count || lastFinite.Length != count || rows.Length != HashLength)
+            if (count != ChapterRun.Names.Count || rows.Length != HashLength)
                 throw new InvalidDataException($"it holds {count} contestants; a chapter run has {ChapterRun.Names.Count}");
             var contestants = new List<ContestantState>();
             for (int i = 0; i < count; i++)
             {
-                var c = new ContestantState(r.ReadString(), ReadBytes(r), ReadBytes(r));
+                var c = new ContestantState(r.ReadString(), r.ReadDouble(), ReadBytes(r), ReadBytes(r));
                 if (c.Name != ChapterRun.Names[i]) throw new InvalidDataException($"contestant {i} is '{c.Name}', expected '{ChapterRun.Names[i]}'");
                 contestants.Add(c);
             }
-            return new Checkpoint(settings, epochsDone, lastFinite, generator, contestants, every, rows);
+            return new Checkpoint(settings, epochsDone, generator, contestants, every, rows);
         }
         catch (EndOfStreamException)
         {
@@ -115,18 +114,5 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, dou
         int length = r.ReadInt32();
         if (length < 0 || length > r.BaseStream.Length - r.BaseStream.Position) throw new InvalidDataException($"a field claims {length} bytes");
         return r.ReadBytes(length);
-    }
-
-    private static void WriteDoubles(BinaryWriter w, double[] values)
-    {
-        w.Write(values.Length);
-        foreach (double v in values) w.Write(v);
-    }
-
-    private static double[] ReadDoubles(BinaryReader r)
-    {
-        int count = r.ReadInt32();
-        if (count is < 0 or > 64) throw new InvalidDataException($"a field claims {count} numbers");
-        return Enumerable.Range(0, count).Select(_ => r.ReadDouble()).ToArray();
     }
 }
