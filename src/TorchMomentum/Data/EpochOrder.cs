@@ -29,10 +29,14 @@ public static class EpochOrder
     /// that are views of it, so no tensor operation is spent per step on batching. The last batch may be
     /// smaller. Call it inside a dispose scope that lasts the epoch.
     /// </summary>
-    public static (Tensor[] X, Tensor[] Y) Batches(Tensor x, Tensor y, int batchSize)
+    /// <param name="x">Inputs.</param>
+    /// <param name="y">Targets.</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    /// <param name="order">Draws the epoch's order for a number of samples; <see cref="Next"/> by default.</param>
+    public static (Tensor[] X, Tensor[] Y) Batches(Tensor x, Tensor y, int batchSize, Func<long, Tensor>? order = null)
     {
-        var order = Next(x.shape[0]).to(x.device);
-        return (x.index_select(0, order).split(batchSize), y.index_select(0, order).split(batchSize));
+        var permutation = (order ?? Next)(x.shape[0]).to(x.device);
+        return (x.index_select(0, permutation).split(batchSize), y.index_select(0, permutation).split(batchSize));
     }
 
     /// <summary>

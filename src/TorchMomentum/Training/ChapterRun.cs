@@ -31,6 +31,7 @@ public sealed class ChapterRun : IDisposable
     /// <summary>Column names of the three contestants, in order.</summary>
     public static readonly IReadOnlyList<string> Names = ["sgd", "momentum", "handwritten"];
 
+    private readonly RunGenerator generator;
     private readonly Tensor x, y;
     private readonly Net[] nets;
     private readonly OptimizerHelper[] optimizers;
@@ -38,22 +39,25 @@ public sealed class ChapterRun : IDisposable
     private double[] lastFiniteLosses = [double.NaN, double.NaN, double.NaN];
 
     /// <summary>
-    /// Sets up a new run: seeds torch's global generator and draws in the chapter program's order (data,
-    /// net_SGD, net_Momentum); the hand-written net copies net_Momentum's weights. Uses the global
-    /// generator, so it must not run concurrently with anything else that draws from it.
+    /// Sets up a new run: seeds its generator (<see cref="RunGenerator"/>: the global one, swapped in for each
+    /// draw, so runs in one process do not disturb each other) and draws in the chapter program's order (data,
+    /// net_SGD, net_Momentum); the hand-written net copies net_Momentum's weights.
     /// </summary>
     public ChapterRun(ExperimentSettings settings, Device device)
     {
         Settings = settings;
-        manual_seed(settings.Seed);
-        (x, y) = ChapterData.Generate(settings.Samples, device, settings.DType);
-        var sgdNet = Net.Build(settings.Hidden, settings.DType, device);
-        var momentumNet = Net.Build(settings.Hidden, settings.DType, device);
-        nets = [sgdNet, momentumNet, momentumNet.Copy()];
+        generator = new RunGenerator(settings.Seed);
+        (x, y, nets) = generator.Draw(() =>
+        {
+            var (x, y) = ChapterData.Generate(settings.Samples, device, settings.DType);
+            var sgdNet = Net.Build(settings.Hidden, settings.DType, device);
+            var momentumNet = Net.Build(settings.Hidden, settings.DType, device);
+            return (x, y, new[] { sgdNet, momentumNet, momentumNet.Copy() });
+        });
         optimizers =
         [
-            optim.SGD(sgdNet.parameters(), settings.LearningRate),
-            optim.SGD(momentumNet.parameters(), settings.LearningRate, settings.Momentum),
+            optim.SGD(nets[0].parameters(), settings.LearningRate),
+            optim.SGD(nets[1].parameters(), settings.LearningRate, settings.Momentum),
             new MomentumSgd(nets[2].parameters(), settings.LearningRate, settings.Momentum, formulation: MomentumFormulation.Chapter),
         ];
         contestants = Names.Select((name, i) => new Contestant(name, nets[i], optimizers[i])).ToArray();
@@ -75,9 +79,7 @@ public sealed class ChapterRun : IDisposable
                 run.nets[i].load(new BinaryReader(new MemoryStream(checkpoint.Contestants[i].Weights)));
                 run.optimizers[i].load_state_dict(new BinaryReader(new MemoryStream(checkpoint.Contestants[i].OptimizerState)));
             }
-            // Last: setting up the run drew from the generator.
-            using var state = tensor(checkpoint.GeneratorState, dtype: ScalarType.Byte);
-            random.set_rng_state(state);
+            run.generator.State = checkpoint.GeneratorState;
             return run;
         }
         catch
@@ -115,7 +117,8 @@ public sealed class ChapterRun : IDisposable
     {
         if (Divergence is not null) yield break;
         int step = StepsDone;
-        foreach (var losses in LockstepTraining.Run(x, y, Settings.BatchSize, Settings.Epochs - EpochsDone, contestants))
+        foreach (var losses in LockstepTraining.Run(x, y, Settings.BatchSize, Settings.Epochs - EpochsDone, contestants,
+            order: samples => generator.Draw(() => EpochOrder.Next(samples))))
         {
             int blownUp = Array.FindIndex(losses, loss => !double.IsFinite(loss));
             if (blownUp >= 0)
@@ -175,9 +178,8 @@ public sealed class ChapterRun : IDisposable
     /// <param name="rowsSha256">The hash of the per-step record written so far, so a resume can check it continues those rows.</param>
     public Checkpoint Checkpoint(int checkpointEvery, byte[] rowsSha256)
     {
-        using var rng = random.get_rng_state();
         var states = Names.Select((name, i) => new ContestantState(name, lastFiniteLosses[i], Saved(w => nets[i].save(w)), Saved(optimizers[i].save_state_dict))).ToList();
-        return new Checkpoint(Settings, EpochsDone, rng.data<byte>().ToArray(), states, checkpointEvery, rowsSha256);
+        return new Checkpoint(Settings, EpochsDone, generator.State, states, checkpointEvery, rowsSha256);
     }
 
     private static byte[] Saved(Action<BinaryWriter> save)

@@ -23,14 +23,15 @@ public static class LockstepTraining
     /// <param name="contestants">The nets and their optimizers.</param>
     /// <param name="objective">What backward runs on, from the net's output and the targets; the chapter's
     /// MSE loss when null. An optimizer that maximizes wants something with a maximum, such as -MSE.</param>
+    /// <param name="order">Draws an epoch's order (<see cref="EpochOrder.Next"/> from the global generator by default).</param>
     public static IEnumerable<double[]> Run(Tensor x, Tensor y, int batchSize, int epochs, IReadOnlyList<Contestant> contestants,
-        Func<Tensor, Tensor, Tensor>? objective = null)
+        Func<Tensor, Tensor, Tensor>? objective = null, Func<long, Tensor>? order = null)
     {
         objective ??= (output, target) => nn.functional.mse_loss(output, target);
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             using var epochScope = NewDisposeScope();
-            var (batchesX, batchesY) = EpochOrder.Batches(x, y, batchSize);
+            var (batchesX, batchesY) = EpochOrder.Batches(x, y, batchSize, order);
             for (int b = 0; b < batchesX.Length; b++)
             {
                 var losses = new double[contestants.Count];

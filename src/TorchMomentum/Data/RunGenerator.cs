@@ -1,0 +1,56 @@
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Data;
+
+/// <summary>
+/// One run's share of torch's global random generator. The chapter's draws (the data, nn.Linear's
+/// initialisation, the DataLoader's epoch order) must come from the global generator to equal PyTorch's, and
+/// TorchSharp has one per process, so two runs in one process (the explore server's trainings) would
+/// interleave their draws. A run therefore keeps its own generator state between draws and swaps it in for
+/// each draw, under a process-wide lock: every run sees exactly the numbers it would see alone.
+/// </summary>
+public sealed class RunGenerator
+{
+    private static readonly object Global = new();
+    private byte[] state;
+
+    /// <summary>A generator in the state <c>torch.manual_seed(seed)</c> leaves.</summary>
+    public RunGenerator(long seed)
+    {
+        lock (Global)
+        {
+            manual_seed(seed);
+            state = Capture();
+        }
+    }
+
+    /// <summary>The generator's state between draws, as <c>torch.random.get_rng_state()</c> gives it (for checkpoints).</summary>
+    public byte[] State
+    {
+        get => (byte[])state.Clone();
+        set => state = (byte[])value.Clone();
+    }
+
+    /// <summary>Runs <paramref name="draws"/> with this run's state in the global generator, and keeps the state it leaves.</summary>
+    public T Draw<T>(Func<T> draws)
+    {
+        lock (Global)
+        {
+            using (var current = tensor(state, dtype: ScalarType.Byte)) random.set_rng_state(current);
+            try
+            {
+                return draws();
+            }
+            finally
+            {
+                state = Capture();
+            }
+        }
+    }
+
+    private static byte[] Capture()
+    {
+        using var current = random.get_rng_state();
+        return current.data<byte>().ToArray();
+    }
+}
