@@ -26,13 +26,14 @@ public static class CliApp
             QuadraticCommand.Create(console, error),
             RateCommand.Create(console, error),
             VelocityCommand.Create(console, error),
+            Explore.ExploreCommand.Create(output, error),
         };
         var parse = root.Parse(args);
         // The first problem only: one line, and the others are often its echoes.
         if (parse.Errors.Count > 0) return ExitCodes.Refuse(error, parse.Errors[0].Message);
         try
         {
-            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
         }
         catch (Exception e)
         {

@@ -15,13 +15,20 @@ public sealed record BowlPoint(int Iteration, double X, double Y, double F);
 public sealed record Trajectory(string Method, double StartX, double StartY, IReadOnlyList<BowlPoint> Points);
 
 /// <summary>
-/// Section 5.4: the elongated bowl f(x, y) = x^2 + 10*y^2 (steep across, flat along), where plain gradient
-/// descent zig-zags in y and momentum gets to the minimum sooner.
+/// Section 5.4: the elongated bowl f(x, y) = x^2 + s*y^2 (the chapter's s is 10: steep across, flat along),
+/// where plain gradient descent zig-zags in y and momentum gets to the minimum sooner. Its curvatures, the
+/// eigenvalues of its Hessian, are 2 along x and 2s along y.
 /// </summary>
 public static class QuadraticBowl
 {
-    /// <summary>f(x, y) = x^2 + 10 * y^2.</summary>
-    public static double F(double x, double y) => x * x + 10 * y * y;
+    /// <summary>The chapter's steepness s.</summary>
+    public const double ChapterSteepness = 10;
+
+    /// <summary>f(x, y) = x^2 + s * y^2.</summary>
+    public static double F(double x, double y, double s = ChapterSteepness) => x * x + s * y * y;
+
+    /// <summary>The Hessian's eigenvalues, the curvature h of each direction: 2 along x, 2s along y.</summary>
+    public static (double X, double Y) Curvatures(double s = ChapterSteepness) => (2, 2 * s);
 
     /// <summary>
     /// The path of heavy-ball momentum x_{t+1} = x_t - lr * grad f(x_t) + momentum * (x_t - x_{t-1}) with
@@ -30,12 +37,12 @@ public static class QuadraticBowl
     /// buffer form is exactly this recurrence, since x_t - x_{t-1} = -lr * b_{t-1}.
     /// </summary>
     /// <returns>The start point and <paramref name="iterations"/> iterates.</returns>
-    public static IReadOnlyList<BowlPoint> Path(double startX, double startY, double lr, double momentum, int iterations)
+    public static IReadOnlyList<BowlPoint> Path(double startX, double startY, double lr, double momentum, int iterations, double s = ChapterSteepness)
     {
         var point = new Parameter(tensor(new[] { startX, startY }, dtype: ScalarType.Float64));
         using var optimizer = new MomentumSgd([point], lr, momentum);
-        using var weights = tensor(new[] { 1.0, 10.0 }, dtype: ScalarType.Float64);
-        var path = new List<BowlPoint> { new(0, startX, startY, F(startX, startY)) };
+        using var weights = tensor(new[] { 1.0, s }, dtype: ScalarType.Float64);
+        var path = new List<BowlPoint> { new(0, startX, startY, F(startX, startY, s)) };
         for (int t = 1; t <= iterations; t++)
         {
             using (var scope = NewDisposeScope())
@@ -45,7 +52,7 @@ public static class QuadraticBowl
                 optimizer.step();
             }
             var xy = point.data<double>();
-            path.Add(new BowlPoint(t, xy[0], xy[1], F(xy[0], xy[1])));
+            path.Add(new BowlPoint(t, xy[0], xy[1], F(xy[0], xy[1], s)));
         }
         return path;
     }

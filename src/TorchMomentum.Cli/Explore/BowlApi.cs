@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Http;
+using TorchMomentum.Theory;
+
+namespace TorchMomentum.Cli.Explore;
+
+/// <summary>
+/// <c>GET /api/bowl</c> (sections 5.1, 5.4): a path over f(x, y) = x^2 + s*y^2 taken by <c>MomentumSgd</c> on
+/// TorchSharp's autograd gradients in float64, the same code as the quadratic command; momentum 0 is plain
+/// gradient descent. With it, per eigen-direction (x: h = 2, y: h = 2s) the spectral radius rho(A) and the
+/// rate the path really converges at.
+/// </summary>
+public static class BowlApi
+{
+    /// <summary>The most iterations a request may ask for.</summary>
+    public const int MaxIterations = 1000;
+
+    // A path is cut where it has clearly diverged, so every number sent is finite.
+    private const double Diverged = 1e12;
+
+    /// <summary>Answers one request.</summary>
+    public static IResult Handle(HttpRequest request)
+    {
+        var q = new QueryValues(request.Query);
+        double lr = q.Number("lr", 0.05, new(0, 1));
+        double momentum = q.Number("momentum", 0.6, new(0, 0.999));
+        double x = q.Number("x", 10, new(-20, 20)), y = q.Number("y", 1, new(-20, 20));
+        int iterations = q.Count("iterations", 15, 1, MaxIterations);
+        double s = q.Number("s", QuadraticBowl.ChapterSteepness, new(1, 100));
+        if (q.Error is not null) return q.BadRequest();
+
+        var path = QuadraticBowl.Path(x, y, lr, momentum, iterations, s);
+        int kept = path.TakeWhile(p => double.IsFinite(p.F) && p.F < Diverged).Count();
+        var points = path.Take(kept).Select(p => new { x = p.X, y = p.Y, f = p.F }).ToList();
+        var (hx, hy) = QuadraticBowl.Curvatures(s);
+        return Results.Json(new
+        {
+            points,
+            diverged = kept < path.Count,
+            directions = new[] { Direction("x", hx, lr, momentum, path.Take(kept).Select(p => p.X)), Direction("y", hy, lr, momentum, path.Take(kept).Select(p => p.Y)) },
+        });
+    }
+
+    private static object Direction(string axis, double h, double lr, double momentum, IEnumerable<double> coordinates)
+    {
+        var xs = coordinates.ToList();
+        // A rate needs a few steps to measure, and none can be measured on a path that was cut.
+        double? measured = xs.Count >= 5 && xs.All(double.IsFinite) ? HeavyBall.MeasuredRate(xs) : null;
+        return new { axis, h, rho = HeavyBall.SpectralRadius(h, lr, momentum), measured };
+    }
+}

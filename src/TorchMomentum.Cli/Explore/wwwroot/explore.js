@@ -1,0 +1,288 @@
+// The explore page. It draws and animates; every number it shows comes from the server's API, which runs
+// MomentumSgd on TorchSharp (see the Explore folder's C# files). Nothing here computes an optimizer step.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { lr: 0.05, momentum: 0.6, s: 10, iterations: 50, start: { x: -10, y: 1.5 }, shown: 0, paths: null, rateMap: null };
+const colors = { gd: "#d62728", momentum: "#1f77b4", sgd: "#ff7f0e", handwritten: "#2ca02c" };
+const plotConfig = { displayModeBar: false, responsive: true };
+
+async function api(path, params) {
+  const response = await fetch(`${path}?${new URLSearchParams(params)}`);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error);
+  return body;
+}
+
+// ---- shared controls -------------------------------------------------------------------------------------
+function showControls() {
+  for (const name of ["lr", "momentum", "s", "iterations"]) {
+    $(name).value = state[name];
+    $(`${name}-value`).textContent = state[name];
+  }
+}
+
+function setParameters(changes) {
+  Object.assign(state, changes);
+  showControls();
+  refreshBowl();
+  if (state.rateMap) drawRateMapMarkers();
+}
+
+for (const name of ["lr", "momentum", "s", "iterations"]) {
+  $(name).addEventListener("input", () => {
+    const value = Number($(name).value);
+    setParameters({ [name]: value });
+    if (name === "s") loadRateMap();
+  });
+}
+$("preset-chapter").onclick = () => setParameters({ lr: 0.05, momentum: 0.6 });
+$("preset-none").onclick = () => setParameters({ momentum: 0 });
+$("preset-optimal").onclick = async () => {
+  const map = state.rateMap ?? await loadRateMap();
+  setParameters({ lr: round(map.optimal.lr, 4), momentum: round(map.optimal.momentum, 3) });
+};
+const round = (value, digits) => Number(value.toFixed(digits));
+
+for (const tab of document.querySelectorAll(".tab")) {
+  tab.onclick = () => {
+    for (const other of document.querySelectorAll(".tab")) other.classList.toggle("active", other === tab);
+    for (const view of document.querySelectorAll(".view")) view.classList.toggle("hidden", view.id !== `view-${tab.dataset.view}`);
+    $("shared-controls").classList.toggle("hidden", tab.dataset.view === "train");
+    window.dispatchEvent(new Event("resize"));
+  };
+}
+
+// ---- bowl ------------------------------------------------------------------------------------------------
+const bowlRange = { x: [-12, 12], y: [-4, 4] };
+
+function contours() {
+  const xs = [], ys = [];
+  for (let i = 0; i <= 120; i++) xs.push(bowlRange.x[0] + (bowlRange.x[1] - bowlRange.x[0]) * i / 120);
+  for (let j = 0; j <= 80; j++) ys.push(bowlRange.y[0] + (bowlRange.y[1] - bowlRange.y[0]) * j / 80);
+  // Only the picture of f for the contour lines; the paths come from the server.
+  const z = ys.map((y) => xs.map((x) => Math.log10(x * x + state.s * y * y + 1e-3)));
+  return { type: "contour", x: xs, y: ys, z, showscale: false, hoverinfo: "skip", colorscale: "Greys", reversescale: true,
+    contours: { coloring: "lines" }, line: { width: 1 }, ncontours: 18 };
+}
+
+let bowlRequest = 0;
+async function refreshBowl() {
+  const request = ++bowlRequest;
+  const common = { lr: state.lr, x: state.start.x, y: state.start.y, iterations: state.iterations, s: state.s };
+  const [gd, momentum] = await Promise.all([api("api/bowl", { ...common, momentum: 0 }), api("api/bowl", { ...common, momentum: state.momentum })]);
+  if (request !== bowlRequest) return; // a newer request is on its way
+  state.paths = { gd, momentum };
+  state.shown = Math.min(Math.max(state.shown, 0), state.iterations);
+  if (!playing) state.shown = state.iterations;
+  drawBowl();
+  drawDirections();
+}
+
+function visible(path) {
+  return path.points.slice(0, state.shown + 1);
+}
+
+function drawBowl() {
+  const traces = [contours()];
+  for (const name of ["gd", "momentum"]) {
+    const points = visible(state.paths[name]);
+    traces.push({ type: "scatter", mode: "lines+markers", name: name === "gd" ? "gradient descent" : "momentum",
+      x: points.map((p) => p.x), y: points.map((p) => p.y), line: { color: colors[name] }, marker: { size: 5 } });
+    const ball = points[points.length - 1];
+    traces.push({ type: "scatter", mode: "markers", showlegend: false, hoverinfo: "skip", x: [ball.x], y: [ball.y],
+      marker: { size: 14, color: colors[name], line: { color: "white", width: 2 } } });
+  }
+  Plotly.react("bowl", traces, {
+    title: { text: `f(x, y) = x² + ${state.s}·y²`, font: { size: 14 } }, margin: { l: 40, r: 10, t: 40, b: 30 },
+    xaxis: { range: bowlRange.x, fixedrange: true }, yaxis: { range: bowlRange.y, fixedrange: true },
+    legend: { x: 0, y: 1, bgcolor: "rgba(255,255,255,0.7)" }, dragmode: false,
+  }, plotConfig);
+  const loss = ["gd", "momentum"].map((name) => {
+    const points = visible(state.paths[name]);
+    return { type: "scatter", mode: "lines", name: name === "gd" ? "gradient descent" : "momentum",
+      x: points.map((_, i) => i), y: points.map((p) => Math.max(p.f, 1e-300)), line: { color: colors[name] } };
+  });
+  Plotly.react("bowl-loss", loss, {
+    title: { text: "f against iteration", font: { size: 14 } }, margin: { l: 60, r: 10, t: 40, b: 40 },
+    xaxis: { title: { text: "iteration" }, range: [0, state.iterations] }, yaxis: { type: "log", title: { text: "f" } },
+    legend: { x: 1, xanchor: "right", y: 1 },
+  }, plotConfig);
+  $("iteration-now").textContent = `iteration ${state.shown} of ${state.iterations}`
+    + (state.paths.momentum.diverged || state.paths.gd.diverged ? " (a path diverged and is cut where f passed 1e12)" : "");
+}
+
+function drawDirections() {
+  const rows = [];
+  for (const name of ["gd", "momentum"]) {
+    for (const d of state.paths[name].directions) {
+      const measured = d.measured === null ? "-" : d.measured.toFixed(4);
+      rows.push(`<tr><td>${d.axis}</td><td>${d.h}</td><td>${name === "gd" ? "gradient descent" : "momentum " + state.momentum}</td>`
+        + `<td>${d.rho.toFixed(4)}</td><td>${measured}</td></tr>`);
+    }
+  }
+  document.querySelector("#directions tbody").innerHTML = rows.join("");
+}
+
+// Click or drag on the contours to move the start point.
+function dataPoint(event) {
+  const plot = $("bowl"), layout = plot._fullLayout, box = plot.getBoundingClientRect();
+  const x = layout.xaxis.p2d(event.clientX - box.left - layout._size.l);
+  const y = layout.yaxis.p2d(event.clientY - box.top - layout._size.t);
+  const clamp = (v, [lo, hi]) => Math.min(hi, Math.max(lo, v));
+  return { x: round(clamp(x, bowlRange.x), 2), y: round(clamp(y, bowlRange.y), 2) };
+}
+let dragging = false;
+$("bowl").addEventListener("mousedown", (event) => { dragging = true; moveStart(event); });
+window.addEventListener("mousemove", (event) => { if (dragging) moveStart(event); });
+window.addEventListener("mouseup", () => { dragging = false; });
+function moveStart(event) {
+  state.start = dataPoint(event);
+  refreshBowl();
+}
+
+// Play, pause and step through the iterations: the balls roll along their paths.
+let playing = null;
+$("play").onclick = () => {
+  if (playing) return stop();
+  if (state.shown >= state.iterations) state.shown = 0;
+  $("play").textContent = "pause";
+  playing = setInterval(() => {
+    state.shown++;
+    drawBowl();
+    if (state.shown >= state.iterations) stop();
+  }, 120);
+};
+function stop() {
+  clearInterval(playing);
+  playing = null;
+  $("play").textContent = "play";
+}
+$("step").onclick = () => { stop(); state.shown = Math.min(state.shown + 1, state.iterations); drawBowl(); };
+$("reset").onclick = () => { stop(); state.shown = 0; drawBowl(); };
+
+// ---- rate map --------------------------------------------------------------------------------------------
+async function loadRateMap() {
+  state.rateMap = await api("api/ratemap", { s: state.s });
+  const map = state.rateMap;
+  Plotly.react("ratemap", [
+    { type: "heatmap", x: map.lr_h, y: map.momentum, z: map.rho.map((row) => row.map((r) => Math.min(r, 1.05))), zmin: 0, zmax: 1.05,
+      colorscale: [[0, "#08306b"], [0.5, "#6baed6"], [0.93, "#f7fbff"], [0.952, "#444"], [1, "#222"]],
+      colorbar: { title: { text: "rho(A)" } }, hovertemplate: "lr·h %{x:.3f}<br>momentum %{y:.2f}<br>rho %{z:.4f}<extra></extra>" },
+    { type: "contour", x: map.lr_h, y: map.momentum, z: map.kind, showscale: false, hoverinfo: "skip",
+      contours: { coloring: "none", start: 0.5, end: 0.5, size: 1 }, line: { color: "#ffbf00", width: 2, dash: "dash" }, name: "real | complex" },
+  ], {
+    title: { text: "rho(A) over lr·h and momentum (section 5.2)", font: { size: 14 } }, margin: { l: 60, r: 10, t: 40, b: 50 },
+    xaxis: { title: { text: "lr · h" }, fixedrange: true }, yaxis: { title: { text: "momentum" }, fixedrange: true }, showlegend: false,
+  }, plotConfig);
+  drawRateMapMarkers();
+  return map;
+}
+
+function drawRateMapMarkers() {
+  const map = state.rateMap, [hx, hy] = map.curvatures;
+  const markers = (lr, momentum, symbol, color, label) => ({ type: "scatter", mode: "markers+text", hoverinfo: "skip",
+    x: [lr * hx, lr * hy], y: [momentum, momentum], text: [`${label} x`, `${label} y`], textposition: "top center",
+    marker: { symbol, size: 13, color, line: { color: "white", width: 1.5 } }, textfont: { color: "white" } });
+  const extra = $("ratemap").data.length - 2;
+  if (extra > 0) Plotly.deleteTraces("ratemap", [...Array(extra).keys()].map((i) => i + 2));
+  Plotly.addTraces("ratemap", [
+    markers(state.lr, state.momentum, "circle", "#e6550d", "now"),
+    markers(map.optimal.lr, map.optimal.momentum, "star", "#31a354", "optimal"),
+  ]);
+}
+
+$("ratemap").addEventListener("click", (event) => {
+  const plot = $("ratemap"), layout = plot._fullLayout, box = plot.getBoundingClientRect();
+  const lrH = layout.xaxis.p2d(event.clientX - box.left - layout._size.l);
+  const momentum = layout.yaxis.p2d(event.clientY - box.top - layout._size.t);
+  if (!(lrH > 0 && momentum >= 0 && momentum <= 0.99)) return;
+  // The click places the steep direction's point (h = 2s); the flat one follows at lr * 2.
+  setParameters({ lr: round(Math.min(0.2, lrH / state.rateMap.curvatures[1]), 4), momentum: round(momentum, 2) });
+});
+
+// ---- train -----------------------------------------------------------------------------------------------
+const names = ["sgd", "momentum", "handwritten"];
+let training = null; // the AbortController of the stream being read
+
+function trainSettings() {
+  const read = (id) => $(`train-${id}`).value;
+  return { lr: read("lr"), momentum: read("momentum"), "batch-size": read("batch-size"), epochs: read("epochs"), seed: read("seed") };
+}
+
+$("train-chapter").onclick = () => {
+  for (const [id, value] of Object.entries({ lr: 0.01, momentum: 0.8, "batch-size": 32, epochs: 12, seed: 1 })) $(`train-${id}`).value = value;
+};
+
+$("train-start").onclick = async () => {
+  training?.abort();
+  const settings = trainSettings(), controller = new AbortController();
+  training = controller;
+  Plotly.react("train", names.map((name) => ({ type: "scatter", mode: "lines", name, x: [], y: [],
+    line: { color: colors[name], width: name === "handwritten" ? 1.5 : 2, dash: name === "handwritten" ? "dash" : "solid" } })), {
+    title: { text: "loss per step", font: { size: 14 } }, margin: { l: 60, r: 10, t: 40, b: 40 },
+    xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" }, type: "log" },
+  }, plotConfig);
+  $("train-status").textContent = "starting";
+  $("train-start").disabled = true;
+  $("train-stop").disabled = false;
+  try {
+    const response = await fetch(`api/train?${new URLSearchParams(settings)}`, { signal: controller.signal });
+    if (!response.ok) return finish(controller, `refused: ${(await response.json()).error}`);
+    await readEvents(response, settings, controller);
+  } catch (error) {
+    finish(controller, controller.signal.aborted ? "stopped" : `the stream ended: ${error.message}`);
+  }
+};
+
+// Server-sent events read off the response: blocks of "event:" and "data:" lines, each ended by a blank line.
+// Steps are drawn once per animation frame, however many arrived since the last.
+async function readEvents(response, settings, controller) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "", pending = [], frame = null;
+  const draw = () => {
+    frame = null;
+    const steps = pending;
+    pending = [];
+    if (steps.length === 0) return;
+    Plotly.extendTraces("train", { x: names.map(() => steps.map((s) => s.step)), y: names.map((name) => steps.map((s) => s[name])) }, [0, 1, 2]);
+    const last = steps[steps.length - 1];
+    $("train-status").textContent = `step ${last.step + 1}, epoch ${last.epoch + 1} of ${settings.epochs}`;
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return finish(controller, "the stream ended early");
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const kind = /^event: (.*)$/m.exec(block)?.[1] ?? "message", data = JSON.parse(/^data: (.*)$/m.exec(block)[1]);
+      if (kind === "message") {
+        pending.push(data);
+        frame ??= requestAnimationFrame(draw);
+      } else {
+        draw();
+        const divergence = data.divergence;
+        return finish(controller, kind === "done"
+          ? (divergence ? `${divergence.optimizer} diverged at step ${divergence.step}` : `done: ${data.steps} steps`)
+          : `failed: ${data.error}`);
+      }
+    }
+  }
+}
+
+function finish(controller, message) {
+  if (training !== controller) return;
+  training = null;
+  controller.abort();
+  $("train-status").textContent = message;
+  $("train-start").disabled = false;
+  $("train-stop").disabled = true;
+}
+$("train-stop").onclick = () => training && finish(training, "stopped");
+
+// ---- start -----------------------------------------------------------------------------------------------
+showControls();
+refreshBowl();
+loadRateMap();

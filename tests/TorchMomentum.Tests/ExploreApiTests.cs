@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using TorchMomentum.Cli.Explore;
+
+namespace TorchMomentum.Tests;
+
+/// <summary>The explore server's API, on a real Kestrel on a free loopback port in this process.</summary>
+public sealed class ExploreApiTests : IAsyncLifetime
+{
+    private readonly TemporaryFolder temporary = new();
+    private ExploreServer server = null!;
+    private HttpClient client = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        server = await ExploreServer.StartAsync(IPAddress.Loopback, 0, maxTrainings: 2);
+        client = new HttpClient { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromMinutes(2) };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        client.Dispose();
+        await server.DisposeAsync();
+        temporary.Dispose();
+    }
+
+    private static double Number(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+
+    [Theory]
+    [InlineData(0.05, 0.6, "momentum", "10")]
+    [InlineData(0.09, 0.0, "gd", "-10")]
+    public async Task Bowl_points_are_the_quadratic_commands_iterates(double lr, double momentum, string method, string startX)
+    {
+        string folder = temporary["quadratic"];
+        Assert.Equal(0, CliRunner.Run("quadratic", "--out", folder).Exit);
+        var expected = File.ReadAllLines(Path.Combine(folder, "trajectories.csv")).Skip(1).Select(l => l.Split(','))
+            .Where(f => f[0] == method && f[1] == startX).ToList();
+
+        double y = Number(startX) / 10;
+        using var json = JsonDocument.Parse(await client.GetStringAsync(
+            $"api/bowl?lr={lr.ToString(CultureInfo.InvariantCulture)}&momentum={momentum.ToString(CultureInfo.InvariantCulture)}&x={startX}&y={y.ToString(CultureInfo.InvariantCulture)}&iterations=15"));
+        var points = json.RootElement.GetProperty("points").EnumerateArray().ToList();
+        Assert.Equal(expected.Count, points.Count);
+        for (int i = 0; i < points.Count; i++)
+        {
+            Assert.Equal(Number(expected[i][4]), points[i].GetProperty("x").GetDouble());
+            Assert.Equal(Number(expected[i][5]), points[i].GetProperty("y").GetDouble());
+            Assert.Equal(Number(expected[i][6]), points[i].GetProperty("f").GetDouble());
+        }
+    }
+
+    [Fact]
+    public async Task Bowl_reports_rho_and_the_measured_rate_of_each_direction_and_cuts_a_diverging_path()
+    {
+        using var json = JsonDocument.Parse(await client.GetStringAsync("api/bowl?lr=0.05&momentum=0.6&iterations=200&s=10"));
+        foreach (var direction in json.RootElement.GetProperty("directions").EnumerateArray())
+            Assert.InRange(direction.GetProperty("measured").GetDouble() - direction.GetProperty("rho").GetDouble(), -0.01, 0.01);
+
+        using var diverging = JsonDocument.Parse(await client.GetStringAsync("api/bowl?lr=0.2&momentum=0&iterations=1000&s=100"));
+        Assert.True(diverging.RootElement.GetProperty("diverged").GetBoolean());
+        Assert.All(diverging.RootElement.GetProperty("points").EnumerateArray(), p => Assert.InRange(p.GetProperty("f").GetDouble(), 0, 1e12));
+    }
+
+    [Fact]
+    public async Task The_rate_map_marks_real_complex_and_diverging_regions_and_polyaks_optimum()
+    {
+        using var json = JsonDocument.Parse(await client.GetStringAsync("api/ratemap?s=10"));
+        var root = json.RootElement;
+        var kinds = root.GetProperty("kind").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(k => k.GetInt32())).ToHashSet();
+        Assert.Equal([0, 1, 2], kinds.Order());
+        Assert.Equal([2.0, 20.0], root.GetProperty("curvatures").EnumerateArray().Select(e => e.GetDouble()));
+        // Polyak for curvatures [2, 20]: rate (sqrt(10) - 1) / (sqrt(10) + 1).
+        Assert.Equal((Math.Sqrt(10) - 1) / (Math.Sqrt(10) + 1), root.GetProperty("optimal").GetProperty("rate").GetDouble(), 12);
+    }
+
+    /// <summary>Reads a train stream to its end: the steps' data objects, and the done event's data.</summary>
+    private async Task<(List<JsonElement> Steps, JsonElement Done)> Train(string query)
+    {
+        using var response = await client.GetAsync($"api/train?{query}", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        string[] blocks = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        var steps = blocks.Where(b => b.StartsWith("data: ", StringComparison.Ordinal)).Select(b => JsonDocument.Parse(b[6..]).RootElement).ToList();
+        var done = blocks.Single(b => b.StartsWith("event: done\n", StringComparison.Ordinal));
+        return (steps, JsonDocument.Parse(done["event: done\ndata: ".Length..]).RootElement);
+    }
+
+    [Fact]
+    public async Task The_train_stream_is_trains_losses_csv_step_for_step()
+    {
+        string folder = temporary["train"];
+        Assert.Equal(0, CliRunner.Run("train", "--epochs", "3", "--lr", "0.02", "--seed", "7", "--out", folder).Exit);
+        var rows = File.ReadAllLines(Path.Combine(folder, "losses.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+
+        var (steps, done) = await Train("epochs=3&lr=0.02&seed=7");
+        Assert.Equal(rows.Count, steps.Count);
+        Assert.Equal(rows.Count, done.GetProperty("steps").GetInt32());
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Assert.Equal(int.Parse(rows[i][0], CultureInfo.InvariantCulture), steps[i].GetProperty("step").GetInt32());
+            Assert.Equal(int.Parse(rows[i][1], CultureInfo.InvariantCulture), steps[i].GetProperty("epoch").GetInt32());
+            Assert.Equal(Number(rows[i][2]), steps[i].GetProperty("sgd").GetDouble());
+            Assert.Equal(Number(rows[i][3]), steps[i].GetProperty("momentum").GetDouble());
+            Assert.Equal(Number(rows[i][4]), steps[i].GetProperty("handwritten").GetDouble());
+        }
+    }
+
+    [Fact]
+    public async Task Two_trainings_with_one_seed_at_the_same_time_stream_identical_losses()
+    {
+        var alone = await Train("epochs=4&seed=3");
+        var together = await Task.WhenAll(Train("epochs=4&seed=3"), Train("epochs=4&seed=3"));
+        string Text(List<JsonElement> steps) => string.Join('\n', steps.Select(s => s.GetRawText()));
+        Assert.Equal(Text(alone.Steps), Text(together[0].Steps));
+        Assert.Equal(Text(alone.Steps), Text(together[1].Steps));
+    }
+
+    [Theory]
+    [InlineData("api/bowl?lr=-1", "lr must be a number in [0, 1] (got '-1')")]
+    [InlineData("api/bowl?momentum=1", "momentum must be a number in [0, 0.999] (got '1')")]
+    [InlineData("api/bowl?iterations=100000", "iterations must be a whole number in [1, 1000] (got '100000')")]
+    [InlineData("api/bowl?x=abc", "x must be a number in [-20, 20] (got 'abc')")]
+    [InlineData("api/bowl?s=0", "s must be a number in [1, 100] (got '0')")]
+    [InlineData("api/ratemap?s=1000", "s must be a number in [1, 100] (got '1000')")]
+    [InlineData("api/train?epochs=1000", "epochs must be a whole number in [1, 100] (got '1000')")]
+    [InlineData("api/train?samples=100&batch-size=101", "batch-size must be a whole number in [1, 100] (got '101')")]
+    [InlineData("api/train?hidden=100000", "hidden must be a whole number in [1, 256] (got '100000')")]
+    [InlineData("api/train?lr=NaN", "lr must be a number in [0, 1] (got 'NaN')")]
+    public async Task Bad_input_is_a_400_naming_the_parameter_its_range_and_the_value(string query, string expected)
+    {
+        using var response = await client.GetAsync(query);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(expected, json.RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Past_the_cap_a_training_is_refused_with_429_and_closing_a_stream_frees_its_slot()
+    {
+        var streams = new List<HttpResponseMessage>();
+        for (int i = 0; i < 2; i++)
+        {
+            var response = await client.GetAsync("api/train?epochs=100&samples=10000", HttpCompletionOption.ResponseHeadersRead);
+            var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: ", await reader.ReadLineAsync());
+            streams.Add(response);
+        }
+        Assert.Equal(2, server.Trainings.InUse);
+        using (var refused = await client.GetAsync("api/train?epochs=1"))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.Contains("already running 2 trainings", await refused.Content.ReadAsStringAsync());
+        }
+
+        foreach (var stream in streams) stream.Dispose();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (server.Trainings.InUse > 0 && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(20);
+        Assert.Equal(0, server.Trainings.InUse);
+        var (steps, _) = await Train("epochs=1");
+        Assert.Equal(32, steps.Count);
+    }
+
+    [Fact]
+    public async Task The_page_and_its_scripts_are_served_and_nothing_else()
+    {
+        string page = await client.GetStringAsync("");
+        Assert.Contains("Momentum, by hand", page);
+        Assert.Contains("vendor/plotly-cartesian.min.js", page);
+        using var script = await client.GetAsync("explore.js");
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+        using var library = await client.GetAsync("vendor/plotly-cartesian.min.js");
+        Assert.Equal(HttpStatusCode.OK, library.StatusCode);
+        using var missing = await client.GetAsync("../../etc/passwd");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+}
