@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { lr: 0.05, momentum: 0.6, s: 10, iterations: 50, start: { x: -10, y: 1.5 }, shown: 0, paths: null, rateMap: null };
+const state = { lr: 0.09, momentum: 0.6, s: 10, iterations: 50, start: { x: -10, y: 1.5 }, shown: 0, paths: null, rateMap: null };
 const colors = { gd: "#d62728", momentum: "#1f77b4", sgd: "#ff7f0e", handwritten: "#2ca02c" };
 const plotConfig = { displayModeBar: false, responsive: true };
 
@@ -22,8 +22,14 @@ function showControls() {
   }
 }
 
+// A value is snapped to its slider's step, so that what the slider shows is what the server is asked.
+function snap(name, value) {
+  const step = Number($(name).step), decimals = ($(name).step.split(".")[1] ?? "").length;
+  return Number((Math.round(value / step) * step).toFixed(decimals));
+}
+
 function setParameters(changes) {
-  Object.assign(state, changes);
+  for (const [name, value] of Object.entries(changes)) state[name] = snap(name, value);
   showControls();
   refreshBowl();
   if (state.rateMap) drawRateMapMarkers();
@@ -40,7 +46,7 @@ $("preset-chapter").onclick = () => setParameters({ lr: 0.05, momentum: 0.6 });
 $("preset-none").onclick = () => setParameters({ momentum: 0 });
 $("preset-optimal").onclick = async () => {
   const map = state.rateMap ?? await loadRateMap();
-  setParameters({ lr: round(map.optimal.lr, 4), momentum: round(map.optimal.momentum, 3) });
+  setParameters({ lr: map.optimal.lr, momentum: map.optimal.momentum });
 };
 const round = (value, digits) => Number(value.toFixed(digits));
 
@@ -49,7 +55,8 @@ for (const tab of document.querySelectorAll(".tab")) {
     for (const other of document.querySelectorAll(".tab")) other.classList.toggle("active", other === tab);
     for (const view of document.querySelectorAll(".view")) view.classList.toggle("hidden", view.id !== `view-${tab.dataset.view}`);
     $("shared-controls").classList.toggle("hidden", tab.dataset.view === "train");
-    window.dispatchEvent(new Event("resize"));
+    // A plot drawn while its view was hidden has no size yet: give it the view's now.
+    for (const plot of document.querySelectorAll(`#view-${tab.dataset.view} .plot`)) if (plot.data) Plotly.Plots.resize(plot);
   };
 }
 
@@ -63,7 +70,7 @@ function contours() {
   // Only the picture of f for the contour lines; the paths come from the server.
   const z = ys.map((y) => xs.map((x) => Math.log10(x * x + state.s * y * y + 1e-3)));
   return { type: "contour", x: xs, y: ys, z, showscale: false, hoverinfo: "skip", colorscale: "Greys", reversescale: true,
-    contours: { coloring: "lines" }, line: { width: 1 }, ncontours: 18 };
+    contours: { coloring: "lines" }, line: { width: 1 }, ncontours: 24 };
 }
 
 let bowlRequest = 0;
@@ -73,6 +80,7 @@ async function refreshBowl() {
   const [gd, momentum] = await Promise.all([api("api/bowl", { ...common, momentum: 0 }), api("api/bowl", { ...common, momentum: state.momentum })]);
   if (request !== bowlRequest) return; // a newer request is on its way
   state.paths = { gd, momentum };
+  state.drawnFor = JSON.stringify({ ...common, momentum: state.momentum });
   state.shown = Math.min(Math.max(state.shown, 0), state.iterations);
   if (!playing) state.shown = state.iterations;
   drawBowl();
@@ -173,7 +181,9 @@ async function loadRateMap() {
       contours: { coloring: "none", start: 0.5, end: 0.5, size: 1 }, line: { color: "#ffbf00", width: 2, dash: "dash" }, name: "real | complex" },
   ], {
     title: { text: "rho(A) over lr·h and momentum (section 5.2)", font: { size: 14 } }, margin: { l: 60, r: 10, t: 40, b: 50 },
-    xaxis: { title: { text: "lr · h" }, fixedrange: true }, yaxis: { title: { text: "momentum" }, fixedrange: true }, showlegend: false,
+    // Fixed ranges: markers added later must not move the axes under a click.
+    xaxis: { title: { text: "lr · h" }, fixedrange: true, range: [0, map.lr_h[map.lr_h.length - 1]] },
+    yaxis: { title: { text: "momentum" }, fixedrange: true, range: [0, map.momentum[map.momentum.length - 1]] }, showlegend: false,
   }, plotConfig);
   drawRateMapMarkers();
   return map;
@@ -198,7 +208,7 @@ $("ratemap").addEventListener("click", (event) => {
   const momentum = layout.yaxis.p2d(event.clientY - box.top - layout._size.t);
   if (!(lrH > 0 && momentum >= 0 && momentum <= 0.99)) return;
   // The click places the steep direction's point (h = 2s); the flat one follows at lr * 2.
-  setParameters({ lr: round(Math.min(0.2, lrH / state.rateMap.curvatures[1]), 4), momentum: round(momentum, 2) });
+  setParameters({ lr: Math.min(0.2, lrH / state.rateMap.curvatures[1]), momentum });
 });
 
 // ---- train -----------------------------------------------------------------------------------------------
