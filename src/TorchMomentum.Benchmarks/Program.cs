@@ -8,6 +8,9 @@ using Spectre.Console;
 using TorchMomentum.Benchmarks;
 using static TorchSharp.torch;
 
+// `-- explore`: the explore server's latency and load run instead.
+if (args is ["explore"]) return await ExploreLoad.RunAsync();
+
 // Every figure of the performance issue, each next to its anchor measured in this same run.
 int defaultThreads = get_num_threads();
 BenchmarkSettings.DefaultThreads = defaultThreads;

@@ -17,8 +17,12 @@ public static class BowlApi
     // A path is cut where it has clearly diverged, so every number sent is finite.
     private const double Diverged = 1e12;
 
+    // As many paths at once as there are cores: more would only time-slice them all slower and hold thread-pool
+    // threads that the server's I/O needs; the rest wait their turn, first come first served.
+    private static readonly SemaphoreSlim Cores = new(Environment.ProcessorCount);
+
     /// <summary>Answers one request.</summary>
-    public static IResult Handle(HttpRequest request)
+    public static async Task<IResult> Handle(HttpRequest request)
     {
         var q = new QueryValues(request.Query);
         double lr = q.Number("lr", 0.05, new(0, 1));
@@ -28,7 +32,16 @@ public static class BowlApi
         double s = q.Number("s", QuadraticBowl.ChapterSteepness, new(1, 100));
         if (q.Error is not null) return q.BadRequest();
 
-        var path = QuadraticBowl.Path(x, y, lr, momentum, iterations, s);
+        IReadOnlyList<BowlPoint> path;
+        await Cores.WaitAsync(request.HttpContext.RequestAborted);
+        try
+        {
+            path = QuadraticBowl.Path(x, y, lr, momentum, iterations, s);
+        }
+        finally
+        {
+            Cores.Release();
+        }
         int kept = path.TakeWhile(p => double.IsFinite(p.F) && p.F < Diverged).Count();
         var points = path.Take(kept).Select(p => new { x = p.X, y = p.Y, f = p.F }).ToList();
         var (hx, hy) = QuadraticBowl.Curvatures(s);

@@ -27,6 +27,9 @@ public static class ExploreCommand
             string given = parse.GetValue(host)!;
             if (Address(given) is not { } address)
                 return ExitCodes.Refuse(error, $"--host must be an IP address or localhost (got '{given}').");
+            // Every tensor here is tiny, too small for libtorch to split an operation across threads; one thread
+            // per operation leaves the other cores to the other requests instead of oversubscribing them.
+            TorchSharp.torch.set_num_threads(1);
             ExploreServer server;
             try
             {
