@@ -4,6 +4,18 @@ using Spectre.Console;
 
 namespace TorchMomentum.Cli.CommandLine;
 
+/// <summary>--version: this build's version (Directory.Build.props) with the TorchSharp and libtorch it runs on.</summary>
+internal sealed class PrintVersion(TextWriter output) : System.CommandLine.Invocation.SynchronousCommandLineAction
+{
+    public override int Invoke(ParseResult parseResult)
+    {
+        string ours = typeof(PrintVersion).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
+        output.WriteLine($"{CliApp.Name} {ours} (TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3)}, libtorch {TorchSharp.torch.__version__}, {BuildInfo.TorchBackend} backend)");
+        return ExitCodes.Ok;
+    }
+}
+
 /// <summary>The <c>torchmomentum</c> command line: its commands, parsing and error handling.</summary>
 public static class CliApp
 {
@@ -20,7 +32,7 @@ public static class CliApp
         var root = new Command(Name, "The momentum method of the chapter, in C# and TorchSharp.")
         {
             new HelpOption(),
-            new VersionOption(),
+            new VersionOption { Action = new PrintVersion(output) },
             TrainCommand.Create(console, error),
             VerifyCommand.Create(console, output),
             QuadraticCommand.Create(console, error),

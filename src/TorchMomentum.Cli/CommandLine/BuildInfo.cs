@@ -1,4 +1,4 @@
-namespace TorchMomentum;
+namespace TorchMomentum.Cli.CommandLine;
 
 /// <summary>Facts fixed when this assembly was built.</summary>
 public static class BuildInfo

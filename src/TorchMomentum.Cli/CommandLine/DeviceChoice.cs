@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchMomentum.Devices;
+namespace TorchMomentum.Cli.CommandLine;
 
 /// <summary>Which device a run asks for: the CPU, a CUDA GPU, or the GPU when there is one.</summary>
 public enum DeviceRequest
@@ -29,7 +29,7 @@ public enum DeviceProblem
 public static class DeviceChoice
 {
     /// <summary>The backend this build was compiled against: "cpu" or "cuda" (see the README's CUDA build).</summary>
-    public static string Backend => TorchMomentum.BuildInfo.TorchBackend;
+    public static string Backend => BuildInfo.TorchBackend;
 
     /// <summary>Resolves the request; null, with the reason in <paramref name="problem"/>, when it cannot be met.</summary>
     public static Device? Resolve(DeviceRequest request, out DeviceProblem problem)
