@@ -61,6 +61,20 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Timings_say_where_the_time_went_and_the_first_line_names_the_threads()
+    {
+        string folder = temporary["timed"];
+        var (exit, output, _) = Run("train", "--epochs", "1", "--timings", "--out", folder);
+        Assert.Equal(0, exit);
+        Assert.Contains("1 thread, the fastest for a net this small", output);
+        Assert.Contains("Where the time went", output);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
+        var phases = json.RootElement.GetProperty("timings").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(["runtime start and parsing", "libtorch load", "data and nets", "training", "report", "plot"], phases);
+        Assert.All(json.RootElement.GetProperty("timings").EnumerateObject(), p => Assert.True(p.Value.GetDouble() >= 0));
+    }
+
+    [Fact]
     public void Same_seed_gives_a_byte_identical_losses_csv()
     {
         string a = temporary["a"], b = temporary["b"], c = temporary["c"];

@@ -34,9 +34,10 @@ public static class TrainCommand
             new Dictionary<string, ScalarType> { ["float32"] = ScalarType.Float32, ["float64"] = ScalarType.Float64 });
         var device = Options.OneOf("--device", "Where to train", "auto",
             new Dictionary<string, DeviceRequest> { ["cpu"] = DeviceRequest.Cpu, ["cuda"] = DeviceRequest.Cuda, ["auto"] = DeviceRequest.Auto });
-        var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: libtorch's choice)", 1, Environment.ProcessorCount);
+        var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: 1 for nets whose batch x hidden is under 32768, else libtorch's choice)", 1, Environment.ProcessorCount);
         var checkpointEvery = Options.OptionalCount("--checkpoint-every", "Save a checkpoint every N epochs, for --resume", 1, 1_000_000);
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint, with its stored settings" };
+        var timings = new Option<bool>("--timings") { Description = "Print where the command's time went, phase by phase (summary.json has it always)" };
         var export = new Option<bool>("--export") { Description = $"Also write {PyTorchExport.FileName}: the hand-written net and its optimizer state in PyTorch's format" };
         var force = Options.Force();
         var output = Options.Out("losses.csv, summary.json, losses.png and checkpoint.bin");
@@ -44,21 +45,23 @@ public static class TrainCommand
 
         var command = new Command("train", "Train the chapter's net with SGD, built-in momentum and the hand-written momentum optimizer, side by side.")
         {
-            seed, lr, momentum, batchSize, epochs, samples, hidden, dtype, device, threads, checkpointEvery, resume, output, force, export,
+            seed, lr, momentum, batchSize, epochs, samples, hidden, dtype, device, threads, checkpointEvery, resume, output, force, export, timings,
         };
         command.SetAction(parse =>
         {
-            var wall = Stopwatch.StartNew();
+            var wall = new Timings();
             if (DeviceChoice.Resolve(parse.GetValue(device), out var problem) is not { } chosen)
                 return ExitCodes.Refuse(error, problem == DeviceProblem.CpuOnlyBuild
                     ? "--device cuda: this build uses TorchSharp's CPU backend; build for CUDA with `dotnet build -p:TorchBackend=cuda` (see README, 'CUDA') on a machine with an NVIDIA GPU, or use --device cpu."
                     : "--device cuda: this build has the CUDA backend but no CUDA device is available here; use --device cpu.");
+            wall.Mark("libtorch load");
             if (parse.GetValue(resume) is { } resumed)
             {
                 if (runSettings.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
                     return ExitCodes.Refuse(error, $"--resume continues with the run's stored settings: {given.Name} cannot be given with it.");
-                if (parse.GetValue(threads) is int resumedThreads) set_num_threads(resumedThreads);
-                return Resume(resumed, chosen, parse.GetValue(export), console, error, wall);
+                int resumedExit = Resume(resumed, chosen, parse.GetValue(threads), parse.GetValue(export), console, error, wall);
+                if (parse.GetValue(timings)) wall.Print(console);
+                return resumedExit;
             }
 
             var settings = new ExperimentSettings
@@ -80,16 +83,30 @@ public static class TrainCommand
                     $"more than the {Gigabytes(have)} available here; make --hidden, --batch-size or --samples smaller.");
             using var folder = RunFolder.Open(parse.GetValue(output), "train", parse.GetValue(force), Results, out string? folderError);
             if (folder is null) return ExitCodes.Refuse(error, folderError);
-            if (parse.GetValue(threads) is int n) set_num_threads(n);
+            UseThreads(parse.GetValue(threads), settings);
 
             using var run = new ChapterRun(settings, chosen);
             using var csv = LossesCsv.Create(folder[LossesCsv.FileName], settings.StepsPerEpoch);
-            return Train(run, csv, [], parse.GetValue(checkpointEvery), parse.GetValue(export), folder, console, error, wall);
+            wall.Mark("data and nets");
+            int exit = Train(run, csv, [], parse.GetValue(checkpointEvery), parse.GetValue(export), folder, console, error, wall);
+            if (parse.GetValue(timings)) wall.Print(console);
+            return exit;
         });
         return command;
     }
 
-    private static int Resume(string path, Device device, bool export, IAnsiConsole console, TextWriter error, Stopwatch wall)
+    /// <summary>
+    /// The threads asked for, or by default one for a net too small for libtorch to split an operation across
+    /// threads (it splits from 32768 elements; the chapter's activations are 32 x 20): more would only cost
+    /// coordination. A larger net keeps libtorch's choice.
+    /// </summary>
+    private static void UseThreads(int? asked, ExperimentSettings settings)
+    {
+        if (asked is int n) set_num_threads(n);
+        else if ((long)settings.BatchSize * settings.Hidden < 32768) set_num_threads(1);
+    }
+
+    private static int Resume(string path, Device device, int? threads, bool export, IAnsiConsole console, TextWriter error, Timings wall)
     {
         using var folder = RunFolder.Existing(path, "--resume", Results, out string? folderError);
         if (folder is null) return ExitCodes.Refuse(error, folderError);
@@ -116,6 +133,7 @@ public static class TrainCommand
         {
             return ExitCodes.Refuse(error, $"--resume: '{folder[LossesCsv.FileName]}' does not match its checkpoint: {e.Message}.");
         }
+        UseThreads(threads, checkpoint.Settings);
         using (csv)
         using (var run = ChapterRun.Restore(checkpoint, device))
         {
@@ -126,23 +144,30 @@ public static class TrainCommand
 
     /// <summary>Trains the remaining epochs, writing rows and checkpoints as it goes, then the results.</summary>
     private static int Train(ChapterRun run, LossesCsv csv, List<double[]> kept, int? checkpointEvery, bool export, RunFolder folder,
-        IAnsiConsole console, TextWriter error, Stopwatch wall)
+        IAnsiConsole console, TextWriter error, Timings wall)
     {
         var settings = run.Settings;
-        console.MarkupLine($"Training on [bold]{Describe(run)}[/] ({get_num_threads()} threads): {settings.Epochs} epochs x {settings.StepsPerEpoch} steps, " +
+        console.MarkupLine($"Training on [bold]{Describe(run)}[/] ({Threads()}): {settings.Epochs} epochs x {settings.StepsPerEpoch} steps, " +
             $"lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, momentum {settings.Momentum.ToString(CultureInfo.InvariantCulture)}, seed {settings.Seed}, {settings.DType.ToString().ToLowerInvariant()}");
         var history = run.NewHistory();
         foreach (var row in kept) history.Add(row);
+        var plotReady = Task.Run(LossPlot.WarmUp);
         ExperimentResult? result = null;
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
                 var task = context.AddTask("steps", maxValue: settings.Epochs * settings.StepsPerEpoch);
                 task.Value = history.Steps;
+                // The bar is redrawn a few times a second; telling it every step would cost more than that.
+                var sinceShown = Stopwatch.StartNew();
                 result = run.TrainToEnd(history, step =>
                 {
                     csv.Append(step.Step, step.Losses);
-                    task.Value = step.Step + 1;
+                    if (sinceShown.ElapsedMilliseconds >= 100 || step.Step + 1 == task.MaxValue)
+                    {
+                        task.Value = step.Step + 1;
+                        sinceShown.Restart();
+                    }
                     if (step.EndsEpoch && checkpointEvery is int every && (run.EpochsDone % every == 0 || run.IsComplete))
                     {
                         csv.Sync(); // a checkpoint must never count rows that could still be lost
@@ -151,11 +176,14 @@ public static class TrainCommand
                 });
             });
         csv.Dispose();
+        wall.Mark("training");
 
         TrainReport.Print(console, result!);
+        wall.Mark("report");
+        plotReady.Wait();
         LossPlot.Write(folder[LossPlot.FileName], result!);
-        wall.Stop();
-        Summary.From(result!, Describe(run), get_num_threads(), wall.Elapsed).Write(folder[Summary.FileName]);
+        wall.Mark("plot");
+        Summary.From(result!, Describe(run), get_num_threads(), wall).Write(folder[Summary.FileName]);
         string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName];
         if (export && run.Divergence is null)
         {
@@ -168,6 +196,8 @@ public static class TrainCommand
             $"(last finite loss {divergence.LastFiniteLoss.ToString("G6", CultureInfo.InvariantCulture)}); {LossesCsv.FileName} keeps steps 0 to {divergence.Step - 1}.");
         return ExitCodes.Diverged;
     }
+
+    private static string Threads() => get_num_threads() == 1 ? "1 thread, the fastest for a net this small" : $"{get_num_threads()} threads";
 
     private static string Gigabytes(long bytes) => (bytes / 1e9).ToString("0.0", CultureInfo.InvariantCulture) + " GB";
 

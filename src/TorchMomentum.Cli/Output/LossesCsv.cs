@@ -8,8 +8,10 @@ namespace TorchMomentum.Cli.Output;
 /// <summary>
 /// losses.csv: <c>step,epoch,sgd,momentum,handwritten</c>, a row per step, numbers in their shortest round-trip
 /// form, so the file compares line by line with the one scripts/chapter_momentum.py writes. Written as
-/// training goes, each row flushed, so a run that dies or diverges keeps every step it finished. A running
-/// SHA-256 of the bytes written lets a checkpoint record exactly which rows it continues.
+/// training goes, in blocks: rows reach the file at least once a second, at every checkpoint (which must
+/// never count rows that could still be lost) and at the end, so a diverging run keeps every step it
+/// finished and a killed one resumes from its checkpoint. A running SHA-256 of the bytes written lets a
+/// checkpoint record exactly which rows it continues.
 /// </summary>
 public sealed class LossesCsv : IDisposable
 {
@@ -20,23 +22,25 @@ public sealed class LossesCsv : IDisposable
     public static readonly string Header = string.Join(',', new[] { "step", "epoch" }.Concat(ChapterRun.Names));
 
     private readonly FileStream stream;
-    private readonly StreamWriter writer;
+    // Rows not yet written: hashed and written together, a block at a time, which costs a tenth of doing it per row.
+    private readonly StringBuilder pending = new(1 << 16);
     private readonly IncrementalHash hash;
     private readonly int stepsPerEpoch;
+    private readonly System.Diagnostics.Stopwatch sinceFlush = System.Diagnostics.Stopwatch.StartNew();
 
     private LossesCsv(FileStream stream, IncrementalHash hash, int stepsPerEpoch)
     {
         this.stream = stream;
         this.hash = hash;
         this.stepsPerEpoch = stepsPerEpoch;
-        writer = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: -1, leaveOpen: true) { NewLine = "\n" };
     }
 
     /// <summary>Starts a new file with its header.</summary>
     public static LossesCsv Create(string path, int stepsPerEpoch)
     {
         var csv = new LossesCsv(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read), IncrementalHash.CreateHash(HashAlgorithmName.SHA256), stepsPerEpoch);
-        csv.WriteLine(Header);
+        csv.pending.Append(Header).Append('\n');
+        csv.Flush();
         return csv;
     }
 
@@ -99,28 +103,38 @@ public sealed class LossesCsv : IDisposable
         return fields.Skip(2).Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
     }
 
-    /// <summary>Appends one step's row and hands it to the operating system.</summary>
+    /// <summary>Appends one step's row; it reaches the operating system within a second.</summary>
     public void Append(int step, double[] losses)
     {
-        var row = new StringBuilder(96);
-        row.Append(step.ToString(CultureInfo.InvariantCulture)).Append(',').Append((step / stepsPerEpoch).ToString(CultureInfo.InvariantCulture));
-        foreach (double loss in losses) row.Append(',').Append(CsvFile.Number(loss));
-        WriteLine(row.ToString());
+        pending.Append(step).Append(',').Append(step / stepsPerEpoch);
+        foreach (double loss in losses) pending.Append(',').Append(CsvFile.Number(loss));
+        pending.Append('\n');
+        if (sinceFlush.ElapsedMilliseconds >= 1000) Flush();
     }
 
-    private void WriteLine(string line)
+    /// <summary>Hashes the pending rows and hands them to the operating system.</summary>
+    private void Flush()
     {
-        hash.AppendData(Encoding.UTF8.GetBytes(line + "\n"));
-        writer.Write(line);
-        writer.Write('\n');
-        writer.Flush();
+        byte[] bytes = Encoding.UTF8.GetBytes(pending.ToString());
+        pending.Clear();
+        hash.AppendData(bytes);
+        stream.Write(bytes);
+        sinceFlush.Restart();
     }
 
-    /// <summary>The SHA-256 of every byte written so far, header included.</summary>
-    public byte[] Sha256() => hash.GetCurrentHash();
+    /// <summary>The SHA-256 of every row appended so far, header included.</summary>
+    public byte[] Sha256()
+    {
+        Flush();
+        return hash.GetCurrentHash();
+    }
 
     /// <summary>Forces the rows written so far to disk: a checkpoint must never count rows that could be lost.</summary>
-    public void Sync() => stream.Flush(flushToDisk: true);
+    public void Sync()
+    {
+        Flush();
+        stream.Flush(flushToDisk: true);
+    }
 
     /// <summary>Closes the file; closing it again does nothing. The stream is closed even if a last flush fails (a full disk).</summary>
     public void Dispose()
@@ -128,7 +142,7 @@ public sealed class LossesCsv : IDisposable
         if (!stream.CanWrite) return;
         try
         {
-            writer.Dispose();
+            Flush();
         }
         finally
         {

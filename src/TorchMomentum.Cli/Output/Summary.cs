@@ -37,13 +37,15 @@ public sealed record Summary
     public required int Steps { get; init; }
     /// <summary>Wall time of the training loop, seconds.</summary>
     public required double TrainingSeconds { get; init; }
-    /// <summary>Wall time of the whole command, seconds.</summary>
+    /// <summary>Wall time of the whole command up to the summary, seconds, from the process's start.</summary>
     public required double WallSeconds { get; init; }
+    /// <summary>That wall time phase by phase, seconds.</summary>
+    public required IReadOnlyDictionary<string, double> Timings { get; init; }
     /// <summary>Steps per second of the training loop.</summary>
     public required double StepsPerSecond { get; init; }
 
     /// <summary>Builds the summary of a train run.</summary>
-    public static Summary From(ExperimentResult result, string device, int threads, TimeSpan wall)
+    public static Summary From(ExperimentResult result, string device, int threads, Timings wall)
     {
         IReadOnlyDictionary<string, double> PerName(double[]? values) =>
             values is null ? new Dictionary<string, double>() : result.Names.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => values[p.i]);
@@ -61,7 +63,8 @@ public sealed record Summary
             MaxParameterDifference = result.MaxParameterDifference,
             Steps = result.Losses.Steps,
             TrainingSeconds = result.TrainingTime.TotalSeconds,
-            WallSeconds = wall.TotalSeconds,
+            WallSeconds = wall.Total,
+            Timings = wall.Phases,
             StepsPerSecond = result.StepsPerSecond,
         };
     }
