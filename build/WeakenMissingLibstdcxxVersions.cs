@@ -229,8 +229,7 @@ public class WeakenMissingLibstdcxxVersions : Microsoft.Build.Utilities.Task
         LibstdcxxVersionPatch.Weaken(elf, plan);
         string temporary = $"{Library}.{Guid.NewGuid():N}.patching";
         File.WriteAllBytes(temporary, elf);
-        File.Delete(Library);
-        File.Move(temporary, Library);
+        File.Replace(temporary, Library, null);
         Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal,
             $"Marked {string.Join(", ", toWeaken)} weak in {Library} (this system's libstdc++ lacks it; nothing uses its symbols).");
         return true;

@@ -25,12 +25,14 @@ APP = os.path.join(ROOT, "src", "TorchMomentum.Cli", "bin", "Release", "net10.0"
 
 def measure(command):
     """Wall seconds and peak RSS (MB) of one run of `command`, which must succeed."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit("failed: %s\n%s" % (" ".join(command), child.stderr.read().decode()))
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty child never blocks on it
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            sys.exit("failed: %s\n%s" % (" ".join(command), errors.read().decode()))
     return wall, usage.ru_maxrss / 1024
 
 

@@ -43,4 +43,13 @@ public class ExploreCommandTests
         Assert.Single(error.TrimEnd().Split('\n'));
         Assert.Contains($"--port {port} cannot be listened on", error);
     }
+
+    [Fact]
+    public void An_address_of_another_machine_is_refused_with_one_line()
+    {
+        var (exit, _, error) = CliRunner.Run("explore", "--host", "192.0.2.1", "--port", "0");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains("--host 192.0.2.1 --port 0 cannot be listened on", error);
+    }
 }

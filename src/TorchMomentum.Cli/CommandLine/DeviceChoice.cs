@@ -28,9 +28,6 @@ public enum DeviceProblem
 /// <summary>Turns a <see cref="DeviceRequest"/> into a torch device, or says why it cannot.</summary>
 public static class DeviceChoice
 {
-    /// <summary>The backend this build was compiled against: "cpu" or "cuda" (see the README's CUDA build).</summary>
-    public static string Backend => BuildInfo.TorchBackend;
-
     /// <summary>Resolves the request; null, with the reason in <paramref name="problem"/>, when it cannot be met.</summary>
     public static Device? Resolve(DeviceRequest request, out DeviceProblem problem)
     {
@@ -38,7 +35,7 @@ public static class DeviceChoice
         bool cuda = torch.cuda.is_available();
         if (request == DeviceRequest.Cpu || (request == DeviceRequest.Auto && !cuda)) return CPU;
         if (cuda) return CUDA;
-        problem = Backend == "cpu" ? DeviceProblem.CpuOnlyBuild : DeviceProblem.NoCudaDevice;
+        problem = BuildInfo.TorchBackend == "cpu" ? DeviceProblem.CpuOnlyBuild : DeviceProblem.NoCudaDevice;
         return null;
     }
 }

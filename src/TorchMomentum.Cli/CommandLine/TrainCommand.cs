@@ -77,6 +77,8 @@ public static class TrainCommand
             };
             if (!settings.BatchFits)
                 return ExitCodes.Refuse(error, $"--batch-size must be in [1, --samples = {settings.Samples}] (got '{settings.BatchSize}').");
+            if (settings.TotalSteps > int.MaxValue)
+                return ExitCodes.Refuse(error, $"--epochs x steps per epoch must be at most {int.MaxValue} (got {settings.Epochs} x {settings.StepsPerEpoch} = {settings.TotalSteps}); fewer --epochs or a larger --batch-size.");
             long need = settings.EstimatedPeakBytes, have = HostMemory.AvailableBytes();
             if (need > have * 0.8)
                 return ExitCodes.Refuse(error, $"--samples {settings.Samples}, --batch-size {settings.BatchSize} and --hidden {settings.Hidden} need about {Gigabytes(need)} of memory, " +
@@ -137,6 +139,7 @@ public static class TrainCommand
         using (csv)
         using (var run = ChapterRun.Restore(checkpoint, device))
         {
+            wall.Mark("data and nets");
             console.MarkupLineInterpolated($"Resuming [bold]{path}[/] after epoch {run.EpochsDone} of {run.Settings.Epochs}.");
             return Train(run, csv, kept, checkpoint.CheckpointEvery, export, folder, console, error, wall);
         }
@@ -180,7 +183,8 @@ public static class TrainCommand
 
         TrainReport.Print(console, result!);
         wall.Mark("report");
-        plotReady.Wait();
+        // The warm-up's own failure does not matter: the real plot below would meet it again and say what it is.
+        plotReady.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
         LossPlot.Write(folder[LossPlot.FileName], result!);
         wall.Mark("plot");
         Summary.From(result!, Describe(run), get_num_threads(), wall).Write(folder[Summary.FileName]);

@@ -56,8 +56,8 @@ public static class BowlApi
     private static object Direction(string axis, double h, double lr, double momentum, IEnumerable<double> coordinates)
     {
         var xs = coordinates.ToList();
-        // A rate needs a few steps to measure, and none can be measured on a path that was cut.
-        double? measured = xs.Count >= 5 && xs.All(double.IsFinite) ? HeavyBall.MeasuredRate(xs) : null;
+        // A rate needs a few steps to measure; a cut path's is measured on the steps kept.
+        double? measured = xs.Count >= 5 ? HeavyBall.MeasuredRate(xs) : null;
         return new { axis, h, rho = HeavyBall.SpectralRadius(h, lr, momentum), measured };
     }
 }

@@ -35,9 +35,10 @@ public static class ExploreCommand
             {
                 server = ExploreServer.StartAsync(address, parse.GetValue(port), parse.GetValue(maxTrainings)).GetAwaiter().GetResult();
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
             {
-                return ExitCodes.Refuse(error, $"--port {parse.GetValue(port)} cannot be listened on at {given} ({e.Message.Split('\n')[0]}); choose another, or --port 0 for a free one.");
+                // In use, not an address of this machine, or a privileged port.
+                return ExitCodes.Refuse(error, $"--host {given} --port {parse.GetValue(port)} cannot be listened on ({e.Message.Split('\n')[0]}); choose another port (--port 0 picks a free one) or an address of this machine.");
             }
             output.WriteLine(server.Url);
             output.Flush();

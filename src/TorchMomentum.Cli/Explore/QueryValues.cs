@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using TorchMomentum.Cli.CommandLine;
-using TorchMomentum.Cli.Output;
 
 namespace TorchMomentum.Cli.Explore;
 
@@ -33,14 +32,8 @@ public sealed class QueryValues(IQueryCollection query)
         return fallback;
     }
 
-    /// <summary>Records a problem found across parameters (the first one wins).</summary>
-    public void Refuse(string reason) => Error ??= reason;
-
     /// <summary>HTTP 400 with the problem, for the endpoint to return.</summary>
     public IResult BadRequest() => Results.Json(new { error = Error }, statusCode: StatusCodes.Status400BadRequest);
 
     private string? Given(string name) => query.TryGetValue(name, out var values) ? values.ToString() : null;
-
-    /// <summary>A number as the messages show it.</summary>
-    public static string Show(double value) => Shown.Number(value);
 }

@@ -26,7 +26,7 @@ public static class TrainApi
         {
             LearningRate = q.Number("lr", chapter.LearningRate, new(0, 1)),
             Momentum = q.Number("momentum", chapter.Momentum, new(0, 1, MaxOpen: true)),
-            BatchSize = q.Count("batch-size", chapter.BatchSize, 1, samples),
+            BatchSize = q.Count("batch-size", Math.Min(chapter.BatchSize, samples), 1, samples),
             Epochs = q.Count("epochs", chapter.Epochs, 1, MaxEpochs),
             Seed = q.Count("seed", (int)chapter.Seed, 0, int.MaxValue),
             Samples = samples,

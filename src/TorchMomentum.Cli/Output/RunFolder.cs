@@ -6,17 +6,16 @@ namespace TorchMomentum.Cli.Output;
 
 /// <summary>
 /// The folder a command writes its results into, owned by this process until disposed: an exclusive OS lock
-/// on a lock file in it (flock on Linux, a sharing lock on Windows) keeps a second run, a resume or a
-/// second start on the same folder, from writing into it at the same time.
+/// (flock on Linux, a sharing lock on Windows) on a lock file named for the folder's full path keeps a second
+/// run, a resume or a second start on the same folder from writing into it at the same time. The lock files
+/// live in the temporary folder, not in the run folder (which keeps only the results and the user's files),
+/// and are never deleted: deleting one would let a process that opened it just before lock a file that is
+/// no longer the folder's. The OS drops a lock when its process ends, killed or not.
 /// </summary>
 public sealed class RunFolder : IDisposable
 {
-    /// <summary>
-    /// The lock file's name. It is deleted when the run ends (before the lock is released, so a run that
-    /// opens it afterwards makes a new one and never shares a lock); a killed run leaves it behind, unlocked,
-    /// and it never counts as one of the user's files.
-    /// </summary>
-    public const string LockName = ".torchmomentum.lock";
+    /// <summary>Where the lock files are.</summary>
+    public static readonly string LockFolder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "torchmomentum-locks");
 
     private readonly FileStream lockFile;
 
@@ -105,11 +104,10 @@ public sealed class RunFolder : IDisposable
         error = null;
         try
         {
-            // FileShare.None takes an exclusive lock that the OS drops when this process ends, killed or not.
-            return new RunFolder(folder, new FileStream(System.IO.Path.Combine(folder, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite,
-                FileShare.None, bufferSize: 1, FileOptions.DeleteOnClose));
+            Directory.CreateDirectory(LockFolder);
+            return new RunFolder(folder, new FileStream(LockPath(folder), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1));
         }
-        catch (IOException) when (File.Exists(System.IO.Path.Combine(folder, LockName)))
+        catch (IOException) when (File.Exists(LockPath(folder)))
         {
             return Fail($"{option}: '{folder}' is in use by another torchmomentum run; wait for it to end or choose another folder.", out error);
         }
@@ -123,8 +121,15 @@ public sealed class RunFolder : IDisposable
         return candidate;
     }
 
-    private static bool HoldsFiles(string folder) =>
-        Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any(e => System.IO.Path.GetFileName(e) != LockName);
+    private static bool HoldsFiles(string folder) => Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any();
+
+    /// <summary>The lock file of a folder: named for its full path, so two spellings of one path share it.</summary>
+    private static string LockPath(string folder)
+    {
+        string full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(folder));
+        byte[] hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(full));
+        return System.IO.Path.Combine(LockFolder, Convert.ToHexString(hash)[..32] + ".lock");
+    }
 
     // Only the command's own files: anything else in the folder is the user's.
     private void RemoveEarlier(IEnumerable<string> results)

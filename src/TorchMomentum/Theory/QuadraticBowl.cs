@@ -39,7 +39,8 @@ public static class QuadraticBowl
     /// <returns>The start point and <paramref name="iterations"/> iterates.</returns>
     public static IReadOnlyList<BowlPoint> Path(double startX, double startY, double lr, double momentum, int iterations, double s = ChapterSteepness)
     {
-        var point = new Parameter(tensor(new[] { startX, startY }, dtype: ScalarType.Float64));
+        using var start = tensor(new[] { startX, startY }, dtype: ScalarType.Float64);
+        using var point = new Parameter(start);
         using var optimizer = new MomentumSgd([point], lr, momentum);
         using var weights = tensor(new[] { 1.0, s }, dtype: ScalarType.Float64);
         var path = new List<BowlPoint> { new(0, startX, startY, F(startX, startY, s)) };

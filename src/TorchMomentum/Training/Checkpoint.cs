@@ -84,9 +84,11 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
             if (epochsDone < 0 || epochsDone > settings.Epochs) throw new InvalidDataException($"epochs done {epochsDone} is outside [0, {settings.Epochs}]");
             var generator = ReadBytes(r);
             int every = r.ReadInt32();
+            if (every < 1) throw new InvalidDataException($"it saves every {every} epochs; that must be at least 1");
             var rows = ReadBytes(r);
+            if (rows.Length != HashLength) throw new InvalidDataException($"its rows' hash has {rows.Length} bytes, not {HashLength}");
             int count = r.ReadInt32();
-            if (count != ChapterRun.Names.Count || rows.Length != HashLength)
+            if (count != ChapterRun.Names.Count)
                 throw new InvalidDataException($"it holds {count} contestants; a chapter run has {ChapterRun.Names.Count}");
             var contestants = new List<ContestantState>();
             for (int i = 0; i < count; i++)

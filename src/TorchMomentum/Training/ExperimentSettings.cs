@@ -39,6 +39,10 @@ public sealed record ExperimentSettings
     public int BatchSizeOf(int step) =>
         step % StepsPerEpoch == StepsPerEpoch - 1 ? Samples - (StepsPerEpoch - 1) * BatchSize : BatchSize;
 
+    /// <summary>Steps in the whole run, which must fit an int: the step is a row number of losses.csv.</summary>
+    [JsonIgnore]
+    public long TotalSteps => (long)Epochs * StepsPerEpoch;
+
     /// <summary>Whether a batch fits in the data: at most <see cref="Samples"/> samples.</summary>
     [JsonIgnore]
     public bool BatchFits => BatchSize >= 1 && BatchSize <= Samples;

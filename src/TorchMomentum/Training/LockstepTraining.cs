@@ -14,7 +14,9 @@ public static class LockstepTraining
     /// Trains <paramref name="epochs"/> epochs in PyTorch's batch order (two draws from the global generator
     /// per epoch) and yields each step's losses, one per contestant on the step's batch before its update;
     /// stop enumerating to stop. Each epoch's batches live in the epoch's dispose scope and each step's graph
-    /// in the step's, so native memory stays flat however many steps there are.
+    /// in the step's, so native memory stays flat however many steps there are. The epoch's scope is still open
+    /// while a step is handed out: a tensor the caller makes then, outside a scope of its own, is freed with the
+    /// epoch's batches at the epoch's end.
     /// </summary>
     /// <param name="x">Inputs, [samples, 1].</param>
     /// <param name="y">Targets, [samples, 1].</param>

@@ -170,9 +170,11 @@ $("step").onclick = () => { stop(); state.shown = Math.min(state.shown + 1, stat
 $("reset").onclick = () => { stop(); state.shown = 0; drawBowl(); };
 
 // ---- rate map --------------------------------------------------------------------------------------------
+let rateMapRequest = 0;
 async function loadRateMap() {
-  state.rateMap = await api("api/ratemap", { s: state.s });
-  const map = state.rateMap;
+  const request = ++rateMapRequest, map = await api("api/ratemap", { s: state.s });
+  if (request !== rateMapRequest) return state.rateMap; // a newer s is on its way
+  state.rateMap = map;
   Plotly.react("ratemap", [
     { type: "heatmap", x: map.lr_h, y: map.momentum, z: map.rho.map((row) => row.map((r) => Math.min(r, 1.05))), zmin: 0, zmax: 1.05,
       colorscale: [[0, "#08306b"], [0.5, "#6baed6"], [0.93, "#f7fbff"], [0.952, "#444"], [1, "#222"]],
@@ -252,6 +254,7 @@ async function readEvents(response, settings, controller) {
   let buffer = "", pending = [], frame = null;
   const draw = () => {
     frame = null;
+    if (training !== controller) return; // stopped, or another training started: these steps are not shown
     const steps = pending;
     pending = [];
     if (steps.length === 0) return;
