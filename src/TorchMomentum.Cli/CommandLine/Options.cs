@@ -29,9 +29,8 @@ public static class Options
         DefaultValueFactory = _ => defaultValue,
         CustomParser = result =>
         {
-            string given = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-            if (TryParse(given, out double value) && range.Contains(value)) return value;
-            result.AddError($"{name} must be a number in {range} (got '{given}').");
+            if (TryNumber(name, Given(result), range, out double value, out string? refusal)) return value;
+            result.AddError(refusal + ".");
             return defaultValue;
         },
     };
@@ -47,7 +46,7 @@ public static class Options
             var values = new List<double>();
             foreach (var token in result.Tokens)
             {
-                if (!TryParse(token.Value, out double value) || !range.Contains(value))
+                if (!TryNumber(name, token.Value, range, out double value, out _))
                 {
                     result.AddError($"{name} must be numbers in {range} (got '{token.Value}').");
                     return defaults;
@@ -72,10 +71,8 @@ public static class Options
         Description = $"{description} (range [{min}, {max}])",
         CustomParser = result =>
         {
-            string given = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-            if (int.TryParse(given, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max)
-                return value;
-            result.AddError($"{name} must be a whole number in [{min}, {max}] (got '{given}').");
+            if (TryWhole(name, Given(result), min, max, out long value, out string? refusal)) return (int)value;
+            result.AddError(refusal + ".");
             return null;
         },
     };
@@ -112,14 +109,30 @@ public static class Options
         DefaultValueFactory = _ => defaultValue,
         CustomParser = result =>
         {
-            string given = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-            if (long.TryParse(given, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max)
-                return convert(value);
-            result.AddError($"{name} must be a whole number in [{min}, {max}] (got '{given}').");
+            if (TryWhole(name, Given(result), min, max, out long value, out string? refusal)) return convert(value);
+            result.AddError(refusal + ".");
             return defaultValue;
         },
     };
 
-    private static bool TryParse(string text, out double value) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    /// <summary>
+    /// Reads a finite number in <paramref name="range"/>, or says in one line why <paramref name="given"/> is not
+    /// one, naming <paramref name="name"/>, the range and the value: the rule every option and API parameter follows.
+    /// </summary>
+    public static bool TryNumber(string name, string given, Interval range, out double value, out string? refusal)
+    {
+        bool ok = double.TryParse(given, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && range.Contains(value);
+        refusal = ok ? null : $"{name} must be a number in {range} (got '{given}')";
+        return ok;
+    }
+
+    /// <summary>Reads a whole number in [<paramref name="min"/>, <paramref name="max"/>], or says in one line why not.</summary>
+    public static bool TryWhole(string name, string given, long min, long max, out long value, out string? refusal)
+    {
+        bool ok = long.TryParse(given, NumberStyles.Integer, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
+        refusal = ok ? null : $"{name} must be a whole number in [{min}, {max}] (got '{given}')";
+        return ok;
+    }
+
+    private static string Given(System.CommandLine.Parsing.ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
 }

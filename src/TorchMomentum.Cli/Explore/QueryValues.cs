@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using TorchMomentum.Cli.CommandLine;
 
@@ -18,8 +17,8 @@ public sealed class QueryValues(IQueryCollection query)
     public double Number(string name, double fallback, Options.Interval range)
     {
         if (Given(name) is not { } text) return fallback;
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && range.Contains(value)) return value;
-        Error ??= $"{name} must be a number in {range} (got '{text}')";
+        if (Options.TryNumber(name, text, range, out double value, out string? refusal)) return value;
+        Error ??= refusal;
         return fallback;
     }
 
@@ -27,8 +26,8 @@ public sealed class QueryValues(IQueryCollection query)
     public int Count(string name, int fallback, int min, int max)
     {
         if (Given(name) is not { } text) return fallback;
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max) return value;
-        Error ??= $"{name} must be a whole number in [{min}, {max}] (got '{text}')";
+        if (Options.TryWhole(name, text, min, max, out long value, out string? refusal)) return (int)value;
+        Error ??= refusal;
         return fallback;
     }
 
