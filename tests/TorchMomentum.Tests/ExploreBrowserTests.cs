@@ -189,6 +189,27 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stop_ends_the_training_on_the_server_and_the_curves_stop_growing()
+    {
+        SkipWithoutBrowser();
+        await page.ClickAsync("button[data-view=train]");
+        await page.FillAsync("#train-epochs", "100");
+        await page.FillAsync("#train-batch-size", "1");
+        await page.ClickAsync("#train-start");
+        await WaitFor("() => document.getElementById('train').data?.[0]?.x.length > 100");
+        Assert.Equal(1, server!.Trainings.InUse);
+        await page.ClickAsync("#train-stop");
+        Assert.Equal("stopped", await page.TextContentAsync("#train-status"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (server.Trainings.InUse > 0 && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(20);
+        Assert.Equal(0, server.Trainings.InUse);
+        int stopped = await page.EvaluateAsync<int>("() => document.getElementById('train').data[0].x.length");
+        await Task.Delay(500);
+        Assert.Equal(stopped, await page.EvaluateAsync<int>("() => document.getElementById('train').data[0].x.length"));
+        Assert.True(stopped < 100 * 1000, "the training ran to its end instead of stopping");
+    }
+
+    [Fact]
     public async Task A_training_started_on_the_page_grows_its_curves_to_the_last_step()
     {
         SkipWithoutBrowser();

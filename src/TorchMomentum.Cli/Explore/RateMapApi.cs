@@ -24,7 +24,7 @@ public static class RateMapApi
         var momenta = Enumerable.Range(0, Rows).Select(j => MaxMomentum * j / (Rows - 1)).ToArray();
         // lr*h is what A depends on: with h = 1 the column is lr*h itself.
         var rho = momenta.Select(m => steps.Select(a => HeavyBall.SpectralRadius(1, a, m)).ToArray()).ToArray();
-        var kind = momenta.Select(m => steps.Select(a => Kind(a, m)).ToArray()).ToArray();
+        var kind = momenta.Select((m, j) => steps.Select((a, i) => Kind(rho[j][i], a, m)).ToArray()).ToArray();
         var (hx, hy) = QuadraticBowl.Curvatures(s);
         var (lr, momentum, rate) = HeavyBall.Optimal(hx, hy);
         var (gdLr, gdRate) = HeavyBall.OptimalGradientDescent(hx, hy);
@@ -41,9 +41,9 @@ public static class RateMapApi
         });
     }
 
-    private static int Kind(double lrH, double momentum)
+    private static int Kind(double rho, double lrH, double momentum)
     {
-        if (HeavyBall.SpectralRadius(1, lrH, momentum) >= 1) return 2;
+        if (rho >= 1) return 2;
         return HeavyBall.Eigenvalues(1, lrH, momentum).First.Imaginary != 0 ? 1 : 0;
     }
 }
