@@ -11,7 +11,8 @@ namespace TorchMomentum.Cli.Output;
 /// training goes, in blocks: rows reach the file at least once a second, at every checkpoint (which must
 /// never count rows that could still be lost) and at the end, so a diverging run keeps every step it
 /// finished and a killed one resumes from its checkpoint. A running SHA-256 of the bytes written lets a
-/// checkpoint record exactly which rows it continues.
+/// checkpoint record exactly which rows it continues; it starts at the first checkpoint (reading back what was
+/// written until then), so a run that never checkpoints never loads the cryptography library (5.6 MB of memory).
 /// </summary>
 public sealed class LossesCsv : IDisposable
 {
@@ -24,11 +25,11 @@ public sealed class LossesCsv : IDisposable
     private readonly FileStream stream;
     // Rows not yet written: hashed and written together, a block at a time, which costs a tenth of doing it per row.
     private readonly StringBuilder pending = new(1 << 16);
-    private readonly IncrementalHash hash;
+    private IncrementalHash? hash;
     private readonly int stepsPerEpoch;
     private readonly System.Diagnostics.Stopwatch sinceFlush = System.Diagnostics.Stopwatch.StartNew();
 
-    private LossesCsv(FileStream stream, IncrementalHash hash, int stepsPerEpoch)
+    private LossesCsv(FileStream stream, IncrementalHash? hash, int stepsPerEpoch)
     {
         this.stream = stream;
         this.hash = hash;
@@ -38,7 +39,7 @@ public sealed class LossesCsv : IDisposable
     /// <summary>Starts a new file with its header.</summary>
     public static LossesCsv Create(string path, int stepsPerEpoch)
     {
-        var csv = new LossesCsv(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read), IncrementalHash.CreateHash(HashAlgorithmName.SHA256), stepsPerEpoch);
+        var csv = new LossesCsv(new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read), hash: null, stepsPerEpoch);
         csv.pending.Append(Header).Append('\n');
         csv.Flush();
         return csv;
@@ -117,7 +118,7 @@ public sealed class LossesCsv : IDisposable
     {
         byte[] bytes = Encoding.UTF8.GetBytes(pending.ToString());
         pending.Clear();
-        hash.AppendData(bytes);
+        hash?.AppendData(bytes);
         stream.Write(bytes);
         sinceFlush.Restart();
     }
@@ -126,6 +127,19 @@ public sealed class LossesCsv : IDisposable
     public byte[] Sha256()
     {
         Flush();
+        if (hash is null)
+        {
+            hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long written = stream.Position;
+            stream.Position = 0;
+            var block = new byte[1 << 16];
+            while (stream.Position < written)
+            {
+                int count = (int)Math.Min(block.Length, written - stream.Position);
+                stream.ReadExactly(block, 0, count);
+                hash.AppendData(block, 0, count);
+            }
+        }
         return hash.GetCurrentHash();
     }
 
@@ -147,7 +161,7 @@ public sealed class LossesCsv : IDisposable
         finally
         {
             stream.Dispose();
-            hash.Dispose();
+            hash?.Dispose();
         }
     }
 }

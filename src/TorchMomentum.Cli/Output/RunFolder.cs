@@ -123,12 +123,16 @@ public sealed class RunFolder : IDisposable
 
     private static bool HoldsFiles(string folder) => Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any();
 
-    /// <summary>The lock file of a folder: named for its full path, so two spellings of one path share it.</summary>
+    /// <summary>
+    /// The lock file of a folder: named for its full path, so two spellings of one path share it. A 128-bit
+    /// non-cryptographic hash is plenty for a name (no one is attacking it) and spares every run the
+    /// cryptography library.
+    /// </summary>
     private static string LockPath(string folder)
     {
         string full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(folder));
-        byte[] hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(full));
-        return System.IO.Path.Combine(LockFolder, Convert.ToHexString(hash)[..32] + ".lock");
+        byte[] hash = System.IO.Hashing.XxHash128.Hash(System.Text.Encoding.UTF8.GetBytes(full));
+        return System.IO.Path.Combine(LockFolder, Convert.ToHexString(hash) + ".lock");
     }
 
     // Only the command's own files: anything else in the folder is the user's.
