@@ -22,9 +22,13 @@ public sealed class LossesCsv : IDisposable
     /// <summary>The header line.</summary>
     public static readonly string Header = string.Join(',', new[] { "step", "epoch" }.Concat(ChapterRun.Names));
 
+    // Rows not yet written are hashed and written together, a block at a time, which costs a tenth of doing it per
+    // row. The block's text and its UTF-8 bytes are kept and reused: a string and a byte array made per block were
+    // large objects, which only a full collection frees, and made the memory of a long run creep up.
+    private const int BlockChars = 1 << 15;
+    private readonly StringBuilder pending = new(BlockChars);
+    private byte[] encoded = new byte[Encoding.UTF8.GetMaxByteCount(BlockChars)];
     private readonly FileStream stream;
-    // Rows not yet written: hashed and written together, a block at a time, which costs a tenth of doing it per row.
-    private readonly StringBuilder pending = new(1 << 16);
     private IncrementalHash? hash;
     private readonly int stepsPerEpoch;
     private readonly System.Diagnostics.Stopwatch sinceFlush = System.Diagnostics.Stopwatch.StartNew();
@@ -110,16 +114,19 @@ public sealed class LossesCsv : IDisposable
         pending.Append(step).Append(',').Append(step / stepsPerEpoch);
         foreach (double loss in losses) pending.Append(',').Append(CsvFile.Number(loss));
         pending.Append('\n');
-        if (sinceFlush.ElapsedMilliseconds >= 1000) Flush();
+        // Before the block outgrows its buffer (a row is under 256 characters), or once a second.
+        if (pending.Length > BlockChars - 256 || sinceFlush.ElapsedMilliseconds >= 1000) Flush();
     }
 
     /// <summary>Hashes the pending rows and hands them to the operating system.</summary>
     private void Flush()
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(pending.ToString());
+        if (encoded.Length < Encoding.UTF8.GetMaxByteCount(pending.Length)) encoded = new byte[Encoding.UTF8.GetMaxByteCount(pending.Length)];
+        int length = 0;
+        foreach (var chunk in pending.GetChunks()) length += Encoding.UTF8.GetBytes(chunk.Span, encoded.AsSpan(length));
         pending.Clear();
-        hash?.AppendData(bytes);
-        stream.Write(bytes);
+        hash?.AppendData(encoded, 0, length);
+        stream.Write(encoded, 0, length);
         sinceFlush.Restart();
     }
 

@@ -59,7 +59,9 @@ public static class LockstepTraining
                     {
                         contestants[i].Optimizer.step();
                         contestants[i].Scheduler?.step();
-                        losses[i] = objectives[i].ToScalar().ToDouble();
+                        // Disposed here, not left to a finalizer: a step's leftovers must die young, or a long run's memory creeps.
+                        using var loss = objectives[i].ToScalar();
+                        losses[i] = loss.ToDouble();
                     }
                 }
                 yield return losses;
