@@ -6,7 +6,7 @@ a shared machine, and prints one table of medians and ratios against the perform
   1.  whole process, chapter defaults (12 epochs): wall time, ours / PyTorch <= 0.5
   2a. marginal training rate, three nets a step: 3,200 steps / (112 epochs - 12 epochs), ours / PyTorch >= 4
   2b. the one-net chapter loop (benchmarks' `chapter` mode against scripts/bench_chapter.py), ours / PyTorch >= 4
-  3a. train's RSS from step 20,000 to 100,000 (one run of 3,125 epochs, read from /proc while it runs) <= 1 MB
+  3a. train's RSS from step 20,000 to 100,000 (runs of 3,125 epochs, read from /proc while they run; median of 3) <= 1 MB
   3b. peak RSS of the default run, ours / PyTorch <= 0.8
 Needs Debian's python3-torch, and the app and benchmarks built: dotnet build src/TorchMomentum.Benchmarks -c Release
 Run from the repository root:  /usr/bin/python3 scripts/bench_train.py [--pairs 5] [--app PATH/TorchMomentum.Cli.dll]
@@ -23,8 +23,13 @@ import tempfile
 import time
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-APP = os.path.join(ROOT, "src", "TorchMomentum.Cli", "bin", "Release", "net10.0", "TorchMomentum.Cli.dll")
 BENCHMARKS = os.path.join(ROOT, "src", "TorchMomentum.Benchmarks", "bin", "Release", "net10.0", "TorchMomentum.Benchmarks.dll")
+
+
+def built_app():
+    """Where the Release build puts the app: a folder named for this machine's platform (it is ReadyToRun)."""
+    return subprocess.run(["dotnet", "msbuild", os.path.join(ROOT, "src", "TorchMomentum.Cli"), "-getProperty:TargetPath",
+                           "-p:Configuration=Release"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def measure(command):
@@ -82,10 +87,11 @@ def rss_growth(app, work, first=20_000, last=100_000):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=5, help="interleaved pairs per figure (median taken), at least 5")
-    parser.add_argument("--app", default=APP, help="the built TorchMomentum.Cli.dll to measure")
+    parser.add_argument("--app", help="the TorchMomentum.Cli.dll to measure (default: the Release build's)")
     args = parser.parse_args()
     if args.pairs < 5:
         sys.exit("--pairs must be at least 5 (got %d)" % args.pairs)
+    args.app = args.app or built_app()
     for built in (args.app, BENCHMARKS):
         if not os.path.exists(built):
             sys.exit("build the app and benchmarks first: dotnet build src/TorchMomentum.Benchmarks -c Release (no %s)" % built)
@@ -105,7 +111,7 @@ def main():
         for pair in range(args.pairs):
             loops["ours"].append(json_of(["dotnet", BENCHMARKS, "chapter"]))
             loops["pytorch"].append(json_of(["/usr/bin/python3", os.path.join(ROOT, "scripts", "bench_chapter.py"), "--threads", "1"]))
-        growth = rss_growth(args.app, work)
+        growth = statistics.median(rss_growth(args.app, work) for _ in range(3))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -125,7 +131,7 @@ def main():
     their_loop = statistics.median(run["steps_per_second"] for run in loops["pytorch"])
     rows.append(("2b. one-net chapter loop, 1 thread", "%.0f steps/s" % ours_loop, "%.0f steps/s" % their_loop,
                  "%.2fx" % (ours_loop / their_loop), ">= 4x", ours_loop / their_loop >= 4))
-    rows.append(("3a. train's RSS, step 20,000 to 100,000", "%+.1f MB" % growth, "-", "-", "<= 1 MB", growth <= 1))
+    rows.append(("3a. train's RSS growth, step 20,000 to 100,000", "%+.1f MB" % growth, "-", "-", "<= 1 MB", growth <= 1))
     ours_rss, their_rss = median("ours", 12, 1), median("pytorch", 12, 1)
     rows.append(("3b. peak RSS, chapter defaults", "%.0f MB" % ours_rss, "%.0f MB" % their_rss,
                  "%.2fx" % (ours_rss / their_rss), "<= 0.8x", ours_rss / their_rss <= 0.8))
