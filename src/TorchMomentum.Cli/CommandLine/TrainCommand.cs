@@ -188,6 +188,7 @@ public static class TrainCommand
         LossPlot.Write(folder[LossPlot.FileName], result!);
         wall.Mark("plot");
         Summary.From(result!, Describe(run), get_num_threads(), wall).Write(folder[Summary.FileName]);
+        wall.Mark("summary"); // after the file, which holds the phases before it
         string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName];
         if (export && run.Divergence is null)
         {
