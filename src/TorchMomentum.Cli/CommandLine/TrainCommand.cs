@@ -154,7 +154,12 @@ public static class TrainCommand
             $"lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, momentum {settings.Momentum.ToString(CultureInfo.InvariantCulture)}, seed {settings.Seed}, {settings.DType.ToString().ToLowerInvariant()}");
         var history = run.NewHistory();
         foreach (var row in kept) history.Add(row);
-        var plotReady = Task.Run(LossPlot.WarmUp);
+        // The plot's library and summary.json's serializer get ready on the other core while training runs.
+        var plotReady = Task.Run(() =>
+        {
+            Summary.WarmUp();
+            LossPlot.WarmUp();
+        });
         ExperimentResult? result = null;
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
@@ -181,11 +186,12 @@ public static class TrainCommand
         csv.Dispose();
         wall.Mark("training");
 
+        // The plot is drawn on the other core while the report prints; "plot" is what is left of it after the report.
+        // The warm-up's own failure does not matter: the real plot meets it again and says what it is.
+        var plotted = plotReady.ContinueWith(_ => LossPlot.Write(folder[LossPlot.FileName], result!), TaskScheduler.Default);
         TrainReport.Print(console, result!);
         wall.Mark("report");
-        // The warm-up's own failure does not matter: the real plot below would meet it again and say what it is.
-        plotReady.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
-        LossPlot.Write(folder[LossPlot.FileName], result!);
+        plotted.GetAwaiter().GetResult();
         wall.Mark("plot");
         Summary.From(result!, Describe(run), get_num_threads(), wall).Write(folder[Summary.FileName]);
         wall.Mark("summary"); // after the file, which holds the phases before it

@@ -71,6 +71,9 @@ public sealed record Summary
 
     /// <summary>Writes the summary as indented JSON with snake_case names.</summary>
     public void Write(string path) => AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, SummaryJson.Default.Summary));
+
+    /// <summary>Readies the serializer (its first use costs some 15 ms), on a core that has nothing else to do.</summary>
+    public static void WarmUp() => JsonSerializer.Serialize(Stream.Null, SummarySettings.From(new ExperimentSettings()), SummaryJson.Default.SummarySettings);
 }
 
 /// <summary>
