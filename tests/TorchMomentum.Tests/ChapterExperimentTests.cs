@@ -44,6 +44,30 @@ public class ChapterExperimentTests
     }
 
     [Fact]
+    public void A_thinned_sample_keeps_each_steps_own_losses()
+    {
+        var history = new LossHistory(new ExperimentSettings { Epochs = 100, Samples = 1000, BatchSize = 10 }, 2);
+        for (int step = 0; step < 3 * LossHistory.MaxSampled + 5; step++) history.Add([step, -step]);
+
+        var sampled = history.Sampled;
+        Assert.Equal(4, sampled[1].Step); // thinned twice
+        Assert.All(sampled, s => Assert.Equal([s.Step, -s.Step], s.Losses));
+    }
+
+    [Fact]
+    public void The_lockstep_loop_refuses_two_contestants_that_share_a_net()
+    {
+        using var net = new Model.Net();
+        using var first = optim.SGD(net.parameters(), 0.01);
+        using var second = optim.SGD(net.parameters(), 0.01, 0.8);
+        using var x = zeros(4, 1);
+        using var y = zeros(4, 1);
+
+        var error = Assert.Throws<ArgumentException>(() => LockstepTraining.Run(x, y, 2, 1, [new("a", net, first), new("b", net, second)]).First());
+        Assert.Contains("a net of its own", error.Message);
+    }
+
+    [Fact]
     public void A_long_history_keeps_every_epoch_mean_and_a_bounded_sample_of_steps()
     {
         var settings = new ExperimentSettings { Epochs = 3000, Samples = 10, BatchSize = 4 };
