@@ -27,7 +27,7 @@ public sealed class LossesCsv : IDisposable
     // large objects, which only a full collection frees, and made the memory of a long run creep up.
     private const int BlockChars = 1 << 15;
     private readonly StringBuilder pending = new(BlockChars);
-    private byte[] encoded = new byte[Encoding.UTF8.GetMaxByteCount(BlockChars)];
+    private readonly byte[] encoded = new byte[Encoding.UTF8.GetMaxByteCount(BlockChars)];
     private readonly FileStream stream;
     private IncrementalHash? hash;
     private readonly int stepsPerEpoch;
@@ -121,7 +121,6 @@ public sealed class LossesCsv : IDisposable
     /// <summary>Hashes the pending rows and hands them to the operating system.</summary>
     private void Flush()
     {
-        if (encoded.Length < Encoding.UTF8.GetMaxByteCount(pending.Length)) encoded = new byte[Encoding.UTF8.GetMaxByteCount(pending.Length)];
         int length = 0;
         foreach (var chunk in pending.GetChunks()) length += Encoding.UTF8.GetBytes(chunk.Span, encoded.AsSpan(length));
         pending.Clear();
@@ -139,12 +138,11 @@ public sealed class LossesCsv : IDisposable
             hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long written = stream.Position;
             stream.Position = 0;
-            var block = new byte[1 << 16];
             while (stream.Position < written)
             {
-                int count = (int)Math.Min(block.Length, written - stream.Position);
-                stream.ReadExactly(block, 0, count);
-                hash.AppendData(block, 0, count);
+                int count = (int)Math.Min(encoded.Length, written - stream.Position);
+                stream.ReadExactly(encoded, 0, count);
+                hash.AppendData(encoded, 0, count);
             }
         }
         return hash.GetCurrentHash();
