@@ -38,6 +38,13 @@ internal static class CliRunner
     }
 }
 
+/// <summary>What a run folder holds for its user: every file's name, in order, but the lock file every run folder keeps.</summary>
+internal static class RunFolderFiles
+{
+    public static string[] Of(string folder) => Directory.GetFiles(folder).Select(f => Path.GetFileName(f))
+        .Where(name => name != TorchMomentum.Cli.Output.RunFolder.LockFileName).Order(StringComparer.Ordinal).ToArray();
+}
+
 /// <summary>A fresh temporary folder, deleted with everything in it when the test ends.</summary>
 public sealed class TemporaryFolder : IDisposable
 {

@@ -202,12 +202,185 @@ public sealed class RunSafetyTests : IDisposable
     }
 
     [Fact]
-    public void Temporary_files_left_by_a_killed_writer_are_removed_and_no_lock_file_is_left_in_the_folder()
+    public void Temporary_files_left_by_a_killed_writer_are_removed_and_only_the_lock_file_joins_the_results()
     {
         string folder = CheckpointedRun("run");
         File.WriteAllBytes(Path.Combine(folder, "checkpoint.bin.0123456789abcdef.tmp"), [1, 2, 3]);
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--resume", folder).Exit);
         Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
-        Assert.Equal(["checkpoint.bin", "losses.csv", "losses.png", "summary.json"], Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+        Assert.Equal(["checkpoint.bin", "losses.csv", "losses.png", "summary.json"], RunFolderFiles.Of(folder));
+        Assert.True(File.Exists(Path.Combine(folder, RunFolder.LockFileName)));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, RunFolder.LockFileName)));
+    }
+
+    [Fact]
+    public void Two_spellings_of_one_folder_share_its_lock()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "symbolic links to folders need no privilege here");
+        string real = temporary["real"], link = temporary["link"], reference = temporary["reference"];
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "150", "--out", reference).Exit);
+        Directory.CreateSymbolicLink(link, real);
+        using var first = Process.Start(CliRunner.Process(["train", "--epochs", "150", "--checkpoint-every", "3", "--out", real]))!;
+        first.BeginOutputReadLine();
+        first.BeginErrorReadLine();
+        WaitFor(Path.Combine(real, "checkpoint.bin"), first);
+
+        Assert.False(first.HasExited, "the run ended before the second writer could try");
+        // Another spelling of the path, and another temporary folder: the lock is the folder's own.
+        var start = CliRunner.Process(["train", "--out", Path.Combine(link, ".", ""), "--force", "--seed", "2", "--epochs", "1"]);
+        start.Environment["TMPDIR"] = temporary["other-tmp"];
+        using var second = Process.Start(start)!;
+        var (exit, error) = Finish(second);
+        first.WaitForExit();
+
+        Assert.Equal(ExitCodes.BadInput, exit);
+        AssertOneLine(error);
+        Assert.Contains("in use by another torchmomentum run", error);
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(reference, "losses.csv")), File.ReadAllBytes(Path.Combine(real, "losses.csv")));
+    }
+
+    [Fact]
+    public void Runs_started_together_without_out_each_get_a_folder_of_their_own()
+    {
+        string cwd = temporary["cwd"];
+        Directory.CreateDirectory(cwd);
+        var processes = Enumerable.Range(0, 6).Select(_ =>
+        {
+            var start = CliRunner.Process(["train", "--epochs", "1"]);
+            start.WorkingDirectory = cwd;
+            return Process.Start(start)!;
+        }).ToList();
+        var results = processes.Select(Finish).ToList();
+        foreach (var p in processes) p.Dispose();
+
+        Assert.All(results, r => Assert.Equal((ExitCodes.Ok, ""), (r.Exit, r.Error)));
+        var folders = Directory.GetDirectories(Path.Combine(cwd, "runs"));
+        Assert.Equal(6, folders.Length);
+        Assert.All(folders, f => Assert.Equal(33, File.ReadAllLines(Path.Combine(f, "losses.csv")).Length)); // 1 epoch: 32 rows and a header
+    }
+
+    [Fact]
+    public void A_missing_or_unusable_temporary_folder_does_not_matter()
+    {
+        string folder = temporary["out"];
+        var start = CliRunner.Process(["train", "--epochs", "1", "--out", folder]);
+        start.Environment["TMPDIR"] = temporary["no such folder"];
+        using var process = Process.Start(start)!;
+        var (exit, error) = Finish(process);
+        Assert.Equal((ExitCodes.Ok, ""), (exit, error));
+        Assert.True(File.Exists(Path.Combine(folder, "summary.json")));
+    }
+
+    [Theory]
+    [InlineData("/proc/self", true)]
+    [InlineData("/proc/self/new", false)]
+    public void A_folder_that_cannot_be_written_is_one_line_of_bad_input_and_nothing_is_left(string folder, bool force)
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "needs /proc");
+        var (exit, _, error) = force ? CliRunner.Run("train", "--epochs", "1", "--out", folder, "--force") : CliRunner.Run("train", "--epochs", "1", "--out", folder);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        AssertOneLine(error);
+        Assert.Contains($"--out must be a folder that can be", error);
+        Assert.False(Directory.Exists("/proc/self/new"));
+    }
+
+    /// <summary>How to run the command line as the user nobody (setpriv, util-linux); null unless this process is root.</summary>
+    private static ProcessStartInfo? AsNobody(params string[] args)
+    {
+        if (Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv")) return null;
+        var start = CliRunner.Process(args);
+        start.ArgumentList.Insert(0, start.FileName);
+        foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups" }.Reverse()) start.ArgumentList.Insert(0, a);
+        start.FileName = "/usr/bin/setpriv";
+        start.Environment["DOTNET_CLI_HOME"] = "/tmp";
+        start.Environment["HOME"] = "/tmp";
+        return start;
+    }
+
+    /// <summary>
+    /// Runs the command line as a user for whom <paramref name="folder"/> is read-only: as root (CI), as nobody,
+    /// since root writes anywhere; as anyone else, directly.
+    /// </summary>
+    private static (int Exit, string Error) RunWithoutWriteAccess(string folder, params string[] args)
+    {
+        var start = Environment.UserName == "root" ? AsNobody(args) : CliRunner.Process(args);
+        Assert.SkipWhen(start is null, "as root, the read-only folder needs setpriv (util-linux) to run as another user");
+        using var process = Process.Start(start!)!;
+        return Finish(process);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_second_user_runs_beside_the_first_and_cannot_hold_the_first_users_folder()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "uses Unix users");
+        var probe = AsNobody("--version");
+        Assert.SkipWhen(probe is null, "needs to be root, with setpriv, to run as a second user");
+        string mine = temporary["mine"], theirs = temporary["theirs"];
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "1", "--out", mine).Exit);
+        File.SetUnixFileMode(temporary.Path, (UnixFileMode)0b111_101_101);
+        Directory.CreateDirectory(theirs);
+        File.SetUnixFileMode(theirs, (UnixFileMode)0b111_111_111);
+        File.SetUnixFileMode(mine, (UnixFileMode)0b111_111_111); // even a folder anyone may write keeps its lock file private
+
+        using (var other = Process.Start(AsNobody("train", "--epochs", "1", "--out", theirs)!)!)
+            Assert.Equal((ExitCodes.Ok, ""), Finish(other));
+        Assert.True(File.Exists(Path.Combine(theirs, "summary.json")));
+        // The other user cannot open this user's lock file, so cannot hold the folder with flock.
+        using var holder = Process.Start(AsNobody("train", "--resume", mine)!)!;
+        var (exit, error) = Finish(holder);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("denied", error);
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "1", "--force", "--out", mine).Exit);
+    }
+
+    [Theory]
+    [InlineData("out")]
+    [InlineData("resume")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_read_only_folder_is_one_line_naming_the_cause_and_nothing_changes(string how)
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "uses Unix permissions");
+        string folder = temporary["read-only"];
+        if (how == "resume") Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "2", "--checkpoint-every", "1", "--out", folder).Exit);
+        else Directory.CreateDirectory(folder);
+        // The test folder is private to its owner: let the other user reach the read-only folder in it.
+        File.SetUnixFileMode(temporary.Path, (UnixFileMode)0b111_101_101);
+        foreach (var file in Directory.GetFiles(folder)) File.SetUnixFileMode(file, (UnixFileMode)0b110_100_100);
+        File.SetUnixFileMode(folder, (UnixFileMode)0b101_101_101);
+        var before = Directory.GetFiles(folder).ToDictionary(f => f, File.ReadAllBytes);
+        try
+        {
+            var (exit, error) = how == "resume"
+                ? RunWithoutWriteAccess(folder, "train", "--resume", folder)
+                : RunWithoutWriteAccess(folder, "train", "--epochs", "1", "--out", folder);
+            Assert.Equal(ExitCodes.BadInput, exit);
+            AssertOneLine(error);
+            Assert.Contains($"{(how == "resume" ? "--resume" : "--out")} must be a folder that can be written (got '{folder}': ", error);
+            Assert.DoesNotContain(Path.GetTempPath() + "torchmomentum-locks", error); // the folder's own problem, not another one's
+            Assert.Equal(before.Keys.Order(), Directory.GetFiles(folder).Order());
+            foreach (var (file, bytes) in before) Assert.Equal(bytes, File.ReadAllBytes(file));
+        }
+        finally
+        {
+            File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
+        }
+    }
+
+    [Fact]
+    public void A_run_beyond_a_containers_memory_limit_is_refused_before_it_starts()
+    {
+        string folder = temporary["contained"];
+        var start = CliRunner.Process(["train", "--samples", "10000000", "--epochs", "1", "--batch-size", "1000", "--out", folder]);
+        // What a 300 MB container's cgroup limit is to the .NET runtime; the machine itself has far more free.
+        start.Environment["DOTNET_GCHeapHardLimit"] = "0x12C00000";
+        using var process = Process.Start(start)!;
+        var (exit, error) = Finish(process);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        AssertOneLine(error);
+        Assert.Matches(@"need about [0-9.]+ GB of memory, more than the 0\.3 GB available here", error);
+        Assert.False(Directory.Exists(folder));
     }
 }

@@ -1,20 +1,24 @@
 namespace TorchMomentum.Devices;
 
-/// <summary>How much memory this machine can give a run now.</summary>
+/// <summary>How much memory this process can be given now.</summary>
 public static class HostMemory
 {
     /// <summary>
-    /// Bytes available without swapping: Linux's MemAvailable where there is one (it counts reclaimable
-    /// caches), else what the .NET runtime sees as the machine's (or container's) memory.
+    /// Bytes a run may use without swapping or being killed: the smaller of what the machine has free (Linux's
+    /// MemAvailable, which counts reclaimable caches) and what this process may have at all. The second is the
+    /// .NET runtime's view: a container's (cgroup's) memory limit, or a configured heap limit
+    /// (DOTNET_GCHeapHardLimit), or the machine's memory. A 300 MB container on a 24 GB machine has 300 MB.
     /// </summary>
     public static long AvailableBytes()
     {
+        long allowed = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (allowed <= 0) allowed = long.MaxValue; // not known to the runtime: the machine's free memory alone
         const string meminfo = "/proc/meminfo";
         if (File.Exists(meminfo))
             foreach (var line in File.ReadLines(meminfo))
                 if (line.StartsWith("MemAvailable:", StringComparison.Ordinal)
                     && long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], out long kb))
-                    return kb * 1024;
-        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+                    return Math.Min(kb * 1024, allowed);
+        return allowed;
     }
 }
