@@ -76,10 +76,13 @@ public sealed class ResumeTests : IDisposable
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "4", "--checkpoint-every", "2", "--out", folder).Exit);
         // What SIGKILL during the next row and the next checkpoint write would leave behind.
         File.AppendAllText(Path.Combine(folder, "losses.csv"), "128,4,0.12");
-        File.WriteAllBytes(Path.Combine(folder, "checkpoint.bin.5f0c6a1e2b3d4c5e6f708192a3b4c5d6.tmp"), [1, 2, 3]);
+        string leftover = Path.Combine(folder, "checkpoint.bin.5f0c6a1e2b3d4c5e6f708192a3b4c5d6.tmp");
+        File.WriteAllBytes(leftover, [1, 2, 3]);
 
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--resume", folder).Exit);
         Assert.Equal(File.ReadAllBytes(Path.Combine(reference, "losses.csv")), File.ReadAllBytes(Path.Combine(folder, "losses.csv")));
+        Assert.False(File.Exists(leftover), "the temporary file a killed checkpoint write left is still there");
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
     }
 
     [Theory]

@@ -11,6 +11,10 @@ public static class ExitCodes
     public const int BadInput = 2;
     /// <summary>Training stopped because a loss became NaN or infinite; the results up to there were kept.</summary>
     public const int Diverged = 3;
+    /// <summary>Stopped by Ctrl+C (SIGINT), as shells number it (128 + 2); what was written is kept and said.</summary>
+    public const int Interrupted = 130;
+    /// <summary>Stopped by SIGTERM (128 + 15); what was written is kept and said.</summary>
+    public const int Terminated = 143;
 
     /// <summary>Says why the input is refused, in one line on <paramref name="error"/>, and returns <see cref="BadInput"/>.</summary>
     public static int Refuse(TextWriter error, string? reason)

@@ -27,15 +27,15 @@ public static class TrainCommand
         var lr = Options.Number("--lr", "Learning rate", Defaults.LearningRate, new(0));
         var momentum = Options.Number("--momentum", "Momentum parameter", Defaults.Momentum, new(0, 1, MaxOpen: true));
         var batchSize = Options.Count("--batch-size", "Samples per mini-batch, at most --samples", Defaults.BatchSize, 1);
-        var epochs = Options.Count("--epochs", "Passes over the data", Defaults.Epochs, 1, 1_000_000);
-        var samples = Options.Count("--samples", "Number of data points", Defaults.Samples, 1, 10_000_000);
-        var hidden = Options.Count("--hidden", "Width of the hidden layer", Defaults.Hidden, 1, 100_000);
+        var epochs = Options.Count("--epochs", "Passes over the data", Defaults.Epochs, 1, ExperimentSettings.MaxEpochs);
+        var samples = Options.Count("--samples", "Number of data points", Defaults.Samples, 1, ExperimentSettings.MaxSamples);
+        var hidden = Options.Count("--hidden", "Width of the hidden layer", Defaults.Hidden, 1, ExperimentSettings.MaxHidden);
         var dtype = Options.OneOf("--dtype", "Floating type of data and weights", "float32",
             new Dictionary<string, ScalarType> { ["float32"] = ScalarType.Float32, ["float64"] = ScalarType.Float64 });
         var device = Options.OneOf("--device", "Where to train", "auto",
             new Dictionary<string, DeviceRequest> { ["cpu"] = DeviceRequest.Cpu, ["cuda"] = DeviceRequest.Cuda, ["auto"] = DeviceRequest.Auto });
         var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: 1 for nets whose batch x hidden is under 32768, else libtorch's choice)", 1, Environment.ProcessorCount);
-        var checkpointEvery = Options.OptionalCount("--checkpoint-every", "Save a checkpoint every N epochs, for --resume", 1, 1_000_000);
+        var checkpointEvery = Options.OptionalCount("--checkpoint-every", "Save a checkpoint every N epochs, for --resume", 1, ExperimentSettings.MaxEpochs);
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint, with its stored settings" };
         var timings = new Option<bool>("--timings") { Description = "Print where the command's time went, phase by phase (summary.json has it always)" };
         var export = new Option<bool>("--export") { Description = $"Also write {PyTorchExport.FileName}: the hand-written net and its optimizer state in PyTorch's format" };
@@ -55,13 +55,12 @@ public static class TrainCommand
                     ? "--device cuda: this build uses TorchSharp's CPU backend; build for CUDA with `dotnet build -p:TorchBackend=cuda` (see README, 'CUDA') on a machine with an NVIDIA GPU, or use --device cpu."
                     : "--device cuda: this build has the CUDA backend but no CUDA device is available here; use --device cpu.");
             wall.Mark("libtorch load");
+            var outputs = new TrainOutputs(console, error, wall, parse.GetValue(export));
             if (parse.GetValue(resume) is { } resumed)
             {
                 if (runSettings.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
                     return ExitCodes.Refuse(error, $"--resume continues with the run's stored settings: {given.Name} cannot be given with it.");
-                int resumedExit = Resume(resumed, chosen, parse.GetValue(threads), parse.GetValue(export), console, error, wall);
-                if (parse.GetValue(timings)) wall.Print(console);
-                return resumedExit;
+                return outputs.Finish(Resume(resumed, chosen, parse.GetValue(threads), outputs), parse.GetValue(timings));
             }
 
             var settings = new ExperimentSettings
@@ -75,24 +74,17 @@ public static class TrainCommand
                 Hidden = parse.GetValue(hidden),
                 DType = parse.GetValue(dtype),
             };
-            if (!settings.BatchFits)
-                return ExitCodes.Refuse(error, $"--batch-size must be in [1, --samples = {settings.Samples}] (got '{settings.BatchSize}').");
-            if (settings.TotalSteps > int.MaxValue)
-                return ExitCodes.Refuse(error, $"--epochs x steps per epoch must be at most {int.MaxValue} (got {settings.Epochs} x {settings.StepsPerEpoch} = {settings.TotalSteps}); fewer --epochs or a larger --batch-size.");
-            long need = settings.EstimatedPeakBytes, have = HostMemory.AvailableBytes();
-            if (need > have * 0.8)
-                return ExitCodes.Refuse(error, $"--samples {settings.Samples}, --batch-size {settings.BatchSize} and --hidden {settings.Hidden} need about {Gigabytes(need)} of memory, " +
-                    $"more than the {Gigabytes(have)} available here; make --hidden, --batch-size or --samples smaller.");
+            if ((settings.Problem() ?? settings.MemoryProblem(HostMemory.AvailableBytes())) is { } refusal)
+                return ExitCodes.Refuse(error, refusal + ".");
             using var folder = RunFolder.Open(parse.GetValue(output), "train", parse.GetValue(force), Results, out string? folderError);
             if (folder is null) return ExitCodes.Refuse(error, folderError);
             UseThreads(parse.GetValue(threads), settings);
 
             using var run = new ChapterRun(settings, chosen);
-            using var csv = LossesCsv.Create(folder[LossesCsv.FileName], settings.StepsPerEpoch);
+            var csv = LossesCsv.Create(folder[LossesCsv.FileName], settings.StepsPerEpoch);
             wall.Mark("data and nets");
-            int exit = Train(run, csv, [], parse.GetValue(checkpointEvery), parse.GetValue(export), folder, console, error, wall);
-            if (parse.GetValue(timings)) wall.Print(console);
-            return exit;
+            var checkpoints = parse.GetValue(checkpointEvery) is int every ? new CheckpointPolicy(every) : null;
+            return outputs.Finish(Train(run, csv, run.NewHistory(), checkpoints, folder, outputs), parse.GetValue(timings));
         });
         return command;
     }
@@ -108,12 +100,13 @@ public static class TrainCommand
         else if ((long)settings.BatchSize * settings.Hidden < 32768) set_num_threads(1);
     }
 
-    private static int Resume(string path, Device device, int? threads, bool export, IAnsiConsole console, TextWriter error, Timings wall)
+    private static int Resume(string path, Device device, int? threads, TrainOutputs outputs)
     {
+        var error = outputs.Error;
         using var folder = RunFolder.Existing(path, "--resume", Results, out string? folderError);
         if (folder is null) return ExitCodes.Refuse(error, folderError);
         string file = folder[Checkpoint.FileName];
-        if (!File.Exists(file))
+        if (!Path.Exists(file))
             return ExitCodes.Refuse(error, $"--resume needs a run folder with a {Checkpoint.FileName} (none in '{path}': was the run started with --checkpoint-every?).");
         Checkpoint checkpoint;
         try
@@ -124,6 +117,9 @@ public static class TrainCommand
         {
             return ExitCodes.Refuse(error, $"--resume: '{file}' cannot be loaded: {e.Message}.");
         }
+        // The stored settings passed the command line's checks (Checkpoint.Read); the machine may have less memory now.
+        if (checkpoint.Settings.MemoryProblem(HostMemory.AvailableBytes()) is { } tooBig)
+            return ExitCodes.Refuse(error, $"--resume: the run in '{path}' cannot fit here: {tooBig}.");
         LossesCsv csv;
         List<double[]> kept;
         try
@@ -136,81 +132,50 @@ public static class TrainCommand
             return ExitCodes.Refuse(error, $"--resume: '{folder[LossesCsv.FileName]}' does not match its checkpoint: {e.Message}.");
         }
         UseThreads(threads, checkpoint.Settings);
-        using (csv)
-        using (var run = ChapterRun.Restore(checkpoint, device))
-        {
-            wall.Mark("data and nets");
-            console.MarkupLineInterpolated($"Resuming [bold]{path}[/] after epoch {run.EpochsDone} of {run.Settings.Epochs}.");
-            return Train(run, csv, kept, checkpoint.CheckpointEvery, export, folder, console, error, wall);
-        }
-    }
-
-    /// <summary>Trains the remaining epochs, writing rows and checkpoints as it goes, then the results.</summary>
-    private static int Train(ChapterRun run, LossesCsv csv, List<double[]> kept, int? checkpointEvery, bool export, RunFolder folder,
-        IAnsiConsole console, TextWriter error, Timings wall)
-    {
-        var settings = run.Settings;
-        console.MarkupLine($"Training on [bold]{Describe(run)}[/] ({Threads()}): {settings.Epochs} epochs x {settings.StepsPerEpoch} steps, " +
-            $"lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, momentum {settings.Momentum.ToString(CultureInfo.InvariantCulture)}, seed {settings.Seed}, {settings.DType.ToString().ToLowerInvariant()}");
+        using var run = ChapterRun.Restore(checkpoint, device);
         var history = run.NewHistory();
         foreach (var row in kept) history.Add(row);
-        // The plot's library and summary.json's serializer get ready on the other core while training runs.
-        var plotReady = Task.Run(() =>
-        {
-            Summary.WarmUp();
-            LossPlot.WarmUp();
-        });
-        ExperimentResult? result = null;
-        console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var task = context.AddTask("steps", maxValue: settings.Epochs * settings.StepsPerEpoch);
-                task.Value = history.Steps;
-                // The bar is redrawn a few times a second; telling it every step would cost more than that.
-                var sinceShown = Stopwatch.StartNew();
-                result = run.TrainToEnd(history, step =>
-                {
-                    csv.Append(step.Step, step.Losses);
-                    if (sinceShown.ElapsedMilliseconds >= 100 || step.Step + 1 == task.MaxValue)
-                    {
-                        task.Value = step.Step + 1;
-                        sinceShown.Restart();
-                    }
-                    if (step.EndsEpoch && checkpointEvery is int every && (run.EpochsDone % every == 0 || run.IsComplete))
-                    {
-                        csv.Sync(); // a checkpoint must never count rows that could still be lost
-                        run.Checkpoint(every, csv.Sha256()).Write(folder[Checkpoint.FileName]);
-                    }
-                });
-            });
-        csv.Dispose();
-        wall.Mark("training");
+        outputs.Wall.Mark("data and nets");
+        outputs.Console.MarkupLineInterpolated($"Resuming [bold]{path}[/] after epoch {run.EpochsDone} of {run.Settings.Epochs}.");
+        return Train(run, csv, history, new CheckpointPolicy(checkpoint.CheckpointEvery), folder, outputs);
+    }
 
-        // The plot is drawn on the other core while the report prints; "plot" is what is left of it after the report.
-        // The warm-up's own failure does not matter: the real plot meets it again and says what it is.
-        var plotted = plotReady.ContinueWith(_ => LossPlot.Write(folder[LossPlot.FileName], result!), TaskScheduler.Default);
-        TrainReport.Print(console, result!);
-        wall.Mark("report");
-        plotted.GetAwaiter().GetResult();
-        wall.Mark("plot");
-        Summary.From(result!, Describe(run), get_num_threads(), wall).Write(folder[Summary.FileName]);
-        wall.Mark("summary"); // after the file, which holds the phases before it
-        string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName];
-        if (export && run.Divergence is null)
-        {
-            PyTorchExport.Write(folder[PyTorchExport.FileName], run.HandwrittenNet, run.HandwrittenOptimizer);
-            written = [.. written, PyTorchExport.FileName];
-        }
-        folder.Announce(console, written);
-        if (run.Divergence is not { } divergence) return ExitCodes.Ok;
-        error.WriteLine($"{divergence.Optimizer} diverged at step {divergence.Step}: its loss became NaN or infinite " +
-            $"(last finite loss {divergence.LastFiniteLoss.ToString("G6", CultureInfo.InvariantCulture)}); {LossesCsv.FileName} keeps steps 0 to {divergence.Step - 1}.");
-        return ExitCodes.Diverged;
+    /// <summary>
+    /// The training loop, top to bottom: each step's losses go to the history and to losses.csv, the progress bar
+    /// hears of it, and a checkpoint is saved when the policy says so; until the run ends, diverges, or Ctrl+C or
+    /// SIGTERM stops it between two steps. Then the results are written. Owns <paramref name="csv"/>.
+    /// </summary>
+    private static int Train(ChapterRun run, LossesCsv csv, LossHistory history, CheckpointPolicy? checkpoints, RunFolder folder, TrainOutputs outputs)
+    {
+        var settings = run.Settings;
+        outputs.Console.MarkupLine($"Training on [bold]{Describe(run)}[/] ({Threads()}): {settings.Epochs} epochs x {settings.StepsPerEpoch} steps, " +
+            $"lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, momentum {settings.Momentum.ToString(CultureInfo.InvariantCulture)}, seed {settings.Seed}, {settings.DType.ToString().ToLowerInvariant()}");
+        outputs.WarmUp();
+        int stepsBefore = history.Steps, lastCheckpointEpoch = checkpoints is null ? -1 : run.EpochsDone;
+        var clock = Stopwatch.StartNew();
+        using var interruption = Interruption.Listen();
+        using (csv)
+        using (var progress = TrainingProgress.Start(outputs.Console, settings.TotalSteps, history.Steps))
+            foreach (var step in run.Train())
+            {
+                history.Add(step.Losses);
+                csv.Append(step.Step, step.Losses);
+                progress.Report(step.Step + 1);
+                if (checkpoints?.DueAfter(step, run) == true)
+                {
+                    csv.Sync(); // a checkpoint must never count rows that could still be lost
+                    run.Checkpoint(checkpoints.Every, csv.Sha256()).Write(folder[Checkpoint.FileName]);
+                    lastCheckpointEpoch = run.EpochsDone;
+                }
+                if (interruption.Requested) break;
+            }
+        if (interruption.Requested) return outputs.Interrupted(interruption, folder, history.Steps, lastCheckpointEpoch);
+        outputs.Wall.Mark("training");
+        return outputs.Write(run, run.Result(history, clock.Elapsed, history.Steps - stepsBefore), folder);
     }
 
     private static string Threads() => get_num_threads() == 1 ? "1 thread, the fastest for a net this small" : $"{get_num_threads()} threads";
 
-    private static string Gigabytes(long bytes) => (bytes / 1e9).ToString("0.0", CultureInfo.InvariantCulture) + " GB";
-
-    private static string Describe(ChapterRun run) => run.Device.type.ToString().ToLowerInvariant();
+    /// <summary>Where the run trains, as the console and summary.json name it.</summary>
+    internal static string Describe(ChapterRun run) => run.Device.type.ToString().ToLowerInvariant();
 }

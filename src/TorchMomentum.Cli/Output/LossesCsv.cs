@@ -62,6 +62,8 @@ public sealed class LossesCsv : IDisposable
     /// <exception cref="InvalidDataException">The file has fewer rows, or other bytes than the checkpoint recorded.</exception>
     public static (LossesCsv File, List<double[]> Kept) Continue(string path, int steps, byte[] sha256, int stepsPerEpoch)
     {
+        // A pipe in its place would block the open below forever: only a regular file with rows is read.
+        TorchMomentum.Files.RegularFile.Check(path, long.MaxValue);
         var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         try

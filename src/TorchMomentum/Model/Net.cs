@@ -19,12 +19,37 @@ public sealed class Net : Module<Tensor, Tensor>
     /// generator in PyTorch's order (hidden weight, hidden bias, predict weight, predict bias).
     /// </summary>
     /// <param name="hiddenWidth">Width of the hidden layer (the chapter uses 20).</param>
-    public Net(int hiddenWidth = 20) : base(nameof(Net))
+    public Net(int hiddenWidth = 20) : this(hiddenWidth, Linear(1, hiddenWidth), Linear(hiddenWidth, 1))
+    {
+    }
+
+    private Net(int hiddenWidth, Linear hidden, Linear predict) : base(nameof(Net))
     {
         this.hiddenWidth = hiddenWidth;
-        hidden = Linear(1, hiddenWidth);
-        predict = Linear(hiddenWidth, 1);
+        this.hidden = hidden;
+        this.predict = predict;
         RegisterComponents();
+    }
+
+    /// <summary>The name and shape of each parameter of a net of width <paramref name="hiddenWidth"/>, in <c>named_parameters()</c> order.</summary>
+    public static IReadOnlyList<(string Name, long[] Shape)> ParameterShapes(int hiddenWidth) =>
+    [
+        ("hidden.weight", [hiddenWidth, 1]),
+        ("hidden.bias", [hiddenWidth]),
+        ("predict.weight", [1, hiddenWidth]),
+        ("predict.bias", [1]),
+    ];
+
+    /// <summary>
+    /// A net holding copies of <paramref name="weights"/> (by <see cref="ParameterShapes"/> name; shapes must
+    /// match), drawing nothing from any generator: how a checkpoint is restored.
+    /// </summary>
+    public static Net FromWeights(int hiddenWidth, IReadOnlyDictionary<string, Tensor> weights)
+    {
+        Parameter Copy(string name) => new(weights[name].detach().clone());
+        return new Net(hiddenWidth,
+            Linear(Copy("hidden.weight"), Copy("hidden.bias")),
+            Linear(Copy("predict.weight"), Copy("predict.bias")));
     }
 
     /// <summary>

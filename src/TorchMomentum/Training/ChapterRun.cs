@@ -33,9 +33,9 @@ public sealed class ChapterRun : IDisposable
 
     private readonly RunGenerator generator;
     private readonly Tensor x, y;
-    private readonly Net[] nets;
-    private readonly OptimizerHelper[] optimizers;
-    private readonly Contestant[] contestants;
+    private Net[] nets;
+    private OptimizerHelper[] optimizers = [];
+    private Contestant[] contestants = [];
     private double[] lastFiniteLosses = [double.NaN, double.NaN, double.NaN];
 
     /// <summary>
@@ -43,42 +43,59 @@ public sealed class ChapterRun : IDisposable
     /// draw, so runs in one process do not disturb each other) and draws in the chapter program's order (data,
     /// net_SGD, net_Momentum); the hand-written net copies net_Momentum's weights.
     /// </summary>
-    public ChapterRun(ExperimentSettings settings, Device device)
+    public ChapterRun(ExperimentSettings settings, Device device) : this(settings, new RunGenerator(settings.Seed), device, drawNets: true)
+    {
+    }
+
+    private ChapterRun(ExperimentSettings settings, RunGenerator generator, Device device, bool drawNets)
     {
         Settings = settings;
-        generator = new RunGenerator(settings.Seed);
+        this.generator = generator;
         (x, y, nets) = generator.Draw(() =>
         {
             var (x, y) = ChapterData.Generate(settings.Samples, device, settings.DType);
+            if (!drawNets) return (x, y, Array.Empty<Net>());
             var sgdNet = Net.Build(settings.Hidden, settings.DType, device);
             var momentumNet = Net.Build(settings.Hidden, settings.DType, device);
             return (x, y, new[] { sgdNet, momentumNet, momentumNet.Copy() });
         });
-        optimizers =
-        [
-            optim.SGD(nets[0].parameters(), settings.LearningRate),
-            optim.SGD(nets[1].parameters(), settings.LearningRate, settings.Momentum),
-            new MomentumSgd(nets[2].parameters(), settings.LearningRate, settings.Momentum, formulation: MomentumFormulation.Chapter),
-        ];
+        if (!drawNets) return;
+        optimizers = NewOptimizers(settings, nets);
         contestants = Names.Select((name, i) => new Contestant(name, nets[i], optimizers[i])).ToArray();
     }
 
+    private static OptimizerHelper[] NewOptimizers(ExperimentSettings settings, Net[] nets) =>
+    [
+        optim.SGD(nets[0].parameters(), settings.LearningRate),
+        optim.SGD(nets[1].parameters(), settings.LearningRate, settings.Momentum),
+        new MomentumSgd(nets[2].parameters(), settings.LearningRate, settings.Momentum, formulation: MomentumFormulation.Chapter),
+    ];
+
     /// <summary>
-    /// The run a checkpoint was taken of, ready to train its next epoch. The data and the nets' shapes follow
-    /// from the settings; weights, optimizer state and the generator come from the checkpoint.
+    /// The run a checkpoint was taken of, ready to train its next epoch. The data follows from the seed and is
+    /// drawn again; the nets are built from the stored weights (no initial weights are drawn only to be
+    /// overwritten), the optimizers from the settings, with the stored momentum state; the generator continues
+    /// from the stored state.
     /// </summary>
     public static ChapterRun Restore(Checkpoint checkpoint, Device device)
     {
-        var run = new ChapterRun(checkpoint.Settings, device);
+        var settings = checkpoint.Settings;
+        var run = new ChapterRun(settings, new RunGenerator(settings.Seed), device, drawNets: false);
         try
         {
+            run.nets = checkpoint.Contestants.Select(c => Net.FromWeights(settings.Hidden, Loaded(c.Weights, settings, device))).ToArray();
+            run.optimizers = NewOptimizers(settings, run.nets);
+            run.contestants = Names.Select((name, i) => new Contestant(name, run.nets[i], run.optimizers[i])).ToArray();
+            for (int i = 0; i < run.nets.Length; i++)
+                if (checkpoint.Contestants[i].MomentumBuffers is { } saved)
+                {
+                    var buffers = Loaded(saved, settings, device);
+                    var states = run.optimizers[i].state_dict().State;
+                    var names = run.nets[i].named_parameters().Select(p => p.name).ToArray();
+                    for (int j = 0; j < names.Length; j++) SetMomentumBuffer(states[j], buffers[names[j]]);
+                }
             run.EpochsDone = checkpoint.EpochsDone;
             run.lastFiniteLosses = checkpoint.Contestants.Select(c => c.LastFiniteLoss).ToArray();
-            for (int i = 0; i < run.nets.Length; i++)
-            {
-                run.nets[i].load(new BinaryReader(new MemoryStream(checkpoint.Contestants[i].Weights)));
-                run.optimizers[i].load_state_dict(new BinaryReader(new MemoryStream(checkpoint.Contestants[i].OptimizerState)));
-            }
             run.generator.State = checkpoint.GeneratorState;
             return run;
         }
@@ -87,6 +104,27 @@ public sealed class ChapterRun : IDisposable
             run.Dispose();
             throw;
         }
+    }
+
+    private static Dictionary<string, Tensor> Loaded(IReadOnlyDictionary<string, SavedTensor> saved, ExperimentSettings settings, Device device) =>
+        saved.ToDictionary(pair => pair.Key, pair => TorchMomentum.Training.Checkpoint.Load(pair.Value, settings.DType, device));
+
+    /// <summary>
+    /// The momentum buffer (built-in SGD) or velocity (hand-written) a parameter's optimizer state holds; both
+    /// optimizers keep it in a public field of their state, which <c>state_dict()</c> hands out live.
+    /// </summary>
+    private static Tensor? MomentumBufferOf(OptimizerState state) => state switch
+    {
+        SGD.State sgd => sgd.momentum_buffer,
+        MomentumSgd.State chapter => chapter.momentum_buffer,
+        _ => throw new ArgumentException($"{state.GetType().FullName} keeps no momentum buffer"),
+    };
+
+    private static void SetMomentumBuffer(OptimizerState state, Tensor buffer)
+    {
+        // A fresh optimizer has no buffer yet; MomentumSgd copies a buffer put in place into its fused layout at its next step.
+        if (state is SGD.State sgd) sgd.momentum_buffer = buffer;
+        else ((MomentumSgd.State)state).momentum_buffer = buffer;
     }
 
     /// <summary>The run's settings.</summary>
@@ -135,29 +173,30 @@ public sealed class ChapterRun : IDisposable
     }
 
     /// <summary>
-    /// Runs <see cref="Train"/> to its end, recording every step in <paramref name="history"/> and handing it
-    /// to <paramref name="onStep"/> (a progress bar, a file, a checkpoint policy), and returns what the run
-    /// measured.
+    /// Runs <see cref="Train"/> to its end, recording every step in <paramref name="history"/>, and returns what
+    /// the run measured: the whole loop for a caller that needs nothing done between steps.
     /// </summary>
-    public ExperimentResult TrainToEnd(LossHistory history, Action<TrainingStep>? onStep = null)
+    public ExperimentResult TrainToEnd(LossHistory history)
     {
         int stepsBefore = history.Steps;
         var clock = Stopwatch.StartNew();
-        foreach (var step in Train())
-        {
-            history.Add(step.Losses);
-            onStep?.Invoke(step);
-        }
-        return new ExperimentResult
-        {
-            Settings = Settings,
-            Losses = history,
-            MaxParameterDifference = MaxParameterDifference(),
-            TrainingTime = clock.Elapsed,
-            StepsTimed = history.Steps - stepsBefore,
-            Divergence = Divergence,
-        };
+        foreach (var step in Train()) history.Add(step.Losses);
+        return Result(history, clock.Elapsed, history.Steps - stepsBefore);
     }
+
+    /// <summary>What the run measured, once <see cref="Train"/> has ended.</summary>
+    /// <param name="history">Every step's losses, those of an earlier process included.</param>
+    /// <param name="trainingTime">Wall time of this process's training.</param>
+    /// <param name="stepsTimed">Steps this process trained in that time.</param>
+    public ExperimentResult Result(LossHistory history, TimeSpan trainingTime, int stepsTimed) => new()
+    {
+        Settings = Settings,
+        Losses = history,
+        MaxParameterDifference = MaxParameterDifference(),
+        TrainingTime = trainingTime,
+        StepsTimed = stepsTimed,
+        Divergence = Divergence,
+    };
 
     /// <summary>A new history holding nothing, sized for this run.</summary>
     public LossHistory NewHistory() => new(Settings, Names.Count);
@@ -178,15 +217,17 @@ public sealed class ChapterRun : IDisposable
     /// <param name="rowsSha256">The hash of the per-step record written so far, so a resume can check it continues those rows.</param>
     public Checkpoint Checkpoint(int checkpointEvery, byte[] rowsSha256)
     {
-        var states = Names.Select((name, i) => new ContestantState(name, lastFiniteLosses[i], Saved(w => nets[i].save(w)), Saved(optimizers[i].save_state_dict))).ToList();
+        var states = Names.Select((name, i) =>
+        {
+            var parameters = nets[i].named_parameters().ToArray();
+            var weights = parameters.ToDictionary(p => p.name, p => TorchMomentum.Training.Checkpoint.Save(p.parameter));
+            var buffers = optimizers[i].state_dict().State.Select(MomentumBufferOf).ToArray();
+            // Plain SGD keeps none; a momentum optimizer has none before its first step.
+            var momentum = i == 0 || buffers.Any(b => b is null) ? null
+                : parameters.Select((p, j) => (p.name, buffers[j]!)).ToDictionary(p => p.name, p => TorchMomentum.Training.Checkpoint.Save(p.Item2));
+            return new ContestantState(name, lastFiniteLosses[i], weights, momentum);
+        }).ToList();
         return new Checkpoint(Settings, EpochsDone, generator.State, states, checkpointEvery, rowsSha256);
-    }
-
-    private static byte[] Saved(Action<BinaryWriter> save)
-    {
-        var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream)) save(writer);
-        return stream.ToArray();
     }
 
     /// <inheritdoc />

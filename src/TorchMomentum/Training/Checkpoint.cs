@@ -1,26 +1,40 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using TorchMomentum.Files;
+using TorchMomentum.Model;
+using static TorchSharp.torch;
 
 namespace TorchMomentum.Training;
 
-/// <summary>One contestant's saved state: its net's weights and its optimizer's state, in TorchSharp's own formats.</summary>
+/// <summary>A tensor as a checkpoint stores it: its shape and its elements' bytes (little-endian, the run's dtype).</summary>
+/// <param name="Shape">The tensor's shape.</param>
+/// <param name="Data">Its elements, row-major, as raw bytes of the run's <see cref="ExperimentSettings.DType"/>.</param>
+public sealed record SavedTensor(long[] Shape, byte[] Data);
+
+/// <summary>One contestant's saved state: its net's weights and its optimizer's momentum state, each by parameter name.</summary>
 /// <param name="Name">The contestant's name (<see cref="ChapterRun.Names"/>).</param>
 /// <param name="LastFiniteLoss">Its last finite loss, for a divergence message after the resume.</param>
-/// <param name="Weights">What <c>Module.save</c> wrote.</param>
-/// <param name="OptimizerState">What <c>Optimizer.save_state_dict</c> wrote.</param>
-public sealed record ContestantState(string Name, double LastFiniteLoss, byte[] Weights, byte[] OptimizerState);
+/// <param name="Weights">The net's parameters by name (<see cref="Net.ParameterShapes"/>).</param>
+/// <param name="MomentumBuffers">The optimizer's momentum buffer (built-in SGD) or velocity (hand-written, the
+/// chapter's v) of each parameter, by the same names; null for plain SGD, which keeps none.</param>
+public sealed record ContestantState(string Name, double LastFiniteLoss,
+    IReadOnlyDictionary<string, SavedTensor> Weights, IReadOnlyDictionary<string, SavedTensor>? MomentumBuffers);
 
 /// <summary>
-/// Everything needed to continue a <see cref="ChapterRun"/> exactly where it stopped, at the end of an epoch.
-/// The file (checkpoint.bin) is this record's fields in order, version first, sealed with a SHA-256 of the
-/// content so that a truncated or damaged file is refused as a whole instead of half-loaded, and written
-/// atomically. Reading validates every field before anything is built from it.
+/// Everything needed to continue a <see cref="ChapterRun"/> exactly where it stopped, at the end of an epoch, as
+/// named fields (nanoGPT's checkpoint dict): the settings once (the optimizers are rebuilt from them), the
+/// epochs done, the generator, and each contestant's weights and momentum state. The file (checkpoint.bin) is
+/// that record as UTF-8 JSON (tensors as base64 of their bytes, so every number comes back bit for bit), sealed
+/// with a SHA-256 of the JSON so that a truncated or damaged file is refused as a whole instead of half-loaded,
+/// and written atomically. Reading validates every field, the settings exactly as the command line validates
+/// them, before anything is built from it.
 /// </summary>
-/// <param name="Settings">The run's settings (data, nets and batches follow from them).</param>
+/// <param name="Settings">The run's settings (data, nets, optimizers and batches follow from them).</param>
 /// <param name="EpochsDone">Epochs trained, in [0, Settings.Epochs].</param>
 /// <param name="GeneratorState">torch's global generator: it orders the coming epochs.</param>
-/// <param name="Contestants">The three contestants' weights and optimizer state, in <see cref="ChapterRun.Names"/> order.</param>
+/// <param name="Contestants">The three contestants, in <see cref="ChapterRun.Names"/> order.</param>
 /// <param name="CheckpointEvery">How often the run saves: a resumed run goes on doing so.</param>
 /// <param name="RowsSha256">SHA-256 of the per-step record (losses.csv) up to this point: what the checkpoint continues.</param>
 public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byte[] GeneratorState,
@@ -29,92 +43,135 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
     /// <summary>The file's name inside a run folder.</summary>
     public const string FileName = "checkpoint.bin";
 
-    private const string Magic = "TorchMomentum checkpoint";
-    private const int Version = 2;
+    /// <summary>The largest checkpoint file read: the widest net's three weights and two momentum states, as base64, with room.</summary>
+    public const long MaxFileBytes = 64L << 20;
+
+    private const string Format = "TorchMomentum checkpoint";
+    private const int Version = 3;
     private const int HashLength = 32;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+        WriteIndented = false,
+    };
+
+    /// <summary>The file's fields, by name.</summary>
+    private sealed record Fields(string Format, int Version, ExperimentSettings Settings, int EpochsDone, int CheckpointEvery,
+        byte[] RowsSha256, byte[] GeneratorState, IReadOnlyList<ContestantState> Contestants);
 
     /// <summary>Writes the checkpoint to <paramref name="path"/>, atomically, sealed with its hash.</summary>
     public void Write(string path)
     {
-        var content = new MemoryStream();
-        using (var w = new BinaryWriter(content, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(Magic);
-            w.Write(Version);
-            w.Write(Settings.ToJson());
-            w.Write(EpochsDone);
-            WriteBytes(w, GeneratorState);
-            w.Write(CheckpointEvery);
-            WriteBytes(w, RowsSha256);
-            w.Write(Contestants.Count);
-            foreach (var c in Contestants)
-            {
-                w.Write(c.Name);
-                w.Write(c.LastFiniteLoss);
-                WriteBytes(w, c.Weights);
-                WriteBytes(w, c.OptimizerState);
-            }
-        }
-        var bytes = content.GetBuffer().AsMemory(0, (int)content.Length);
-        byte[] hash = SHA256.HashData(bytes.Span);
+        byte[] content = JsonSerializer.SerializeToUtf8Bytes(
+            new Fields(Format, Version, Settings, EpochsDone, CheckpointEvery, RowsSha256, GeneratorState, Contestants), Json);
+        byte[] hash = SHA256.HashData(content);
         AtomicFile.Write(path, stream =>
         {
-            stream.Write(bytes.Span);
+            stream.Write(content);
             stream.Write(hash);
         });
     }
 
     /// <summary>Reads and validates a checkpoint.</summary>
-    /// <exception cref="InvalidDataException">Not a checkpoint, another version, truncated, damaged, or a field out of range.</exception>
+    /// <exception cref="InvalidDataException">Not a regular file of at most <see cref="MaxFileBytes"/>, not a
+    /// checkpoint, another version, truncated, damaged, or a field out of range.</exception>
     public static Checkpoint Read(string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = RegularFile.ReadAllBytes(path, MaxFileBytes);
         if (bytes.Length < HashLength) throw new InvalidDataException($"{bytes.Length} bytes is too short to be a checkpoint");
         int length = bytes.Length - HashLength;
         if (!SHA256.HashData(bytes.AsSpan(0, length)).AsSpan().SequenceEqual(bytes.AsSpan(length)))
             throw new InvalidDataException("its content does not match its checksum (truncated or damaged)");
-        using var r = new BinaryReader(new MemoryStream(bytes, 0, length, writable: false), Encoding.UTF8);
+        if (EarlierVersion(bytes) is int old)
+            throw new InvalidDataException($"it is a version {old} checkpoint of an earlier TorchMomentum; this build reads version {Version} only: start the run again");
+        Fields fields;
         try
         {
-            if (r.ReadString() != Magic) throw new InvalidDataException("not a TorchMomentum checkpoint");
-            int version = r.ReadInt32();
-            if (version != Version) throw new InvalidDataException($"checkpoint version {version}; this build reads version {Version}");
-            var settings = ExperimentSettings.FromJson(r.ReadString());
-            int epochsDone = r.ReadInt32();
-            if (epochsDone < 0 || epochsDone > settings.Epochs) throw new InvalidDataException($"epochs done {epochsDone} is outside [0, {settings.Epochs}]");
-            var generator = ReadBytes(r);
-            int every = r.ReadInt32();
-            if (every < 1) throw new InvalidDataException($"it saves every {every} epochs; that must be at least 1");
-            var rows = ReadBytes(r);
-            if (rows.Length != HashLength) throw new InvalidDataException($"its rows' hash has {rows.Length} bytes, not {HashLength}");
-            int count = r.ReadInt32();
-            if (count != ChapterRun.Names.Count)
-                throw new InvalidDataException($"it holds {count} contestants; a chapter run has {ChapterRun.Names.Count}");
-            var contestants = new List<ContestantState>();
-            for (int i = 0; i < count; i++)
-            {
-                var c = new ContestantState(r.ReadString(), r.ReadDouble(), ReadBytes(r), ReadBytes(r));
-                if (c.Name != ChapterRun.Names[i]) throw new InvalidDataException($"contestant {i} is '{c.Name}', expected '{ChapterRun.Names[i]}'");
-                contestants.Add(c);
-            }
-            return new Checkpoint(settings, epochsDone, generator, contestants, every, rows);
+            fields = JsonSerializer.Deserialize<Fields>(bytes.AsSpan(0, length), Json) ?? throw new InvalidDataException("it holds no fields");
         }
-        catch (EndOfStreamException)
+        catch (JsonException e)
         {
-            throw new InvalidDataException("it ends before its last field");
+            throw new InvalidDataException($"its fields cannot be read ({e.Message.Split('\n')[0]})");
+        }
+        var checkpoint = new Checkpoint(fields.Settings, fields.EpochsDone, fields.GeneratorState, fields.Contestants, fields.CheckpointEvery, fields.RowsSha256);
+        checkpoint.Validate(fields.Format, fields.Version);
+        return checkpoint;
+    }
+
+    /// <summary>The version of a checkpoint of the binary layout that versions 1 and 2 used, or null.</summary>
+    private static int? EarlierVersion(byte[] bytes)
+    {
+        // BinaryWriter's string: its length as one byte, then the text; then the version as a 32-bit integer.
+        int start = 1 + Format.Length;
+        if (bytes.Length < start + 4 || bytes[0] != Format.Length || Encoding.UTF8.GetString(bytes, 1, Format.Length) != Format) return null;
+        return BitConverter.ToInt32(bytes, start);
+    }
+
+    private void Validate(string? format, int version)
+    {
+        if (format != Format) throw new InvalidDataException("not a TorchMomentum checkpoint");
+        if (version != Version) throw new InvalidDataException($"checkpoint version {version}; this build reads version {Version}");
+        if (Settings is null) throw new InvalidDataException("it has no settings");
+        if (Settings.Problem() is { } problem) throw new InvalidDataException($"its settings are out of range: {problem}");
+        if (EpochsDone < 0 || EpochsDone > Settings.Epochs) throw new InvalidDataException($"epochs done {EpochsDone} is outside [0, {Settings.Epochs}]");
+        if (CheckpointEvery < 1 || CheckpointEvery > ExperimentSettings.MaxEpochs)
+            throw new InvalidDataException($"it saves every {CheckpointEvery} epochs; that must be in [1, {ExperimentSettings.MaxEpochs}]");
+        if (RowsSha256 is not { Length: HashLength }) throw new InvalidDataException($"its rows' hash is not {HashLength} bytes");
+        int generatorBytes = new Data.RunGenerator(0).State.Length;
+        if (GeneratorState is null || GeneratorState.Length != generatorBytes)
+            throw new InvalidDataException($"its generator state is not the {generatorBytes} bytes of torch's generator");
+        if (Contestants is null || Contestants.Count != ChapterRun.Names.Count)
+            throw new InvalidDataException($"it holds {Contestants?.Count ?? 0} contestants; a chapter run has {ChapterRun.Names.Count}");
+        var shapes = Net.ParameterShapes(Settings.Hidden);
+        int element = Settings.DType == ScalarType.Float64 ? 8 : 4;
+        for (int i = 0; i < Contestants.Count; i++)
+        {
+            var c = Contestants[i];
+            if (c?.Name != ChapterRun.Names[i]) throw new InvalidDataException($"contestant {i} is '{c?.Name}', expected '{ChapterRun.Names[i]}'");
+            CheckTensors(c.Name, "weights", c.Weights, shapes, element, required: true);
+            bool keepsMomentum = i != 0;
+            if (!keepsMomentum && c.MomentumBuffers is not null) throw new InvalidDataException("plain SGD keeps no momentum buffers, but it has some");
+            if (keepsMomentum && c.MomentumBuffers is not null) CheckTensors(c.Name, "momentum buffers", c.MomentumBuffers, shapes, element, required: true);
         }
     }
 
-    private static void WriteBytes(BinaryWriter w, byte[] bytes)
+    private static void CheckTensors(string contestant, string what, IReadOnlyDictionary<string, SavedTensor>? tensors,
+        IReadOnlyList<(string Name, long[] Shape)> shapes, int element, bool required)
     {
-        w.Write(bytes.Length);
-        w.Write(bytes);
+        if (tensors is null) throw new InvalidDataException($"{contestant} has no {what}");
+        if (tensors.Count != shapes.Count || shapes.Any(s => !tensors.ContainsKey(s.Name)))
+            throw new InvalidDataException($"{contestant}'s {what} are not {string.Join(", ", shapes.Select(s => s.Name))}");
+        foreach (var (name, shape) in shapes)
+        {
+            var t = tensors[name];
+            if (t?.Shape is null || !t.Shape.SequenceEqual(shape) || t.Data is null || t.Data.Length != shape.Aggregate(1L, (a, b) => a * b) * element)
+                throw new InvalidDataException($"{contestant}'s {what} {name} is not a [{string.Join(", ", shape)}] tensor of the run's dtype");
+            bool finite = element == 8
+                ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(t.Data).ToArray().All(double.IsFinite)
+                : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.Data).ToArray().All(float.IsFinite);
+            if (!finite) throw new InvalidDataException($"{contestant}'s {what} {name} holds a NaN or infinite value");
+        }
     }
 
-    private static byte[] ReadBytes(BinaryReader r)
+    /// <summary>A tensor's shape and bytes, for saving.</summary>
+    public static SavedTensor Save(Tensor tensor)
     {
-        int length = r.ReadInt32();
-        if (length < 0 || length > r.BaseStream.Length - r.BaseStream.Position) throw new InvalidDataException($"a field claims {length} bytes");
-        return r.ReadBytes(length);
+        using var cpu = tensor.detach().cpu().contiguous();
+        byte[] data = cpu.dtype == ScalarType.Float64
+            ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.data<double>().ToArray().AsSpan()).ToArray()
+            : System.Runtime.InteropServices.MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()).ToArray();
+        return new SavedTensor(cpu.shape, data);
+    }
+
+    /// <summary>A saved tensor back as a tensor of <paramref name="dtype"/> on <paramref name="device"/>.</summary>
+    public static Tensor Load(SavedTensor saved, ScalarType dtype, Device device)
+    {
+        using var cpu = dtype == ScalarType.Float64
+            ? tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(saved.Data).ToArray(), saved.Shape)
+            : tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(saved.Data).ToArray(), saved.Shape);
+        return cpu.to(device);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
@@ -7,6 +6,15 @@ namespace TorchMomentum.Training;
 /// <summary>The knobs of the chapter's experiment; the defaults are the chapter's own (section 5.6).</summary>
 public sealed record ExperimentSettings
 {
+    /// <summary>Most passes over the data a run may make.</summary>
+    public const int MaxEpochs = 1_000_000;
+
+    /// <summary>Most data points a run may draw.</summary>
+    public const int MaxSamples = 10_000_000;
+
+    /// <summary>Widest hidden layer a run may have.</summary>
+    public const int MaxHidden = 100_000;
+
     /// <summary>Seed for <c>torch.manual_seed</c>; it fixes data, initial weights and batch order.</summary>
     public long Seed { get; init; } = 1;
 
@@ -29,6 +37,7 @@ public sealed record ExperimentSettings
     public int Hidden { get; init; } = 20;
 
     /// <summary>Floating type of data and weights (the chapter uses float32).</summary>
+    [JsonPropertyName("dtype")]
     public ScalarType DType { get; init; } = ScalarType.Float32;
 
     /// <summary>Steps in one epoch: ceil(samples / batch size).</summary>
@@ -66,22 +75,38 @@ public sealed record ExperimentSettings
         }
     }
 
-    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
-
-    /// <summary>The settings as JSON, as checkpoints store them.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-
-    /// <summary>Settings from <see cref="ToJson"/>.</summary>
-    /// <exception cref="InvalidDataException">The text is not such settings.</exception>
-    public static ExperimentSettings FromJson(string json)
+    /// <summary>
+    /// The first setting out of its range, said as the command line says it (the option, its range, the value
+    /// given), or null when every one is in range. The one check of a run's settings: the options' own ranges
+    /// repeat it while parsing, and a checkpoint's stored settings go through it before a resume.
+    /// </summary>
+    public string? Problem()
     {
-        try
-        {
-            return JsonSerializer.Deserialize<ExperimentSettings>(json, Json) ?? throw new InvalidDataException("no settings");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException("unreadable settings: " + e.Message, e);
-        }
+        static string Whole(string option, long min, long max, long value) => $"{option} must be a whole number in [{min}, {max}] (got '{value}')";
+        string Shown(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        if (Seed < 0) return Whole("--seed", 0, long.MaxValue, Seed);
+        if (!double.IsFinite(LearningRate) || LearningRate < 0) return $"--lr must be a number in [0, inf) (got '{Shown(LearningRate)}')";
+        if (!double.IsFinite(Momentum) || Momentum < 0 || Momentum >= 1) return $"--momentum must be a number in [0, 1) (got '{Shown(Momentum)}')";
+        if (Epochs < 1 || Epochs > MaxEpochs) return Whole("--epochs", 1, MaxEpochs, Epochs);
+        if (Samples < 1 || Samples > MaxSamples) return Whole("--samples", 1, MaxSamples, Samples);
+        if (Hidden < 1 || Hidden > MaxHidden) return Whole("--hidden", 1, MaxHidden, Hidden);
+        if (!BatchFits) return $"--batch-size must be in [1, --samples = {Samples}] (got '{BatchSize}')";
+        if (DType is not (ScalarType.Float32 or ScalarType.Float64)) return $"--dtype must be one of float32|float64 (got '{DType}')";
+        if (TotalSteps > int.MaxValue)
+            return $"--epochs x steps per epoch must be at most {int.MaxValue} (got {Epochs} x {StepsPerEpoch} = {TotalSteps}); fewer --epochs or a larger --batch-size";
+        return null;
+    }
+
+    /// <summary>
+    /// Why a run with these settings cannot fit in <paramref name="availableBytes"/> (it may take 80% of it: the
+    /// estimate is from above, but the machine runs other things), or null when it fits.
+    /// </summary>
+    public string? MemoryProblem(long availableBytes)
+    {
+        static string Gigabytes(long bytes) => (bytes / 1e9).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " GB";
+        long need = EstimatedPeakBytes;
+        return need <= availableBytes * 0.8 ? null
+            : $"--samples {Samples}, --batch-size {BatchSize} and --hidden {Hidden} need about {Gigabytes(need)} of memory, " +
+              $"more than the {Gigabytes(availableBytes)} available here; make --hidden, --batch-size or --samples smaller";
     }
 }

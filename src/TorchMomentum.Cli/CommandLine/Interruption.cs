@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+
+namespace TorchMomentum.Cli.CommandLine;
+
+/// <summary>
+/// Turns Ctrl+C (SIGINT) and SIGTERM into a request that the training loop sees between two steps, instead of
+/// the runtime ending the process wherever it is: the loop then stops cleanly (the progress bar gives the
+/// terminal its cursor back, losses.csv is flushed) and the command says what was kept. A second signal is left
+/// to the runtime, which ends the process at once, for a user who does not want to wait for the step.
+/// </summary>
+public sealed class Interruption : IDisposable
+{
+    private readonly PosixSignalRegistration[] registrations;
+    private volatile int signal;
+
+    private Interruption()
+    {
+        registrations = [PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle), PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle)];
+    }
+
+    /// <summary>Starts listening for the two signals, until disposed.</summary>
+    public static Interruption Listen() => new();
+
+    /// <summary>Whether a signal asked the command to stop.</summary>
+    public bool Requested => signal != 0;
+
+    /// <summary>The exit code for the signal received: <see cref="ExitCodes.Interrupted"/> or <see cref="ExitCodes.Terminated"/>.</summary>
+    public int ExitCode => signal == (int)PosixSignal.SIGTERM ? ExitCodes.Terminated : ExitCodes.Interrupted;
+
+    /// <summary>How the signal is named to the user.</summary>
+    public string Name => signal == (int)PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl+C";
+
+    private void Handle(PosixSignalContext context)
+    {
+        if (signal != 0) return; // the second one ends the process
+        signal = (int)context.Signal;
+        context.Cancel = true;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var registration in registrations) registration.Dispose();
+    }
+}

@@ -1,0 +1,76 @@
+using System.Globalization;
+using Spectre.Console;
+using TorchMomentum.Cli.CommandLine;
+using TorchMomentum.Training;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Cli.Output;
+
+/// <summary>
+/// What <c>train</c> shows and writes around its loop: the report, losses.png, summary.json, model.pt, the lines
+/// for a divergence or an interruption, and the timings.
+/// </summary>
+/// <param name="Console">Where the report and the progress go.</param>
+/// <param name="Error">Where one-line problems go.</param>
+/// <param name="Wall">The command's phases, for --timings and summary.json.</param>
+/// <param name="Export">Whether model.pt is asked for.</param>
+public sealed record TrainOutputs(IAnsiConsole Console, TextWriter Error, Timings Wall, bool Export)
+{
+    private Task? ready;
+
+    /// <summary>The plot's library and summary.json's serializer get ready on the other core while training runs.</summary>
+    public void WarmUp() => ready = Task.Run(() =>
+    {
+        Summary.WarmUp();
+        LossPlot.WarmUp();
+    });
+
+    /// <summary>
+    /// Writes the results of a run that ended (finished or diverged) and returns its exit code. The plot is drawn
+    /// on the other core while the report prints; "plot" is what is left of it after the report. The warm-up's
+    /// own failure does not matter: the real plot meets it again and says what it is.
+    /// </summary>
+    public int Write(ChapterRun run, ExperimentResult result, RunFolder folder)
+    {
+        var plotted = (ready ?? Task.CompletedTask).ContinueWith(_ => LossPlot.Write(folder[LossPlot.FileName], result), TaskScheduler.Default);
+        TrainReport.Print(Console, result);
+        Wall.Mark("report");
+        plotted.GetAwaiter().GetResult();
+        Wall.Mark("plot");
+        Summary.From(result, TrainCommand.Describe(run), get_num_threads(), Wall).Write(folder[Summary.FileName]);
+        Wall.Mark("summary"); // after the file, which holds the phases before it
+        string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName];
+        if (Export && run.Divergence is null)
+        {
+            PyTorchExport.Write(folder[PyTorchExport.FileName], run.HandwrittenNet, run.HandwrittenOptimizer);
+            written = [.. written, PyTorchExport.FileName];
+        }
+        folder.Announce(Console, written);
+        if (run.Divergence is not { } divergence) return ExitCodes.Ok;
+        Error.WriteLine($"{divergence.Optimizer} diverged at step {divergence.Step}: its loss became NaN or infinite " +
+            $"(last finite loss {divergence.LastFiniteLoss.ToString("G6", CultureInfo.InvariantCulture)}); {LossesCsv.FileName} keeps steps 0 to {divergence.Step - 1}.");
+        return ExitCodes.Diverged;
+    }
+
+    /// <summary>
+    /// Says in one line what a run stopped by a signal kept, and returns the signal's exit code. Only what was
+    /// written as training went is there: losses.csv's rows and the last checkpoint; the report, plot and summary
+    /// describe finished runs and are not written.
+    /// </summary>
+    public int Interrupted(Interruption interruption, RunFolder folder, int steps, int checkpointEpoch)
+    {
+        string rows = steps == 0 ? $"{LossesCsv.FileName} has no rows yet" : $"{LossesCsv.FileName} keeps steps 0 to {steps - 1}";
+        string resume = checkpointEpoch > 0
+            ? $"{Checkpoint.FileName} (after epoch {checkpointEpoch}) continues with `torchmomentum train --resume {folder.Path}`"
+            : checkpointEpoch == 0 ? "no epoch was checkpointed yet" : "no checkpoint was kept (--checkpoint-every makes a run resumable)";
+        Error.WriteLine($"Stopped by {interruption.Name} after step {steps - 1}: {rows} in '{folder.Path}'; {resume}.");
+        return interruption.ExitCode;
+    }
+
+    /// <summary>Prints the timings if asked, and passes the exit code on.</summary>
+    public int Finish(int exit, bool timings)
+    {
+        if (timings) Wall.Print(Console);
+        return exit;
+    }
+}
