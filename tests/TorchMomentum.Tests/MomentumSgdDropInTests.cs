@@ -164,7 +164,7 @@ public class MomentumSgdDropInTests
         AssertContinuesExactly(
             p => new MomentumSgd(p, Lr, momentum, dampening, weightDecay, nesterov),
             p => optim.SGD(p, 0.5, 0.5),
-            (ours, sgd) => HandOver(channel, Saving(ours), Loading(sgd)),
+            (ours, sgd) => HandOver(channel, Saving(ours, sgdFormat: true), Loading(sgd)),
             targetHasState);
 
     [Fact]
@@ -180,6 +180,28 @@ public class MomentumSgdDropInTests
         Assert.Throws<NullReferenceException>(() => target.load_state_dict(ours.state_dict()));
 
         AssertContinuesExactly(p => optim.SGD(p, Lr), p => new MomentumSgd(p, 0.5, 0.5), (s, o) => o.load_state_dict(s.state_dict()));
+    }
+
+    [Theory]
+    [InlineData(MomentumFormulation.PyTorch)]
+    [InlineData(MomentumFormulation.Chapter)]
+    public void Each_format_has_its_own_name_and_the_reference_type_does_not_change_what_is_written(MomentumFormulation formulation)
+    {
+        var parameters = Parameters([3]);
+        using var ours = new MomentumSgd(parameters, Lr, 0.8, formulation: formulation);
+        byte[] Saved(Action<BinaryWriter> save)
+        {
+            var stream = new MemoryStream();
+            save(new BinaryWriter(stream));
+            return stream.ToArray();
+        }
+        byte[] direct = Saved(ours.save_state_dict), helper = Saved(((OptimizerHelper)ours).save_state_dict);
+        Assert.Equal(direct, helper);
+        Assert.Equal(nameof(MomentumSgd), new BinaryReader(new MemoryStream(direct)).ReadString());
+        if (formulation == MomentumFormulation.PyTorch)
+            Assert.Equal(nameof(SGD), new BinaryReader(new MemoryStream(Saved(ours.SaveSgdStateDict))).ReadString());
+        else
+            Assert.Contains("chapter formulation", Assert.Throws<InvalidOperationException>(() => Saved(ours.SaveSgdStateDict)).Message);
     }
 
     [Theory]
@@ -289,9 +311,10 @@ public class MomentumSgdDropInTests
 
     private record Loader(Action<string> FromFile, Action<BinaryReader> FromStream, Action<StateDictionary> FromStateDict);
 
-    // The same text binds to MomentumSgd's own save and load for a MomentumSgd: they hide OptimizerHelper's.
+    // A MomentumSgd saves in its own format unless SGD's is asked for by name; its load reads either.
     private static Saver Saving(SGD o) => new(o.save_state_dict, o.save_state_dict, o.state_dict);
-    private static Saver Saving(MomentumSgd o) => new(o.save_state_dict, o.save_state_dict, o.state_dict);
+    private static Saver Saving(MomentumSgd o, bool sgdFormat = false) =>
+        sgdFormat ? new(o.SaveSgdStateDict, o.SaveSgdStateDict, o.state_dict) : new(o.save_state_dict, o.save_state_dict, o.state_dict);
     private static Loader Loading(SGD o) => new(o.load_state_dict, o.load_state_dict, o.load_state_dict);
     private static Loader Loading(MomentumSgd o) => new(o.load_state_dict, o.load_state_dict, o.load_state_dict);
 

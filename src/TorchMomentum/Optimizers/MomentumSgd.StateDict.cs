@@ -7,13 +7,15 @@ namespace TorchMomentum.Optimizers;
 /// <summary>
 /// Saving and loading state, to and from TorchSharp's SGD too, so either can continue the other's training
 /// exactly. In the PyTorch form each parameter's state is SGD's own <see cref="SGD.State"/> and each group's
-/// options extend <see cref="SGD.Options"/>, so <c>state_dict()</c> goes both ways, and the file format is
-/// SGD's. Unlike TorchSharp 0.107's SGD (a NullReferenceException), this class also takes state without
-/// buffers (momentum 0, parameters never stepped). The chapter form's velocity v = lr * b holds only while lr
-/// has never changed, so its state keeps its own type and file format, and state of one form is refused by
-/// the other rather than converted. TorchSharp's save and load for files and streams are not virtual: these
-/// hide them, so call them on a MomentumSgd (through an OptimizerHelper, TorchSharp's own round-trip exactly
-/// in this class's format, which SGD does not read).
+/// options extend <see cref="SGD.Options"/>, so <c>state_dict()</c> goes both ways. Unlike TorchSharp 0.107's
+/// SGD (a NullReferenceException), this class also takes state without buffers (momentum 0, parameters never
+/// stepped). The chapter form's velocity v = lr * b holds only while lr has never changed, so its state keeps
+/// its own type, and state of one form is refused by the other rather than converted.
+/// Two file formats, each with its own name: the inherited <c>save_state_dict</c> writes this class's (SGD's
+/// fields and each group's formulation) through any reference; <see cref="SaveSgdStateDict(BinaryWriter)"/>
+/// writes TorchSharp SGD's. A saved stream names its optimizer type first, so <c>load_state_dict</c> here reads
+/// either and refuses what does not fit before changing anything (it hides TorchSharp's non-virtual loader,
+/// which, through an OptimizerHelper reference, reads this class's format only and refuses SGD's).
 /// </summary>
 public sealed partial class MomentumSgd
 {
@@ -48,28 +50,28 @@ public sealed partial class MomentumSgd
             if (!ReferenceEquals(_state[parameters[i].Handle], state_dict.State[i])) SetBuffer(parameters[i], Copy(buffers[i], parameters[i].device));
     }
 
-    /// <summary>Saves the state to a file, in TorchSharp's SGD format when every group uses the PyTorch form.</summary>
+    /// <summary>Saves the state to a file in TorchSharp's SGD format, which SGD loads; see <see cref="SaveSgdStateDict(BinaryWriter)"/>.</summary>
     /// <param name="location">The file to write.</param>
-    public new void save_state_dict(string location)
+    /// <exception cref="InvalidOperationException">A group uses the chapter form, which SGD's format cannot hold.</exception>
+    public void SaveSgdStateDict(string location)
     {
         using var stream = File.Create(location);
         using var writer = new BinaryWriter(stream);
-        save_state_dict(writer);
+        SaveSgdStateDict(writer);
     }
 
     /// <summary>
-    /// Saves the state: in TorchSharp's SGD format when every group uses the PyTorch form, so that SGD loads
-    /// it; otherwise in this class's own, which also records each group's formulation.
+    /// Saves the state in TorchSharp's SGD format, for SGD to load: only for the PyTorch form, whose state is SGD's
+    /// own. The inherited <c>save_state_dict</c> writes this class's format (SGD's fields and each group's
+    /// formulation), whatever the type of the reference it is called through; this is the other format, by name.
     /// </summary>
     /// <param name="writer">Where to write it.</param>
-    public new void save_state_dict(BinaryWriter writer)
+    /// <exception cref="InvalidOperationException">A group uses the chapter form, which SGD's format cannot hold.</exception>
+    public void SaveSgdStateDict(BinaryWriter writer)
     {
         var groups = _parameter_groups.Select(g => (Options)g.Options).ToArray();
         if (groups.Any(o => o.formulation != MomentumFormulation.PyTorch))
-        {
-            base.save_state_dict(writer);
-            return;
-        }
+            throw new InvalidOperationException("SaveSgdStateDict: a group uses the chapter formulation, whose velocity TorchSharp's SGD format cannot hold; save_state_dict writes MomentumSgd's own format.");
         // SGD's OptimizerHelper.save_state_dict: its type name, the counts (7-bit encoded), the options, the states.
         var parameters = AllParameters();
         writer.Write(typeof(SGD).Name);
