@@ -102,23 +102,95 @@ public class MomentumSgdTests
         Assert.NotNull(optimizer.MomentumBuffer(trained[0]));
     }
 
-    [Theory]
-    [InlineData(ScalarType.Float32, MomentumFormulation.PyTorch)]
-    [InlineData(ScalarType.Float64, MomentumFormulation.PyTorch)]
-    [InlineData(ScalarType.Float64, MomentumFormulation.Chapter)]
-    public void Buffers_live_on_the_parameters_device_and_dtype(ScalarType dtype, MomentumFormulation formulation)
+    /// <summary>Asserts every parameter's buffer has its parameter's dtype, device and shape.</summary>
+    private static void AssertBuffersMatch(MomentumSgd optimizer, IEnumerable<Parameter> parameters) => Assert.All(parameters, p =>
     {
+        var buffer = optimizer.MomentumBuffer(p);
+        Assert.NotNull(buffer);
+        Assert.Equal(p.dtype, buffer.dtype);
+        Assert.Equal((p.device_type, p.device_index), (buffer.device_type, buffer.device_index));
+        Assert.Equal(p.shape, buffer.shape);
+    });
+
+    [Theory]
+    [InlineData(ScalarType.Float32, MomentumFormulation.PyTorch, true)]
+    [InlineData(ScalarType.Float64, MomentumFormulation.PyTorch, true)]
+    [InlineData(ScalarType.Float64, MomentumFormulation.PyTorch, false)]
+    [InlineData(ScalarType.Float64, MomentumFormulation.Chapter, true)]
+    [InlineData(ScalarType.Float64, MomentumFormulation.Chapter, false)]
+    public void New_buffers_take_the_parameters_dtype(ScalarType dtype, MomentumFormulation formulation, bool fused)
+    {
+        // float64 is the case that can fail: a buffer made with torch's default dtype would be float32.
         var (problem, parameters) = Problem(dtype);
         using var _ = problem;
-        using var optimizer = new MomentumSgd(parameters, 0.1, 0.9, formulation: formulation);
+        using var optimizer = new MomentumSgd(parameters, 0.1, 0.9, formulation: formulation, fused: fused);
         Train(problem, parameters, optimizer, 1);
-        foreach (var p in parameters)
+        AssertBuffersMatch(optimizer, parameters);
+    }
+
+    /// <summary>How a saved state reaches the optimizer that loads it.</summary>
+    public enum LoadChannel { Stream, StateDict }
+
+    [Theory]
+    [InlineData(LoadChannel.Stream, MomentumFormulation.PyTorch, true)]
+    [InlineData(LoadChannel.Stream, MomentumFormulation.PyTorch, false)]
+    [InlineData(LoadChannel.StateDict, MomentumFormulation.PyTorch, true)]
+    [InlineData(LoadChannel.StateDict, MomentumFormulation.PyTorch, false)]
+    [InlineData(LoadChannel.Stream, MomentumFormulation.Chapter, false)]
+    [InlineData(LoadChannel.StateDict, MomentumFormulation.Chapter, false)]
+    public void A_state_saved_in_float32_loads_into_float64_parameters_as_float64(LoadChannel channel, MomentumFormulation formulation, bool fused)
+    {
+        // PyTorch's Optimizer.load_state_dict casts each state tensor to its parameter's dtype and device. A
+        // float32 buffer kept as it is would round every later step of a float64 run to float32.
+        var (problem32, single) = Problem(ScalarType.Float32);
+        using var _ = problem32;
+        using var saved = new MomentumSgd(single, 0.1, 0.9, formulation: formulation);
+        Train(problem32, single, saved, 3);
+        var (problem, doubles) = Problem(ScalarType.Float64);
+        using var __ = problem;
+        var reference = Quadratic.Copy(doubles);
+        using var loaded = new MomentumSgd(doubles, 0.1, 0.9, formulation: formulation, fused: fused);
+        using var referenceOptimizer = new MomentumSgd(reference, 0.1, 0.9, formulation: formulation, fused: fused);
+        if (channel == LoadChannel.Stream)
         {
-            var buffer = optimizer.MomentumBuffer(p)!;
-            Assert.Equal(p.dtype, buffer.dtype);
-            Assert.Equal((p.device_type, p.device_index), (buffer.device_type, buffer.device_index));
-            Assert.Equal(p.shape, buffer.shape);
+            var stream = new MemoryStream();
+            saved.save_state_dict(new BinaryWriter(stream));
+            stream.Position = 0;
+            loaded.load_state_dict(new BinaryReader(stream));
         }
+        else loaded.load_state_dict(saved.state_dict());
+
+        AssertBuffersMatch(loaded, doubles);
+        Assert.True(Quadratic.Bitwise(single.Select(saved.MomentumBuffer).ToArray(), doubles.Select(loaded.MomentumBuffer).ToArray()));
+        // And the run goes on in float64: as a float64 optimizer handed the same buffers, converted, by hand.
+        referenceOptimizer.load_state_dict(loaded.state_dict());
+        Train(problem, doubles, loaded, 4);
+        Train(problem, reference, referenceOptimizer, 4);
+        AssertBuffersMatch(loaded, doubles);
+        Assert.True(Quadratic.Bitwise(doubles, reference));
+    }
+
+    [Theory]
+    [InlineData(MomentumFormulation.PyTorch, true)]
+    [InlineData(MomentumFormulation.PyTorch, false)]
+    [InlineData(MomentumFormulation.Chapter, true)]
+    public void On_cuda_buffers_live_on_the_parameters_device_also_after_loading_a_cpu_state(MomentumFormulation formulation, bool fused)
+    {
+        Assert.SkipUnless(cuda.is_available(), "needs a CUDA device (and a build with -p:TorchBackend=cuda); the CPU tests above check dtypes and loads");
+        var (problem, onCpu) = Problem(ScalarType.Float32);
+        using var _ = problem;
+        using var cudaProblem = problem.To(CUDA);
+        var parameters = onCpu.Select(p => new Parameter(p.detach().to(CUDA))).ToArray();
+        using var optimizer = new MomentumSgd(parameters, 0.1, 0.9, formulation: formulation, fused: fused);
+        Train(cudaProblem, parameters, optimizer, 2);
+        AssertBuffersMatch(optimizer, parameters);
+
+        // A state saved on the CPU loads onto the parameters' device.
+        var cpuParameters = Quadratic.Copy(onCpu);
+        using var cpuOptimizer = new MomentumSgd(cpuParameters, 0.1, 0.9, formulation: formulation);
+        Train(problem, cpuParameters, cpuOptimizer, 2);
+        optimizer.load_state_dict(cpuOptimizer.state_dict());
+        AssertBuffersMatch(optimizer, parameters);
     }
 
     [Theory]

@@ -23,6 +23,10 @@ internal sealed class Quadratic : IDisposable
         shapes.Select(s => (rand(s, dtype: dtype, generator: generator) * 2).DetachFromDisposeScope()),
         shapes.Select(s => (rand(s, dtype: dtype, generator: generator) * 2 - 1).DetachFromDisposeScope()));
 
+    /// <summary>The same problem with its tensors on <paramref name="device"/>.</summary>
+    public Quadratic To(Device device) => new(
+        c.Select(t => t.to(device).DetachFromDisposeScope()), d.Select(t => t.to(device).DetachFromDisposeScope()));
+
     /// <summary>Parameters of the given shapes with values drawn from <paramref name="generator"/>.</summary>
     public static Parameter[] Parameters(IReadOnlyList<long[]> shapes, ScalarType dtype, Generator generator) =>
         shapes.Select(s => new Parameter(randn(s, dtype: dtype, generator: generator))).ToArray();

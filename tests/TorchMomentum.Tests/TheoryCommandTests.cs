@@ -1,4 +1,8 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using TorchMomentum.Cli.CommandLine;
+using TorchMomentum.Cli.Output;
+using TorchMomentum.Theory;
 
 namespace TorchMomentum.Tests;
 
@@ -48,6 +52,8 @@ public sealed class TheoryCommandTests : IDisposable
     [InlineData("velocity", "--g", "abc", "--g must be a number in")]
     [InlineData("velocity", "--lr", "NaN", "--lr must be a number in [0, inf) (got 'NaN')")]
     [InlineData("velocity", "--steps", "0", "--steps must be a whole number in [1, 100000] (got '0')")]
+    [InlineData("velocity", "--lr", "1e300 --g 1e300", "--lr, --g and --momentum must give a limit lr*g/(1 - momentum) within [-1.8E+308, 1.8E+308], the range of a double (got 1E+300 * 1E+300 / (1 - 0.9) = inf)")]
+    [InlineData("velocity", "--lr", "1e300 --g -1e300", "(got 1E+300 * -1E+300 / (1 - 0.9) = -inf)")]
     public void Bad_values_are_refused_with_one_line_exit_code_2_and_nothing_written(string command, string option, string value, string expected)
     {
         string folder = temporary["bad"];
@@ -56,5 +62,77 @@ public sealed class TheoryCommandTests : IDisposable
         Assert.Contains(expected, error);
         Assert.Single(error.TrimEnd().Split('\n'));
         Assert.False(Directory.Exists(folder));
+    }
+
+    /// <summary>Reads trajectories.csv into paths keyed by (method, start x), each a list of (iteration, x, y, f).</summary>
+    private static Dictionary<(string Method, string StartX), List<(int Iteration, double X, double Y, double F)>> Paths(string file)
+    {
+        var lines = File.ReadAllLines(file);
+        Assert.DoesNotMatch(new Regex("inf|nan", RegexOptions.IgnoreCase), string.Join("\n", lines.Skip(1)));
+        return lines.Skip(1).Select(l => l.Split(','))
+            .GroupBy(f => (f[0], f[1]))
+            .ToDictionary(g => g.Key, g => g.Select(f => (int.Parse(f[3], CultureInfo.InvariantCulture), Parse(f[4]), Parse(f[5]), Parse(f[6]))).ToList());
+    }
+
+    private static double Parse(string text)
+    {
+        double value = double.Parse(text, CultureInfo.InvariantCulture);
+        Assert.True(double.IsFinite(value), $"'{text}' is not a finite number");
+        return value;
+    }
+
+    [Theory]
+    [InlineData("0.2", "0.2", 2000, 4)] // the report's case: every path overflows
+    [InlineData("0.2", "0.05", 600, 2)] // gradient descent diverges, momentum converges
+    public void Quadratic_keeps_each_diverging_path_up_to_its_last_finite_iterate_and_exits_3(string gdLr, string lr, int iterations, int diverging)
+    {
+        string folder = temporary["diverged"];
+        var (exit, output, error) = CliRunner.Run("quadratic", "--gd-lr", gdLr, "--lr", lr, "--iterations", iterations.ToString(CultureInfo.InvariantCulture), "--out", folder);
+
+        Assert.Equal(ExitCodes.Diverged, exit);
+        Assert.Contains("Wrote trajectories.csv, trajectories.png", output);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, "trajectories.png"))[..4]);
+        var lines = error.TrimEnd().Split('\n');
+        Assert.Equal(diverging, lines.Length);
+        var paths = Paths(Path.Combine(folder, "trajectories.csv"));
+        Assert.Equal(4, paths.Count);
+        var said = new HashSet<(string, string)>();
+        foreach (string line in lines)
+        {
+            var m = Regex.Match(line, @"^(gradient descent|momentum) from \((-?10), (-?1)\) diverged at iteration (\d+): f passed 1\.8E\+308, the largest double, after f = \S+ at iteration (\d+); trajectories\.csv keeps iterations 0 to (\d+)\.$");
+            Assert.True(m.Success, line);
+            string method = m.Groups[1].Value == "gradient descent" ? "gd" : "momentum";
+            int at = int.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture);
+            Assert.Equal(at - 1, int.Parse(m.Groups[5].Value, CultureInfo.InvariantCulture));
+            Assert.Equal(at - 1, int.Parse(m.Groups[6].Value, CultureInfo.InvariantCulture));
+            said.Add((method, m.Groups[2].Value));
+
+            // The file holds iterations 0 to at - 1, and the path computed anew stops being finite exactly at `at`.
+            var kept = paths[(method, m.Groups[2].Value)];
+            Assert.Equal(Enumerable.Range(0, at), kept.Select(p => p.Iteration));
+            var whole = QuadraticBowl.Path(double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture),
+                double.Parse(method == "gd" ? gdLr : lr, CultureInfo.InvariantCulture), method == "gd" ? 0 : 0.6, iterations);
+            Assert.True(double.IsFinite(whole[at - 1].F));
+            Assert.False(double.IsFinite(whole[at].F));
+            Assert.Equal(whole[at - 1].F, kept[^1].F);
+        }
+        // The paths no line names ran to the end.
+        Assert.All(paths.Where(p => !said.Contains(p.Key)), p => Assert.Equal(iterations, p.Value[^1].Iteration));
+        Assert.Equal(4 - diverging, paths.Count(p => !said.Contains(p.Key)));
+    }
+
+    [Fact]
+    public void A_csv_cell_that_is_not_a_finite_number_stops_the_write_and_leaves_no_file()
+    {
+        string file = temporary["values.csv"];
+        foreach (double bad in new[] { double.PositiveInfinity, double.NegativeInfinity, double.NaN })
+        {
+            var error = Assert.Throws<InvalidOperationException>(() =>
+                CsvFile.Write(file, ["name", "value"], [["a", CsvFile.Number(1.5)], ["b", CsvFile.Number(bad)]]));
+            Assert.Contains("values.csv, line 3, value:", error.Message);
+            Assert.Empty(Directory.GetFiles(temporary.Path));
+        }
+        CsvFile.Write(file, ["name", "value"], [["gd", CsvFile.Number(1.5)]]);
+        Assert.Equal("name,value\ngd,1.5\n", File.ReadAllText(file));
     }
 }

@@ -9,7 +9,10 @@ public static class ExitCodes
     public const int Failed = 1;
     /// <summary>Bad input: an option out of range, an unknown option, an unusable device or folder. Nothing was written.</summary>
     public const int BadInput = 2;
-    /// <summary>Training stopped because a loss became NaN or infinite; the results up to there were kept.</summary>
+    /// <summary>
+    /// Training stopped because a loss became NaN or infinite, or a path of <c>quadratic</c> ran off to infinity;
+    /// the results up to there were kept.
+    /// </summary>
     public const int Diverged = 3;
     /// <summary>Stopped by Ctrl+C (SIGINT), as shells number it (128 + 2); what was written is kept and said.</summary>
     public const int Interrupted = 130;

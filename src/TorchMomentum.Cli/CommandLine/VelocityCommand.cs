@@ -28,8 +28,14 @@ public static class VelocityCommand
         command.SetAction(parse =>
         {
             double learningRate = parse.GetValue(lr), m = parse.GetValue(momentum), g = parse.GetValue(gradient);
-            var run = ConstantGradientVelocity.Run(learningRate, m, g, parse.GetValue(steps));
             double limit = ConstantGradientVelocity.Limit(learningRate, m, g);
+            // With momentum < 1 the velocity converges, so it can only fail to be a number by overflow: when its limit
+            // (and lr*g, the first step, which is no larger) does not fit a double. Every v_t and geometric sum lies
+            // between 0 and that limit, so a finite limit keeps every number written finite.
+            if (!double.IsFinite(limit))
+                return ExitCodes.Refuse(error, $"--lr, --g and --momentum must give a limit lr*g/(1 - momentum) within [-{Shown.Number(double.MaxValue, "G3")}, {Shown.Number(double.MaxValue, "G3")}], " +
+                    $"the range of a double (got {Shown.Number(learningRate)} * {Shown.Number(g)} / (1 - {Shown.Number(m)}) = {Shown.Number(limit)}); make --lr or --g smaller.");
+            var run = ConstantGradientVelocity.Run(learningRate, m, g, parse.GetValue(steps));
 
             var table = new Table().Title($"v_t = {Shown.Number(m, "G6")}*v_(t-1) + {Shown.Number(learningRate, "G6")}*{Shown.Number(g, "G6")}, v_0 = 0")
                 .AddColumns("t", "v_t (optimizer)", "lr*g*(1-m^t)/(1-m)", "limit lr*g/(1-m)");

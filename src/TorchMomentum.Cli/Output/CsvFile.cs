@@ -6,16 +6,30 @@ namespace TorchMomentum.Cli.Output;
 
 /// <summary>
 /// Writes the commands' CSV files: comma-separated, "\n" line ends, UTF-8 without BOM, numbers in their
-/// shortest round-trip form (the same text Python's repr gives), atomically.
+/// shortest round-trip form (the same text Python's repr gives), atomically. Every number is finite: a result
+/// that is not (a diverged path) is cut by its command before it gets here, and a cell that still reads as
+/// infinity or NaN stops the write, leaving no file.
 /// </summary>
 public static class CsvFile
 {
     /// <summary>Writes a header line and one line per row.</summary>
+    /// <exception cref="InvalidOperationException">A cell reads as infinity or NaN; nothing is written.</exception>
     public static void Write(string path, IEnumerable<string> header, IEnumerable<IEnumerable<string>> rows) => AtomicFile.Write(path, stream =>
     {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: -1, leaveOpen: true) { NewLine = "\n" };
-        writer.WriteLine(string.Join(',', header));
-        foreach (var row in rows) writer.WriteLine(string.Join(',', row));
+        var columns = header.ToArray();
+        writer.WriteLine(string.Join(',', columns));
+        int line = 1;
+        foreach (var row in rows)
+        {
+            var cells = row.ToArray();
+            line++;
+            for (int i = 0; i < cells.Length; i++)
+                if (double.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && !double.IsFinite(value))
+                    throw new InvalidOperationException(
+                        $"{System.IO.Path.GetFileName(path)}, line {line}, {(i < columns.Length ? columns[i] : $"column {i + 1}")}: '{cells[i]}' is not a finite number; the file was not written.");
+            writer.WriteLine(string.Join(',', cells));
+        }
     });
 
     /// <summary>A number at full precision: the shortest text that reads back as the same double.</summary>

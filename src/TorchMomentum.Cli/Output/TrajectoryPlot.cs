@@ -20,11 +20,16 @@ public static class TrajectoryPlot
             contour.LineWidth = 1;
         }
         var colors = new Dictionary<string, ScottPlot.Color> { ["gd"] = ScottPlot.Colors.Red, ["momentum"] = ScottPlot.Colors.Blue };
+        // A diverging path runs off to 1e150 and beyond; drawn whole, it would shrink the bowl to a dot. Each path is
+        // drawn while f stays within 100 times the largest f at a start, and its legend says where it leaves.
+        double shown = 100 * paths.Max(p => p.Points[0].F);
         foreach (var trajectory in paths)
         {
-            var line = plot.Add.Scatter(trajectory.Points.Select(p => p.X).ToArray(), trajectory.Points.Select(p => p.Y).ToArray(), colors[trajectory.Method]);
+            var inView = trajectory.Points.TakeWhile(p => p.F <= shown).ToList();
+            var line = plot.Add.Scatter(inView.Select(p => p.X).ToArray(), inView.Select(p => p.Y).ToArray(), colors[trajectory.Method]);
             line.MarkerSize = 5;
-            line.LegendText = $"{trajectory.Method} from ({trajectory.StartX:0}, {trajectory.StartY:0})";
+            line.LegendText = $"{trajectory.Method} from ({trajectory.StartX:0}, {trajectory.StartY:0})" +
+                (inView.Count < trajectory.Points.Count ? $", leaves the figure after iteration {inView.Count - 1}" : "");
         }
         PlotFile.Save(plot, path, "Gradient descent (red) and momentum (blue) on x² + 10y²", "x", "y", ScottPlot.Alignment.UpperRight);
     }

@@ -33,8 +33,9 @@ public sealed partial class MomentumSgd
 
     /// <summary>
     /// Loads a state taken by <c>state_dict()</c> from a MomentumSgd or, for the PyTorch form, from TorchSharp's
-    /// SGD: hyperparameters and momentum buffers, the buffers copied. A state without buffers (momentum 0, or
-    /// parameters never stepped) loads too. Nothing changes unless all of it fits.
+    /// SGD: hyperparameters and momentum buffers, the buffers copied in each parameter's dtype and onto its device
+    /// (as PyTorch casts them). A state without buffers (momentum 0, or parameters never stepped) loads too.
+    /// Nothing changes unless all of it fits.
     /// </summary>
     /// <exception cref="ArgumentException">The state has other numbers of groups or parameters, is not
     /// SGD's or MomentumSgd's, or a group is of the other formulation.</exception>
@@ -47,7 +48,7 @@ public sealed partial class MomentumSgd
         for (int i = 0; i < _parameter_groups.Count; i++)
             if (!ReferenceEquals(_parameter_groups[i].Options, state_dict.Options[i])) _parameter_groups[i].Options.LoadStateDict(state_dict.Options[i]);
         for (int i = 0; i < parameters.Length; i++)
-            if (!ReferenceEquals(_state[parameters[i].Handle], state_dict.State[i])) SetBuffer(parameters[i], Copy(buffers[i], parameters[i].device));
+            if (!ReferenceEquals(_state[parameters[i].Handle], state_dict.State[i])) SetBuffer(parameters[i], Copy(buffers[i], parameters[i]));
     }
 
     /// <summary>Saves the state to a file in TorchSharp's SGD format, which SGD loads; see <see cref="SaveSgdStateDict(BinaryWriter)"/>.</summary>
@@ -111,7 +112,7 @@ public sealed partial class MomentumSgd
         var buffers = new List<Tensor?>();
         try
         {
-            foreach (var parameter in parameters) buffers.Add(ReadBuffer(reader, parameter.device));
+            foreach (var parameter in parameters) buffers.Add(ReadBuffer(reader, parameter));
         }
         catch
         {
@@ -168,11 +169,17 @@ public sealed partial class MomentumSgd
     /// <summary>
     /// A buffer as <c>OptimizerState.SaveConditionalStateTensor</c> writes it: a flag, then the tensor. Read into
     /// a new tensor: TorchSharp's reader writes into the existing buffer's bytes, unconverted if its dtype differs.
+    /// Cast to the parameter's dtype and device, as PyTorch's <c>Optimizer.load_state_dict</c> casts state.
     /// </summary>
-    private static Tensor? ReadBuffer(BinaryReader reader, Device device) =>
-        reader.ReadBoolean() ? TorchSharp.TensorExtensionMethods.Load(reader).to(device, disposeAfter: true).DetachFromDisposeScope() : null;
+    private static Tensor? ReadBuffer(BinaryReader reader, Parameter parameter) =>
+        reader.ReadBoolean() ? TorchSharp.TensorExtensionMethods.Load(reader).to(parameter.dtype, parameter.device, disposeAfter: true).DetachFromDisposeScope() : null;
 
-    /// <summary>A copy of a buffer on the parameter's device, so that two optimizers never share a tensor.</summary>
-    private static Tensor? Copy(Tensor? buffer, Device device) => buffer?.to(device, copy: true).DetachFromDisposeScope();
+    /// <summary>
+    /// A copy of a buffer with the parameter's dtype and on its device, so that two optimizers never share a tensor.
+    /// Why the dtype too: PyTorch's <c>Optimizer.load_state_dict</c> casts state to its parameter's dtype, and a
+    /// float32 buffer kept under float64 parameters would round every later step to float32.
+    /// </summary>
+    private static Tensor? Copy(Tensor? buffer, Parameter parameter) =>
+        buffer?.to(parameter.dtype, parameter.device, copy: true).DetachFromDisposeScope();
 
 }

@@ -133,11 +133,12 @@ public sealed partial class MomentumSgd
             // Into a new tensor, not the buffer in place: see ReadBuffer.
             Tensor? loaded = null;
             LoadConditionalStateTensor(reader, ref loaded, _parameter.device);
-            Replace(loaded);
+            // In the parameter's dtype, as MomentumSgd's own loads (see Copy).
+            Replace(loaded?.to(_parameter.dtype, _parameter.device, disposeAfter: true).DetachFromDisposeScope());
         }
 
-        /// <summary>Takes a copy of another chapter state's velocity, so the two optimizers never share a tensor.</summary>
-        public override void LoadStateDict(OptimizerState source) => Replace(Copy(((State)source).momentum_buffer, _parameter.device));
+        /// <summary>Takes a copy of another chapter state's velocity (in this parameter's dtype, on its device), so the two optimizers never share a tensor.</summary>
+        public override void LoadStateDict(OptimizerState source) => Replace(Copy(((State)source).momentum_buffer, _parameter));
 
         private void Replace(Tensor? buffer)
         {
