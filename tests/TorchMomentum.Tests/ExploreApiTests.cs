@@ -186,18 +186,4 @@ public sealed class ExploreApiTests : IAsyncLifetime
         var (steps, _) = await Train("epochs=1");
         Assert.Equal(32, steps.Count);
     }
-
-    [Fact]
-    public async Task The_page_and_its_scripts_are_served_and_nothing_else()
-    {
-        string page = await client.GetStringAsync("");
-        Assert.Contains("Momentum, by hand", page);
-        Assert.Contains("vendor/plotly-cartesian.min.js", page);
-        using var script = await client.GetAsync("explore.js");
-        Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
-        using var library = await client.GetAsync("vendor/plotly-cartesian.min.js");
-        Assert.Equal(HttpStatusCode.OK, library.StatusCode);
-        using var missing = await client.GetAsync("../../etc/passwd");
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-    }
 }
