@@ -27,4 +27,22 @@ internal static class RawHttp
         Assert.True(statusLine.Length >= 2 && statusLine[0].StartsWith("HTTP/", StringComparison.Ordinal), $"no status line in '{text}'");
         return (int.Parse(statusLine[1], System.Globalization.CultureInfo.InvariantCulture), text);
     }
+
+    /// <summary>The body of an answer from <see cref="GetAsync"/>, its chunks joined when it came in chunks.</summary>
+    public static string Body(string answer)
+    {
+        int end = answer.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        string headers = answer[..end], body = answer[(end + 4)..];
+        if (!headers.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase)) return body;
+        // Each chunk: its size in hex, CRLF, the bytes, CRLF; a chunk of size 0 ends the body.
+        var joined = new StringBuilder();
+        for (int at = 0; ;)
+        {
+            int line = body.IndexOf("\r\n", at, StringComparison.Ordinal);
+            int size = Convert.ToInt32(body[at..line].Split(';')[0], 16);
+            if (size == 0) return joined.ToString();
+            joined.Append(body, line + 2, size);
+            at = line + 2 + size + 2;
+        }
+    }
 }
