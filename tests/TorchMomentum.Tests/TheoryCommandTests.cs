@@ -14,7 +14,7 @@ public sealed class TheoryCommandTests : IDisposable
 
     [Theory]
     [InlineData("quadratic", "trajectories.csv", "method,start_x,start_y,iter,x,y,f", 4 * 16, "trajectories.png")]
-    [InlineData("rate", "rate.csv", "case,h,lr,momentum,lambda1_re,lambda1_im,lambda2_re,lambda2_im,rho,measured_rate,difference", 8 + 4, "rate.png")]
+    [InlineData("rate", "rate.csv", "case,h,lr,momentum,lambda1_re,lambda1_im,lambda2_re,lambda2_im,rho,measured_rate,difference,converged_within,diverged_within", 8 + 4, "rate.png")]
     [InlineData("velocity", "velocity.csv", "step,velocity,geometric_sum,limit", 50, "velocity.png")]
     public void Each_command_writes_its_csv_and_png_with_defaults(string command, string csv, string header, int rows, string png)
     {
@@ -39,6 +39,32 @@ public sealed class TheoryCommandTests : IDisposable
             .ToDictionary(f => (f[0], f[1]), f => double.Parse(f[6], System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(last[("momentum", "10")] < last[("gd", "10")] / 2);
         Assert.True(last[("momentum", "-10")] < last[("gd", "-10")] / 2);
+    }
+
+    [Theory]
+    [InlineData("--steps 600")]
+    [InlineData("--lr 1 --steps 600")]
+    [InlineData("--h 1e300 --steps 10")]
+    public void Rate_prints_and_writes_no_NaN_when_iterates_underflow_or_overflow(string options)
+    {
+        string folder = temporary["rate"];
+        var (exit, output, error) = CliRunner.Run(["rate", .. options.Split(' '), "--out", folder]);
+        Assert.True(exit == ExitCodes.Ok, error);
+        Assert.DoesNotContain("NaN", output);
+        Assert.DoesNotContain("NaN", File.ReadAllText(Path.Combine(folder, "rate.csv")));
+    }
+
+    [Fact]
+    public void Rate_says_a_path_converged_to_0_when_it_got_there_too_soon_to_measure()
+    {
+        string folder = temporary["rate"];
+        var (exit, output, error) = CliRunner.Run("rate", "--h", "2", "--lr", "0.5", "--momentum", "0", "0.5", "--steps", "600", "--out", folder);
+        Assert.True(exit == ExitCodes.Ok, error);
+        // The table wraps the cell at the test console's width: "converged to 0 | within 2 steps".
+        Assert.Contains("converged to 0", output);
+        Assert.Contains("within 2 steps", output);
+        var row = File.ReadAllLines(Path.Combine(folder, "rate.csv")).Single(l => l.StartsWith("grid,2,0.5,0,", StringComparison.Ordinal)).Split(',');
+        Assert.Equal(["", "", "2", ""], row[9..]);
     }
 
     [Theory]

@@ -65,7 +65,49 @@ public class TheoryTests
         const double lr = 0.05;
         var xs = HeavyBall.Iterate(h, lr, momentum, 200);
         double rho = HeavyBall.SpectralRadius(h, lr, momentum);
-        Assert.InRange(HeavyBall.MeasuredRate(xs) - rho, -1e-3, 1e-3);
+        Assert.InRange(HeavyBall.MeasuredRate(xs).Rate!.Value - rho, -1e-3, 1e-3);
+    }
+
+    [Fact]
+    public void The_measured_rate_holds_when_the_squares_of_the_iterates_underflow()
+    {
+        // x_t = 0.5^(t-1): by step 600 it is 1e-181, its square 1e-362, which is 0 in double.
+        var xs = HeavyBall.Iterate(h: 10, lr: 0.05, momentum: 0, steps: 600);
+        Assert.Equal(0, xs[^1] * xs[^1]);
+        var measured = HeavyBall.MeasuredRate(xs);
+        Assert.Equal(0.5, measured.Rate!.Value, 1e-9);
+        Assert.Null(measured.ConvergedWithin);
+        Assert.Null(measured.DivergedWithin);
+    }
+
+    [Fact]
+    public void A_path_that_reaches_0_is_measured_on_the_steps_before_and_says_when()
+    {
+        // Past step 1023, 0.5^(t-1) is below double's normal range, then 0.
+        var xs = HeavyBall.Iterate(h: 10, lr: 0.05, momentum: 0, steps: 1200);
+        var measured = HeavyBall.MeasuredRate(xs);
+        Assert.Equal(0.5, measured.Rate!.Value, 1e-9);
+        int zero = measured.ConvergedWithin!.Value;
+        Assert.True(double.IsNormal(xs[zero - 1]));
+        Assert.All(xs.Skip(zero), x => Assert.False(double.IsNormal(x)));
+        Assert.Equal(0, xs[^1]);
+
+        // lr*h = 1 without momentum (exactly, in binary): 0 at the first step, nothing left to measure a rate on.
+        var exact = HeavyBall.MeasuredRate(HeavyBall.Iterate(h: 2, lr: 0.5, momentum: 0, steps: 50));
+        Assert.Equal(new RateMeasurement(null, 2, null), exact);
+    }
+
+    [Fact]
+    public void A_path_that_overflows_is_measured_on_the_steps_before_and_says_when()
+    {
+        // x_t = (-9)^(t-1) overflows near step 324; then the iterates are inf and NaN.
+        var xs = HeavyBall.Iterate(h: 10, lr: 1, momentum: 0, steps: 600);
+        var measured = HeavyBall.MeasuredRate(xs);
+        Assert.Equal(9, measured.Rate!.Value, 1e-6);
+        int overflow = measured.DivergedWithin!.Value;
+        Assert.True(double.IsFinite(xs[overflow - 1]));
+        Assert.False(double.IsFinite(xs[overflow]));
+        Assert.Null(measured.ConvergedWithin);
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public static class RateCommand
             .AddColumns("h", "lr", "momentum", "eigenvalues of A", "rho(A)", "measured", "difference");
         foreach (var r in rows)
             table.AddRow(Shown.Number(r.H, "G4"), Shown.Number(r.Lr, "G4"), Shown.Number(r.Momentum, "G4"), $"{Shown.Number(r.First, "G4")}, {Shown.Number(r.Second, "G4")}",
-                Shown.Number(r.Rho, "F6"), Shown.Number(r.Measured, "F6"), Shown.Number(r.Difference, "+0.0e+0;-0.0e+0;0"));
+                Shown.Number(r.Rho, "F6"), Shown.Rate(r.Measured, "F6"), r.Difference is { } d ? Shown.Number(d, "+0.0e+0;-0.0e+0;0") : "-");
         console.Write(table);
     }
 
@@ -74,9 +74,11 @@ public static class RateCommand
         var (gdLr, gdRate) = HeavyBall.OptimalGradientDescent(mu, l);
         var table = new Table().Title(Markup.Escape($"Best parameters for curvatures in [{Shown.Number(mu, "G4")}, {Shown.Number(l, "G4")}] (kappa = {Shown.Number(l / mu, "G4")})"))
             .AddColumns("method", "lr", "momentum", "theory rate", "measured (worst h)");
-        double Worst(string kind) => rows.Where(r => r.Case == kind).Max(r => r.Measured);
-        table.AddRow("heavy ball, Polyak", Shown.Number(lr, "G4"), Shown.Number(momentum, "G4"), Shown.Number(rate, "F6"), Shown.Number(Worst("polyak"), "F6"));
-        table.AddRow("gradient descent", Shown.Number(gdLr, "G4"), "0", Shown.Number(gdRate, "F6"), Shown.Number(Worst("best_gd"), "F6"));
+        // The slowest of a kind's paths: one that diverged is the worst, one that reached 0 too soon to measure the best.
+        string Worst(string kind) => Shown.Rate(rows.Where(r => r.Case == kind)
+            .MaxBy(r => r.Measured.DivergedWithin is not null ? double.PositiveInfinity : r.Measured.Rate ?? -1)!.Measured, "F6");
+        table.AddRow("heavy ball, Polyak", Shown.Number(lr, "G4"), Shown.Number(momentum, "G4"), Shown.Number(rate, "F6"), Worst("polyak"));
+        table.AddRow("gradient descent", Shown.Number(gdLr, "G4"), "0", Shown.Number(gdRate, "F6"), Worst("best_gd"));
         console.Write(table);
         console.WriteLine("Polyak's parameters give A a repeated eigenvalue: the iterates decay as t*rho^t, so the measured rate reads slightly high.");
     }

@@ -7,7 +7,10 @@ namespace TorchMomentum.Cli.Explore;
 /// <c>GET /api/bowl</c> (sections 5.1, 5.4): a path over f(x, y) = x^2 + s*y^2 taken by <c>MomentumSgd</c> on
 /// TorchSharp's autograd gradients in float64, the same code as the quadratic command; momentum 0 is plain
 /// gradient descent. With it, per eigen-direction (x: h = 2, y: h = 2s) the spectral radius rho(A) and the
-/// rate the path really converges at.
+/// rate the path really converges at. The answer: <c>{"points": [{"x", "y", "f"}], "diverged", "directions":
+/// [{"axis", "h", "rho", "measured", "converged_within"}]}</c>, where <c>measured</c> is null when the path gave too
+/// few steps to measure a rate on, and <c>converged_within</c> is the iteration from which that coordinate is 0
+/// (<see cref="RateMeasurement"/>), null when it never gets there.
 /// </summary>
 public static class BowlApi
 {
@@ -53,11 +56,13 @@ public static class BowlApi
         });
     }
 
+    // measured: the rate measured on the path's coordinate, or null when there were too few steps to measure on
+    // (a path shorter than 4 iterations, or one that reached 0 sooner); converged_within: the first iteration
+    // from which the coordinate is 0 (or below double's normal range), or null. A cut path is measured on the
+    // steps kept, all finite.
     private static object Direction(string axis, double h, double lr, double momentum, IEnumerable<double> coordinates)
     {
-        var xs = coordinates.ToList();
-        // A rate needs a few steps to measure; a cut path's is measured on the steps kept.
-        double? measured = xs.Count >= 5 ? HeavyBall.MeasuredRate(xs) : null;
-        return new { axis, h, rho = HeavyBall.SpectralRadius(h, lr, momentum), measured };
+        var measured = HeavyBall.MeasuredRate(coordinates.ToList());
+        return new { axis, h, rho = HeavyBall.SpectralRadius(h, lr, momentum), measured = measured.Rate, converged_within = measured.ConvergedWithin };
     }
 }

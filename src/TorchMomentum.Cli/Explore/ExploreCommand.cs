@@ -14,7 +14,7 @@ public static class ExploreCommand
     /// <summary>Builds the command; the URL goes to <paramref name="output"/>, warnings and errors to <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var host = new Option<string>("--host") { Description = "Address to listen on (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
+        var host = new Option<string>("--host") { Description = "Address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every interface). The page answers only to the Host names of that address", DefaultValueFactory = _ => "127.0.0.1" };
         var port = Options.Count("--port", "Port to listen on; 0 picks a free one", 5117, 0, 65535);
         var open = new Option<bool>("--open") { Description = "Open the page in the default browser" };
         var maxTrainings = Options.Count("--max-trainings", "Trainings the server runs at once; more are refused with HTTP 429", 4, 1, 16);
@@ -43,7 +43,7 @@ public static class ExploreCommand
             output.WriteLine(server.Url);
             output.Flush();
             if (!IPAddress.IsLoopback(address))
-                error.WriteLine($"warning: --host {given} makes the page reachable from the network, without any password; Ctrl+C stops it.");
+                error.WriteLine($"warning: --host {given} makes the page reachable from the network, without any password, by the names {string.Join(", ", HostNames.Of(address))}; Ctrl+C stops it.");
             if (parse.GetValue(open)) Open(server.Url, error);
             server.WaitForShutdownAsync().GetAwaiter().GetResult();
             server.DisposeAsync().AsTask().GetAwaiter().GetResult();

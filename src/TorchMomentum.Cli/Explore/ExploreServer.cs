@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -13,8 +14,9 @@ namespace TorchMomentum.Cli.Explore;
 /// <summary>
 /// The explore page's web server: the page, and an API whose every number comes from the library
 /// (<c>MomentumSgd</c>, the theory of sections 5.2 to 5.4, the chapter's run). It binds one address, bounds
-/// every request's work (<see cref="BowlApi"/>, <see cref="RateMapApi"/>, <see cref="TrainApi"/>) and
-/// touches no file on a request's behalf.
+/// every request's work (<see cref="BowlApi"/>, <see cref="RateMapApi"/>, <see cref="TrainApi"/>), answers only
+/// to the names of that address (<see cref="HostNames"/>: HTTP 400 for any other Host header) and touches no
+/// file on a request's behalf. Every error answer is one line of JSON, <c>{"error": ...}</c>.
 /// </summary>
 public sealed class ExploreServer : IAsyncDisposable
 {
@@ -26,7 +28,10 @@ public sealed class ExploreServer : IAsyncDisposable
         Url = url;
     }
 
-    /// <summary>The URL the server listens on, with the real port when 0 was asked for.</summary>
+    /// <summary>
+    /// The URL to open the page at, with the real port when 0 was asked for; a loopback one when the server
+    /// listens on every interface (0.0.0.0 is not a name the server answers to).
+    /// </summary>
     public string Url { get; }
 
     /// <summary>Trainings running now (for tests).</summary>
@@ -43,6 +48,17 @@ public sealed class ExploreServer : IAsyncDisposable
         // Ctrl+C: streams are cancelled at once, and the server waits at most this long for them.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1.5));
         builder.Services.AddSingleton(new TrainingSlots(maxTrainings));
+        var names = HostNames.Of(address);
+        // ASP.NET Core's own host filter, which the builder's defaults already put first in the pipeline: it only
+        // needs the names. An empty Host header is refused too (HTTP/1.0 may send none). Its refusal is an empty
+        // 400, which ErrorBodies, registered first so that it wraps the filter, gives its one line.
+        builder.Services.Configure<HostFilteringOptions>(o =>
+        {
+            o.AllowedHosts = [.. names];
+            o.AllowEmptyHosts = false;
+            o.IncludeFailureMessage = false;
+        });
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IStartupFilter>(new ErrorBodies(names)));
         var app = builder.Build();
 
         app.MapGet("/api/bowl", BowlApi.Handle);
@@ -52,7 +68,10 @@ public sealed class ExploreServer : IAsyncDisposable
 
         await app.StartAsync();
         string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ExploreServer(app, bound.TrimEnd('/') + "/");
+        var uri = new UriBuilder(bound);
+        if (address.Equals(IPAddress.Any)) uri.Host = "127.0.0.1";
+        else if (address.Equals(IPAddress.IPv6Any)) uri.Host = "[::1]";
+        return new ExploreServer(app, uri.Uri.ToString());
     }
 
     /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM).</summary>

@@ -2,7 +2,10 @@ using TorchMomentum.Theory;
 
 namespace TorchMomentum.Cli.Output;
 
-/// <summary>rate.png: rho(A) against the momentum for each h at the given lr, with the measured rates as points.</summary>
+/// <summary>
+/// rate.png: rho(A) against the momentum for each h at the given lr, with the measured rates as points (none for
+/// a case whose path reached 0 or overflowed too soon to measure one).
+/// </summary>
 public static class RatePlot
 {
     /// <summary>The file's name inside a run folder.</summary>
@@ -20,7 +23,8 @@ public static class RatePlot
             var color = palette.GetColor(index++);
             var curve = plot.Add.ScatterLine(momenta, momenta.Select(m => HeavyBall.SpectralRadius(group.Key, lr, m)).ToArray(), color);
             curve.LegendText = $"rho(A), h = {group.Key}";
-            var measured = plot.Add.ScatterPoints(group.Select(r => r.Momentum).ToArray(), group.Select(r => r.Measured).ToArray(), color);
+            var rated = group.Where(r => r.Measured.Rate is not null).ToList();
+            var measured = plot.Add.ScatterPoints(rated.Select(r => r.Momentum).ToArray(), rated.Select(r => r.Measured.Rate!.Value).ToArray(), color);
             measured.MarkerSize = 9;
             measured.MarkerShape = ScottPlot.MarkerShape.OpenCircle;
             measured.LegendText = $"measured, h = {group.Key}";

@@ -69,25 +69,44 @@ public static class HeavyBall
 
     /// <summary>
     /// The linear rate measured from iterates x_0..x_N: exp of the slope of the least-squares line through
-    /// log |z_t| for t from N/2 to N, where z_t = (x_t, x_{t-1}) is the state A acts on. Why not
-    /// |x_t|^(1/t) or a ratio of two iterates: with complex eigenvalues x_t ~ rho^t cos(theta*t + phi)
-    /// oscillates, and single iterates can sit anywhere on the wave (even near zero). Using the state's
-    /// norm keeps log |z_t| finite, and a straight-line fit over many periods averages the wave out; by
-    /// N/2 the faster of two real modes has died away. On the default cases it is within 4e-4 of rho(A).
-    /// With a repeated eigenvalue (Polyak's optimal parameters) the iterates decay as t*rho^t and the
-    /// measurement reads a little high, by about rho/t. Returns 0 when the iteration reaches 0 exactly.
+    /// log |z_t| for t from M/2 to M, where z_t = (x_t, x_{t-1}) is the state A acts on and M is the last step
+    /// whose iterate double still holds with all its digits (N unless the path reached 0 or overflowed first,
+    /// which the result says). Why not |x_t|^(1/t) or a ratio of two iterates: with complex eigenvalues
+    /// x_t ~ rho^t cos(theta*t + phi) oscillates, and single iterates can sit anywhere on the wave (even near
+    /// zero). Using the state's norm keeps log |z_t| finite, and a straight-line fit over many periods averages
+    /// the wave out; by M/2 the faster of two real modes has died away. On the default cases it is within 4e-4
+    /// of rho(A). With a repeated eigenvalue (Polyak's optimal parameters) the iterates decay as t*rho^t and the
+    /// measurement reads a little high, by about rho/t. The norm is taken in logarithms, never as a sum of
+    /// squares: a square underflows to 0 (and its log to -inf) long before the iterate does, e.g. 0.5^600.
     /// </summary>
-    public static double MeasuredRate(IReadOnlyList<double> xs)
+    public static RateMeasurement MeasuredRate(IReadOnlyList<double> xs)
     {
-        int n = xs.Count - 1, half = n / 2;
-        if (half < 2) throw new ArgumentException($"need at least 4 steps to measure a rate (got {n})", nameof(xs));
-        // An iteration that hits 0 exactly (lr*h = 1 without momentum) has converged in finitely many steps.
-        if (xs.Skip(half).Any(x => x == 0)) return 0;
-        var points = Enumerable.Range(half, n - half + 1)
-            .Select(t => (T: (double)t, LogNorm: Math.Log(Math.Sqrt(xs[t] * xs[t] + xs[t - 1] * xs[t - 1])))).ToList();
+        int n = xs.Count - 1;
+        int? diverged = null, converged = null;
+        for (int t = 0; t <= n && diverged is null; t++)
+            if (!double.IsFinite(xs[t])) diverged = t;
+        if (diverged is null)
+        {
+            // The tail of iterates that are 0 or subnormal: below the normal range, digits are lost one by one.
+            int tail = n + 1;
+            while (tail > 0 && !double.IsNormal(xs[tail - 1])) tail--;
+            if (tail <= n) converged = tail;
+        }
+        int last = (diverged ?? converged ?? n + 1) - 1, half = last / 2;
+        if (half < 2) return new RateMeasurement(null, converged, diverged);
+        var points = Enumerable.Range(half, last - half + 1).Select(t => (T: (double)t, LogNorm: LogNorm(xs[t], xs[t - 1]))).ToList();
         double meanT = points.Average(p => p.T), meanLog = points.Average(p => p.LogNorm);
         double slope = points.Sum(p => (p.T - meanT) * (p.LogNorm - meanLog)) / points.Sum(p => (p.T - meanT) * (p.T - meanT));
-        return Math.Exp(slope);
+        return new RateMeasurement(Math.Exp(slope), converged, diverged);
+    }
+
+    // log sqrt(a^2 + b^2) without forming a square, which would underflow or overflow: the larger magnitude
+    // factored out, the ratio's square at most 1. Not both 0: two zero iterates in a row stay 0, so they are
+    // part of the converged tail, outside the fit.
+    private static double LogNorm(double a, double b)
+    {
+        double large = Math.Max(Math.Abs(a), Math.Abs(b)), ratio = Math.Min(Math.Abs(a), Math.Abs(b)) / large;
+        return Math.Log(large) + 0.5 * Math.Log(1 + ratio * ratio);
     }
 
     /// <summary>

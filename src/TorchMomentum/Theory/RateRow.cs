@@ -3,10 +3,10 @@ using System.Numerics;
 namespace TorchMomentum.Theory;
 
 /// <summary>One case of section 5.2's analysis: the eigenvalues and spectral radius of A, and the rate measured by iterating.</summary>
-public sealed record RateRow(string Case, double H, double Lr, double Momentum, Complex First, Complex Second, double Rho, double Measured)
+public sealed record RateRow(string Case, double H, double Lr, double Momentum, Complex First, Complex Second, double Rho, RateMeasurement Measured)
 {
-    /// <summary>Measured rate minus rho(A).</summary>
-    public double Difference => Measured - Rho;
+    /// <summary>Measured rate minus rho(A); null when no rate could be measured (see <see cref="RateMeasurement.Rate"/>).</summary>
+    public double? Difference => Measured.Rate - Rho;
 
     /// <summary>Computes rho(A) and runs the iteration to measure the rate.</summary>
     public static RateRow Measure(string kind, double h, double lr, double momentum, int steps)

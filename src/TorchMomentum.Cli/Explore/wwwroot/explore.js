@@ -124,7 +124,9 @@ function drawDirections() {
   const rows = [];
   for (const name of ["gd", "momentum"]) {
     for (const d of state.paths[name].directions) {
-      const measured = d.measured === null ? "-" : d.measured.toFixed(4);
+      // No rate when the path reached 0 too soon to measure one, or is too short (fewer than 4 iterations).
+      const measured = d.measured !== null ? d.measured.toFixed(4)
+        : d.converged_within !== null ? `converged to 0 within ${d.converged_within} steps` : "-";
       rows.push(`<tr><td>${d.axis}</td><td>${d.h}</td><td>${name === "gd" ? "gradient descent" : "momentum " + state.momentum}</td>`
         + `<td>${d.rho.toFixed(4)}</td><td>${measured}</td></tr>`);
     }
