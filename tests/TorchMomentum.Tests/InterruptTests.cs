@@ -67,10 +67,10 @@ public sealed class InterruptTests : IDisposable
             "needs util-linux's script (a terminal) and coreutils' timeout");
         string folder = temporary["terminal"], transcript = temporary["transcript"];
         string dll = Path.Combine(AppContext.BaseDirectory, "TorchMomentum.Cli.dll");
-        // script gives the run a pseudo-terminal, so the progress bar hides the cursor; timeout sends SIGINT after 3 s.
+        // script gives the run a pseudo-terminal, so the progress bar hides the cursor; timeout sends SIGINT after 10 s, by which time even a busy machine is training.
         var start = new ProcessStartInfo("/usr/bin/script")
         {
-            ArgumentList = { "-qec", $"timeout --preserve-status -s INT 3 dotnet '{dll}' train --epochs 20000 --out '{folder}'", transcript },
+            ArgumentList = { "-qec", $"timeout --preserve-status -s INT 10 dotnet '{dll}' train --epochs 20000 --out '{folder}'", transcript },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
