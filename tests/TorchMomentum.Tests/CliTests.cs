@@ -194,4 +194,47 @@ public sealed class CliTests : IDisposable
         Assert.Contains("--force", error);
         Assert.Equal("mine", File.ReadAllText(Path.Combine(folder, "losses.csv")));
     }
+
+    [Theory]
+    [InlineData("float32", "0", "--export needs --lr > 0 (got '0')")]
+    [InlineData("float64", "0", "--export needs --lr > 0 (got '0')")]
+    [InlineData("float32", "1e-50", "--export needs --lr > 0 in float32 (got '1E-50')")]
+    public void Export_at_a_learning_rate_of_zero_is_refused_before_anything_runs(string dtype, string lr, string expected)
+    {
+        // model.pt holds PyTorch's buffer v / lr: at lr 0 that is 0/0, NaN in every buffer.
+        string folder = temporary["lr0"];
+        var (exit, _, error) = Run("train", "--lr", lr, "--dtype", dtype, "--export", "--epochs", "1", "--out", folder);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains(expected, error);
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void Export_at_a_learning_rate_only_float64_can_hold_writes_finite_buffers()
+    {
+        string folder = temporary["tiny"];
+        Assert.Equal(0, Run("train", "--lr", "1e-50", "--dtype", "float64", "--export", "--epochs", "1", "--out", folder).Exit);
+        var saved = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(Path.Combine(folder, "model.pt"));
+        var state = (System.Collections.Hashtable)((System.Collections.Hashtable)saved["optimizer"]!)["state"]!;
+        Assert.Equal(4, state.Count);
+        foreach (System.Collections.Hashtable entry in state.Values)
+            Assert.True(((TorchSharp.torch.Tensor)entry["momentum_buffer"]!).isfinite().all().item<bool>());
+    }
+
+    [Fact]
+    public void Resuming_a_run_at_lr_0_with_export_is_refused_and_leaves_the_run_as_it_was()
+    {
+        string folder = temporary["resume-lr0"];
+        Assert.Equal(0, Run("train", "--lr", "0", "--epochs", "2", "--checkpoint-every", "1", "--out", folder).Exit);
+        var before = Directory.GetFiles(folder).ToDictionary(f => f, File.ReadAllBytes);
+
+        var (exit, _, error) = Run("train", "--resume", folder, "--export");
+
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains("--export needs --lr > 0 (got '0')", error);
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(folder).Order());
+        Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllBytes(file.Key)));
+    }
 }

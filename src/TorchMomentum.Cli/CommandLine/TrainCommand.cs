@@ -77,6 +77,7 @@ public static class TrainCommand
             };
             if (!settings.BatchFits)
                 return ExitCodes.Refuse(error, $"--batch-size must be in [1, --samples = {settings.Samples}] (got '{settings.BatchSize}').");
+            if (parse.GetValue(export) && ExportRefusal(settings) is { } cannotExport) return ExitCodes.Refuse(error, cannotExport);
             if (settings.TotalSteps > int.MaxValue)
                 return ExitCodes.Refuse(error, $"--epochs x steps per epoch must be at most {int.MaxValue} (got {settings.Epochs} x {settings.StepsPerEpoch} = {settings.TotalSteps}); fewer --epochs or a larger --batch-size.");
             long need = settings.EstimatedPeakBytes, have = HostMemory.AvailableBytes();
@@ -124,6 +125,7 @@ public static class TrainCommand
         {
             return ExitCodes.Refuse(error, $"--resume: '{file}' cannot be loaded: {e.Message}.");
         }
+        if (export && ExportRefusal(checkpoint.Settings) is { } cannotExport) return ExitCodes.Refuse(error, cannotExport);
         LossesCsv csv;
         List<double[]> kept;
         try
@@ -207,6 +209,16 @@ public static class TrainCommand
             $"(last finite loss {divergence.LastFiniteLoss.ToString("G6", CultureInfo.InvariantCulture)}); {LossesCsv.FileName} keeps steps 0 to {divergence.Step - 1}.");
         return ExitCodes.Diverged;
     }
+
+    /// <summary>
+    /// Why --export cannot go with these settings, or null. model.pt holds PyTorch's momentum buffer b, which the
+    /// hand-written net's velocity gives as v / lr; at an lr of 0 (or one the dtype holds as 0) v is 0 whatever b
+    /// is, and v / lr would be NaN.
+    /// </summary>
+    private static string? ExportRefusal(ExperimentSettings settings) =>
+        (settings.DType == ScalarType.Float32 ? (float)settings.LearningRate : settings.LearningRate) != 0 ? null
+            : $"--export needs --lr > 0{(settings.LearningRate == 0 ? "" : $" in {settings.DType.ToString().ToLowerInvariant()}")} (got '{Shown.Number(settings.LearningRate)}'): " +
+              "model.pt holds PyTorch's momentum buffer, v / lr, and at lr 0 the velocity v is 0 whatever that buffer is.";
 
     private static string Threads() => get_num_threads() == 1 ? "1 thread, the fastest for a net this small" : $"{get_num_threads()} threads";
 
