@@ -237,4 +237,39 @@ public sealed class CliTests : IDisposable
         Assert.Equal(before.Keys.Order(), Directory.GetFiles(folder).Order());
         Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllBytes(file.Key)));
     }
+
+    private const string Commands = "the commands are train, verify, quadratic, rate, velocity, explore";
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("frobnicate", "--help")]
+    [InlineData("--help", "frobnicate")]
+    [InlineData("trian", "--epochs", "1")]
+    public void An_unknown_command_is_refused_in_one_line_naming_the_commands_even_with_help(params string[] args)
+    {
+        var (exit, output, error) = Run(args);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"unknown command '{args.First(a => !a.StartsWith('-'))}'; {Commands}.", error.TrimEnd());
+        Assert.Empty(output);
+    }
+
+    [Fact]
+    public void No_command_is_refused_in_one_line_naming_the_commands()
+    {
+        var (exit, output, error) = Run();
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"torchmomentum needs a command; {Commands} (torchmomentum --help says what each does).", error.TrimEnd());
+        Assert.Empty(output);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("train", "--help")]
+    public void Help_for_the_program_or_a_known_command_exits_0(params string[] args)
+    {
+        var (exit, output, error) = Run(args);
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Empty(error);
+        Assert.Contains($"Usage:\n  torchmomentum {(args.Length > 1 ? args[0] + " " : "")}[", output.ReplaceLineEndings("\n"));
+    }
 }
