@@ -64,14 +64,23 @@ public sealed class CliTests : IDisposable
     public void Timings_say_where_the_time_went_and_the_first_line_names_the_threads()
     {
         string folder = temporary["timed"];
+        double processAge;
+        using (var process = System.Diagnostics.Process.GetCurrentProcess()) processAge = (DateTime.Now - process.StartTime).TotalSeconds;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var (exit, output, _) = Run("train", "--epochs", "1", "--timings", "--out", folder);
+        double wall = clock.Elapsed.TotalSeconds;
         Assert.Equal(0, exit);
         Assert.Contains("1 thread, the fastest for a net this small", output);
         Assert.Contains("Where the time went", output);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
-        var phases = json.RootElement.GetProperty("timings").EnumerateObject().Select(p => p.Name).ToList();
-        Assert.Equal(["runtime start and parsing", "libtorch load", "data and nets", "training", "report", "plot"], phases);
-        Assert.All(json.RootElement.GetProperty("timings").EnumerateObject(), p => Assert.True(p.Value.GetDouble() >= 0));
+        var phases = json.RootElement.GetProperty("timings").EnumerateObject().Select(p => (p.Name, Seconds: p.Value.GetDouble())).ToList();
+        Assert.Equal(["runtime start and parsing", "libtorch load", "data and nets", "training", "report", "plot"], phases.Select(p => p.Name));
+        // The first phase is the process's age when the command began (here the test host's, older than it was
+        // just before the run); the others are the command's own time, phase after phase, so each took some
+        // time and together no more than the whole run as measured from outside.
+        Assert.True(phases[0].Seconds >= processAge, $"process age {processAge} s, first phase {phases[0].Seconds} s");
+        Assert.All(phases.Skip(1), p => Assert.True(p.Seconds > 0, $"{p.Name}: {p.Seconds} s"));
+        Assert.InRange(phases.Skip(1).Sum(p => p.Seconds), 0, wall);
     }
 
     [Fact]
