@@ -64,14 +64,23 @@ public sealed class CliTests : IDisposable
     public void Timings_say_where_the_time_went_and_the_first_line_names_the_threads()
     {
         string folder = temporary["timed"];
+        double processAge;
+        using (var process = System.Diagnostics.Process.GetCurrentProcess()) processAge = (DateTime.Now - process.StartTime).TotalSeconds;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var (exit, output, _) = Run("train", "--epochs", "1", "--timings", "--out", folder);
+        double wall = clock.Elapsed.TotalSeconds;
         Assert.Equal(0, exit);
         Assert.Contains("1 thread, the fastest for a net this small", output);
         Assert.Contains("Where the time went", output);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
-        var phases = json.RootElement.GetProperty("timings").EnumerateObject().Select(p => p.Name).ToList();
-        Assert.Equal(["runtime start and parsing", "libtorch load", "data and nets", "training", "report", "plot"], phases);
-        Assert.All(json.RootElement.GetProperty("timings").EnumerateObject(), p => Assert.True(p.Value.GetDouble() >= 0));
+        var phases = json.RootElement.GetProperty("timings").EnumerateObject().Select(p => (p.Name, Seconds: p.Value.GetDouble())).ToList();
+        Assert.Equal(["runtime start and parsing", "libtorch load", "data and nets", "training", "report", "plot"], phases.Select(p => p.Name));
+        // The first phase is the process's age when the command began (here the test host's, older than it was
+        // just before the run); the others are the command's own time, phase after phase, so each took some
+        // time and together no more than the whole run as measured from outside.
+        Assert.True(phases[0].Seconds >= processAge, $"process age {processAge} s, first phase {phases[0].Seconds} s");
+        Assert.All(phases.Skip(1), p => Assert.True(p.Seconds > 0, $"{p.Name}: {p.Seconds} s"));
+        Assert.InRange(phases.Skip(1).Sum(p => p.Seconds), 0, wall);
     }
 
     [Fact]
@@ -193,5 +202,83 @@ public sealed class CliTests : IDisposable
         Assert.Contains("--out must be a new or empty folder", error);
         Assert.Contains("--force", error);
         Assert.Equal("mine", File.ReadAllText(Path.Combine(folder, "losses.csv")));
+    }
+
+    [Theory]
+    [InlineData("float32", "0", "--export needs --lr > 0 (got '0')")]
+    [InlineData("float64", "0", "--export needs --lr > 0 (got '0')")]
+    [InlineData("float32", "1e-50", "--export needs --lr > 0 in float32 (got '1E-50')")]
+    public void Export_at_a_learning_rate_of_zero_is_refused_before_anything_runs(string dtype, string lr, string expected)
+    {
+        // model.pt holds PyTorch's buffer v / lr: at lr 0 that is 0/0, NaN in every buffer.
+        string folder = temporary["lr0"];
+        var (exit, _, error) = Run("train", "--lr", lr, "--dtype", dtype, "--export", "--epochs", "1", "--out", folder);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains(expected, error);
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void Export_at_a_learning_rate_only_float64_can_hold_writes_finite_buffers()
+    {
+        string folder = temporary["tiny"];
+        Assert.Equal(0, Run("train", "--lr", "1e-50", "--dtype", "float64", "--export", "--epochs", "1", "--out", folder).Exit);
+        var saved = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(Path.Combine(folder, "model.pt"));
+        var state = (System.Collections.Hashtable)((System.Collections.Hashtable)saved["optimizer"]!)["state"]!;
+        Assert.Equal(4, state.Count);
+        foreach (System.Collections.Hashtable entry in state.Values)
+            Assert.True(((TorchSharp.torch.Tensor)entry["momentum_buffer"]!).isfinite().all().item<bool>());
+    }
+
+    [Fact]
+    public void Resuming_a_run_at_lr_0_with_export_is_refused_and_leaves_the_run_as_it_was()
+    {
+        string folder = temporary["resume-lr0"];
+        Assert.Equal(0, Run("train", "--lr", "0", "--epochs", "2", "--checkpoint-every", "1", "--out", folder).Exit);
+        var before = Directory.GetFiles(folder).ToDictionary(f => f, File.ReadAllBytes);
+
+        var (exit, _, error) = Run("train", "--resume", folder, "--export");
+
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains("--export needs --lr > 0 (got '0')", error);
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(folder).Order());
+        Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllBytes(file.Key)));
+    }
+
+    private const string Commands = "the commands are train, verify, quadratic, rate, velocity, explore";
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("frobnicate", "--help")]
+    [InlineData("--help", "frobnicate")]
+    [InlineData("trian", "--epochs", "1")]
+    public void An_unknown_command_is_refused_in_one_line_naming_the_commands_even_with_help(params string[] args)
+    {
+        var (exit, output, error) = Run(args);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"unknown command '{args.First(a => !a.StartsWith('-'))}'; {Commands}.", error.TrimEnd());
+        Assert.Empty(output);
+    }
+
+    [Fact]
+    public void No_command_is_refused_in_one_line_naming_the_commands()
+    {
+        var (exit, output, error) = Run();
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"torchmomentum needs a command; {Commands} (torchmomentum --help says what each does).", error.TrimEnd());
+        Assert.Empty(output);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("train", "--help")]
+    public void Help_for_the_program_or_a_known_command_exits_0(params string[] args)
+    {
+        var (exit, output, error) = Run(args);
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Empty(error);
+        Assert.Contains($"Usage:\n  torchmomentum {(args.Length > 1 ? args[0] + " " : "")}[", output.ReplaceLineEndings("\n"));
     }
 }

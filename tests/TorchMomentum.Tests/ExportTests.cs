@@ -70,4 +70,26 @@ public sealed class ExportTests : IDisposable
         for (int i = 0; i < 10; i++)
             Assert.True(Math.Abs(ours[i] - predictions[i]) <= 1e-6, $"input {inputs[i].ToString(CultureInfo.InvariantCulture)}: C# {ours[i]}, PyTorch {predictions[i]}");
     }
+
+    [Fact]
+    public void A_weight_that_is_not_a_finite_number_is_refused_and_no_file_is_written()
+    {
+        string other = temporary["nan.pt"];
+        using (no_grad()) run.HandwrittenNet.named_parameters().Single(p => p.name == "predict.bias").parameter.fill_(float.NaN);
+        var error = Assert.Throws<InvalidOperationException>(() => PyTorchExport.Write(other, run.HandwrittenNet, run.HandwrittenOptimizer));
+        Assert.Contains("model['predict.bias'] holds values that are not finite numbers", error.Message);
+        Assert.False(File.Exists(other));
+        Assert.Single(Directory.GetFiles(temporary.Path)); // the constructor's model.pt, and no temporary file left
+    }
+
+    [Fact]
+    public void A_buffer_that_is_not_a_finite_number_is_refused_and_no_file_is_written()
+    {
+        string other = temporary["inf.pt"];
+        var hidden = run.HandwrittenNet.named_parameters().Single(p => p.name == "hidden.weight").parameter;
+        using (no_grad()) run.HandwrittenOptimizer.MomentumBuffer(hidden)!.fill_(float.PositiveInfinity);
+        var error = Assert.Throws<InvalidOperationException>(() => PyTorchExport.Write(other, run.HandwrittenNet, run.HandwrittenOptimizer));
+        Assert.Contains("the momentum buffer of hidden.weight holds values that are not finite numbers", error.Message);
+        Assert.False(File.Exists(other));
+    }
 }

@@ -167,6 +167,7 @@ public class FusedMomentumSgdTests
         var parameters = Quadratic.Parameters([[3], [2], [4]], ScalarType.Float32, generator);
         using var optimizer = new MomentumSgd(parameters, 0.1, 0.9);
         problem.Backward(parameters[..2]);
+        Assert.All(parameters[..2], p => Assert.NotEqual(0, p.grad!.abs().sum().item<float>())); // something to zero
         optimizer.zero_grad();
         Assert.All(parameters[..2], p => Assert.Equal(0, p.grad!.abs().sum().item<float>()));
         Assert.Null(parameters[2].grad);

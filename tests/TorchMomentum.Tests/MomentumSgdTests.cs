@@ -366,6 +366,28 @@ public class MomentumSgdTests
         Assert.Contains("chapter formulation is defined only without", error.Message);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32, 0.0)]
+    [InlineData(ScalarType.Float32, 1e-50)] // float32 holds it as 0
+    [InlineData(ScalarType.Float64, 0.0)]
+    public void At_lr_0_the_chapter_form_refuses_to_make_up_a_pytorch_buffer(ScalarType dtype, double lr)
+    {
+        // v = lr * b: at lr 0 the velocity is 0 whatever PyTorch's buffer would be, and v / lr is 0/0.
+        var (problem, parameters) = Problem(dtype);
+        using var _ = problem;
+        using var optimizer = new MomentumSgd(parameters, lr, 0.9, formulation: MomentumFormulation.Chapter);
+        Train(problem, parameters, optimizer, 2);
+        var error = Assert.Throws<InvalidOperationException>(() => optimizer.PyTorchMomentumBuffer(parameters[0]));
+        Assert.Contains("cannot give PyTorch's momentum buffer", error.Message);
+        // The PyTorch form keeps b itself, so it has one to give at any lr.
+        var (problem2, others) = Problem(dtype);
+        using var __ = problem2;
+        using var pytorch = new MomentumSgd(others, lr, 0.9);
+        Train(problem2, others, pytorch, 2);
+        using var buffer = pytorch.PyTorchMomentumBuffer(others[0])!;
+        Assert.True(buffer.isfinite().all().item<bool>());
+    }
+
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
     {
         public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;

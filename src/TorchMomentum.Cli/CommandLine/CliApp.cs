@@ -23,8 +23,8 @@ public static class CliApp
     public const string Name = "torchmomentum";
 
     /// <summary>
-    /// Parses and runs one command line. A parse or validation error prints one line on
-    /// <paramref name="error"/> and returns <see cref="ExitCodes.BadInput"/> before anything runs.
+    /// Parses and runs one command line. A parse or validation error, an unknown command or none at all prints one
+    /// line on <paramref name="error"/> and returns <see cref="ExitCodes.BadInput"/> before anything runs.
     /// </summary>
     public static int Run(string[] args, IAnsiConsole console, TextWriter output, TextWriter error)
     {
@@ -40,7 +40,14 @@ public static class CliApp
             VelocityCommand.Create(console, error),
             Explore.ExploreCommand.Create(output, error),
         };
+        string commands = $"the commands are {string.Join(", ", root.Subcommands.Select(c => c.Name))}";
+        // Without a command there is nothing to run: say what there is, instead of the parser's "Required command was not provided".
+        root.SetAction(_ => ExitCodes.Refuse(error, $"{Name} needs a command; {commands} ({Name} --help says what each does)."));
         var parse = root.Parse(args);
+        // A word where the command goes that names none: refused even with --help, whose root help would read
+        // as if the word had been understood (and exit 0).
+        if (parse.CommandResult.Command == root && parse.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith('-')) is { } unknown)
+            return ExitCodes.Refuse(error, $"unknown command '{unknown}'; {commands}.");
         // The first problem only: one line, and the others are often its echoes.
         if (parse.Errors.Count > 0) return ExitCodes.Refuse(error, parse.Errors[0].Message);
         try

@@ -76,6 +76,7 @@ public static class TrainCommand
             };
             if ((settings.Problem() ?? settings.MemoryProblem(HostMemory.AvailableBytes())) is { } refusal)
                 return ExitCodes.Refuse(error, refusal + ".");
+            if (parse.GetValue(export) && ExportRefusal(settings) is { } cannotExport) return ExitCodes.Refuse(error, cannotExport);
             using var folder = RunFolder.Open(parse.GetValue(output), "train", parse.GetValue(force), Results, out string? folderError);
             if (folder is null) return ExitCodes.Refuse(error, folderError);
             UseThreads(parse.GetValue(threads), settings);
@@ -120,6 +121,7 @@ public static class TrainCommand
         // The stored settings passed the command line's checks (Checkpoint.Read); the machine may have less memory now.
         if (checkpoint.Settings.MemoryProblem(HostMemory.AvailableBytes()) is { } tooBig)
             return ExitCodes.Refuse(error, $"--resume: the run in '{path}' cannot fit here: {tooBig}.");
+        if (outputs.Export && ExportRefusal(checkpoint.Settings) is { } cannotExport) return ExitCodes.Refuse(error, cannotExport);
         LossesCsv csv;
         List<double[]> kept;
         try
@@ -173,6 +175,16 @@ public static class TrainCommand
         outputs.Wall.Mark("training");
         return outputs.Write(run, run.Result(history, clock.Elapsed, history.Steps - stepsBefore), folder);
     }
+
+    /// <summary>
+    /// Why --export cannot go with these settings, or null. model.pt holds PyTorch's momentum buffer b, which the
+    /// hand-written net's velocity gives as v / lr; at an lr of 0 (or one the dtype holds as 0) v is 0 whatever b
+    /// is, and v / lr would be NaN.
+    /// </summary>
+    private static string? ExportRefusal(ExperimentSettings settings) =>
+        (settings.DType == ScalarType.Float32 ? (float)settings.LearningRate : settings.LearningRate) != 0 ? null
+            : $"--export needs --lr > 0{(settings.LearningRate == 0 ? "" : $" in {settings.DType.ToString().ToLowerInvariant()}")} (got '{Shown.Number(settings.LearningRate)}'): " +
+              "model.pt holds PyTorch's momentum buffer, v / lr, and at lr 0 the velocity v is 0 whatever that buffer is.";
 
     private static string Threads() => get_num_threads() == 1 ? "1 thread, the fastest for a net this small" : $"{get_num_threads()} threads";
 

@@ -19,38 +19,64 @@ public static class PyTorchExport
     public const string FileName = "model.pt";
 
     /// <summary>Writes the net and optimizer, atomically.</summary>
+    /// <exception cref="InvalidOperationException">A weight or buffer is infinite or NaN (nothing is written), or
+    /// the optimizer's state cannot be had in PyTorch's form (see <see cref="MomentumSgd.PyTorchMomentumBuffer"/>).</exception>
     public static void Write(string path, Net net, MomentumSgd optimizer)
     {
         var parameters = net.named_parameters().ToList();
         var model = new Hashtable();
-        // Copies: a fused optimizer's parameters are views into one buffer, and the format wants each tensor
-        // to own its storage from offset 0.
-        foreach (var (name, parameter) in parameters) model[name] = parameter.detach().cpu().clone();
-
-        var group = (MomentumSgd.Options)optimizer.ParamGroups.Cast<TorchSharp.Modules.ParamGroup>().Single().Options;
-        double lr = group.LearningRate!.Value;
         var state = new Hashtable();
-        for (int i = 0; i < parameters.Count; i++)
-            if (optimizer.PyTorchMomentumBuffer(parameters[i].parameter) is { } b)
-                state[i] = new Hashtable { ["momentum_buffer"] = b.cpu() };
-        var sgd = new Hashtable
+        // Every tensor made here, named for the error message, disposed however this ends.
+        var made = new List<(string Name, Tensor Tensor)>();
+        try
         {
-            ["state"] = state,
-            ["param_groups"] = new ArrayList
+            // Copies: a fused optimizer's parameters are views into one buffer, and the format wants each tensor
+            // to own its storage from offset 0.
+            foreach (var (name, parameter) in parameters)
             {
-                new Hashtable
+                var copy = parameter.detach().cpu().clone();
+                made.Add(($"model['{name}']", copy));
+                model[name] = copy;
+            }
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                if (optimizer.PyTorchMomentumBuffer(parameters[i].parameter) is not { } b) continue;
+                var buffer = b.cpu();
+                made.Add(($"the momentum buffer of {parameters[i].name}", b));
+                if (!ReferenceEquals(buffer, b)) made.Add(($"the momentum buffer of {parameters[i].name}", buffer));
+                state[i] = new Hashtable { ["momentum_buffer"] = buffer };
+            }
+            // PyTorch would load a NaN or an infinity without a word and train on from it: no such file is written.
+            foreach (var (name, tensor) in made)
+            {
+                using var finite = tensor.isfinite();
+                using var all = finite.all();
+                if (!all.item<bool>()) throw new InvalidOperationException($"{FileName}: {name} holds values that are not finite numbers; {FileName} was not written.");
+            }
+
+            var group = (MomentumSgd.Options)optimizer.ParamGroups.Cast<TorchSharp.Modules.ParamGroup>().Single().Options;
+            var sgd = new Hashtable
+            {
+                ["state"] = state,
+                ["param_groups"] = new ArrayList
                 {
-                    ["lr"] = lr,
-                    ["momentum"] = group.momentum!.Value,
-                    ["dampening"] = group.dampening!.Value,
-                    ["weight_decay"] = group.weight_decay!.Value,
-                    ["nesterov"] = group.nesterov!.Value,
-                    ["maximize"] = group.maximize!.Value,
-                    ["params"] = new ArrayList(Enumerable.Range(0, parameters.Count).ToArray()),
+                    new Hashtable
+                    {
+                        ["lr"] = group.LearningRate!.Value,
+                        ["momentum"] = group.momentum!.Value,
+                        ["dampening"] = group.dampening!.Value,
+                        ["weight_decay"] = group.weight_decay!.Value,
+                        ["nesterov"] = group.nesterov!.Value,
+                        ["maximize"] = group.maximize!.Value,
+                        ["params"] = new ArrayList(Enumerable.Range(0, parameters.Count).ToArray()),
+                    },
                 },
-            },
-        };
-        AtomicFile.Write(path, stream => PyTorchPickler.PickleStateDict(stream, new Hashtable { ["model"] = model, ["optimizer"] = sgd }, leaveOpen: true));
-        foreach (var t in model.Values.Cast<Tensor>().Concat(state.Values.Cast<Hashtable>().Select(h => (Tensor)h["momentum_buffer"]!))) t.Dispose();
+            };
+            AtomicFile.Write(path, stream => PyTorchPickler.PickleStateDict(stream, new Hashtable { ["model"] = model, ["optimizer"] = sgd }, leaveOpen: true));
+        }
+        finally
+        {
+            foreach (var (_, tensor) in made) tensor.Dispose();
+        }
     }
 }

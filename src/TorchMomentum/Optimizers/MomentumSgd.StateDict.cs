@@ -24,11 +24,18 @@ public sealed partial class MomentumSgd
     /// formulation: a copy of the buffer, or the chapter's velocity over its group's lr (v = lr * b, exact while
     /// lr has not changed). Null before the parameter's first step or without momentum. The caller owns it.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The chapter form with an lr of 0, or one the dtype holds as 0:
+    /// its velocity is then 0 whatever b is, so b cannot be had from it (v / lr would be 0/0, NaN).</exception>
     public Tensor? PyTorchMomentumBuffer(Parameter parameter)
     {
         if (MomentumBuffer(parameter) is not { } buffer) return null;
         var o = (Options)_parameter_groups.First(g => g.Parameters.Any(p => p.Handle == parameter.Handle)).Options;
-        return o.formulation == MomentumFormulation.Chapter ? buffer.detach().div(o.LearningRate!.Value) : buffer.detach().clone();
+        if (o.formulation != MomentumFormulation.Chapter) return buffer.detach().clone();
+        double lr = o.LearningRate!.Value;
+        if ((buffer.dtype == ScalarType.Float32 ? (float)lr : lr) == 0)
+            throw new InvalidOperationException(
+                $"The chapter form's velocity cannot give PyTorch's momentum buffer at lr = {lr}: v = lr * b is 0 whatever b is.");
+        return buffer.detach().div(lr);
     }
 
     /// <summary>
