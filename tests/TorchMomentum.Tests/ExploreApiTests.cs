@@ -67,7 +67,7 @@ public sealed class ExploreApiTests : IAsyncLifetime
     {
         // The page's "chapter" and "no momentum" presets: lr 0.05 makes the y direction's lr*h 1 (to the last bit),
         // so y falls below double's range within 20 steps, and any squares of it long before.
-        var answers = await Task.WhenAll(Enumerable.Range(1, BowlApi.MaxIterations).Chunk(250).Select(async chunk =>
+        var answers = await Task.WhenAll(Enumerable.Range(1, (int)ApiLimits.Bowl.Iterations.Range.Max).Chunk(250).Select(async chunk =>
         {
             var found = new List<(int Iterations, HttpStatusCode Status, string Body)>();
             foreach (int iterations in chunk)

@@ -61,6 +61,7 @@ public sealed class ExploreServer : IAsyncDisposable
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IStartupFilter>(new ErrorBodies(names)));
         var app = builder.Build();
 
+        app.MapGet("/api/limits", LimitsApi.Handle);
         app.MapGet("/api/bowl", BowlApi.Handle);
         app.MapGet("/api/ratemap", RateMapApi.Handle);
         app.MapGet("/api/train", (HttpContext context, TrainingSlots slots) => TrainApi.Handle(context, slots, app.Lifetime.ApplicationStopping));
