@@ -8,7 +8,8 @@ namespace TorchMomentum.Tests;
 
 /// <summary>
 /// The explore page in a real browser: Debian's chromium, headless, driven by Playwright (nothing downloaded).
-/// Each test saves a screenshot of its view, into $TORCHMOMENTUM_SCREENSHOTS when set (the README's images:
+/// The tests read what the page shows (its inputs, texts, the plots' data and their drawn points), never the
+/// script's own variables, which a module keeps to itself. Each test saves a screenshot of its view, into $TORCHMOMENTUM_SCREENSHOTS when set (the README's images:
 /// <c>TORCHMOMENTUM_SCREENSHOTS=$PWD/docs dotnet test --filter-trait Category=Browser</c>).
 /// </summary>
 [Trait("Category", Trait)]
@@ -23,6 +24,8 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
     private IPage page = null!;
     private string? missing;
     private readonly HttpClient client = new();
+    // Uncaught errors of the page's scripts, unhandled promise rejections among them.
+    private readonly List<string> pageErrors = [];
 
     public async ValueTask InitializeAsync()
     {
@@ -47,11 +50,13 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
             missing = $"{Chromium} does not start (apt-get install chromium): {e.Message.Split('\n')[0]}";
             return;
         }
-        server = await ExploreServer.StartAsync(IPAddress.Loopback, 0, maxTrainings: 2);
+        // One training at a time: a second is refused with 429, which shows whether the first still runs.
+        server = await ExploreServer.StartAsync(IPAddress.Loopback, 0, maxTrainings: 1);
         client.BaseAddress = new Uri(server.Url);
         page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1250, Height = 1000 } });
+        page.PageError += (_, error) => { lock (pageErrors) pageErrors.Add(error); };
         await page.GotoAsync(server.Url);
-        await WaitFor("() => state.paths !== null && document.querySelectorAll('#directions tbody tr').length === 4");
+        await WaitFor("() => document.querySelectorAll('#directions tbody tr').length === 4 && !document.getElementById('bowl').hasAttribute('aria-busy')");
     }
 
     public async ValueTask DisposeAsync()
@@ -65,6 +70,12 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
 
     private void SkipWithoutBrowser() => Assert.SkipWhen(missing is not null, missing ?? "");
 
+    // What the page shows, for a timeout's message.
+    private const string Shown = @"() => JSON.stringify({
+        controls: ['lr', 'momentum', 's', 'iterations'].map(id => document.getElementById(id).value),
+        drawn: document.getElementById('bowl-json').getAttribute('href'), iteration: document.getElementById('iteration-now').textContent,
+        error: document.getElementById('error').textContent, train: document.getElementById('train-status').textContent })";
+
     private async Task WaitFor(string condition)
     {
         try
@@ -73,9 +84,13 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
         }
         catch (TimeoutException)
         {
-            string now = await page.EvaluateAsync<string>("() => JSON.stringify({ lr: state.lr, momentum: state.momentum, start: state.start, shown: state.shown })");
-            Assert.Fail($"timed out waiting for {condition}; the page's state: {now}");
+            Assert.Fail($"timed out waiting for {condition}; the page shows: {await page.EvaluateAsync<string>(Shown)}");
         }
+    }
+
+    private void AssertNoPageErrors()
+    {
+        lock (pageErrors) Assert.True(pageErrors.Count == 0, $"the page's scripts failed: {string.Join("; ", pageErrors)}");
     }
 
     private async Task Screenshot(string name)
@@ -87,36 +102,51 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
         Assert.True(new FileInfo(file).Length > 10_000, $"{file} is too small to show the page");
     }
 
-    /// <summary>Waits until the drawn paths are those of the settings the controls show (a slider sends many requests).</summary>
-    private Task WaitForPathsOfTheShownSettings() => WaitFor(
-        "() => state.drawnFor === JSON.stringify({ lr: state.lr, x: state.start.x, y: state.start.y, iterations: state.iterations, s: state.s, momentum: state.momentum })");
+    /// <summary>
+    /// Waits until the paths drawn are those of the settings the controls show (a slider sends many requests):
+    /// #bowl no longer busy, and its numbers' link (#bowl-json) for the sliders' values.
+    /// </summary>
+    private Task WaitForPathsOfTheShownSettings() => WaitFor(@"() => {
+        const drawn = new URL(document.getElementById('bowl-json').href).searchParams;
+        return !document.getElementById('bowl').hasAttribute('aria-busy')
+            && ['lr', 'momentum', 's', 'iterations'].every(id => drawn.get(id) === document.getElementById(id).value); }");
 
     /// <summary>The momentum path as drawn: the x and y of the page's "momentum" trace on the contours.</summary>
     private async Task<double[][]> DrawnMomentumPath() =>
         await page.EvaluateAsync<double[][]>("() => { const t = document.getElementById('bowl').data.find(t => t.name === 'momentum'); return [Array.from(t.x), Array.from(t.y)]; }");
 
-    /// <summary>The same path from the API, for the settings the page shows.</summary>
+    /// <summary>The start point of the path drawn, from its numbers' link.</summary>
+    private async Task<double[]> DrawnStart() =>
+        await page.EvaluateAsync<double[]>("() => { const q = new URL(document.getElementById('bowl-json').href).searchParams; return [Number(q.get('x')), Number(q.get('y'))]; }");
+
+    /// <summary>The same path from the API, asked with the query of the page's link to the numbers drawn.</summary>
     private async Task<double[][]> ApiMomentumPath()
     {
-        string query = await page.EvaluateAsync<string>(
-            "() => new URLSearchParams({ lr: state.lr, momentum: state.momentum, x: state.start.x, y: state.start.y, iterations: state.iterations, s: state.s }).toString()");
-        using var json = JsonDocument.Parse(await client.GetStringAsync($"api/bowl?{query}"));
+        string href = (await page.GetAttributeAsync("#bowl-json", "href"))!;
+        Assert.StartsWith("api/bowl?", href);
+        using var json = JsonDocument.Parse(await client.GetStringAsync(href));
         var points = json.RootElement.GetProperty("points").EnumerateArray().ToList();
         return [points.Select(p => p.GetProperty("x").GetDouble()).ToArray(), points.Select(p => p.GetProperty("y").GetDouble()).ToArray()];
     }
+
+    private async Task<double> Attribute(string selector, string name) =>
+        double.Parse((await page.GetAttributeAsync(selector, name))!, CultureInfo.InvariantCulture);
 
     private async Task DragSlider(string id, double fraction)
     {
         var box = (await page.Locator($"#{id}").BoundingBoxAsync())!;
         double value = double.Parse(await page.InputValueAsync($"#{id}"), CultureInfo.InvariantCulture);
-        double min = double.Parse((await page.GetAttributeAsync($"#{id}", "min"))!, CultureInfo.InvariantCulture);
-        double max = double.Parse((await page.GetAttributeAsync($"#{id}", "max"))!, CultureInfo.InvariantCulture);
+        double min = await Attribute($"#{id}", "min"), max = await Attribute($"#{id}", "max");
         float y = box.Y + box.Height / 2;
         await page.Mouse.MoveAsync(box.X + (float)(box.Width * (value - min) / (max - min)), y);
         await page.Mouse.DownAsync();
         await page.Mouse.MoveAsync(box.X + (float)(box.Width * fraction), y, new() { Steps = 8 });
         await page.Mouse.UpAsync();
     }
+
+    /// <summary>The "iteration N of M" the page shows, as N.</summary>
+    private async Task<int> ShownIteration() =>
+        int.Parse((await page.TextContentAsync("#iteration-now"))!.Split(' ')[1], CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task Dragging_the_momentum_slider_redraws_the_path_the_api_computes()
@@ -126,12 +156,13 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
         Assert.Equal(await ApiMomentumPath(), before);
 
         await DragSlider("momentum", 0.9);
-        await WaitFor("() => state.momentum > 0.8");
+        await WaitFor("() => Number(document.getElementById('momentum').value) > 0.8");
         await WaitForPathsOfTheShownSettings();
         var after = await DrawnMomentumPath();
         Assert.NotEqual(before, after);
         Assert.Equal(await ApiMomentumPath(), after);
         Assert.Equal(await page.InputValueAsync("#momentum"), await page.TextContentAsync("#momentum-value"));
+        AssertNoPageErrors();
         await Screenshot("bowl");
     }
 
@@ -142,11 +173,16 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
         var box = (await page.Locator("#bowl .nsewdrag").First.BoundingBoxAsync())!;
         await page.Mouse.MoveAsync(box.X + box.Width * 0.8f, box.Y + box.Height * 0.2f);
         await page.Mouse.DownAsync();
+        // Released at 3/4 across and 1/4 down the plot area: x = -12 + 24 * 0.75 = 6, y = 4 - 8 * 0.25 = 2.
         await page.Mouse.MoveAsync(box.X + box.Width * 0.75f, box.Y + box.Height * 0.25f, new() { Steps = 5 });
         await page.Mouse.UpAsync();
-        await WaitFor("() => state.start.x > 5 && state.start.y > 0.5");
+        await WaitFor("() => Number(new URL(document.getElementById('bowl-json').href).searchParams.get('x')) < 7");
         await WaitForPathsOfTheShownSettings();
+        var start = await DrawnStart();
+        Assert.InRange(start[0], 5.9, 6.1);
+        Assert.InRange(start[1], 1.95, 2.05);
         Assert.Equal(await ApiMomentumPath(), await DrawnMomentumPath());
+        AssertNoPageErrors();
     }
 
     [Fact]
@@ -158,9 +194,9 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
         await page.ClickAsync("#step");
         Assert.Equal("iteration 1 of 50", await page.TextContentAsync("#iteration-now"));
         await page.ClickAsync("#play");
-        await WaitFor("() => state.shown >= 10");
+        await WaitFor("() => Number(document.getElementById('iteration-now').textContent.split(' ')[1]) >= 10");
         await page.ClickAsync("#play");
-        int paused = await page.EvaluateAsync<int>("() => state.shown");
+        int paused = await ShownIteration();
         Assert.Equal(paused + 1, (await DrawnMomentumPath())[0].Length);
     }
 
@@ -169,23 +205,104 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
     {
         SkipWithoutBrowser();
         await page.ClickAsync("button[data-view=ratemap]");
-        await WaitFor(@"() => { const plot = document.getElementById('ratemap'), size = plot._fullLayout?._size;
-            return state.rateMap !== null && plot.data.length === 4 && size.l + size.w + size.r === plot.clientWidth; }");
+        await WaitFor("() => { const plot = document.getElementById('ratemap'); return !plot.hasAttribute('aria-busy') && plot.data?.length === 4; }");
         var box = (await page.Locator("#ratemap .nsewdrag").First.BoundingBoxAsync())!;
         float clickX = box.X + box.Width * 0.25f, clickY = box.Y + box.Height * 0.5f;
         await page.Mouse.ClickAsync(clickX, clickY);
-        await WaitFor("() => state.momentum !== 0.6");
-        Assert.Equal(await page.EvaluateAsync<string>("() => String(state.lr)"), await page.InputValueAsync("#lr"));
-        Assert.Equal(await page.EvaluateAsync<string>("() => String(state.momentum)"), await page.InputValueAsync("#momentum"));
-        // The steep direction's "now" marker (h = 2s) sits where the click was, to the rounding of lr and momentum.
-        double[] marker = await page.EvaluateAsync<double[]>(@"() => {
-            const plot = document.getElementById('ratemap'), layout = plot._fullLayout, rect = plot.getBoundingClientRect();
-            const now = plot.data[2];
-            return [rect.left + layout._size.l + layout.xaxis.d2p(now.x[1]), rect.top + layout._size.t + layout.yaxis.d2p(now.y[1])];
-        }");
-        Assert.InRange(marker[0], clickX - 3, clickX + 3);
-        Assert.InRange(marker[1], clickY - 5, clickY + 5);
+        await WaitFor("() => document.getElementById('momentum').value !== '0.6'");
+        Assert.Equal(await page.InputValueAsync("#lr"), await page.TextContentAsync("#lr-value"));
+        Assert.Equal(await page.InputValueAsync("#momentum"), await page.TextContentAsync("#momentum-value"));
+        // The steep direction's "now" marker (h = 2s), the second point of the first marker trace, is drawn where
+        // the click was, to the rounding of lr and momentum.
+        await WaitFor("() => document.querySelectorAll('#ratemap .scatterlayer .trace')[0]?.querySelectorAll('.point').length === 2");
+        var marker = (await page.Locator("#ratemap .scatterlayer .trace").First.Locator(".point").Nth(1).BoundingBoxAsync())!;
+        Assert.InRange(marker.X + marker.Width / 2, clickX - 3, clickX + 3);
+        Assert.InRange(marker.Y + marker.Height / 2, clickY - 5, clickY + 5);
+        AssertNoPageErrors();
         await Screenshot("ratemap");
+    }
+
+    [Fact]
+    public async Task The_inputs_allow_what_the_api_allows()
+    {
+        SkipWithoutBrowser();
+        using var json = JsonDocument.Parse(await client.GetStringAsync("api/limits"));
+        var limits = json.RootElement;
+        double Limit(string endpoint, string name, string bound) => limits.GetProperty(endpoint).GetProperty(name).GetProperty(bound).GetDouble();
+        Assert.Equal(Limit("bowl", "iterations", "max"), await Attribute("#iterations", "max"));
+        Assert.Equal(Limit("bowl", "iterations", "min"), await Attribute("#iterations", "min"));
+        Assert.Equal(Limit("bowl", "momentum", "max"), await Attribute("#momentum", "max"));
+        Assert.Equal(Limit("bowl", "s", "max"), await Attribute("#s", "max"));
+        Assert.Equal(Limit("train", "epochs", "max"), await Attribute("#train-epochs", "max"));
+        Assert.Equal(Limit("train", "seed", "max"), await Attribute("#train-seed", "max"));
+        // An open bound stops a step inside; a bound by another parameter stops at that one's default.
+        Assert.Equal(Limit("train", "momentum", "max") - 0.01, await Attribute("#train-momentum", "max"), 12);
+        Assert.Equal(Limit("train", "samples", "default"), await Attribute("#train-batch-size", "max"));
+        // The page may narrow the learning rate's slider, never widen it.
+        Assert.InRange(await Attribute("#lr", "max"), 0.01, Limit("bowl", "lr", "max"));
+        Assert.True(await Attribute("#lr", "min") >= Limit("bowl", "lr", "min"));
+        // The last step of the iterations slider is a path the server computes.
+        await page.EvalOnSelectorAsync("#iterations", "input => { input.value = input.max; input.dispatchEvent(new Event('input')); }");
+        await WaitForPathsOfTheShownSettings();
+        Assert.Equal($"iteration 1000 of 1000", await page.TextContentAsync("#iteration-now"));
+        Assert.True(await page.IsHiddenAsync("#error"));
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task A_request_the_server_does_not_answer_is_said_on_the_page()
+    {
+        SkipWithoutBrowser();
+        Assert.True(await page.IsHiddenAsync("#error"));
+        // The server stops (Ctrl+C on explore) and the page is still open: moving a slider asks it again.
+        await server!.DisposeAsync();
+        server = null;
+        await DragSlider("momentum", 0.2);
+        await WaitFor("() => !document.getElementById('error').hidden");
+        Assert.Equal("alert", await page.GetAttributeAsync("#error", "role"));
+        Assert.StartsWith("The paths could not be computed: the server did not answer api/bowl", await page.TextContentAsync("#error"));
+        Assert.True(await page.IsVisibleAsync("#error"));
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task A_refused_training_is_said_on_the_page_and_a_later_success_clears_it()
+    {
+        SkipWithoutBrowser();
+        // The server's one training slot taken by another client: the page's is refused with HTTP 429.
+        var other = await client.GetAsync("api/train?epochs=100", HttpCompletionOption.ResponseHeadersRead);
+        await page.ClickAsync("button[data-view=train]");
+        await page.ClickAsync("#train-start");
+        await WaitFor("() => !document.getElementById('error').hidden");
+        Assert.Equal("The training failed: refused: the server is already running 1 trainings, its most at once; try again when one ends",
+            await page.TextContentAsync("#error"));
+        Assert.StartsWith("refused: ", await page.TextContentAsync("#train-status"));
+
+        other.Dispose();
+        await WaitForTrainingSlotFree();
+        await page.FillAsync("#train-epochs", "1");
+        await page.ClickAsync("#train-start");
+        await WaitFor("() => document.getElementById('train-status').textContent.startsWith('done')");
+        Assert.True(await page.IsHiddenAsync("#error"));
+        AssertNoPageErrors();
+    }
+
+    /// <summary>Whether the server runs a training now: it refuses another with 429 while it does (one slot).</summary>
+    private async Task<bool> ServerIsTraining()
+    {
+        using var response = await client.GetAsync("api/train?epochs=1&samples=1");
+        await response.Content.ReadAsStringAsync();
+        return response.StatusCode == HttpStatusCode.TooManyRequests;
+    }
+
+    private async Task WaitForTrainingSlotFree()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (await ServerIsTraining())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "the server still runs a training 20 s after it was stopped");
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
@@ -197,16 +314,16 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
         await page.FillAsync("#train-batch-size", "1");
         await page.ClickAsync("#train-start");
         await WaitFor("() => document.getElementById('train').data?.[0]?.x.length > 100");
-        Assert.Equal(1, server!.Trainings.InUse);
+        Assert.True(await ServerIsTraining());
         await page.ClickAsync("#train-stop");
         Assert.Equal("stopped", await page.TextContentAsync("#train-status"));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (server.Trainings.InUse > 0 && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(20);
-        Assert.Equal(0, server.Trainings.InUse);
+        await WaitForTrainingSlotFree();
         int stopped = await page.EvaluateAsync<int>("() => document.getElementById('train').data[0].x.length");
         await Task.Delay(500);
         Assert.Equal(stopped, await page.EvaluateAsync<int>("() => document.getElementById('train').data[0].x.length"));
         Assert.True(stopped < 100 * 1000, "the training ran to its end instead of stopping");
+        Assert.True(await page.IsHiddenAsync("#error"));
+        AssertNoPageErrors();
     }
 
     [Fact]
@@ -225,6 +342,7 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
         int[] lengths = await page.EvaluateAsync<int[]>("() => document.getElementById('train').data.map(t => t.x.length)");
         Assert.Equal([1920, 1920, 1920], lengths);
         Assert.True(early < 1920, $"the curve appeared whole ({early} steps) instead of growing");
+        AssertNoPageErrors();
         await Screenshot("train");
     }
 }

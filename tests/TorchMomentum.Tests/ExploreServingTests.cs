@@ -23,7 +23,7 @@ public sealed class ExploreServingTests : IAsyncLifetime
     [Theory]
     [InlineData("/", "Momentum, by hand")]
     [InlineData("/index.html", "vendor/plotly-cartesian.min.js")]
-    [InlineData("/explore.js", "\"use strict\"")]
+    [InlineData("/explore.js", "MomentumSgd")]
     [InlineData("/explore.css", "font-family")]
     [InlineData("/vendor/plotly-cartesian.min.js", "plotly.js")]
     [InlineData("/vendor/plotly-LICENSE.txt", "MIT")]

@@ -14,9 +14,6 @@ namespace TorchMomentum.Cli.Explore;
 /// </summary>
 public static class BowlApi
 {
-    /// <summary>The most iterations a request may ask for.</summary>
-    public const int MaxIterations = 1000;
-
     // A path is cut where it has clearly diverged, so every number sent is finite.
     private const double Diverged = 1e12;
 
@@ -28,11 +25,10 @@ public static class BowlApi
     public static async Task<IResult> Handle(HttpRequest request)
     {
         var q = new QueryValues(request.Query);
-        double lr = q.Number("lr", 0.05, new(0, 1));
-        double momentum = q.Number("momentum", 0.6, new(0, 0.999));
-        double x = q.Number("x", 10, new(-20, 20)), y = q.Number("y", 1, new(-20, 20));
-        int iterations = q.Count("iterations", 15, 1, MaxIterations);
-        double s = q.Number("s", QuadraticBowl.ChapterSteepness, new(1, 100));
+        double lr = q.Number(ApiLimits.Bowl.Lr), momentum = q.Number(ApiLimits.Bowl.Momentum);
+        double x = q.Number(ApiLimits.Bowl.X), y = q.Number(ApiLimits.Bowl.Y);
+        int iterations = q.Count(ApiLimits.Bowl.Iterations);
+        double s = q.Number(ApiLimits.Steepness);
         if (q.Error is not null) return q.BadRequest();
 
         IReadOnlyList<BowlPoint> path;

@@ -34,9 +34,6 @@ public sealed class ExploreServer : IAsyncDisposable
     /// </summary>
     public string Url { get; }
 
-    /// <summary>Trainings running now (for tests).</summary>
-    public TrainingSlots Trainings => app.Services.GetRequiredService<TrainingSlots>();
-
     /// <summary>Starts listening on <paramref name="address"/>:<paramref name="port"/> (0: a free port).</summary>
     /// <exception cref="IOException">The address cannot be bound (the port is in use).</exception>
     public static async Task<ExploreServer> StartAsync(IPAddress address, int port, int maxTrainings)
@@ -61,6 +58,7 @@ public sealed class ExploreServer : IAsyncDisposable
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IStartupFilter>(new ErrorBodies(names)));
         var app = builder.Build();
 
+        app.MapGet("/api/limits", LimitsApi.Handle);
         app.MapGet("/api/bowl", BowlApi.Handle);
         app.MapGet("/api/ratemap", RateMapApi.Handle);
         app.MapGet("/api/train", (HttpContext context, TrainingSlots slots) => TrainApi.Handle(context, slots, app.Lifetime.ApplicationStopping));

@@ -17,7 +17,7 @@ public static class RateMapApi
     public static IResult Handle(HttpRequest request)
     {
         var q = new QueryValues(request.Query);
-        double s = q.Number("s", QuadraticBowl.ChapterSteepness, new(1, 100));
+        double s = q.Number(ApiLimits.Steepness);
         if (q.Error is not null) return q.BadRequest();
 
         var steps = Enumerable.Range(0, Columns).Select(i => MaxStep * i / (Columns - 1)).ToArray();

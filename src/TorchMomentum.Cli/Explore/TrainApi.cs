@@ -13,24 +13,22 @@ namespace TorchMomentum.Cli.Explore;
 /// </summary>
 public static class TrainApi
 {
-    /// <summary>Caps on a request's work: the page's controls stay within them.</summary>
-    public const int MaxEpochs = 100, MaxSamples = 10_000, MaxHidden = 256;
-
     /// <summary>Answers one request, holding a slot of <paramref name="slots"/> while it trains.</summary>
     public static async Task Handle(HttpContext context, TrainingSlots slots, CancellationToken stopping)
     {
         var q = new QueryValues(context.Request.Query);
-        var chapter = new ExperimentSettings();
-        int samples = q.Count("samples", chapter.Samples, 1, MaxSamples);
+        int samples = q.Count(ApiLimits.Train.Samples);
+        var batchSize = ApiLimits.Train.BatchSize;
         var settings = new ExperimentSettings
         {
-            LearningRate = q.Number("lr", chapter.LearningRate, new(0, 1)),
-            Momentum = q.Number("momentum", chapter.Momentum, new(0, 1, MaxOpen: true)),
-            BatchSize = q.Count("batch-size", Math.Min(chapter.BatchSize, samples), 1, samples),
-            Epochs = q.Count("epochs", chapter.Epochs, 1, MaxEpochs),
-            Seed = q.Count("seed", (int)chapter.Seed, 0, int.MaxValue),
+            LearningRate = q.Number(ApiLimits.Train.Lr),
+            Momentum = q.Number(ApiLimits.Train.Momentum),
+            // At most the samples there are (its AtMost).
+            BatchSize = q.Count(batchSize with { Default = Math.Min(batchSize.Default, samples), Range = batchSize.Range with { Max = samples } }),
+            Epochs = q.Count(ApiLimits.Train.Epochs),
+            Seed = q.Count(ApiLimits.Train.Seed),
             Samples = samples,
-            Hidden = q.Count("hidden", chapter.Hidden, 1, MaxHidden),
+            Hidden = q.Count(ApiLimits.Train.Hidden),
         };
         if (q.Error is not null)
         {

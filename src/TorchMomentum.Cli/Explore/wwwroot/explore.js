@@ -1,17 +1,58 @@
 // The explore page. It draws and animates; every number it shows comes from the server's API, which runs
 // MomentumSgd on TorchSharp (see the Explore folder's C# files). Nothing here computes an optimizer step.
-"use strict";
+// A module: nothing it declares is global, so the page's state is its own and what it shows is in the DOM.
 
 const $ = (id) => document.getElementById(id);
-const state = { lr: 0.09, momentum: 0.6, s: 10, iterations: 50, start: { x: -10, y: 1.5 }, shown: 0, paths: null, rateMap: null };
+const state = { lr: 0.09, momentum: 0.6, s: 10, iterations: 50, start: { x: -10, y: 1.5 }, shown: 0, paths: null, drawn: null, rateMap: null };
 const colors = { gd: "#d62728", momentum: "#1f77b4", sgd: "#ff7f0e", handwritten: "#2ca02c" };
 const plotConfig = { displayModeBar: false, responsive: true };
 
-async function api(path, params) {
-  const response = await fetch(`${path}?${new URLSearchParams(params)}`);
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error);
+// ---- requests and their failures ---------------------------------------------------------------------------
+// Every request that fails says so on the page, in #error (role="alert"): one line per part of the page
+// (bowl, rate map, training, limits), cleared when that part's next request succeeds.
+const failures = new Map();
+function report(part, message) {
+  if (message) failures.set(part, message); else failures.delete(part);
+  $("error").textContent = [...failures.values()].join("\n");
+  $("error").hidden = failures.size === 0;
+}
+
+// The API's answer as JSON; an Error saying what went wrong otherwise: no answer (the server stopped), an
+// answer that is not JSON, or the server's own one-line {"error"} with its status.
+async function api(path, params = {}) {
+  let response, text;
+  try {
+    response = await fetch(`${path}?${new URLSearchParams(params)}`);
+    text = await response.text();
+  } catch {
+    throw new Error(`the server did not answer ${path} (is torchmomentum explore still running?)`);
+  }
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`${path} answered HTTP ${response.status} with something other than JSON`);
+  }
+  if (!response.ok) throw new Error(`${path}: ${body?.error ?? `HTTP ${response.status}`}`);
   return body;
+}
+
+// ---- limits ------------------------------------------------------------------------------------------------
+// Each input's bounds are the server's (GET /api/limits), where data-limit="endpoint.parameter" names them. The
+// page may narrow a range in the HTML (the lr slider stops at 0.2: past it, on the chapter's bowl, every
+// momentum diverges along y, lr·2s > 2(1 + momentum)), never widen it. An open bound is not allowed itself: the input stops one step inside it.
+function applyLimits(limits) {
+  for (const input of document.querySelectorAll("[data-limit]")) {
+    const [endpoint, name] = input.dataset.limit.split(".");
+    const limit = limits[endpoint][name], step = Number(input.step) || 1;
+    let min = limit.min_open ? limit.min + step : limit.min, max = limit.max_open ? limit.max - step : limit.max;
+    // The page sends no value for the parameter this one is bounded by, so the server takes its default.
+    if (limit.at_most) max = Math.min(max, limits[endpoint][limit.at_most].default);
+    if (input.hasAttribute("min")) min = Math.max(min, Number(input.getAttribute("min")));
+    if (input.hasAttribute("max")) max = Math.min(max, Number(input.getAttribute("max")));
+    input.min = min;
+    input.max = max;
+  }
 }
 
 // ---- shared controls -------------------------------------------------------------------------------------
@@ -22,10 +63,12 @@ function showControls() {
   }
 }
 
-// A value is snapped to its slider's step, so that what the slider shows is what the server is asked.
+// A value is snapped to its slider's step and kept in its range, so that what the slider shows is what the
+// server is asked.
 function snap(name, value) {
-  const step = Number($(name).step), decimals = ($(name).step.split(".")[1] ?? "").length;
-  return Number((Math.round(value / step) * step).toFixed(decimals));
+  const input = $(name), step = Number(input.step), decimals = (input.step.split(".")[1] ?? "").length;
+  const inside = Math.min(Number(input.max), Math.max(Number(input.min), value));
+  return Number((Math.round(inside / step) * step).toFixed(decimals));
 }
 
 function setParameters(changes) {
@@ -46,7 +89,7 @@ $("preset-chapter").onclick = () => setParameters({ lr: 0.05, momentum: 0.6 });
 $("preset-none").onclick = () => setParameters({ momentum: 0 });
 $("preset-optimal").onclick = async () => {
   const map = state.rateMap ?? await loadRateMap();
-  setParameters({ lr: map.optimal.lr, momentum: map.optimal.momentum });
+  if (map) setParameters({ lr: map.optimal.lr, momentum: map.optimal.momentum });
 };
 const round = (value, digits) => Number(value.toFixed(digits));
 
@@ -55,13 +98,28 @@ for (const tab of document.querySelectorAll(".tab")) {
     for (const other of document.querySelectorAll(".tab")) other.classList.toggle("active", other === tab);
     for (const view of document.querySelectorAll(".view")) view.classList.toggle("hidden", view.id !== `view-${tab.dataset.view}`);
     $("shared-controls").classList.toggle("hidden", tab.dataset.view === "train");
-    // A plot drawn while its view was hidden has no size yet: give it the view's now.
-    for (const plot of document.querySelectorAll(`#view-${tab.dataset.view} .plot`)) if (plot.data) Plotly.Plots.resize(plot);
+    // A plot drawn while its view was hidden has no size yet: give it the view's now; busy until it has it.
+    for (const plot of document.querySelectorAll(`#view-${tab.dataset.view} .plot`)) {
+      if (!plot.data) continue;
+      plot.setAttribute("aria-busy", "true");
+      Plotly.Plots.resize(plot).finally(() => plot.removeAttribute("aria-busy"));
+    }
   };
+}
+
+// Data coordinates under a mouse event on a plot whose margins and axis ranges the page sets itself: with
+// margin.autoexpand off, nothing (legend, colour bar) moves the plot area, which is the element's box less
+// the margins, and the axes are linear over their fixed ranges.
+function dataAt(event, plot, margin, xRange, yRange) {
+  const box = plot.getBoundingClientRect();
+  const fx = (event.clientX - box.left - margin.l) / (box.width - margin.l - margin.r);
+  const fy = (event.clientY - box.top - margin.t) / (box.height - margin.t - margin.b);
+  return { x: xRange[0] + fx * (xRange[1] - xRange[0]), y: yRange[1] - fy * (yRange[1] - yRange[0]) };
 }
 
 // ---- bowl ------------------------------------------------------------------------------------------------
 const bowlRange = { x: [-12, 12], y: [-4, 4] };
+const bowlMargin = { l: 40, r: 10, t: 40, b: 30, autoexpand: false };
 
 function contours() {
   const xs = [], ys = [];
@@ -73,18 +131,30 @@ function contours() {
     contours: { coloring: "lines" }, line: { width: 1 }, ncontours: 24 };
 }
 
+// The paths for the settings shown. #bowl is aria-busy while the newest request is on its way; when it is
+// drawn, #bowl-json links to the numbers of the momentum path drawn.
 let bowlRequest = 0;
 async function refreshBowl() {
   const request = ++bowlRequest;
+  $("bowl").setAttribute("aria-busy", "true");
   const common = { lr: state.lr, x: state.start.x, y: state.start.y, iterations: state.iterations, s: state.s };
-  const [gd, momentum] = await Promise.all([api("api/bowl", { ...common, momentum: 0 }), api("api/bowl", { ...common, momentum: state.momentum })]);
-  if (request !== bowlRequest) return; // a newer request is on its way
-  state.paths = { gd, momentum };
-  state.drawnFor = JSON.stringify({ ...common, momentum: state.momentum });
-  state.shown = Math.min(Math.max(state.shown, 0), state.iterations);
-  if (!playing) state.shown = state.iterations;
-  drawBowl();
-  drawDirections();
+  const query = { ...common, momentum: state.momentum };
+  try {
+    const [gd, momentum] = await Promise.all([api("api/bowl", { ...common, momentum: 0 }), api("api/bowl", query)]);
+    if (request !== bowlRequest) return; // a newer request is on its way
+    report("bowl", null);
+    state.paths = { gd, momentum };
+    state.drawn = query;
+    state.shown = Math.min(Math.max(state.shown, 0), state.drawn.iterations);
+    if (!playing) state.shown = state.drawn.iterations;
+    drawBowl();
+    drawDirections();
+    $("bowl-json").href = `api/bowl?${new URLSearchParams(query)}`;
+  } catch (error) {
+    if (request === bowlRequest) report("bowl", `The paths could not be computed: ${error.message}`);
+  } finally {
+    if (request === bowlRequest) $("bowl").removeAttribute("aria-busy");
+  }
 }
 
 function visible(path) {
@@ -102,7 +172,7 @@ function drawBowl() {
       marker: { size: 14, color: colors[name], line: { color: "white", width: 2 } } });
   }
   Plotly.react("bowl", traces, {
-    title: { text: `f(x, y) = x² + ${state.s}·y²`, font: { size: 14 } }, margin: { l: 40, r: 10, t: 40, b: 30 },
+    title: { text: `f(x, y) = x² + ${state.drawn.s}·y²`, font: { size: 14 } }, margin: bowlMargin,
     xaxis: { range: bowlRange.x, fixedrange: true }, yaxis: { range: bowlRange.y, fixedrange: true },
     legend: { x: 0, y: 1, bgcolor: "rgba(255,255,255,0.7)" }, dragmode: false,
   }, plotConfig);
@@ -113,10 +183,10 @@ function drawBowl() {
   });
   Plotly.react("bowl-loss", loss, {
     title: { text: "f against iteration", font: { size: 14 } }, margin: { l: 60, r: 10, t: 40, b: 40 },
-    xaxis: { title: { text: "iteration" }, range: [0, state.iterations] }, yaxis: { type: "log", title: { text: "f" } },
+    xaxis: { title: { text: "iteration" }, range: [0, state.drawn.iterations] }, yaxis: { type: "log", title: { text: "f" } },
     legend: { x: 1, xanchor: "right", y: 1 },
   }, plotConfig);
-  $("iteration-now").textContent = `iteration ${state.shown} of ${state.iterations}`
+  $("iteration-now").textContent = `iteration ${state.shown} of ${state.drawn.iterations}`
     + (state.paths.momentum.diverged || state.paths.gd.diverged ? " (a path diverged and is cut where f passed 1e12)" : "");
 }
 
@@ -127,7 +197,7 @@ function drawDirections() {
       // No rate when the path reached 0 too soon to measure one, or is too short (fewer than 4 iterations).
       const measured = d.measured !== null ? d.measured.toFixed(4)
         : d.converged_within !== null ? `converged to 0 within ${d.converged_within} steps` : "-";
-      rows.push(`<tr><td>${d.axis}</td><td>${d.h}</td><td>${name === "gd" ? "gradient descent" : "momentum " + state.momentum}</td>`
+      rows.push(`<tr><td>${d.axis}</td><td>${d.h}</td><td>${name === "gd" ? "gradient descent" : "momentum " + state.drawn.momentum}</td>`
         + `<td>${d.rho.toFixed(4)}</td><td>${measured}</td></tr>`);
     }
   }
@@ -135,10 +205,8 @@ function drawDirections() {
 }
 
 // Click or drag on the contours to move the start point.
-function dataPoint(event) {
-  const plot = $("bowl"), layout = plot._fullLayout, box = plot.getBoundingClientRect();
-  const x = layout.xaxis.p2d(event.clientX - box.left - layout._size.l);
-  const y = layout.yaxis.p2d(event.clientY - box.top - layout._size.t);
+function startAt(event) {
+  const { x, y } = dataAt(event, $("bowl"), bowlMargin, bowlRange.x, bowlRange.y);
   const clamp = (v, [lo, hi]) => Math.min(hi, Math.max(lo, v));
   return { x: round(clamp(x, bowlRange.x), 2), y: round(clamp(y, bowlRange.y), 2) };
 }
@@ -147,20 +215,23 @@ $("bowl").addEventListener("mousedown", (event) => { dragging = true; moveStart(
 window.addEventListener("mousemove", (event) => { if (dragging) moveStart(event); });
 window.addEventListener("mouseup", () => { dragging = false; });
 function moveStart(event) {
-  state.start = dataPoint(event);
+  state.start = startAt(event);
   refreshBowl();
 }
 
-// Play, pause and step through the iterations: the balls roll along their paths.
+// Play, pause and step through the iterations: the balls roll along their paths, in at most about 100 frames
+// however many iterations there are.
 let playing = null;
 $("play").onclick = () => {
   if (playing) return stop();
-  if (state.shown >= state.iterations) state.shown = 0;
+  if (!state.drawn) return;
+  if (state.shown >= state.drawn.iterations) state.shown = 0;
   $("play").textContent = "pause";
   playing = setInterval(() => {
-    state.shown++;
+    const last = state.drawn.iterations;
+    state.shown = Math.min(last, state.shown + Math.ceil(last / 100));
     drawBowl();
-    if (state.shown >= state.iterations) stop();
+    if (state.shown >= last) stop();
   }, 120);
 };
 function stop() {
@@ -168,14 +239,31 @@ function stop() {
   playing = null;
   $("play").textContent = "play";
 }
-$("step").onclick = () => { stop(); state.shown = Math.min(state.shown + 1, state.iterations); drawBowl(); };
-$("reset").onclick = () => { stop(); state.shown = 0; drawBowl(); };
+$("step").onclick = () => { if (!state.drawn) return; stop(); state.shown = Math.min(state.shown + 1, state.drawn.iterations); drawBowl(); };
+$("reset").onclick = () => { if (!state.drawn) return; stop(); state.shown = 0; drawBowl(); };
 
 // ---- rate map --------------------------------------------------------------------------------------------
+// Room on the right for the colour bar, which may not push the margins (see dataAt).
+const rateMapMargin = { l: 60, r: 110, t: 40, b: 50, autoexpand: false };
+
+// The map for the steepness shown, or null when it could not be had (said in #error). #ratemap is aria-busy
+// until the newest one is drawn.
 let rateMapRequest = 0;
 async function loadRateMap() {
-  const request = ++rateMapRequest, map = await api("api/ratemap", { s: state.s });
+  const request = ++rateMapRequest;
+  $("ratemap").setAttribute("aria-busy", "true");
+  let map;
+  try {
+    map = await api("api/ratemap", { s: state.s });
+  } catch (error) {
+    if (request === rateMapRequest) {
+      report("ratemap", `The rate map could not be computed: ${error.message}`);
+      $("ratemap").removeAttribute("aria-busy");
+    }
+    return null;
+  }
   if (request !== rateMapRequest) return state.rateMap; // a newer s is on its way
+  report("ratemap", null);
   state.rateMap = map;
   Plotly.react("ratemap", [
     { type: "heatmap", x: map.lr_h, y: map.momentum, z: map.rho.map((row) => row.map((r) => Math.min(r, 1.05))), zmin: 0, zmax: 1.05,
@@ -184,14 +272,17 @@ async function loadRateMap() {
     { type: "contour", x: map.lr_h, y: map.momentum, z: map.kind, showscale: false, hoverinfo: "skip",
       contours: { coloring: "none", start: 0.5, end: 0.5, size: 1 }, line: { color: "#ffbf00", width: 2, dash: "dash" }, name: "real | complex" },
   ], {
-    title: { text: "rho(A) over lr·h and momentum (section 5.2)", font: { size: 14 } }, margin: { l: 60, r: 10, t: 40, b: 50 },
+    title: { text: "rho(A) over lr·h and momentum (section 5.2)", font: { size: 14 } }, margin: rateMapMargin,
     // Fixed ranges: markers added later must not move the axes under a click.
-    xaxis: { title: { text: "lr · h" }, fixedrange: true, range: [0, map.lr_h[map.lr_h.length - 1]] },
-    yaxis: { title: { text: "momentum" }, fixedrange: true, range: [0, map.momentum[map.momentum.length - 1]] }, showlegend: false,
+    xaxis: { title: { text: "lr · h" }, fixedrange: true, range: rateMapRange(map).x },
+    yaxis: { title: { text: "momentum" }, fixedrange: true, range: rateMapRange(map).y }, showlegend: false,
   }, plotConfig);
   drawRateMapMarkers();
+  $("ratemap").removeAttribute("aria-busy");
   return map;
 }
+
+const rateMapRange = (map) => ({ x: [0, map.lr_h[map.lr_h.length - 1]], y: [0, map.momentum[map.momentum.length - 1]] });
 
 function drawRateMapMarkers() {
   const map = state.rateMap, [hx, hy] = map.curvatures;
@@ -207,12 +298,13 @@ function drawRateMapMarkers() {
 }
 
 $("ratemap").addEventListener("click", (event) => {
-  const plot = $("ratemap"), layout = plot._fullLayout, box = plot.getBoundingClientRect();
-  const lrH = layout.xaxis.p2d(event.clientX - box.left - layout._size.l);
-  const momentum = layout.yaxis.p2d(event.clientY - box.top - layout._size.t);
-  if (!(lrH > 0 && momentum >= 0 && momentum <= 0.99)) return;
-  // The click places the steep direction's point (h = 2s); the flat one follows at lr * 2.
-  setParameters({ lr: Math.min(0.2, lrH / state.rateMap.curvatures[1]), momentum });
+  if (!state.rateMap) return;
+  const range = rateMapRange(state.rateMap);
+  const { x: lrH, y: momentum } = dataAt(event, $("ratemap"), rateMapMargin, range.x, range.y);
+  if (!(lrH > 0 && lrH <= range.x[1] && momentum >= 0 && momentum <= range.y[1])) return;
+  // The click places the steep direction's point (h = 2s); the flat one follows at lr * 2. The sliders'
+  // ranges bound both (snap).
+  setParameters({ lr: lrH / state.rateMap.curvatures[1], momentum });
 });
 
 // ---- train -----------------------------------------------------------------------------------------------
@@ -242,10 +334,22 @@ $("train-start").onclick = async () => {
   $("train-stop").disabled = false;
   try {
     const response = await fetch(`api/train?${new URLSearchParams(settings)}`, { signal: controller.signal });
-    if (!response.ok) return finish(controller, `refused: ${(await response.json()).error}`);
+    if (!response.ok) {
+      const text = await response.text();
+      let reason;
+      try {
+        reason = JSON.parse(text).error;
+      } catch {
+        reason = `HTTP ${response.status}`;
+      }
+      return finish(controller, `refused: ${reason}`, true);
+    }
+    report("train", null);
     await readEvents(response, settings, controller);
   } catch (error) {
-    finish(controller, controller.signal.aborted ? "stopped" : `the stream ended: ${error.message}`);
+    if (controller.signal.aborted) finish(controller, "stopped");
+    else finish(controller, error instanceof TypeError ? "the server did not answer (is torchmomentum explore still running?)"
+      : `the stream ended: ${error.message}`, true);
   }
 };
 
@@ -266,7 +370,7 @@ async function readEvents(response, settings, controller) {
   };
   for (;;) {
     const { value, done } = await reader.read();
-    if (done) return finish(controller, "the stream ended early");
+    if (done) return finish(controller, "the stream ended early", true);
     buffer += value;
     let end;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
@@ -279,25 +383,32 @@ async function readEvents(response, settings, controller) {
       } else {
         draw();
         const divergence = data.divergence;
-        return finish(controller, kind === "done"
-          ? (divergence ? `${divergence.optimizer} diverged at step ${divergence.step}` : `done: ${data.steps} steps`)
-          : `failed: ${data.error}`);
+        if (kind !== "done") return finish(controller, `failed: ${data.error}`, true);
+        return finish(controller, divergence ? `${divergence.optimizer} diverged at step ${divergence.step}` : `done: ${data.steps} steps`);
       }
     }
   }
 }
 
-function finish(controller, message) {
+// Ends the training the page shows with a status; a failure is said in #error too.
+function finish(controller, message, failed = false) {
   if (training !== controller) return;
   training = null;
   controller.abort();
   $("train-status").textContent = message;
+  report("train", failed ? `The training failed: ${message}` : null);
   $("train-start").disabled = false;
   $("train-stop").disabled = true;
 }
 $("train-stop").onclick = () => training && finish(training, "stopped");
 
 // ---- start -----------------------------------------------------------------------------------------------
+try {
+  applyLimits(await api("api/limits"));
+  report("limits", null);
+} catch (error) {
+  report("limits", `The inputs' limits could not be read, so they are the browser's: ${error.message}`);
+}
 showControls();
 refreshBowl();
 loadRateMap();

@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Http;
+
+namespace TorchMomentum.Cli.Explore;
+
+/// <summary>
+/// <c>GET /api/limits</c>: every API parameter's range and default (<see cref="ApiLimits"/>), so that the page's
+/// inputs allow what the server does and no more: <c>{"bowl": {"lr": {"min", "max", "min_open", "max_open",
+/// "default", "whole", "at_most"}, ...}, "ratemap": {...}, "train": {...}}</c>; an open bound is itself not
+/// allowed, <c>at_most</c> names another parameter this one may not exceed (or is null).
+/// </summary>
+public static class LimitsApi
+{
+    /// <summary>Answers one request.</summary>
+    public static IResult Handle() => Results.Json(new Dictionary<string, Dictionary<string, object>>
+    {
+        ["bowl"] = Describe(ApiLimits.Bowl.All),
+        ["ratemap"] = Describe(ApiLimits.RateMap.All),
+        ["train"] = Describe(ApiLimits.Train.All),
+    });
+
+    private static Dictionary<string, object> Describe(IEnumerable<ApiParameter> parameters) => parameters.ToDictionary(p => p.Name, object (p) => new
+    {
+        min = p.Range.Min,
+        max = p.Range.Max,
+        min_open = p.Range.MinOpen,
+        max_open = p.Range.MaxOpen,
+        @default = p.Default,
+        whole = p.Whole,
+        at_most = p.AtMost,
+    });
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using TorchMomentum.Cli.Explore;
+
+namespace TorchMomentum.Tests;
+
+/// <summary>
+/// No combination of values within the ranges <c>GET /api/limits</c> publishes is answered with a 500 or a
+/// failed training: a grid over each parameter's edges, read from the server itself so it follows the limits.
+/// </summary>
+public sealed class ExploreRangeTests : IAsyncLifetime
+{
+    private ExploreServer server = null!;
+    private HttpClient client = null!;
+    private JsonElement limits;
+
+    public async ValueTask InitializeAsync()
+    {
+        server = await ExploreServer.StartAsync(IPAddress.Loopback, 0, maxTrainings: 1);
+        client = new HttpClient { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromMinutes(2) };
+        limits = JsonDocument.Parse(await client.GetStringAsync("api/limits")).RootElement;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        client.Dispose();
+        await server.DisposeAsync();
+    }
+
+    /// <summary>A parameter's smallest and largest allowed values (an open bound's nearest neighbour inside), and its default.</summary>
+    private double[] Edges(string endpoint, string name)
+    {
+        var p = limits.GetProperty(endpoint).GetProperty(name);
+        double min = p.GetProperty("min").GetDouble(), max = p.GetProperty("max").GetDouble();
+        if (p.GetProperty("min_open").GetBoolean()) min = Math.BitIncrement(min);
+        if (p.GetProperty("max_open").GetBoolean()) max = Math.BitDecrement(max);
+        return [min, p.GetProperty("default").GetDouble(), max];
+    }
+
+    private double[] MinAndMax(string endpoint, string name) => [Edges(endpoint, name)[0], Edges(endpoint, name)[2]];
+
+    private static string Query(IEnumerable<(string Name, double Value)> values) =>
+        string.Join('&', values.Select(v => $"{v.Name}={v.Value.ToString("R", CultureInfo.InvariantCulture)}"));
+
+    private static IEnumerable<IEnumerable<(string, double)>> Grid(IEnumerable<(string Name, double[] Values)> axes) =>
+        axes.Aggregate(new[] { Enumerable.Empty<(string, double)>() }.AsEnumerable(),
+            (rows, axis) => rows.SelectMany(row => axis.Values.Distinct().Select(v => row.Append((axis.Name, v)))));
+
+    [Fact]
+    public void The_limits_are_those_the_api_enforces()
+    {
+        Assert.Equal(ApiLimits.Bowl.Iterations.Range.Max, limits.GetProperty("bowl").GetProperty("iterations").GetProperty("max").GetDouble());
+        Assert.Equal(ApiLimits.Train.Epochs.Range.Max, limits.GetProperty("train").GetProperty("epochs").GetProperty("max").GetDouble());
+        Assert.True(limits.GetProperty("train").GetProperty("momentum").GetProperty("max_open").GetBoolean());
+        Assert.Equal("samples", limits.GetProperty("train").GetProperty("batch-size").GetProperty("at_most").GetString());
+        Assert.Equal(["lr", "momentum", "x", "y", "iterations", "s"], limits.GetProperty("bowl").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Every_edge_of_every_bowl_parameter_is_answered_with_finite_numbers()
+    {
+        var axes = new[] { "lr", "momentum", "x", "y", "iterations", "s" }.Select(n => (n, Edges("bowl", n))).ToList();
+        // Each parameter's min, default and max against the others' (3^6 = 729 requests), and the short paths too
+        // few steps long to measure a rate on.
+        var queries = Grid(axes).Select(Query)
+            .Concat(Grid(axes.Select(a => a.n == "iterations" ? (a.n, new double[] { 2, 3, 4, 5 }) : a)).Select(Query)).Distinct().ToList();
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(queries, new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (query, _) =>
+        {
+            using var response = await client.GetAsync($"api/bowl?{query}");
+            string body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode != HttpStatusCode.OK) failures.Add($"{query}: HTTP {(int)response.StatusCode} '{body}'");
+            else if (body.Contains("NaN", StringComparison.Ordinal) || body.Contains("Infinity", StringComparison.Ordinal)) failures.Add($"{query}: {body}");
+        });
+        Assert.True(failures.IsEmpty, $"{failures.Count} of {queries.Count}:\n{string.Join('\n', failures.Take(10))}");
+    }
+
+    [Fact]
+    public async Task Every_edge_of_the_rate_maps_steepness_is_answered()
+    {
+        foreach (double s in Edges("ratemap", "s"))
+        {
+            using var response = await client.GetAsync($"api/ratemap?s={s.ToString("R", CultureInfo.InvariantCulture)}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Every_edge_of_every_train_parameter_trains_to_its_end()
+    {
+        // The edges of each, but few samples and epochs so that the 2^7 trainings stay short: the largest
+        // samples, epochs and batch sizes are only more of the same steps.
+        var axes = new (string Name, double[] Values)[]
+        {
+            ("lr", MinAndMax("train", "lr")),
+            ("momentum", MinAndMax("train", "momentum")),
+            ("samples", [1, 37]),
+            ("epochs", [1, 2]),
+            ("seed", MinAndMax("train", "seed")),
+            ("hidden", MinAndMax("train", "hidden")),
+        };
+        foreach (var row in Grid(axes).Select(r => r.ToList()))
+        {
+            double samples = row.Single(v => v.Item1 == "samples").Item2;
+            foreach (double batch in new[] { 1, samples })
+            {
+                string query = Query(row.Append(("batch-size", batch)));
+                using var response = await client.GetAsync($"api/train?{query}");
+                string body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: HTTP {(int)response.StatusCode} '{body}'");
+                Assert.True(body.Contains("event: done\n", StringComparison.Ordinal), $"{query}: {body[^Math.Min(body.Length, 300)..]}");
+            }
+        }
+    }
+}
