@@ -44,7 +44,7 @@ public sealed class TheoryCommandTests : IDisposable
     [Theory]
     [InlineData("--steps 600")]
     [InlineData("--lr 1 --steps 600")]
-    [InlineData("--h 1e300 --steps 10")]
+    [InlineData("--h 1e50 --steps 10")]
     public void Rate_prints_and_writes_no_NaN_when_iterates_underflow_or_overflow(string options)
     {
         string folder = temporary["rate"];
@@ -52,6 +52,16 @@ public sealed class TheoryCommandTests : IDisposable
         Assert.True(exit == ExitCodes.Ok, error);
         Assert.DoesNotContain("NaN", output);
         Assert.DoesNotContain("NaN", File.ReadAllText(Path.Combine(folder, "rate.csv")));
+    }
+
+    [Fact]
+    public void Rate_refuses_a_step_whose_matrix_has_no_double_eigenvalues_before_creating_anything()
+    {
+        string folder = temporary["rate"];
+        var (exit, _, error) = CliRunner.Run("rate", "--h", "1", "1e300", "--out", folder);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal("--lr x --h must be at most 1E+100 (got 0.05 x 1E+300 = 5E+298): A's eigenvalues would not fit a double.", error.TrimEnd());
+        Assert.False(Directory.Exists(folder));
     }
 
     [Fact]

@@ -40,6 +40,11 @@ public static class RateCommand
                 return ExitCodes.Refuse(error, $"--L / --mu must be in [1, {Shown.Number(maxKappa, "G4")}] (got {Shown.Number(largest, "G4")} / {Shown.Number(smallest, "G4")} = {Shown.Number(largest / smallest, "G4")}).");
             int n = parse.GetValue(steps);
             double learningRate = parse.GetValue(lr);
+            // A's eigenvalues solve lambda^2 - (1 - lr*h + momentum) lambda + momentum = 0 (section 5.2): the square of
+            // lr*h must be a double, so lr*h is bounded well below 1e154; a step 1e100 times too large says it all.
+            const double maxStep = 1e100;
+            if (parse.GetValue(curvatures)!.FirstOrDefault(h => !(learningRate * h <= maxStep)) is var tooSteep && tooSteep > 0)
+                return ExitCodes.Refuse(error, $"--lr x --h must be at most {Shown.Number(maxStep, "G4")} (got {Shown.Number(learningRate, "G4")} x {Shown.Number(tooSteep, "G4")} = {Shown.Number(learningRate * tooSteep, "G4")}): A's eigenvalues would not fit a double.");
             var grid = parse.GetValue(curvatures)!.SelectMany(h => parse.GetValue(momenta)!.Select(m => RateRow.Measure("grid", h, learningRate, m, n))).ToList();
             var (polyakLr, polyakMomentum, _) = HeavyBall.Optimal(smallest, largest);
             var (gdLr, _) = HeavyBall.OptimalGradientDescent(smallest, largest);
