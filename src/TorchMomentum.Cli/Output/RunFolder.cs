@@ -60,19 +60,24 @@ public sealed class RunFolder : IDisposable
             }
             created = !Directory.Exists(folder);
             Directory.CreateDirectory(folder);
-            if (Lock(folder, option, out error) is not { } run)
+            // Another run holds it: the folder is that run's, created by it or not.
+            if (Lock(folder, option, out error) is not { } run) return null;
+            try
             {
-                RemoveIfCreated(folder, created);
-                return null;
+                // Checked again under the lock: another run may have written here since the check above.
+                if (!force && HoldsFiles(folder))
+                {
+                    run.Dispose();
+                    return Fail(taken, out error);
+                }
+                run.RemoveEarlier(results);
+                return run;
             }
-            // Checked again under the lock: another run may have written here since the check above.
-            if (!force && HoldsFiles(folder))
+            catch
             {
                 run.Dispose();
-                return Fail(taken, out error);
+                throw;
             }
-            run.RemoveEarlier(results);
-            return run;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -194,13 +199,16 @@ public sealed class RunFolder : IDisposable
     private static string CannotWrite(string option, string folder, Exception e) =>
         $"{option} must be a folder that can be written (got '{folder}': {e.Message.Split('\n')[0].TrimEnd('.')}).";
 
-    /// <summary>Removes a folder this process created, if nothing but its lock file is in it.</summary>
+    /// <summary>
+    /// Removes a folder this process created, if it is still empty. Never its lock file: a run that started at the
+    /// same moment may hold it (both saw no folder, both created it, one locked it), and deleting a held lock
+    /// file, or the folder under it, would hand that run's folder to a third.
+    /// </summary>
     private static void RemoveIfCreated(string folder, bool created)
     {
         if (!created) return;
         try
         {
-            File.Delete(System.IO.Path.Combine(folder, LockFileName));
             if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
