@@ -5,13 +5,16 @@ namespace TorchMomentum.Cli.CommandLine;
 /// <summary>
 /// Turns Ctrl+C (SIGINT) and SIGTERM into a request that the training loop sees between two steps, instead of
 /// the runtime ending the process wherever it is: the loop then stops cleanly (the progress bar gives the
-/// terminal its cursor back, losses.csv is flushed) and the command says what was kept. A second signal is left
-/// to the runtime, which ends the process at once, for a user who does not want to wait for the step.
+/// terminal its cursor back, losses.csv is flushed) and the command says what was kept. A second signal, a
+/// second or more after the first, is left to the runtime, which ends the process at once, for a user who does
+/// not want to wait. One sooner is the same stop said twice: Ctrl+C reaches every process of the terminal's
+/// group (`dotnet run` and this one, `timeout` and this one), and some pass it on, so it can arrive twice.
 /// </summary>
 public sealed class Interruption : IDisposable
 {
     private readonly PosixSignalRegistration[] registrations;
     private volatile int signal;
+    private long firstTicks;
 
     private Interruption()
     {
@@ -32,9 +35,13 @@ public sealed class Interruption : IDisposable
 
     private void Handle(PosixSignalContext context)
     {
-        if (signal != 0) return; // the second one ends the process
-        signal = (int)context.Signal;
-        context.Cancel = true;
+        if (signal == 0)
+        {
+            firstTicks = Environment.TickCount64;
+            signal = (int)context.Signal;
+        }
+        // The same stop said twice is still a request; a second one later ends the process (not cancelled).
+        context.Cancel = Environment.TickCount64 - firstTicks < 1000;
     }
 
     /// <inheritdoc />

@@ -155,9 +155,13 @@ public static class TrainCommand
         outputs.WarmUp();
         int stepsBefore = history.Steps, lastCheckpointEpoch = checkpoints is null ? -1 : run.EpochsDone;
         var clock = Stopwatch.StartNew();
-        using var interruption = Interruption.Listen();
+        bool stopped = false;
+        // Only the loop listens: a signal while the results are written ends the process as usual (every file is
+        // written atomically), and one during the last step lets the finished run write its results.
+        using (var interruption = Interruption.Listen())
         using (csv)
         using (var progress = TrainingProgress.Start(outputs.Console, settings.TotalSteps, history.Steps))
+        {
             foreach (var step in run.Train())
             {
                 history.Add(step.Losses);
@@ -169,9 +173,19 @@ public static class TrainCommand
                     run.Checkpoint(checkpoints.Every, csv.Sha256()).Write(folder[Checkpoint.FileName]);
                     lastCheckpointEpoch = run.EpochsDone;
                 }
-                if (interruption.Requested) break;
+                if (interruption.Requested && !run.IsComplete)
+                {
+                    stopped = true;
+                    break;
+                }
             }
-        if (interruption.Requested) return outputs.Interrupted(interruption, folder, history.Steps, lastCheckpointEpoch);
+            if (stopped)
+            {
+                progress.Dispose(); // the cursor back before the line that says what was kept
+                csv.Sync(); // and the rows it speaks of on disk
+                return outputs.Interrupted(interruption, folder, history.Steps, lastCheckpointEpoch);
+            }
+        }
         outputs.Wall.Mark("training");
         return outputs.Write(run, run.Result(history, clock.Elapsed, history.Steps - stepsBefore), folder);
     }

@@ -19,6 +19,8 @@ public static class VerifyCommand
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        // A broken optimizer can differ by NaN or infinity: its rows are written ("NaN", "Infinity"), not refused.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     /// <summary>Builds the command; its action writes to <paramref name="console"/> or, with --json, <paramref name="output"/>.</summary>

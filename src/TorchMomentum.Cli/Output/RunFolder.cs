@@ -9,7 +9,8 @@ namespace TorchMomentum.Cli.Output;
 /// exclusive OS lock (flock on Linux and macOS, a sharing lock on Windows) on <see cref="LockFileName"/> inside
 /// the folder itself, so it follows the folder and not the path's spelling: a symlink, a relative path or
 /// another TMPDIR all reach the same lock. The lock file is created readable and writable by its owner alone
-/// (0600), so no other user can open it to hold the run, and it is never deleted: deleting it would let a
+/// (0600), so no other user can open it to hold the run (one who may write the folder could still put a file of
+/// their own there first; then this run is refused, and says so), and it is never deleted: deleting it would let a
 /// process that opened it just before lock a file that is no longer the folder's. The OS drops a lock when its
 /// process ends, killed or not.
 /// </summary>

@@ -41,8 +41,8 @@ public sealed class TrainingProgress : IDisposable
     /// <summary>Ends the bar and waits until it is drawn for the last time.</summary>
     public void Dispose()
     {
+        if (drawing.IsCompleted) return; // disposed already
         ended.Set();
         drawing.GetAwaiter().GetResult();
-        ended.Dispose();
     }
 }

@@ -24,6 +24,17 @@ public sealed class RunGenerator
         }
     }
 
+    /// <summary>
+    /// How many bytes the generator's state has (whatever the seed): read once, without seeding, so that asking
+    /// does not disturb the global generator.
+    /// </summary>
+    public static int StateLength => stateLength.Value;
+
+    private static readonly Lazy<int> stateLength = new(() =>
+    {
+        lock (Global) return Capture().Length;
+    });
+
     /// <summary>The generator's state between draws, as <c>torch.random.get_rng_state()</c> gives it (for checkpoints).</summary>
     public byte[] State
     {

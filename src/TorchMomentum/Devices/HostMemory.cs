@@ -6,8 +6,10 @@ public static class HostMemory
     /// <summary>
     /// Bytes a run may use without swapping or being killed: the smaller of what the machine has free (Linux's
     /// MemAvailable, which counts reclaimable caches) and what this process may have at all. The second is the
-    /// .NET runtime's view: a container's (cgroup's) memory limit, or a configured heap limit
-    /// (DOTNET_GCHeapHardLimit), or the machine's memory. A 300 MB container on a 24 GB machine has 300 MB.
+    /// .NET runtime's view: in a container, its GC heap limit, by default 75% of the container's (cgroup's) memory
+    /// limit; a configured DOTNET_GCHeapHardLimit; else the machine's memory. Erring low is right here: the limit
+    /// covers libtorch's native memory too, which the runtime does not count. A 300 MB container on a 24 GB
+    /// machine has about 225 MB.
     /// </summary>
     public static long AvailableBytes()
     {

@@ -63,6 +63,7 @@ public sealed partial class MomentumSgd
     /// <exception cref="InvalidOperationException">A group uses the chapter form, which SGD's format cannot hold.</exception>
     public void SaveSgdStateDict(string location)
     {
+        RefuseChapterFormForSgdFormat(); // before the file is created: a refusal leaves an existing file as it was
         using var stream = File.Create(location);
         using var writer = new BinaryWriter(stream);
         SaveSgdStateDict(writer);
@@ -77,9 +78,8 @@ public sealed partial class MomentumSgd
     /// <exception cref="InvalidOperationException">A group uses the chapter form, which SGD's format cannot hold.</exception>
     public void SaveSgdStateDict(BinaryWriter writer)
     {
+        RefuseChapterFormForSgdFormat();
         var groups = _parameter_groups.Select(g => (Options)g.Options).ToArray();
-        if (groups.Any(o => o.formulation != MomentumFormulation.PyTorch))
-            throw new InvalidOperationException("SaveSgdStateDict: a group uses the chapter formulation, whose velocity TorchSharp's SGD format cannot hold; save_state_dict writes MomentumSgd's own format.");
         // SGD's OptimizerHelper.save_state_dict: its type name, the counts (7-bit encoded), the options, the states.
         var parameters = AllParameters();
         writer.Write(typeof(SGD).Name);
@@ -87,6 +87,12 @@ public sealed partial class MomentumSgd
         writer.Write7BitEncodedInt64(parameters.Length);
         foreach (var options in groups) options.SaveSgdStateDict(writer);
         foreach (var parameter in parameters) _state[parameter.Handle].SaveStateDict(writer);
+    }
+
+    private void RefuseChapterFormForSgdFormat()
+    {
+        if (_parameter_groups.Any(g => ((Options)g.Options).formulation != MomentumFormulation.PyTorch))
+            throw new InvalidOperationException("SaveSgdStateDict: a group uses the chapter formulation, whose velocity TorchSharp's SGD format cannot hold; save_state_dict writes MomentumSgd's own format.");
     }
 
     /// <summary>Loads a state saved to a file by a MomentumSgd or by TorchSharp's SGD; see <see cref="load_state_dict(BinaryReader)"/>.</summary>

@@ -83,7 +83,21 @@ public sealed class ChapterRun : IDisposable
         var run = new ChapterRun(settings, new RunGenerator(settings.Seed), device, drawNets: false);
         try
         {
-            run.nets = checkpoint.Contestants.Select(c => Net.FromWeights(settings.Hidden, Loaded(c.Weights, settings, device))).ToArray();
+            var nets = new List<Net>();
+            run.nets = [];
+            foreach (var c in checkpoint.Contestants)
+            {
+                var weights = Loaded(c.Weights, settings, device);
+                try
+                {
+                    nets.Add(Net.FromWeights(settings.Hidden, weights));
+                }
+                finally
+                {
+                    foreach (var w in weights.Values) w.Dispose(); // the net holds copies
+                }
+                run.nets = [.. nets]; // so that Dispose frees what was built if a later one fails
+            }
             run.optimizers = NewOptimizers(settings, run.nets);
             run.contestants = Names.Select((name, i) => new Contestant(name, run.nets[i], run.optimizers[i])).ToArray();
             for (int i = 0; i < run.nets.Length; i++)

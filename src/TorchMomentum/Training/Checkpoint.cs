@@ -28,8 +28,9 @@ public sealed record ContestantState(string Name, double LastFiniteLoss,
 /// epochs done, the generator, and each contestant's weights and momentum state. The file (checkpoint.bin) is
 /// that record as UTF-8 JSON (tensors as base64 of their bytes, so every number comes back bit for bit), sealed
 /// with a SHA-256 of the JSON so that a truncated or damaged file is refused as a whole instead of half-loaded,
-/// and written atomically. Reading validates every field, the settings exactly as the command line validates
-/// them, before anything is built from it.
+/// and written atomically (the seal finds damage; it is no signature). Reading validates the fields before
+/// anything is built from them: the settings exactly as the command line validates them, the epochs, each
+/// tensor's name, shape, dtype and finiteness, the generator state's size.
 /// </summary>
 /// <param name="Settings">The run's settings (data, nets, optimizers and batches follow from them).</param>
 /// <param name="EpochsDone">Epochs trained, in [0, Settings.Epochs].</param>
@@ -120,7 +121,7 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
         if (CheckpointEvery < 1 || CheckpointEvery > ExperimentSettings.MaxEpochs)
             throw new InvalidDataException($"it saves every {CheckpointEvery} epochs; that must be in [1, {ExperimentSettings.MaxEpochs}]");
         if (RowsSha256 is not { Length: HashLength }) throw new InvalidDataException($"its rows' hash is not {HashLength} bytes");
-        int generatorBytes = new Data.RunGenerator(0).State.Length;
+        int generatorBytes = Data.RunGenerator.StateLength;
         if (GeneratorState is null || GeneratorState.Length != generatorBytes)
             throw new InvalidDataException($"its generator state is not the {generatorBytes} bytes of torch's generator");
         if (Contestants is null || Contestants.Count != ChapterRun.Names.Count)
@@ -131,15 +132,15 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
         {
             var c = Contestants[i];
             if (c?.Name != ChapterRun.Names[i]) throw new InvalidDataException($"contestant {i} is '{c?.Name}', expected '{ChapterRun.Names[i]}'");
-            CheckTensors(c.Name, "weights", c.Weights, shapes, element, required: true);
+            CheckTensors(c.Name, "weights", c.Weights, shapes, element);
             bool keepsMomentum = i != 0;
             if (!keepsMomentum && c.MomentumBuffers is not null) throw new InvalidDataException("plain SGD keeps no momentum buffers, but it has some");
-            if (keepsMomentum && c.MomentumBuffers is not null) CheckTensors(c.Name, "momentum buffers", c.MomentumBuffers, shapes, element, required: true);
+            if (keepsMomentum && c.MomentumBuffers is not null) CheckTensors(c.Name, "momentum buffers", c.MomentumBuffers, shapes, element);
         }
     }
 
     private static void CheckTensors(string contestant, string what, IReadOnlyDictionary<string, SavedTensor>? tensors,
-        IReadOnlyList<(string Name, long[] Shape)> shapes, int element, bool required)
+        IReadOnlyList<(string Name, long[] Shape)> shapes, int element)
     {
         if (tensors is null) throw new InvalidDataException($"{contestant} has no {what}");
         if (tensors.Count != shapes.Count || shapes.Any(s => !tensors.ContainsKey(s.Name)))
@@ -149,11 +150,19 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
             var t = tensors[name];
             if (t?.Shape is null || !t.Shape.SequenceEqual(shape) || t.Data is null || t.Data.Length != shape.Aggregate(1L, (a, b) => a * b) * element)
                 throw new InvalidDataException($"{contestant}'s {what} {name} is not a [{string.Join(", ", shape)}] tensor of the run's dtype");
-            bool finite = element == 8
-                ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(t.Data).ToArray().All(double.IsFinite)
-                : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.Data).ToArray().All(float.IsFinite);
-            if (!finite) throw new InvalidDataException($"{contestant}'s {what} {name} holds a NaN or infinite value");
+            if (!AllFinite(t.Data, element)) throw new InvalidDataException($"{contestant}'s {what} {name} holds a NaN or infinite value");
         }
+    }
+
+    private static bool AllFinite(byte[] data, int element)
+    {
+        if (element == 8)
+        {
+            foreach (double d in System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(data)) if (!double.IsFinite(d)) return false;
+            return true;
+        }
+        foreach (float f in System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(data)) if (!float.IsFinite(f)) return false;
+        return true;
     }
 
     /// <summary>A tensor's shape and bytes, for saving.</summary>

@@ -67,7 +67,9 @@ function showControls() {
 // server is asked.
 function snap(name, value) {
   const input = $(name), step = Number(input.step), decimals = (input.step.split(".")[1] ?? "").length;
-  const inside = Math.min(Number(input.max), Math.max(Number(input.min), value));
+  // Until /api/limits has set the bounds (or if it failed: the page says so), a value is kept as it is.
+  const max = input.max === "" ? Infinity : Number(input.max), min = input.min === "" ? -Infinity : Number(input.min);
+  const inside = Math.min(max, Math.max(min, value));
   return Number((Math.round(inside / step) * step).toFixed(decimals));
 }
 
