@@ -8,19 +8,8 @@ namespace TorchMomentum.Tests;
 /// The explore server answers only to the names of the address it listens on: a page elsewhere that makes its
 /// own name resolve to 127.0.0.1 (DNS rebinding) sends that name as the Host header, and is refused.
 /// </summary>
-public sealed class ExploreHostTests : IAsyncLifetime
+public sealed class ExploreHostTests : LoopbackExploreServer
 {
-    private ExploreServer server = null!;
-    private Uri url = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        server = await ExploreServer.StartAsync(IPAddress.Loopback, 0, maxTrainings: 1);
-        url = new Uri(server.Url);
-    }
-
-    public async ValueTask DisposeAsync() => await server.DisposeAsync();
-
     [Theory]
     [InlineData("evil.example")]
     [InlineData("evil.example:{port}")]

@@ -7,19 +7,8 @@ namespace TorchMomentum.Tests;
 /// What the explore server serves: its embedded page, script, style and chart library, and nothing else,
 /// however a request's path is written. Raw requests on a socket, since HttpClient would clean the paths.
 /// </summary>
-public sealed class ExploreServingTests : IAsyncLifetime
+public sealed class ExploreServingTests : LoopbackExploreServer
 {
-    private ExploreServer server = null!;
-    private Uri url = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        server = await ExploreServer.StartAsync(IPAddress.Loopback, 0, maxTrainings: 1);
-        url = new Uri(server.Url);
-    }
-
-    public async ValueTask DisposeAsync() => await server.DisposeAsync();
-
     [Theory]
     [InlineData("/", "Momentum, by hand")]
     [InlineData("/index.html", "vendor/plotly-cartesian.min.js")]
