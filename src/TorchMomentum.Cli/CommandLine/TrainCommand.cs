@@ -196,7 +196,7 @@ public static class TrainCommand
     /// is, and v / lr would be NaN.
     /// </summary>
     private static string? ExportRefusal(ExperimentSettings settings) =>
-        (settings.DType == ScalarType.Float32 ? (float)settings.LearningRate : settings.LearningRate) != 0 ? null
+        !TorchMomentum.Optimizers.MomentumSgd.LearningRateVanishes(settings.LearningRate, settings.DType) ? null
             : $"--export needs --lr > 0{(settings.LearningRate == 0 ? "" : $" in {settings.DType.ToString().ToLowerInvariant()}")} (got '{Shown.Number(settings.LearningRate)}'): " +
               "model.pt holds PyTorch's momentum buffer, v / lr, and at lr 0 the velocity v is 0 whatever that buffer is.";
 

@@ -32,7 +32,7 @@ public sealed partial class MomentumSgd
         var o = (Options)_parameter_groups.First(g => g.Parameters.Any(p => p.Handle == parameter.Handle)).Options;
         if (o.formulation != MomentumFormulation.Chapter) return buffer.detach().clone();
         double lr = o.LearningRate!.Value;
-        if ((buffer.dtype == ScalarType.Float32 ? (float)lr : lr) == 0)
+        if (LearningRateVanishes(lr, buffer.dtype))
             throw new InvalidOperationException(
                 $"The chapter form's velocity cannot give PyTorch's momentum buffer at lr = {lr}: v = lr * b is 0 whatever b is.");
         return buffer.detach().div(lr);

@@ -187,8 +187,11 @@ public sealed partial class MomentumSgd : OptimizerHelper, IMomentum
         return view;
     }
 
-    /// <summary>The momentum buffer a per-parameter state holds, whichever of the two state types it is.</summary>
-    private static Tensor? BufferOf(OptimizerState state) => state switch
+    /// <summary>
+    /// The momentum buffer a per-parameter state holds, whichever of the two state types it is: TorchSharp's SGD
+    /// keeps its own SGD.State, which the PyTorch form shares, so this reads either optimizer's state.
+    /// </summary>
+    internal static Tensor? BufferOf(OptimizerState state) => state switch
     {
         SGD.State sgd => sgd.momentum_buffer,
         State chapter => chapter.momentum_buffer,
@@ -200,10 +203,25 @@ public sealed partial class MomentumSgd : OptimizerHelper, IMomentum
     {
         var state = _state[parameter.Handle];
         var old = BufferOf(state);
-        if (state is SGD.State sgd) sgd.momentum_buffer = buffer!;
-        else ((State)state).momentum_buffer = buffer;
+        PutBuffer(state, buffer);
         if (old is not null && !ReferenceEquals(old, buffer)) old.Dispose();
     }
+
+    /// <summary>
+    /// Puts <paramref name="buffer"/> in a per-parameter state of either type (see <see cref="BufferOf"/>); the old
+    /// one is the caller's. A MomentumSgd adopts a buffer put in place into its fused layout at its next step.
+    /// </summary>
+    internal static void PutBuffer(OptimizerState state, Tensor? buffer)
+    {
+        if (state is SGD.State sgd) sgd.momentum_buffer = buffer!;
+        else ((State)state).momentum_buffer = buffer;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="lr"/> is 0 as <paramref name="dtype"/> holds it: the chapter form's velocity
+    /// v = lr * b is then 0 whatever PyTorch's buffer b is, so b cannot be had from it.
+    /// </summary>
+    public static bool LearningRateVanishes(double lr, ScalarType dtype) => (dtype == ScalarType.Float32 ? (float)lr : lr) == 0;
 
     /// <summary>The PyTorch form keeps TorchSharp's own SGD.State, so that SGD loads its state and it loads SGD's.</summary>
     private static OptimizerState NewState(Parameter parameter, MomentumFormulation formulation) =>

@@ -106,7 +106,7 @@ public sealed class ChapterRun : IDisposable
                     var buffers = Loaded(saved, settings, device);
                     var states = run.optimizers[i].state_dict().State;
                     var names = run.nets[i].named_parameters().Select(p => p.name).ToArray();
-                    for (int j = 0; j < names.Length; j++) SetMomentumBuffer(states[j], buffers[names[j]]);
+                    for (int j = 0; j < names.Length; j++) MomentumSgd.PutBuffer(states[j], buffers[names[j]]); // a fresh optimizer has none to free
                 }
             run.EpochsDone = checkpoint.EpochsDone;
             run.lastFiniteLosses = checkpoint.Contestants.Select(c => c.LastFiniteLoss).ToArray();
@@ -122,24 +122,6 @@ public sealed class ChapterRun : IDisposable
 
     private static Dictionary<string, Tensor> Loaded(IReadOnlyDictionary<string, SavedTensor> saved, ExperimentSettings settings, Device device) =>
         saved.ToDictionary(pair => pair.Key, pair => TorchMomentum.Training.Checkpoint.Load(pair.Value, settings.DType, device));
-
-    /// <summary>
-    /// The momentum buffer (built-in SGD) or velocity (hand-written) a parameter's optimizer state holds; both
-    /// optimizers keep it in a public field of their state, which <c>state_dict()</c> hands out live.
-    /// </summary>
-    private static Tensor? MomentumBufferOf(OptimizerState state) => state switch
-    {
-        SGD.State sgd => sgd.momentum_buffer,
-        MomentumSgd.State chapter => chapter.momentum_buffer,
-        _ => throw new ArgumentException($"{state.GetType().FullName} keeps no momentum buffer"),
-    };
-
-    private static void SetMomentumBuffer(OptimizerState state, Tensor buffer)
-    {
-        // A fresh optimizer has no buffer yet; MomentumSgd copies a buffer put in place into its fused layout at its next step.
-        if (state is SGD.State sgd) sgd.momentum_buffer = buffer;
-        else ((MomentumSgd.State)state).momentum_buffer = buffer;
-    }
 
     /// <summary>The run's settings.</summary>
     public ExperimentSettings Settings { get; }
@@ -235,7 +217,7 @@ public sealed class ChapterRun : IDisposable
         {
             var parameters = nets[i].named_parameters().ToArray();
             var weights = parameters.ToDictionary(p => p.name, p => TorchMomentum.Training.Checkpoint.Save(p.parameter));
-            var buffers = optimizers[i].state_dict().State.Select(MomentumBufferOf).ToArray();
+            var buffers = optimizers[i].state_dict().State.Select(MomentumSgd.BufferOf).ToArray(); // state_dict() hands out the live states
             // Plain SGD keeps none; a momentum optimizer has none before its first step.
             var momentum = i == 0 || buffers.Any(b => b is null) ? null
                 : parameters.Select((p, j) => (p.name, buffers[j]!)).ToDictionary(p => p.name, p => TorchMomentum.Training.Checkpoint.Save(p.Item2));
