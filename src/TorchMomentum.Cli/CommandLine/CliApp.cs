@@ -34,6 +34,7 @@ public static class CliApp
             new HelpOption(),
             new VersionOption { Action = new PrintVersion(output) },
             TrainCommand.Create(console, error),
+            SweepCommand.Create(console, error),
             VerifyCommand.Create(console, output),
             QuadraticCommand.Create(console, error),
             RateCommand.Create(console, error),

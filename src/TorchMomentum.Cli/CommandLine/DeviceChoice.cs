@@ -28,6 +28,11 @@ public enum DeviceProblem
 /// <summary>Turns a <see cref="DeviceRequest"/> into a torch device, or says why it cannot.</summary>
 public static class DeviceChoice
 {
+    /// <summary>The one line that says why --device cuda cannot be met.</summary>
+    public static string Refusal(DeviceProblem problem) => problem == DeviceProblem.CpuOnlyBuild
+        ? "--device cuda: this build uses TorchSharp's CPU backend; build for CUDA with `dotnet build -p:TorchBackend=cuda` (see docs/package.md, 'CUDA') on a machine with an NVIDIA GPU, or use --device cpu."
+        : "--device cuda: this build has the CUDA backend but no CUDA device is available here; use --device cpu.";
+
     /// <summary>Resolves the request; null, with the reason in <paramref name="problem"/>, when it cannot be met.</summary>
     public static Device? Resolve(DeviceRequest request, out DeviceProblem problem)
     {

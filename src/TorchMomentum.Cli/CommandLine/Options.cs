@@ -57,6 +57,28 @@ public static class Options
         },
     };
 
+    /// <summary>A comma-separated list of whole numbers (e.g. <c>--seeds 1,2,3</c>), each in [min, max].</summary>
+    public static Option<long[]> WholeList(string name, string description, long[] defaults, long min, long max = long.MaxValue) => new(name)
+    {
+        Description = $"{description}, comma-separated (each in [{min}, {max}], default {string.Join(",", defaults)})",
+        DefaultValueFactory = _ => defaults,
+        CustomParser = result =>
+        {
+            string given = Given(result);
+            var values = new List<long>();
+            foreach (var part in given.Split(','))
+            {
+                if (!TryWhole(name, part.Trim(), min, max, out long value, out _))
+                {
+                    result.AddError($"{name} must be comma-separated whole numbers in [{min}, {max}] (got '{given}').");
+                    return defaults;
+                }
+                values.Add(value);
+            }
+            return values.ToArray();
+        },
+    };
+
     /// <summary>A whole-number option whose value must lie in [min, max].</summary>
     public static Option<int> Count(string name, string description, int defaultValue, int min, int max = int.MaxValue)
         => Whole(name, description, defaultValue, min, max, v => (int)v);

@@ -51,9 +51,7 @@ public static class TrainCommand
         {
             var wall = new Timings();
             if (DeviceChoice.Resolve(parse.GetValue(device), out var problem) is not { } chosen)
-                return ExitCodes.Refuse(error, problem == DeviceProblem.CpuOnlyBuild
-                    ? "--device cuda: this build uses TorchSharp's CPU backend; build for CUDA with `dotnet build -p:TorchBackend=cuda` (see docs/package.md, 'CUDA') on a machine with an NVIDIA GPU, or use --device cpu."
-                    : "--device cuda: this build has the CUDA backend but no CUDA device is available here; use --device cpu.");
+                return ExitCodes.Refuse(error, DeviceChoice.Refusal(problem));
             wall.Mark("libtorch load");
             var outputs = new TrainOutputs(console, error, wall, parse.GetValue(export));
             if (parse.GetValue(resume) is { } resumed)

@@ -13,7 +13,7 @@ public sealed class TrainingProgress : IDisposable
     private readonly ManualResetEventSlim ended = new();
     private long stepsDone;
 
-    private TrainingProgress(IAnsiConsole console, long totalSteps, long stepsDone)
+    private TrainingProgress(IAnsiConsole console, long totalSteps, long stepsDone, string unit)
     {
         this.stepsDone = stepsDone;
         var started = new ManualResetEventSlim();
@@ -21,7 +21,7 @@ public sealed class TrainingProgress : IDisposable
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
-                var task = context.AddTask("steps", maxValue: totalSteps);
+                var task = context.AddTask(unit, maxValue: totalSteps);
                 started.Set();
                 // A few redraws a second are plenty; the loop never waits for one.
                 do task.Value = Interlocked.Read(ref this.stepsDone);
@@ -32,8 +32,8 @@ public sealed class TrainingProgress : IDisposable
         started.Wait(TimeSpan.FromSeconds(5));
     }
 
-    /// <summary>Shows a bar of <paramref name="totalSteps"/> steps, <paramref name="stepsDone"/> of them done already.</summary>
-    public static TrainingProgress Start(IAnsiConsole console, long totalSteps, long stepsDone) => new(console, totalSteps, stepsDone);
+    /// <summary>Shows a bar of <paramref name="totalSteps"/> steps, <paramref name="stepsDone"/> of them done already, counted in <paramref name="unit"/>.</summary>
+    public static TrainingProgress Start(IAnsiConsole console, long totalSteps, long stepsDone, string unit = "steps") => new(console, totalSteps, stepsDone, unit);
 
     /// <summary>Tells the bar how many steps are done.</summary>
     public void Report(long steps) => Interlocked.Exchange(ref stepsDone, steps);

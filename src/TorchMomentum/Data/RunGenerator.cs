@@ -24,6 +24,9 @@ public sealed class RunGenerator
         }
     }
 
+    /// <summary>A generator in a state taken from another (<see cref="State"/>), to draw the same numbers again.</summary>
+    public RunGenerator(byte[] state) => this.state = (byte[])state.Clone();
+
     /// <summary>
     /// How many bytes the generator's state has (whatever the seed): read once, without seeding, so that asking
     /// does not disturb the global generator.

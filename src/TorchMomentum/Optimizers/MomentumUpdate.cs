@@ -62,8 +62,25 @@ internal static class MomentumUpdate
     public static Tensor Chapter(Tensor p, Tensor g, Tensor? v, MomentumSgd.Options o, FactorCache factors, Func<Tensor, Tensor> newBuffer)
     {
         v ??= newBuffer(zeros_like(p));
-        v.mul_(factors.Of(o.momentum!.Value, p)).add_(g.mul(factors.Of(o.LearningRate!.Value, p)));
-        p.sub_(v);
+        Chapter(p, g, v, factors.Of(o.momentum!.Value, p), factors.Of(o.LearningRate!.Value, p));
         return v;
+    }
+
+    /// <summary>
+    /// The chapter's step itself, with momentum and lr as tensors that broadcast against p: 0-dim for an optimizer's
+    /// param group, one value per element for a sweep's stacked nets, whose every cell has its own
+    /// (<see cref="Sweeps.SweepTraining"/>). Each product is its own operation, so an element's result depends on
+    /// its own numbers alone, never on how many others share the tensor.
+    /// </summary>
+    /// <param name="p">The parameters, updated in place.</param>
+    /// <param name="g">Their gradients.</param>
+    /// <param name="v">Their velocities, updated in place.</param>
+    /// <param name="momentum">The momentum (gamma), broadcast against p.</param>
+    /// <param name="lr">The learning rate, broadcast against p.</param>
+    public static void Chapter(Tensor p, Tensor g, Tensor v, Tensor momentum, Tensor lr)
+    {
+        using var step = g.mul(lr);
+        v.mul_(momentum).add_(step);
+        p.sub_(v);
     }
 }

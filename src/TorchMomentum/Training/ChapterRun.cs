@@ -197,6 +197,15 @@ public sealed class ChapterRun : IDisposable
     /// <summary>A new history holding nothing, sized for this run.</summary>
     public LossHistory NewHistory() => new(Settings, Names.Count);
 
+    /// <summary>The data, [samples, 1] each: what a sweep's cells of this seed train on.</summary>
+    internal (Tensor X, Tensor Y) Data => (x, y);
+
+    /// <summary>The net trained by the built-in SGD with momentum (the net a sweep's cells start from).</summary>
+    internal Net MomentumNet => nets[1];
+
+    /// <summary>The generator's state now: before any training, where the first epoch's order will be drawn from.</summary>
+    internal byte[] GeneratorState => generator.State;
+
     /// <summary>The net trained by the hand-written optimizer.</summary>
     public Net HandwrittenNet => nets[2];
 

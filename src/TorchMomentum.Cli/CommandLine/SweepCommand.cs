@@ -1,0 +1,207 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+using TorchMomentum.Cli.Output;
+using TorchMomentum.Devices;
+using TorchMomentum.Sweeps;
+using TorchMomentum.Training;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Cli.CommandLine;
+
+/// <summary>
+/// <c>torchmomentum sweep</c>: the chapter's momentum net over a grid of (learning rate, momentum, seed) cells, all
+/// trained at once, whole or as one shard of a scheduler's array; <c>sweep merge</c> joins the shards.
+/// </summary>
+public static class SweepCommand
+{
+    private static readonly SweepGrid Defaults = new();
+
+    /// <summary>Builds the command and its <c>merge</c> subcommand.</summary>
+    public static Command Create(IAnsiConsole console, TextWriter error)
+    {
+        var training = Defaults.Training;
+        var lrMin = Options.Number("--lr-min", "Smallest learning rate", Defaults.LrMin, new(0, MinOpen: true));
+        var lrMax = Options.Number("--lr-max", "Largest learning rate, at least --lr-min", Defaults.LrMax, new(0, MinOpen: true));
+        var lrCount = Options.Count("--lr-count", "Learning rates, log-spaced", Defaults.LrCount, 1, SweepGrid.MaxCount);
+        var momentumMin = Options.Number("--momentum-min", "Smallest momentum (0 is plain SGD)", Defaults.MomentumMin, new(0, 1, MaxOpen: true));
+        var momentumMax = Options.Number("--momentum-max", "Largest momentum, at least --momentum-min", Defaults.MomentumMax, new(0, 1, MaxOpen: true));
+        var momentumCount = Options.Count("--momentum-count", "Momenta, evenly spaced; 1 takes --momentum-min alone", Defaults.MomentumCount, 1, SweepGrid.MaxCount);
+        var seeds = Options.WholeList("--seeds", "Seeds (each fixes data, initial weights and batch order, as train --seed)", [.. Defaults.Seeds], 0);
+        var batchSize = Options.Count("--batch-size", "Samples per mini-batch, at most --samples", training.BatchSize, 1);
+        var epochs = Options.Count("--epochs", "Passes over the data", training.Epochs, 1, ExperimentSettings.MaxEpochs);
+        var samples = Options.Count("--samples", "Number of data points", training.Samples, 1, ExperimentSettings.MaxSamples);
+        var hidden = Options.Count("--hidden", "Width of the hidden layer", training.Hidden, 1, ExperimentSettings.MaxHidden);
+        var dtype = Options.OneOf("--dtype", "Floating type of data and weights", "float32",
+            new Dictionary<string, ScalarType> { ["float32"] = ScalarType.Float32, ["float64"] = ScalarType.Float64 });
+        var device = Options.OneOf("--device", "Where to train", "auto",
+            new Dictionary<string, DeviceRequest> { ["cpu"] = DeviceRequest.Cpu, ["cuda"] = DeviceRequest.Cuda, ["auto"] = DeviceRequest.Auto });
+        var threads = Options.OptionalCount("--threads", "Chunks of cells trained at once, each on one thread (default: one per core on the CPU)", 1, 1024);
+        var shard = new Option<string?>("--shard") { Description = "Train only shard i/n (the cells whose id mod n is i) and write sweep-shard-i-of-n.json; auto: from a Slurm job array or, with --shards, a Kubernetes Indexed Job" };
+        var shards = Options.OptionalCount("--shards", "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions)", 1, ShardChoice.MaxShards);
+        var force = Options.Force();
+        var output = Options.Out("sweep.csv, epoch-losses.csv, summary.json, sweep.png and effective-lr.png (or a shard's file)");
+
+        var command = new Command("sweep", "Train the chapter's momentum net over a grid of learning rates, momenta and seeds at once, and map where momentum beats plain SGD.")
+        {
+            lrMin, lrMax, lrCount, momentumMin, momentumMax, momentumCount, seeds, epochs, batchSize, samples, hidden, dtype, device, threads, output, force, shard, shards,
+            Merge(console, error),
+        };
+        command.SetAction(parse =>
+        {
+            if (DeviceChoice.Resolve(parse.GetValue(device), out var problem) is not { } chosen) return ExitCodes.Refuse(error, DeviceChoice.Refusal(problem));
+            var grid = new SweepGrid
+            {
+                LrMin = parse.GetValue(lrMin), LrMax = parse.GetValue(lrMax), LrCount = parse.GetValue(lrCount),
+                MomentumMin = parse.GetValue(momentumMin), MomentumMax = parse.GetValue(momentumMax), MomentumCount = parse.GetValue(momentumCount),
+                Seeds = parse.GetValue(seeds)!,
+                Training = training with
+                {
+                    Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), Samples = parse.GetValue(samples),
+                    Hidden = parse.GetValue(hidden), DType = parse.GetValue(dtype),
+                },
+            };
+            if (grid.Problem() is { } bad) return ExitCodes.Refuse(error, bad + ".");
+            Shard part = Shard.Whole;
+            if (parse.GetValue(shard) is { } given)
+            {
+                if (ShardChoice.Resolve(given, parse.GetValue(shards), Environment.GetEnvironmentVariable, out string? shardError) is not { } resolved)
+                    return ExitCodes.Refuse(error, shardError);
+                part = resolved;
+            }
+            else if (parse.GetValue(shards) is not null) return ExitCodes.Refuse(error, "--shards goes with --shard auto (a Kubernetes Indexed Job).");
+            int workers = parse.GetValue(threads) ?? (chosen.type == TorchSharp.DeviceType.CPU ? Environment.ProcessorCount : 1);
+            long cells = grid.Cells(part).LongCount();
+            if (grid.MemoryProblem(cells, workers, HostMemory.AvailableBytes()) is { } tooBig) return ExitCodes.Refuse(error, tooBig + ".");
+            return part == Shard.Whole
+                ? Whole(console, error, grid, chosen, workers, parse.GetValue(output), parse.GetValue(force))
+                : OneShard(console, error, grid, part, chosen, workers, parse.GetValue(output), parse.GetValue(force));
+        });
+        return command;
+    }
+
+    private static int Whole(IAnsiConsole console, TextWriter error, SweepGrid grid, Device device, int workers, string? output, bool force)
+    {
+        using var folder = RunFolder.Open(output, "sweep", force, SweepOutputs.Files, out string? folderError);
+        if (folder is null) return ExitCodes.Refuse(error, folderError);
+        var trained = Train(console, error, grid, Shard.Whole, device, workers);
+        if (trained.Results is null) return trained.Exit;
+        SweepOutputs.Write(console, folder, grid, trained.Results!, trained.Summary!);
+        return ExitCodes.Ok;
+    }
+
+    private static int OneShard(IAnsiConsole console, TextWriter error, SweepGrid grid, Shard shard, Device device, int workers, string? output, bool force)
+    {
+        if (string.IsNullOrWhiteSpace(output)) return ExitCodes.Refuse(error, "--shard needs --out, the folder every shard of the sweep writes into (and sweep merge reads).");
+        if (File.Exists(output)) return ExitCodes.Refuse(error, $"--out must be a folder (got '{output}', which is a file).");
+        string path = Path.Combine(output, SweepShardFile.FileName(shard));
+        // A rerun of the same shard (a requeued task) replaces its own file; one of another sweep is the user's, kept unless --force.
+        if (Path.Exists(path) && !force)
+        {
+            SweepShardFile? earlier = null;
+            try { earlier = SweepShardFile.Read(path); } catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException) { }
+            if (earlier is null || !earlier.Grid.SameAs(SweepGridJson.From(grid)))
+                return ExitCodes.Refuse(error, $"--out: '{path}' holds a shard of another sweep (or is not a shard file); add --force to replace it, or choose another folder.");
+        }
+        try
+        {
+            Directory.CreateDirectory(output);
+            SweepShardFile.Probe(output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ExitCodes.Refuse(error, $"--out: cannot write to '{output}' ({e.Message}).");
+        }
+        var trained = Train(console, error, grid, shard, device, workers);
+        if (trained.Results is null) return trained.Exit;
+        var summary = trained.Summary!;
+        new SweepShardFile
+        {
+            Format = SweepShardFile.FormatName, Version = SweepShardFile.CurrentVersion, Grid = summary.Grid, ShardIndex = shard.Index, ShardCount = shard.Count,
+            Device = summary.Device, Threads = summary.Threads, TrainingSeconds = summary.TrainingSeconds, PeakRssBytes = summary.PeakRssBytes,
+            Cells = trained.Results!.Select(r => new ShardCell(r.Cell.Id, r.EpochLosses, r.FinalLoss, r.DivergedStep)).ToArray(),
+        }.Write(path);
+        console.MarkupLineInterpolated($"Wrote [bold]{path}[/]: shard {shard} of the sweep, {trained.Results!.Count} cells; when every shard is done, run `sweep merge {output}`.");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>A training's outcome: its results and the summary's measured part, or the exit code of a stop.</summary>
+    private readonly record struct Trained(IReadOnlyList<CellResult>? Results, SweepSummary? Summary, int Exit);
+
+    /// <summary>Trains the shard's cells with a progress bar, until done or stopped by Ctrl+C or SIGTERM (then nothing is written).</summary>
+    private static Trained Train(IAnsiConsole console, TextWriter error, SweepGrid grid, Shard shard, Device device, int workers)
+    {
+        set_num_threads(1); // parallel over chunks instead: see SweepTraining
+        int cells = grid.Cells(shard).Count();
+        long total = (long)cells * grid.Training.TotalSteps, done = 0, epochSize = Math.Max(1, (long)cells * grid.Training.StepsPerEpoch);
+        var rss = new List<long>();
+        console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard == Shard.Whole ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} with {workers} thread(s): {grid.LrCount} learning rates x {grid.MomentumCount} momenta x {grid.Seeds.Count} seed(s), {grid.Training.Epochs} epochs of {grid.Training.StepsPerEpoch} steps");
+        var clock = Stopwatch.StartNew();
+        using var interruption = Interruption.Listen();
+        using var stop = new CancellationTokenSource();
+        IReadOnlyList<CellResult> results;
+        using (var progress = TrainingProgress.Start(console, total, 0, "cell-steps"))
+        {
+            try
+            {
+                results = SweepTraining.Train(grid, shard, device, workers, n =>
+                {
+                    long now = Interlocked.Add(ref done, n);
+                    progress.Report(now);
+                    if (now / epochSize != (now - n) / epochSize) lock (rss) rss.Add(Environment.WorkingSet);
+                    if (interruption.Requested) stop.Cancel();
+                }, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                progress.Dispose();
+                error.WriteLine($"sweep: stopped by {interruption.Name}; nothing was written.");
+                return new Trained(null, null, interruption.ExitCode);
+            }
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        using var self = Process.GetCurrentProcess();
+        return new Trained(results, new SweepSummary
+        {
+            Grid = SweepGridJson.From(grid), Cells = cells, CellSteps = total, DivergedCells = results.Count(r => r.DivergedStep is not null),
+            ChapterPoint = null!, Shards = shard.Count, Device = device.type.ToString().ToLowerInvariant(), Threads = workers,
+            TrainingSeconds = seconds, CellStepsPerSecond = total / seconds, PeakRssBytes = self.PeakWorkingSet64, RssPerEpochBytes = [.. rss],
+            TorchsharpVersion = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+        }, ExitCodes.Ok);
+    }
+
+    /// <summary><c>sweep merge DIR</c>.</summary>
+    private static Command Merge(IAnsiConsole console, TextWriter error)
+    {
+        var folderArgument = new Argument<string>("folder") { Description = "The folder the shards wrote their sweep-shard-i-of-n.json files into" };
+        var force = new Option<bool>("--force") { Description = "Replace the merged results of an earlier merge in the folder" };
+        var merge = new Command("merge", "Check that the shards in a folder form one complete sweep and write what the whole sweep would have: sweep.csv, epoch-losses.csv, summary.json and the figures.")
+        {
+            folderArgument, force,
+        };
+        merge.SetAction(parse =>
+        {
+            string dir = parse.GetValue(folderArgument)!;
+            if (!Directory.Exists(dir)) return ExitCodes.Refuse(error, $"sweep merge: the folder must exist (got '{dir}').");
+            if (SweepMerge.Read(dir, out string? mergeError) is not { } merged) return ExitCodes.Refuse(error, mergeError);
+            using var folder = RunFolder.Existing(dir, "sweep merge", SweepOutputs.Files, out string? folderError);
+            if (folder is null) return ExitCodes.Refuse(error, folderError);
+            if (!parse.GetValue(force) && SweepOutputs.Files.FirstOrDefault(f => Path.Exists(folder[f])) is { } earlier)
+                return ExitCodes.Refuse(error, $"sweep merge: '{dir}' already holds {earlier} of an earlier merge; add --force to replace it.");
+            var shards = merged.Shards;
+            double seconds = shards.Sum(s => s.TrainingSeconds);
+            long cellSteps = merged.Grid.CellCount * merged.Grid.Training.TotalSteps;
+            var summary = new SweepSummary
+            {
+                Grid = shards[0].Grid, Cells = (int)merged.Grid.CellCount, CellSteps = cellSteps, DivergedCells = 0, ChapterPoint = null!,
+                Shards = shards.Length, Device = shards[0].Device, Threads = shards.Max(s => s.Threads), TrainingSeconds = seconds,
+                CellStepsPerSecond = seconds > 0 ? cellSteps / seconds : 0, PeakRssBytes = shards.Max(s => s.PeakRssBytes), RssPerEpochBytes = [],
+                TorchsharpVersion = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+            };
+            console.MarkupLineInterpolated($"Merging {shards.Length} shards of a {merged.Grid.CellCount}-cell sweep in [bold]{dir}[/].");
+            SweepOutputs.Write(console, folder, merged.Grid, merged.Results, summary);
+            return ExitCodes.Ok;
+        });
+        return merge;
+    }
+}

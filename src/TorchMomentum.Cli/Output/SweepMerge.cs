@@ -1,0 +1,81 @@
+using TorchMomentum.Sweeps;
+
+namespace TorchMomentum.Cli.Output;
+
+/// <summary>
+/// <c>sweep merge</c>'s check: the shard files in a folder are one complete sweep (one grid and settings, one shard
+/// count, every shard there once, each holding exactly its own cells with results that make sense), read into the
+/// results the unsharded run would have had.
+/// </summary>
+public static class SweepMerge
+{
+    /// <summary>The shards of <paramref name="folder"/> as one sweep, or null and a one-line reason.</summary>
+    public static (SweepGrid Grid, IReadOnlyList<CellResult> Results, SweepShardFile[] Shards)? Read(string folder, out string? error)
+    {
+        error = null;
+        var paths = Directory.GetFiles(folder, "sweep-shard-*-of-*.json").Order(StringComparer.Ordinal).ToArray();
+        if (paths.Length == 0) return Fail($"sweep merge: no shard files (sweep-shard-I-of-N.json) in '{folder}'.", out error);
+        var shards = new List<(string Name, SweepShardFile File)>();
+        foreach (var path in paths)
+        {
+            string name = Path.GetFileName(path);
+            try
+            {
+                var file = SweepShardFile.Read(path);
+                if (SweepShardFile.FileName(new Shard(file.ShardIndex, file.ShardCount)) != name)
+                    return Fail($"sweep merge: '{name}' holds shard {file.ShardIndex}/{file.ShardCount}, not the one its name says.", out error);
+                shards.Add((name, file));
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                return Fail($"sweep merge: '{name}' cannot be read: {e.Message}.", out error);
+            }
+        }
+        var (firstName, first) = shards[0];
+        if (shards.FirstOrDefault(s => !s.File.Grid.SameAs(first.Grid)) is { File: not null } other)
+            return Fail($"sweep merge: '{firstName}' and '{other.Name}' are shards of different sweeps (their grids or settings differ).", out error);
+        if (shards.FirstOrDefault(s => s.File.ShardCount != first.ShardCount) is { File: not null } cut)
+            return Fail($"sweep merge: '{firstName}' and '{cut.Name}' cut the sweep into {first.ShardCount} and {cut.File.ShardCount} shards; keep the files of one cut only.", out error);
+        var missing = Enumerable.Range(0, first.ShardCount).Except(shards.Select(s => s.File.ShardIndex)).ToArray();
+        if (missing.Length > 0)
+            return Fail($"sweep merge: {missing.Length} of {first.ShardCount} shards missing in '{folder}': " +
+                string.Join(", ", missing.Take(10).Select(i => SweepShardFile.FileName(new Shard(i, first.ShardCount)))) + (missing.Length > 10 ? ", ..." : "") + ".", out error);
+
+        var grid = first.Grid.ToGrid();
+        var cells = grid.Cells().ToArray();
+        var results = new CellResult?[cells.Length];
+        foreach (var (name, file) in shards)
+        {
+            var own = grid.Cells(new Shard(file.ShardIndex, file.ShardCount)).Select(c => c.Id).ToArray();
+            if (!file.Cells.Select(c => c.Id).SequenceEqual(own))
+                return Fail($"sweep merge: '{name}' does not hold exactly its shard's {own.Length} cells (ids {file.ShardIndex}, {file.ShardIndex + file.ShardCount}, ...) in order.", out error);
+            foreach (var c in file.Cells)
+            {
+                if (Problem(c, grid) is { } problem) return Fail($"sweep merge: '{name}', cell {c.Id}: {problem}.", out error);
+                results[c.Id] = new CellResult(cells[c.Id], c.EpochLosses, c.FinalLoss, c.DivergedStep);
+            }
+        }
+        return (grid, results.Select(r => r!).ToArray(), shards.Select(s => s.File).ToArray());
+    }
+
+    /// <summary>What is wrong with a cell's results, or null: finite losses, one per epoch it finished, a final loss exactly when it did not diverge.</summary>
+    private static string? Problem(ShardCell c, SweepGrid grid)
+    {
+        var s = grid.Training;
+        if (c.EpochLosses is null || c.EpochLosses.Any(l => !double.IsFinite(l))) return "its epoch losses are missing or not finite";
+        if (c.DivergedStep is { } step)
+        {
+            if (step < 0 || step >= s.TotalSteps) return $"diverged_step {step} is not a step of the sweep";
+            if (c.FinalLoss is not null || c.EpochLosses.Length != step / s.StepsPerEpoch) return "a diverged cell has a loss per finished epoch and no final loss";
+            return null;
+        }
+        if (c.FinalLoss is not { } final || !double.IsFinite(final) || c.EpochLosses.Length != s.Epochs) return $"a cell that did not diverge has a finite final loss and {s.Epochs} epoch losses";
+        return null;
+    }
+
+    private static (SweepGrid, IReadOnlyList<CellResult>, SweepShardFile[])? Fail(string message, out string? error)
+    {
+        error = message;
+        return null;
+    }
+}

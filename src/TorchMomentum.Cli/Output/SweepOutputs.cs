@@ -1,0 +1,57 @@
+using System.Globalization;
+using Spectre.Console;
+using TorchMomentum.Sweeps;
+
+namespace TorchMomentum.Cli.Output;
+
+/// <summary>
+/// What a whole sweep writes and shows, the same after one process and after <c>sweep merge</c>: sweep.csv,
+/// epoch-losses.csv, sweep.png, effective-lr.png, summary.json, and a short table of what the map says.
+/// </summary>
+public static class SweepOutputs
+{
+    /// <summary>Every file a whole sweep writes into its folder.</summary>
+    public static readonly string[] Files = [SweepCsv.FileName, SweepCsv.EpochsFileName, SweepPlots.MapFileName, SweepPlots.EffectiveLrFileName, Summary.FileName];
+
+    /// <summary>Writes the files and prints the table; <paramref name="summary"/> is completed with what the map says.</summary>
+    public static void Write(IAnsiConsole console, RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, SweepSummary summary)
+    {
+        var map = new SweepMap(grid, results);
+        SweepCsv.Write(folder, results);
+        var figures = Task.Run(() =>
+        {
+            SweepPlots.WriteMap(folder[SweepPlots.MapFileName], map);
+            SweepPlots.WriteEffectiveLr(folder[SweepPlots.EffectiveLrFileName], map);
+        });
+        Print(console, map);
+        figures.GetAwaiter().GetResult();
+        (summary with
+        {
+            DivergedCells = map.DivergedCells,
+            Best = SweepPointJson.From(map.Best),
+            BestPlainSgd = SweepPointJson.From(map.BestPlainSgd),
+            ChapterPoint = SweepPointJson.From(map.NearestChapter)!,
+            PlainSgdAtChapterEffectiveLr = SweepPointJson.From(map.PlainSgdAtChapterEffectiveLr),
+        }).Write(folder[Summary.FileName]);
+        folder.Announce(console, Files);
+    }
+
+    /// <summary>The table: the best point, the best plain SGD, the chapter's point and plain SGD at its effective lr, and how many cells diverged.</summary>
+    private static void Print(IAnsiConsole console, SweepMap map)
+    {
+        static string N(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
+        var table = new Table().Border(TableBorder.Rounded).Title($"What the map says ({map.Grid.CellCount} cells, median over {map.Grid.Seeds.Count} seed(s))");
+        table.AddColumns("point", "lr", "momentum", "lr/(1-m)", "last epoch's loss");
+        void Row(string what, MapPoint? p)
+        {
+            if (p is null) table.AddRow(what, "-", "-", "-", "(not in the grid)");
+            else table.AddRow(what, N(p.Lr), N(p.Momentum), N(p.EffectiveLr), p.Diverged ? "diverged" : N(p.MedianLoss));
+        }
+        Row("best", map.Best);
+        Row("best plain SGD (momentum 0)", map.BestPlainSgd);
+        Row("nearest the chapter's (0.01, 0.8)", map.NearestChapter);
+        Row("plain SGD nearest lr 0.05 = 0.01/(1-0.8)", map.PlainSgdAtChapterEffectiveLr);
+        console.Write(table);
+        console.MarkupLineInterpolated($"{map.DivergedCells} of {map.Grid.CellCount} cells diverged (their loss became NaN or infinite; each was frozen there).");
+    }
+}

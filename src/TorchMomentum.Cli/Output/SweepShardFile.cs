@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorchMomentum.Files;
+using TorchMomentum.Sweeps;
+using TorchMomentum.Training;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Cli.Output;
+
+/// <summary>A sweep's grid as shard files and summary.json write it.</summary>
+public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, double MomentumMin, double MomentumMax, int MomentumCount,
+    long[] Seeds, int Epochs, int BatchSize, int Samples, int Hidden, string Dtype)
+{
+    /// <summary>The JSON form of a grid.</summary>
+    public static SweepGridJson From(SweepGrid g) => new(g.LrMin, g.LrMax, g.LrCount, g.MomentumMin, g.MomentumMax, g.MomentumCount, [.. g.Seeds],
+        g.Training.Epochs, g.Training.BatchSize, g.Training.Samples, g.Training.Hidden, g.Training.DType.ToString().ToLowerInvariant());
+
+    /// <summary>The grid it describes (check it with <see cref="SweepGrid.Problem"/>).</summary>
+    public SweepGrid ToGrid() => new()
+    {
+        LrMin = LrMin, LrMax = LrMax, LrCount = LrCount, MomentumMin = MomentumMin, MomentumMax = MomentumMax, MomentumCount = MomentumCount,
+        Seeds = Seeds ?? [],
+        Training = new ExperimentSettings
+        {
+            Epochs = Epochs, BatchSize = BatchSize, Samples = Samples, Hidden = Hidden,
+            DType = Dtype switch { "float32" => ScalarType.Float32, "float64" => ScalarType.Float64, _ => ScalarType.Int8 }, // Int8: refused by Problem()
+        },
+    };
+
+    /// <summary>Whether two grids are the same sweep (the record's own equality compares the seed arrays by reference).</summary>
+    public bool SameAs(SweepGridJson other) => this with { Seeds = [] } == other with { Seeds = [] } && Seeds.SequenceEqual(other.Seeds);
+}
+
+/// <summary>One cell's results in a shard file.</summary>
+public sealed record ShardCell(int Id, double[] EpochLosses, double? FinalLoss, int? DivergedStep);
+
+/// <summary>
+/// <c>sweep-shard-I-of-N.json</c>: what one shard of a sweep trained (the cells whose id mod N is I), with the grid,
+/// so that <c>sweep merge</c> can check the shards belong together and nothing is missing or there twice.
+/// </summary>
+public sealed record SweepShardFile
+{
+    /// <summary>What the file says it is.</summary>
+    public const string FormatName = "torchmomentum-sweep-shard";
+
+    /// <summary>The format's version.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>Most bytes a shard file may have to be read (a 4,096-cell, 12-epoch shard has about 1 MB).</summary>
+    public const long MaxBytes = 1L << 30;
+
+    /// <summary>The name of shard <paramref name="shard"/>'s file.</summary>
+    public static string FileName(Shard shard) => $"sweep-shard-{shard.Index}-of-{shard.Count}.json";
+
+    /// <summary>Always <see cref="FormatName"/>.</summary>
+    public required string Format { get; init; }
+    /// <summary>Always <see cref="CurrentVersion"/>.</summary>
+    public required int Version { get; init; }
+    /// <summary>The whole sweep's grid.</summary>
+    public required SweepGridJson Grid { get; init; }
+    /// <summary>This shard's index.</summary>
+    public required int ShardIndex { get; init; }
+    /// <summary>How many shards the sweep has.</summary>
+    public required int ShardCount { get; init; }
+    /// <summary>Where it trained.</summary>
+    public required string Device { get; init; }
+    /// <summary>Chunks trained at once.</summary>
+    public required int Threads { get; init; }
+    /// <summary>Wall time of its training, seconds.</summary>
+    public required double TrainingSeconds { get; init; }
+    /// <summary>The process's peak resident memory, bytes.</summary>
+    public required long PeakRssBytes { get; init; }
+    /// <summary>Its cells' results, in id order.</summary>
+    public required ShardCell[] Cells { get; init; }
+
+    /// <summary>Creates and deletes a file in <paramref name="folder"/>, to learn before training that the shard can be written there.</summary>
+    public static void Probe(string folder)
+    {
+        string probe = Path.Combine(folder, $".sweep-probe-{Environment.ProcessId}.tmp");
+        File.WriteAllBytes(probe, []);
+        File.Delete(probe);
+    }
+
+    /// <summary>Writes the file atomically: a rerun of the shard (a requeued task) replaces it whole, or not at all.</summary>
+    public void Write(string path) => AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, SweepJson.Default.SweepShardFile));
+
+    /// <summary>Reads a shard file: a regular file of at most <see cref="MaxBytes"/>, of this format and version, with a valid grid.</summary>
+    /// <exception cref="InvalidDataException">It is not such a file; the message says why.</exception>
+    public static SweepShardFile Read(string path)
+    {
+        SweepShardFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize(RegularFile.ReadAllBytes(path, MaxBytes), SweepJson.Default.SweepShardFile);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"not a sweep shard file ({e.Message})");
+        }
+        if (file is null || file.Format != FormatName) throw new InvalidDataException("not a sweep shard file");
+        if (file.Version != CurrentVersion) throw new InvalidDataException($"shard format version {file.Version}, this build reads {CurrentVersion}");
+        if (file.Grid.ToGrid().Problem() is { } problem) throw new InvalidDataException($"its grid is not valid: {problem}");
+        if (file.ShardCount < 1 || file.ShardIndex < 0 || file.ShardIndex >= file.ShardCount) throw new InvalidDataException($"shard {file.ShardIndex}/{file.ShardCount} is not a shard");
+        return file;
+    }
+}
+
+/// <summary>The serializer of shard files and a sweep's summary.json, generated at compile time.</summary>
+[JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(SweepShardFile))]
+[JsonSerializable(typeof(SweepSummary))]
+internal sealed partial class SweepJson : JsonSerializerContext
+{
+}

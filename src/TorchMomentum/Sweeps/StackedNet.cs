@@ -1,0 +1,80 @@
+using TorchMomentum.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace TorchMomentum.Sweeps;
+
+/// <summary>
+/// The chapter's <see cref="Net"/>, <c>predict(relu(hidden(x)))</c>, once per cell: every parameter stacked over
+/// cells, so one forward and one backward train them all on a shared mini-batch. Cell c's slices are the
+/// parameters of its own net, in <see cref="Net.ParameterShapes"/>: hidden.weight [cells, hidden, 1], hidden.bias
+/// [cells, hidden], predict.weight [cells, 1, hidden], predict.bias [cells, 1].
+/// </summary>
+/// <remarks>
+/// Activations are laid out [cells, hidden, batch]. Every operation is elementwise or sums along one cell's own
+/// rows, and the net makes each product in an operation of its own (no fused multiply-add), so a cell's numbers
+/// depend on its own weights and batch alone, never on which or how many cells share the stack: a sweep cut
+/// into shards computes exactly what it computes whole (SweepTests hold it to that, bit for bit).
+/// </remarks>
+public sealed class StackedNet : Module<Tensor, Tensor>
+{
+    private readonly Parameter hidden_weight, hidden_bias, predict_weight, predict_bias;
+
+    /// <summary><paramref name="cells"/> copies of <paramref name="net"/>'s weights, stacked.</summary>
+    public StackedNet(Net net, int cells) : base(nameof(StackedNet))
+    {
+        Cells = cells;
+        var weights = net.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Parameter Stack(string name)
+        {
+            using var noGrad = no_grad();
+            var w = weights[name];
+            using var one = w.unsqueeze(0);
+            return new Parameter(one.expand([cells, .. w.shape]).clone());
+        }
+        hidden_weight = Stack("hidden.weight");
+        hidden_bias = Stack("hidden.bias");
+        predict_weight = Stack("predict.weight");
+        predict_bias = Stack("predict.bias");
+        RegisterComponents();
+    }
+
+    /// <summary>How many nets are stacked.</summary>
+    public int Cells { get; }
+
+    /// <summary>Every cell's prediction for a batch: x [batch, 1] shared by all cells, output [cells, batch].</summary>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        using var row = x.view(1, 1, -1);
+        var z = (hidden_weight * row).add_(hidden_bias.unsqueeze(2));          // [cells, hidden, batch]
+        var h = functional.relu(z);
+        var y = (h * predict_weight.view(Cells, -1, 1)).sum(1).add_(predict_bias); // [cells, batch]
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Every cell's MSE loss on a batch (the chapter's <c>loss_func</c>, one per cell): [cells].</summary>
+    /// <param name="x">Inputs [batch, 1].</param>
+    /// <param name="y">Targets [batch, 1].</param>
+    public Tensor Loss(Tensor x, Tensor y)
+    {
+        using var scope = NewDisposeScope();
+        var error = forward(x).sub_(y.view(1, -1));
+        return error.square().mean([1]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// A per-cell value (a [cells] tensor) spread over every element of the stacked parameters, laid end to end in
+    /// <c>parameters()</c> order as a flat buffer lays them: how each cell's lr and momentum meet its weights in one
+    /// update of the whole stack.
+    /// </summary>
+    public Tensor PerElement(Tensor perCell)
+    {
+        using var scope = NewDisposeScope();
+        using var column = perCell.view(Cells, 1);
+        var parts = parameters().Select(p => column.expand(Cells, p.numel() / Cells).reshape(-1)).ToArray();
+        return cat(parts, 0).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,141 @@
+using System.Globalization;
+using TorchMomentum.Training;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Sweeps;
+
+/// <summary>
+/// A sweep's grid of cells: every (learning rate, momentum, seed), each cell the built-in momentum net of
+/// <c>train --lr LR --momentum M --seed S</c> with the shared <see cref="Training"/> settings. Learning rates are
+/// log-spaced, momenta evenly spaced (momentum 0 is plain SGD); a count of 1 takes the minimum alone.
+/// </summary>
+public sealed record SweepGrid
+{
+    /// <summary>Most values a grid axis (or the seed list) may have.</summary>
+    public const int MaxCount = 4096;
+
+    /// <summary>Smallest learning rate.</summary>
+    public double LrMin { get; init; } = 1e-3;
+
+    /// <summary>Largest learning rate.</summary>
+    public double LrMax { get; init; } = 1;
+
+    /// <summary>Number of learning rates, log-spaced from <see cref="LrMin"/> to <see cref="LrMax"/>.</summary>
+    public int LrCount { get; init; } = 32;
+
+    /// <summary>Smallest momentum.</summary>
+    public double MomentumMin { get; init; }
+
+    /// <summary>Largest momentum.</summary>
+    public double MomentumMax { get; init; } = 0.99;
+
+    /// <summary>Number of momenta, evenly spaced from <see cref="MomentumMin"/> to <see cref="MomentumMax"/>.</summary>
+    public int MomentumCount { get; init; } = 32;
+
+    /// <summary>The seeds, each fixing data, initial weights and batch order, as <c>train --seed</c> does.</summary>
+    public IReadOnlyList<long> Seeds { get; init; } = [1, 2, 3, 4];
+
+    /// <summary>What every cell shares: epochs, batch size, samples, hidden width, dtype (lr, momentum and seed are the cell's).</summary>
+    public ExperimentSettings Training { get; init; } = new();
+
+    /// <summary>Number of cells: learning rates x momenta x seeds.</summary>
+    public long CellCount => (long)LrCount * MomentumCount * Seeds.Count;
+
+    /// <summary>The learning rates, smallest first: <c>lr_k = lr_min * (lr_max / lr_min)^(k / (count - 1))</c>, the ends exact.</summary>
+    public double[] LearningRates() => Enumerable.Range(0, LrCount).Select(k =>
+        k == 0 ? LrMin : k == LrCount - 1 ? LrMax : LrMin * Math.Pow(LrMax / LrMin, k / (LrCount - 1.0))).ToArray();
+
+    /// <summary>The momenta, smallest first: <c>m_k = m_min + k * (m_max - m_min) / (count - 1)</c>, the ends exact.</summary>
+    public double[] Momenta() => Enumerable.Range(0, MomentumCount).Select(k =>
+        k == 0 ? MomentumMin : k == MomentumCount - 1 ? MomentumMax : MomentumMin + k * (MomentumMax - MomentumMin) / (MomentumCount - 1)).ToArray();
+
+    /// <summary>
+    /// Every cell in id order, the order that never changes for a grid: seed outermost, then momentum, then
+    /// learning rate, so <c>id = (seed index * momentum count + momentum index) * lr count + lr index</c>.
+    /// </summary>
+    public IEnumerable<SweepCell> Cells()
+    {
+        var rates = LearningRates();
+        var momenta = Momenta();
+        int id = 0;
+        foreach (long seed in Seeds)
+            foreach (double momentum in momenta)
+                foreach (double lr in rates)
+                    yield return new SweepCell(id++, lr, momentum, seed);
+    }
+
+    /// <summary>The cells of shard <paramref name="shard"/>: those whose id mod its count is its index.</summary>
+    public IEnumerable<SweepCell> Cells(Shard shard) => Cells().Where(c => c.Id % shard.Count == shard.Index);
+
+    /// <summary>
+    /// The first setting out of range, said as the command line says it (option, range, value), or null. The
+    /// shared training settings go through <see cref="ExperimentSettings.Problem"/>, the check every run has.
+    /// </summary>
+    public string? Problem()
+    {
+        static string Shown(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+        if (!double.IsFinite(LrMin) || LrMin <= 0) return $"--lr-min must be a number in (0, inf) (got '{Shown(LrMin)}')";
+        if (!double.IsFinite(LrMax) || LrMax < LrMin) return $"--lr-max must be a number in [--lr-min = {Shown(LrMin)}, inf) (got '{Shown(LrMax)}')";
+        if (LrCount < 1 || LrCount > MaxCount) return $"--lr-count must be a whole number in [1, {MaxCount}] (got '{LrCount}')";
+        if (!double.IsFinite(MomentumMin) || MomentumMin < 0 || MomentumMin >= 1) return $"--momentum-min must be a number in [0, 1) (got '{Shown(MomentumMin)}')";
+        if (!double.IsFinite(MomentumMax) || MomentumMax < MomentumMin || MomentumMax >= 1)
+            return $"--momentum-max must be a number in [--momentum-min = {Shown(MomentumMin)}, 1) (got '{Shown(MomentumMax)}')";
+        if (MomentumCount < 1 || MomentumCount > MaxCount) return $"--momentum-count must be a whole number in [1, {MaxCount}] (got '{MomentumCount}')";
+        if (Seeds.Count < 1 || Seeds.Count > MaxCount || Seeds.Any(s => s < 0) || Seeds.Distinct().Count() != Seeds.Count)
+            return $"--seeds must be 1 to {MaxCount} distinct whole numbers in [0, {long.MaxValue}], comma-separated (got '{string.Join(',', Seeds)}')";
+        if (CellCount > int.MaxValue) return $"--lr-count x --momentum-count x seeds must be at most {int.MaxValue} cells (got {CellCount})";
+        return Training.Problem();
+    }
+
+    /// <summary>
+    /// The most memory a sweep of <paramref name="cells"/> cells of this grid holds at once, from above: per cell its
+    /// stacked weights, gradients, velocities and per-element factors (5 copies), its per-epoch losses; per seed the
+    /// data and a chapter run's nets; per working thread the activations of one chunk of cells.
+    /// </summary>
+    public long EstimatedPeakBytes(long cells, int threads)
+    {
+        long element = Training.DType == ScalarType.Float64 ? 8 : 4;
+        long parameters = 3L * Training.Hidden + 1;
+        long perCell = 5 * parameters * element + 8L * Training.Epochs + 128;
+        long perSeed = Training.EstimatedPeakBytes - (256L << 20);
+        long perThread = 16L * SweepTraining.ChunkCells(Training) * Training.BatchSize * Training.Hidden * element;
+        return (256L << 20) + cells * perCell + Seeds.Count * perSeed + threads * perThread;
+    }
+
+    /// <summary>Why a sweep of <paramref name="cells"/> cells cannot fit in <paramref name="availableBytes"/> (it may take 80%), or null.</summary>
+    public string? MemoryProblem(long cells, int threads, long availableBytes)
+    {
+        static string Gigabytes(long bytes) => (bytes / 1e9).ToString("0.0", CultureInfo.InvariantCulture) + " GB";
+        long need = EstimatedPeakBytes(cells, threads);
+        return need <= availableBytes * 0.8 ? null
+            : $"a sweep of {cells} cells ({LrCount} learning rates x {MomentumCount} momenta x {Seeds.Count} seeds, --epochs {Training.Epochs}, " +
+              $"--hidden {Training.Hidden}, --batch-size {Training.BatchSize}) needs about {Gigabytes(need)} of memory, more than the " +
+              $"{Gigabytes(availableBytes)} available here; make the grid smaller or run it in shards (--shard)";
+    }
+}
+
+/// <summary>One cell of a sweep: the built-in momentum net of <c>train --lr Lr --momentum Momentum --seed Seed</c>.</summary>
+/// <param name="Id">Its place in the grid's id order (<see cref="SweepGrid.Cells()"/>).</param>
+/// <param name="Lr">Learning rate.</param>
+/// <param name="Momentum">Momentum; 0 is plain SGD.</param>
+/// <param name="Seed">Seed of its data, initial weights and batch order.</param>
+public sealed record SweepCell(int Id, double Lr, double Momentum, long Seed)
+{
+    /// <summary>
+    /// The step size momentum reaches under a steady gradient, lr / (1 - momentum) (section 5.3: the velocity's
+    /// limit is lr * g / (1 - momentum)); plain SGD at this learning rate is momentum's "bigger step" rival.
+    /// </summary>
+    public double EffectiveLr => Theory.ConstantGradientVelocity.Limit(Lr, Momentum, g: 1);
+}
+
+/// <summary>A part of a sweep for one process: the cells whose id mod <paramref name="Count"/> is <paramref name="Index"/>.</summary>
+/// <param name="Index">From 0 to Count - 1.</param>
+/// <param name="Count">How many shards the sweep is cut into.</param>
+public readonly record struct Shard(int Index, int Count)
+{
+    /// <summary>The whole sweep, in one process.</summary>
+    public static readonly Shard Whole = new(0, 1);
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Index}/{Count}";
+}

@@ -1,0 +1,81 @@
+namespace TorchMomentum.Sweeps;
+
+/// <summary>One point of the (learning rate, momentum) map: its cells of every seed, summed up.</summary>
+/// <param name="Lr">Learning rate.</param>
+/// <param name="Momentum">Momentum (0 is plain SGD).</param>
+/// <param name="MedianLoss">The median over seeds of the last epoch's mean loss, a diverged seed counting as +infinity; infinite when at least half diverged.</param>
+/// <param name="DivergedSeeds">How many of its seeds diverged.</param>
+public sealed record MapPoint(double Lr, double Momentum, double MedianLoss, int DivergedSeeds)
+{
+    /// <summary>lr / (1 - momentum), as <see cref="SweepCell.EffectiveLr"/>.</summary>
+    public double EffectiveLr => new SweepCell(0, Lr, Momentum, 0).EffectiveLr;
+
+    /// <summary>Whether the point counts as diverged on the map (its median is infinite).</summary>
+    public bool Diverged => double.IsPositiveInfinity(MedianLoss);
+}
+
+/// <summary>
+/// What a whole sweep says, read off its cells: the map of median losses over (lr, momentum), and the points a
+/// reader asks about first: the best, the best plain SGD, the chapter's (lr 0.01, momentum 0.8, section 5.6) and
+/// plain SGD at the chapter's effective learning rate 0.05.
+/// </summary>
+public sealed class SweepMap
+{
+    /// <summary>The chapter's learning rate and momentum (section 5.6).</summary>
+    public static readonly (double Lr, double Momentum) Chapter = (0.01, 0.8);
+
+    /// <summary>The map of a complete sweep; <paramref name="results"/> holds every cell of <paramref name="grid"/> once.</summary>
+    public SweepMap(SweepGrid grid, IReadOnlyList<CellResult> results)
+    {
+        Grid = grid;
+        Rates = grid.LearningRates();
+        Momenta = grid.Momenta();
+        var byPoint = results.GroupBy(r => r.Cell.Id % (grid.LrCount * grid.MomentumCount)).ToDictionary(g => g.Key, g => g.ToArray());
+        Points = new MapPoint[Momenta.Length, Rates.Length];
+        for (int m = 0; m < Momenta.Length; m++)
+            for (int l = 0; l < Rates.Length; l++)
+            {
+                var cells = byPoint[m * Rates.Length + l];
+                var losses = cells.Select(c => c.LastEpochLoss ?? double.PositiveInfinity).Order().ToArray();
+                double median = losses.Length % 2 == 1 ? losses[losses.Length / 2] : (losses[losses.Length / 2 - 1] + losses[losses.Length / 2]) / 2;
+                Points[m, l] = new MapPoint(Rates[l], Momenta[m], median, cells.Count(c => c.DivergedStep is not null));
+            }
+        DivergedCells = results.Count(r => r.DivergedStep is not null);
+    }
+
+    /// <summary>The sweep's grid.</summary>
+    public SweepGrid Grid { get; }
+
+    /// <summary>The learning rates, the map's columns.</summary>
+    public double[] Rates { get; }
+
+    /// <summary>The momenta, the map's rows.</summary>
+    public double[] Momenta { get; }
+
+    /// <summary>Points[momentum index, lr index].</summary>
+    public MapPoint[,] Points { get; }
+
+    /// <summary>Cells (of any seed) that diverged.</summary>
+    public int DivergedCells { get; }
+
+    private IEnumerable<MapPoint> All => Points.Cast<MapPoint>();
+
+    /// <summary>The point of lowest median loss; null when every point diverged.</summary>
+    public MapPoint? Best => All.Where(p => !p.Diverged).MinBy(p => p.MedianLoss);
+
+    /// <summary>The best point with momentum 0 (plain SGD); null when the grid has no momentum 0 or all of it diverged.</summary>
+    public MapPoint? BestPlainSgd => All.Where(p => p.Momentum == 0 && !p.Diverged).MinBy(p => p.MedianLoss);
+
+    /// <summary>The point nearest the chapter's (lr by ratio, momentum by difference).</summary>
+    public MapPoint NearestChapter => Nearest(All, Chapter.Lr, Chapter.Momentum);
+
+    /// <summary>
+    /// The plain-SGD point nearest the chapter's effective learning rate, 0.01 / (1 - 0.8) = 0.05: the "bigger step"
+    /// that momentum is measured against. Null without momentum 0 in the grid.
+    /// </summary>
+    public MapPoint? PlainSgdAtChapterEffectiveLr =>
+        Momenta.Contains(0) ? Nearest(All.Where(p => p.Momentum == 0), new SweepCell(0, Chapter.Lr, Chapter.Momentum, 0).EffectiveLr, 0) : null;
+
+    private static MapPoint Nearest(IEnumerable<MapPoint> points, double lr, double momentum) =>
+        points.MinBy(p => Math.Abs(Math.Log(p.Lr / lr)) + Math.Abs(p.Momentum - momentum))!;
+}

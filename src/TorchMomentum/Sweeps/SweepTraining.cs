@@ -1,0 +1,164 @@
+using TorchMomentum.Data;
+using TorchMomentum.Optimizers;
+using TorchMomentum.Training;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Sweeps;
+
+/// <summary>What one cell of a sweep measured; its numbers are those of <c>train</c>'s <c>momentum</c> column for the cell's settings.</summary>
+/// <param name="Cell">The cell.</param>
+/// <param name="EpochLosses">The mean loss of each epoch it completed (batches weighted by their size, as <see cref="LossHistory"/> does); every epoch unless it diverged.</param>
+/// <param name="FinalLoss">The loss of the last step, on that step's batch before its update; null when it diverged.</param>
+/// <param name="DivergedStep">The step (from 0) whose loss was NaN or infinite, where the cell was frozen; null when it did not diverge.</param>
+public sealed record CellResult(SweepCell Cell, double[] EpochLosses, double? FinalLoss, int? DivergedStep)
+{
+    /// <summary>The last epoch's mean loss; null when the cell diverged.</summary>
+    public double? LastEpochLoss => DivergedStep is null ? EpochLosses[^1] : null;
+}
+
+/// <summary>
+/// Trains a sweep's cells: one <see cref="StackedNet"/> per chunk of cells of one seed, each chunk the chapter's loop
+/// (section 5.6) on the seed's mini-batches, with the chapter's momentum step (section 5.5.1,
+/// <see cref="MomentumUpdate.Chapter(Tensor, Tensor, Tensor, Tensor, Tensor)"/>) applied to the whole stack at once,
+/// each cell with its own lr and momentum. Chunks train on their own threads, each libtorch operation on one.
+/// </summary>
+/// <remarks>
+/// Why chunks: a chunk's activations fit in a core's cache, so the dozen passes a step makes over them are not
+/// paid at memory speed, and chunks need no coordination: a cell depends on nothing but its own weights and its
+/// seed's batches, so each chunk replays its seed's batch order from the seed's generator state and runs every
+/// epoch alone.
+/// </remarks>
+public static class SweepTraining
+{
+    /// <summary>Bytes of one activation tensor [cells, hidden, batch] of a chunk: small enough for a core's L2 cache.</summary>
+    private const long ChunkActivationBytes = 256L << 10;
+
+    /// <summary>How many cells a chunk stacks for these settings.</summary>
+    public static int ChunkCells(ExperimentSettings settings)
+    {
+        long element = settings.DType == ScalarType.Float64 ? 8 : 4;
+        return (int)Math.Clamp(ChunkActivationBytes / ((long)settings.BatchSize * settings.Hidden * element), 1, 1024);
+    }
+
+    /// <summary>
+    /// Trains the cells of <paramref name="shard"/> and returns their results in id order. Stops, throwing
+    /// <see cref="OperationCanceledException"/>, soon after <paramref name="cancel"/> is set.
+    /// </summary>
+    /// <param name="grid">The sweep.</param>
+    /// <param name="shard">Which of its cells to train (<see cref="Shard.Whole"/> for all).</param>
+    /// <param name="device">Where to train.</param>
+    /// <param name="threads">Chunks trained at once; libtorch's own intra-op threads should be 1.</param>
+    /// <param name="onSteps">Told, from any thread, each time a chunk has trained a step: how many cell-steps that was.</param>
+    /// <param name="cancel">Stops the training.</param>
+    public static IReadOnlyList<CellResult> Train(SweepGrid grid, Shard shard, Device device, int threads,
+        Action<int>? onSteps = null, CancellationToken cancel = default)
+    {
+        var cells = grid.Cells(shard).ToArray();
+        var results = new CellResult[cells.Length];
+        var runs = new Dictionary<long, ChapterRun>();
+        try
+        {
+            // The cell's data, initial weights and batch order are train's, drawn by train's own code: a chapter run of its seed.
+            foreach (long seed in cells.Select(c => c.Seed).Distinct()) runs[seed] = new ChapterRun(grid.Training with { Seed = seed }, device);
+            var chunks = cells.Select((cell, index) => (cell, index)).GroupBy(c => c.cell.Seed)
+                .SelectMany(group => group.Chunk(ChunkCells(grid.Training))).ToArray();
+            Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancel }, chunk =>
+            {
+                var trained = TrainChunk(chunk.Select(c => c.cell).ToArray(), runs[chunk[0].cell.Seed], grid.Training, onSteps, cancel);
+                for (int i = 0; i < chunk.Length; i++) results[chunk[i].index] = trained[i];
+            });
+            return results;
+        }
+        finally
+        {
+            foreach (var run in runs.Values) run.Dispose();
+        }
+    }
+
+    /// <summary>The chapter's loop for one chunk of cells that share a seed.</summary>
+    private static CellResult[] TrainChunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings, Action<int>? onSteps, CancellationToken cancel)
+    {
+        int n = cells.Length;
+        var (x, y) = start.Data;
+        var generator = new RunGenerator(start.GeneratorState);
+        var epochLosses = cells.Select(_ => new double[settings.Epochs]).ToArray();
+        var epochSum = new double[n];
+        var finalLoss = new double[n];
+        var diverged = Enumerable.Repeat(-1, n).ToArray();
+        using var net = new StackedNet(start.MomentumNet, n);
+        using var bucket = new FlatBucket(net.parameters().ToList());
+        Tensor PerElement(Func<int, double> value)
+        {
+            using var perCell = tensor(Enumerable.Range(0, n).Select(value).ToArray(), settings.DType, x.device);
+            return net.PerElement(perCell).DetachFromDisposeScope();
+        }
+        // A diverged cell is frozen: its lr and momentum become 0, its velocity and (NaN) gradients 0, so p - v leaves it where it was.
+        Tensor? lr = PerElement(c => cells[c].Lr);
+        Tensor? momentum = PerElement(c => cells[c].Momentum);
+        Tensor? frozen = null;
+        try
+        {
+            for (int epoch = 0, step = 0; epoch < settings.Epochs; epoch++)
+            {
+                using var epochScope = NewDisposeScope();
+                var (batchesX, batchesY) = EpochOrder.Batches(x, y, settings.BatchSize, samples => generator.Draw(() => EpochOrder.Next(samples)));
+                for (int b = 0; b < batchesX.Length; b++, step++)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    using var stepScope = NewDisposeScope();
+                    bucket.ZeroGrad();
+                    var loss = net.Loss(batchesX[b], batchesY[b]);
+                    loss.sum().backward();
+                    var losses = loss.to(ScalarType.Float64).cpu().data<double>().ToArray();
+                    int size = settings.BatchSizeOf(step);
+                    bool froze = false;
+                    for (int c = 0; c < n; c++)
+                    {
+                        if (diverged[c] >= 0) continue;
+                        if (!double.IsFinite(losses[c]))
+                        {
+                            diverged[c] = step;
+                            froze = true;
+                            continue;
+                        }
+                        epochSum[c] += losses[c] * size;
+                        finalLoss[c] = losses[c];
+                    }
+                    if (froze)
+                    {
+                        Replace(ref lr, PerElement(c => diverged[c] >= 0 ? 0 : cells[c].Lr));
+                        Replace(ref momentum, PerElement(c => diverged[c] >= 0 ? 0 : cells[c].Momentum));
+                        using var isFrozen = tensor(diverged.Select(d => d >= 0).ToArray(), device: x.device);
+                        Replace(ref frozen, net.PerElement(isFrozen).DetachFromDisposeScope());
+                        bucket.FlatState.masked_fill_(frozen!, 0);
+                    }
+                    if (!bucket.GatherGradients()) throw new InvalidOperationException("every stacked parameter has a gradient after backward");
+                    if (frozen is not null) bucket.FlatGradients.masked_fill_(frozen, 0);
+                    using (no_grad()) MomentumUpdate.Chapter(bucket.FlatParameters, bucket.FlatGradients, bucket.FlatState, momentum!, lr!);
+                    onSteps?.Invoke(n);
+                }
+                // The epoch's mean over its samples, as LossHistory takes it for train.
+                for (int c = 0; c < n; c++)
+                {
+                    if (diverged[c] < 0) epochLosses[c][epoch] = epochSum[c] / settings.Samples;
+                    epochSum[c] = 0;
+                }
+            }
+        }
+        finally
+        {
+            lr?.Dispose();
+            momentum?.Dispose();
+            frozen?.Dispose();
+        }
+        return cells.Select((cell, c) => diverged[c] < 0
+            ? new CellResult(cell, epochLosses[c], finalLoss[c], null)
+            : new CellResult(cell, epochLosses[c][..(diverged[c] / settings.StepsPerEpoch)], null, diverged[c])).ToArray();
+    }
+
+    private static void Replace(ref Tensor? old, Tensor fresh)
+    {
+        old?.Dispose();
+        old = fresh;
+    }
+}
