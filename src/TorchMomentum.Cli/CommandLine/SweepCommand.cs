@@ -133,7 +133,7 @@ public static class SweepCommand
     {
         set_num_threads(1); // parallel over chunks instead: see SweepTraining
         int cells = grid.Cells(shard).Count();
-        long total = (long)cells * grid.Training.TotalSteps, done = 0, epochSize = Math.Max(1, (long)cells * grid.Training.StepsPerEpoch);
+        long total = (long)cells * grid.Training.TotalSteps, done = 0;
         var rss = new List<long>();
         console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard == Shard.Whole ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} with {workers} thread(s): {grid.LrCount} learning rates x {grid.MomentumCount} momenta x {grid.Seeds.Count} seed(s), {grid.Training.Epochs} epochs of {grid.Training.StepsPerEpoch} steps");
         var clock = Stopwatch.StartNew();
@@ -144,13 +144,11 @@ public static class SweepCommand
         {
             try
             {
-                results = SweepTraining.Train(grid, shard, device, workers, n =>
+                results = SweepTraining.Train(grid, shard, device, workers, onSteps: n =>
                 {
-                    long now = Interlocked.Add(ref done, n);
-                    progress.Report(now);
-                    if (now / epochSize != (now - n) / epochSize) lock (rss) rss.Add(Environment.WorkingSet);
+                    progress.Report(Interlocked.Add(ref done, n));
                     if (interruption.Requested) stop.Cancel();
-                }, stop.Token);
+                }, onEpoch: (_, _) => rss.Add(Environment.WorkingSet), cancel: stop.Token);
             }
             catch (OperationCanceledException)
             {

@@ -49,116 +49,147 @@ public static class SweepTraining
     /// <param name="device">Where to train.</param>
     /// <param name="threads">Chunks trained at once; libtorch's own intra-op threads should be 1.</param>
     /// <param name="onSteps">Told, from any thread, each time a chunk has trained a step: how many cell-steps that was.</param>
+    /// <param name="onEpoch">Told, after each epoch, how many epochs are done and every cell's results so far.</param>
     /// <param name="cancel">Stops the training.</param>
     public static IReadOnlyList<CellResult> Train(SweepGrid grid, Shard shard, Device device, int threads,
-        Action<int>? onSteps = null, CancellationToken cancel = default)
+        Action<int>? onSteps = null, Action<int, IReadOnlyList<CellResult>>? onEpoch = null, CancellationToken cancel = default)
     {
         var cells = grid.Cells(shard).ToArray();
-        var results = new CellResult[cells.Length];
         var runs = new Dictionary<long, ChapterRun>();
+        var chunks = new List<Chunk>();
         try
         {
             // The cell's data, initial weights and batch order are train's, drawn by train's own code: a chapter run of its seed.
             foreach (long seed in cells.Select(c => c.Seed).Distinct()) runs[seed] = new ChapterRun(grid.Training with { Seed = seed }, device);
-            var chunks = cells.Select((cell, index) => (cell, index)).GroupBy(c => c.cell.Seed)
-                .SelectMany(group => group.Chunk(ChunkCells(grid.Training))).ToArray();
-            Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancel }, chunk =>
+            foreach (var group in cells.GroupBy(c => c.Seed))
+                foreach (var part in group.Chunk(ChunkCells(grid.Training)))
+                    chunks.Add(new Chunk(part, runs[group.Key], grid.Training));
+            var options = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancel };
+            // Epoch by epoch over all chunks: a chunk needs no other, but a watcher wants the whole map after each epoch.
+            for (int epoch = 0; epoch < grid.Training.Epochs; epoch++)
             {
-                var trained = TrainChunk(chunk.Select(c => c.cell).ToArray(), runs[chunk[0].cell.Seed], grid.Training, onSteps, cancel);
-                for (int i = 0; i < chunk.Length; i++) results[chunk[i].index] = trained[i];
-            });
-            return results;
+                Parallel.ForEach(chunks, options, chunk => chunk.TrainEpoch(epoch, onSteps, cancel));
+                onEpoch?.Invoke(epoch + 1, InIdOrder(chunks, epoch + 1));
+            }
+            return InIdOrder(chunks, grid.Training.Epochs);
         }
         finally
         {
+            foreach (var chunk in chunks) chunk.Dispose();
             foreach (var run in runs.Values) run.Dispose();
         }
     }
 
-    /// <summary>The chapter's loop for one chunk of cells that share a seed.</summary>
-    private static CellResult[] TrainChunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings, Action<int>? onSteps, CancellationToken cancel)
+    private static CellResult[] InIdOrder(List<Chunk> chunks, int epochsDone) =>
+        chunks.SelectMany(c => c.Results(epochsDone)).OrderBy(r => r.Cell.Id).ToArray();
+
+    /// <summary>
+    /// One chunk of cells that share a seed, and where its training is: the chapter's loop, an epoch at a time.
+    /// A diverged cell is frozen: its lr and momentum become 0, its velocity and its (NaN) gradients 0, so the
+    /// update p - v leaves it where it was, and its results end at the step before.
+    /// </summary>
+    private sealed class Chunk : IDisposable
     {
-        int n = cells.Length;
-        var (x, y) = start.Data;
-        var generator = new RunGenerator(start.GeneratorState);
-        var epochLosses = cells.Select(_ => new double[settings.Epochs]).ToArray();
-        var epochSum = new double[n];
-        var finalLoss = new double[n];
-        var diverged = Enumerable.Repeat(-1, n).ToArray();
-        using var net = new StackedNet(start.MomentumNet, n);
-        using var bucket = new FlatBucket(net.parameters().ToList());
-        Tensor PerElement(Func<int, double> value)
+        private readonly SweepCell[] cells;
+        private readonly ExperimentSettings settings;
+        private readonly Tensor x, y;
+        private readonly RunGenerator generator;
+        private readonly StackedNet net;
+        private readonly FlatBucket bucket;
+        private readonly double[][] epochLosses;
+        private readonly double[] epochSum, finalLoss;
+        private readonly int[] diverged;
+        private Tensor lr, momentum;
+        private Tensor? frozen;
+
+        public Chunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings)
         {
-            using var perCell = tensor(Enumerable.Range(0, n).Select(value).ToArray(), settings.DType, x.device);
+            this.cells = cells;
+            this.settings = settings;
+            (x, y) = start.Data;
+            generator = new RunGenerator(start.GeneratorState);
+            epochLosses = cells.Select(_ => new double[settings.Epochs]).ToArray();
+            epochSum = new double[cells.Length];
+            finalLoss = new double[cells.Length];
+            diverged = Enumerable.Repeat(-1, cells.Length).ToArray();
+            net = new StackedNet(start.MomentumNet, cells.Length);
+            bucket = new FlatBucket(net.parameters().ToList());
+            lr = PerElement(c => cells[c].Lr);
+            momentum = PerElement(c => cells[c].Momentum);
+        }
+
+        private Tensor PerElement(Func<int, double> value)
+        {
+            using var perCell = tensor(Enumerable.Range(0, cells.Length).Select(value).ToArray(), settings.DType, x.device);
             return net.PerElement(perCell).DetachFromDisposeScope();
         }
-        // A diverged cell is frozen: its lr and momentum become 0, its velocity and (NaN) gradients 0, so p - v leaves it where it was.
-        Tensor? lr = PerElement(c => cells[c].Lr);
-        Tensor? momentum = PerElement(c => cells[c].Momentum);
-        Tensor? frozen = null;
-        try
+
+        public void TrainEpoch(int epoch, Action<int>? onSteps, CancellationToken cancel)
         {
-            for (int epoch = 0, step = 0; epoch < settings.Epochs; epoch++)
+            int n = cells.Length;
+            using var epochScope = NewDisposeScope();
+            var (batchesX, batchesY) = EpochOrder.Batches(x, y, settings.BatchSize, samples => generator.Draw(() => EpochOrder.Next(samples)));
+            for (int b = 0, step = epoch * settings.StepsPerEpoch; b < batchesX.Length; b++, step++)
             {
-                using var epochScope = NewDisposeScope();
-                var (batchesX, batchesY) = EpochOrder.Batches(x, y, settings.BatchSize, samples => generator.Draw(() => EpochOrder.Next(samples)));
-                for (int b = 0; b < batchesX.Length; b++, step++)
-                {
-                    cancel.ThrowIfCancellationRequested();
-                    using var stepScope = NewDisposeScope();
-                    bucket.ZeroGrad();
-                    var loss = net.Loss(batchesX[b], batchesY[b]);
-                    loss.sum().backward();
-                    var losses = loss.to(ScalarType.Float64).cpu().data<double>().ToArray();
-                    int size = settings.BatchSizeOf(step);
-                    bool froze = false;
-                    for (int c = 0; c < n; c++)
-                    {
-                        if (diverged[c] >= 0) continue;
-                        if (!double.IsFinite(losses[c]))
-                        {
-                            diverged[c] = step;
-                            froze = true;
-                            continue;
-                        }
-                        epochSum[c] += losses[c] * size;
-                        finalLoss[c] = losses[c];
-                    }
-                    if (froze)
-                    {
-                        Replace(ref lr, PerElement(c => diverged[c] >= 0 ? 0 : cells[c].Lr));
-                        Replace(ref momentum, PerElement(c => diverged[c] >= 0 ? 0 : cells[c].Momentum));
-                        using var isFrozen = tensor(diverged.Select(d => d >= 0).ToArray(), device: x.device);
-                        Replace(ref frozen, net.PerElement(isFrozen).DetachFromDisposeScope());
-                        bucket.FlatState.masked_fill_(frozen!, 0);
-                    }
-                    if (!bucket.GatherGradients()) throw new InvalidOperationException("every stacked parameter has a gradient after backward");
-                    if (frozen is not null) bucket.FlatGradients.masked_fill_(frozen, 0);
-                    using (no_grad()) MomentumUpdate.Chapter(bucket.FlatParameters, bucket.FlatGradients, bucket.FlatState, momentum!, lr!);
-                    onSteps?.Invoke(n);
-                }
-                // The epoch's mean over its samples, as LossHistory takes it for train.
+                cancel.ThrowIfCancellationRequested();
+                using var stepScope = NewDisposeScope();
+                bucket.ZeroGrad();
+                var loss = net.Loss(batchesX[b], batchesY[b]);
+                loss.sum().backward();
+                var losses = loss.to(ScalarType.Float64).cpu().data<double>().ToArray();
+                int size = settings.BatchSizeOf(step);
+                bool froze = false;
                 for (int c = 0; c < n; c++)
                 {
-                    if (diverged[c] < 0) epochLosses[c][epoch] = epochSum[c] / settings.Samples;
-                    epochSum[c] = 0;
+                    if (diverged[c] >= 0) continue;
+                    if (!double.IsFinite(losses[c]))
+                    {
+                        diverged[c] = step;
+                        froze = true;
+                        continue;
+                    }
+                    epochSum[c] += losses[c] * size;
+                    finalLoss[c] = losses[c];
                 }
+                if (froze) Freeze();
+                if (!bucket.GatherGradients()) throw new InvalidOperationException("every stacked parameter has a gradient after backward");
+                if (frozen is not null) bucket.FlatGradients.masked_fill_(frozen, 0);
+                using (no_grad()) MomentumUpdate.Chapter(bucket.FlatParameters, bucket.FlatGradients, bucket.FlatState, momentum, lr);
+                onSteps?.Invoke(n);
+            }
+            // The epoch's mean over its samples, as LossHistory takes it for train.
+            for (int c = 0; c < n; c++)
+            {
+                if (diverged[c] < 0) epochLosses[c][epoch] = epochSum[c] / settings.Samples;
+                epochSum[c] = 0;
             }
         }
-        finally
-        {
-            lr?.Dispose();
-            momentum?.Dispose();
-            frozen?.Dispose();
-        }
-        return cells.Select((cell, c) => diverged[c] < 0
-            ? new CellResult(cell, epochLosses[c], finalLoss[c], null)
-            : new CellResult(cell, epochLosses[c][..(diverged[c] / settings.StepsPerEpoch)], null, diverged[c])).ToArray();
-    }
 
-    private static void Replace(ref Tensor? old, Tensor fresh)
-    {
-        old?.Dispose();
-        old = fresh;
+        private void Freeze()
+        {
+            var (oldLr, oldMomentum, oldFrozen) = (lr, momentum, frozen);
+            lr = PerElement(c => diverged[c] >= 0 ? 0 : cells[c].Lr);
+            momentum = PerElement(c => diverged[c] >= 0 ? 0 : cells[c].Momentum);
+            using (var isFrozen = tensor(diverged.Select(d => d >= 0).ToArray(), device: x.device))
+                frozen = net.PerElement(isFrozen).DetachFromDisposeScope();
+            bucket.FlatState.masked_fill_(frozen, 0);
+            oldLr.Dispose();
+            oldMomentum.Dispose();
+            oldFrozen?.Dispose();
+        }
+
+        /// <summary>Every cell's results after <paramref name="epochsDone"/> epochs.</summary>
+        public IEnumerable<CellResult> Results(int epochsDone) => cells.Select((cell, c) => diverged[c] < 0
+            ? new CellResult(cell, epochLosses[c][..epochsDone], finalLoss[c], null)
+            : new CellResult(cell, epochLosses[c][..(diverged[c] / settings.StepsPerEpoch)], null, diverged[c]));
+
+        public void Dispose()
+        {
+            lr.Dispose();
+            momentum.Dispose();
+            frozen?.Dispose();
+            bucket.Dispose();
+            net.Dispose();
+        }
     }
 }
