@@ -1,0 +1,181 @@
+using TorchMomentum.Cli.CommandLine;
+using TorchMomentum.Cli.Output;
+using TorchMomentum.Sweeps;
+
+namespace TorchMomentum.Tests;
+
+/// <summary><c>sweep</c> and <c>sweep merge</c> as a user runs them: outputs, shards that merge to the same bytes, and refusals.</summary>
+public sealed class SweepCommandTests : IDisposable
+{
+    private readonly TemporaryFolder temporary = new();
+
+    public void Dispose() => temporary.Dispose();
+
+    /// <summary>A sweep small enough for a test: 3 x 2 x 2 = 12 cells of 2 short epochs.</summary>
+    private static readonly string[] Small =
+        ["sweep", "--lr-min", "0.01", "--lr-max", "0.5", "--lr-count", "3", "--momentum-count", "2", "--momentum-max", "0.9", "--seeds", "1,5",
+         "--epochs", "2", "--samples", "64", "--hidden", "6", "--batch-size", "10"];
+
+    /// <summary>The small sweep with some options given other values, or added.</summary>
+    private static string[] With(params string[] more)
+    {
+        var args = Small.ToList();
+        for (int i = 0; i < more.Length; i++)
+        {
+            int at = more[i].StartsWith("--", StringComparison.Ordinal) ? args.IndexOf(more[i]) : -1;
+            bool valued = i + 1 < more.Length && !more[i + 1].StartsWith("--", StringComparison.Ordinal);
+            if (at >= 0 && valued) args[at + 1] = more[++i];
+            else args.Add(more[i]);
+        }
+        return [.. args];
+    }
+
+    [Fact]
+    public void A_whole_sweep_writes_its_tables_figures_and_summary()
+    {
+        string folder = temporary["whole"];
+        var (exit, output, error) = CliRunner.Run(With("--out", folder));
+        Assert.True(exit == ExitCodes.Ok, error);
+        Assert.Equal(SweepOutputs.Files.Order(StringComparer.Ordinal), RunFolderFiles.Of(folder));
+        var rows = File.ReadAllLines(Path.Combine(folder, SweepCsv.FileName));
+        Assert.Equal("cell,lr,momentum,seed,effective_lr,final_loss,last_epoch_loss,diverged_step", rows[0]);
+        Assert.Equal(13, rows.Length);
+        Assert.Equal("10,0.07071067811865475,0.9,5,0.7071067811865477", string.Join(',', rows[11].Split(',')[..5])); // id = (seed 1 x 2 momenta + momentum 1) x 3 + lr 1
+        Assert.Equal(1 + 12 * 2, File.ReadAllLines(Path.Combine(folder, SweepCsv.EpochsFileName)).Length);
+        Assert.Contains("What the map says", output);
+        Assert.Contains("\"cells\": 12", File.ReadAllText(Path.Combine(folder, Summary.FileName)));
+    }
+
+    [Fact]
+    public void Shards_merge_into_the_same_bytes_as_the_one_process_sweep()
+    {
+        string whole = temporary["whole"], shards = temporary["shards"];
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--out", whole)).Exit);
+        for (int i = 0; i < 3; i++)
+        {
+            var (exit, _, error) = CliRunner.Run(With("--shard", $"{i}/3", "--out", shards));
+            Assert.True(exit == ExitCodes.Ok, error);
+        }
+        Assert.Equal(["sweep-shard-0-of-3.json", "sweep-shard-1-of-3.json", "sweep-shard-2-of-3.json"], RunFolderFiles.Of(shards));
+        var (merged, _, mergeError) = CliRunner.Run("sweep", "merge", shards);
+        Assert.True(merged == ExitCodes.Ok, mergeError);
+        foreach (var file in new[] { SweepCsv.FileName, SweepCsv.EpochsFileName })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(whole, file)), File.ReadAllBytes(Path.Combine(shards, file)));
+
+        // A second merge would replace the first's files: only with --force.
+        var (again, _, againError) = CliRunner.Run("sweep", "merge", shards);
+        Assert.Equal(ExitCodes.BadInput, again);
+        Assert.Contains("--force", againError);
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run("sweep", "merge", shards, "--force").Exit);
+    }
+
+    [Fact]
+    public void A_rerun_shard_rewrites_its_own_file_and_a_shard_of_another_sweep_is_kept_without_force()
+    {
+        string shards = temporary["shards"];
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/2", "--out", shards)).Exit);
+        string file = Path.Combine(shards, "sweep-shard-1-of-2.json");
+        var first = File.ReadAllText(file);
+        File.SetLastWriteTimeUtc(file, DateTime.UnixEpoch);
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/2", "--out", shards)).Exit); // a requeued task
+        Assert.NotEqual(DateTime.UnixEpoch, File.GetLastWriteTimeUtc(file));
+        Assert.Equal(Cells(first), Cells(File.ReadAllText(file)));
+
+        var (exit, _, error) = CliRunner.Run(With("--shard", "1/2", "--out", shards, "--epochs", "3"));
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("another sweep", error);
+        Assert.Equal(first.Length, File.ReadAllText(file).Length);
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/2", "--out", shards, "--epochs", "3", "--force")).Exit);
+
+        // Cells only: the timings differ from run to run.
+        static string Cells(string json) => json[json.IndexOf("\"cells\"", StringComparison.Ordinal)..];
+    }
+
+    [Fact]
+    public void Merge_names_what_is_missing_mixed_or_broken_and_writes_nothing()
+    {
+        string shards = temporary["shards"];
+        var (none, _, noneError) = CliRunner.Run("sweep", "merge", shards);
+        Assert.Equal(ExitCodes.BadInput, none);
+        Assert.Contains("must exist", noneError);
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "0/3", "--out", shards)).Exit);
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "2/3", "--out", shards)).Exit);
+        AssertRefused("sweep-shard-1-of-3.json");
+
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/3", "--out", shards, "--hidden", "7")).Exit);
+        AssertRefused("different sweeps");
+
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/3", "--out", shards, "--force")).Exit);
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "0/2", "--out", shards)).Exit);
+        AssertRefused("2 and 3 shards");
+        File.Delete(Path.Combine(shards, "sweep-shard-0-of-2.json"));
+
+        string one = Path.Combine(shards, "sweep-shard-1-of-3.json");
+        File.WriteAllText(one, File.ReadAllText(one)[..100]); // cut short, as by a full disk
+        AssertRefused("sweep-shard-1-of-3.json' cannot be read");
+
+        void AssertRefused(string why)
+        {
+            var (exit, _, error) = CliRunner.Run("sweep", "merge", shards);
+            Assert.Equal(ExitCodes.BadInput, exit);
+            Assert.Contains(why, error);
+            Assert.Single(error.TrimEnd().Split('\n'));
+            Assert.DoesNotContain(RunFolderFiles.Of(shards), f => !f.StartsWith("sweep-shard-", StringComparison.Ordinal));
+        }
+    }
+
+    [Theory]
+    [InlineData("--lr-min", "0", "--lr-min must be a number in (0, inf) (got '0')")]
+    [InlineData("--lr-max", "0.001", "--lr-max must be a number in [--lr-min = 0.01, inf) (got '0.001')")]
+    [InlineData("--lr-count", "0", "--lr-count must be a whole number in [1, 4096] (got '0')")]
+    [InlineData("--momentum-max", "1", "--momentum-max must be a number in [0, 1) (got '1')")]
+    [InlineData("--seeds", "1,x", "--seeds must be comma-separated whole numbers in [0, 9223372036854775807] (got '1,x')")]
+    [InlineData("--seeds", "2,2", "--seeds must be 1 to 4096 distinct whole numbers in [0, 9223372036854775807], comma-separated (got '2,2')")]
+    [InlineData("--batch-size", "100", "--batch-size must be in [1, --samples = 64] (got '100')")]
+    [InlineData("--shard", "3/3", "--shard must be i/n with n in [1, 100000] and i in [0, n - 1], or auto (got '3/3')")]
+    [InlineData("--shards", "4", "--shards goes with --shard auto (a Kubernetes Indexed Job).")]
+    [InlineData("--lr-count", "4096", "needs about")]
+    public void Bad_input_is_one_line_exit_2_and_nothing_written(string option, string value, string message)
+    {
+        string folder = temporary["out"];
+        string[] args = option == "--lr-count" && value == "4096"
+            ? With("--lr-count", "4096", "--momentum-count", "4096", "--seeds", string.Join(',', Enumerable.Range(1, 64)), "--out", folder)
+            : With(option, value, "--out", folder);
+        var (exit, _, error) = CliRunner.Run(args);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains(message, error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void A_shard_needs_a_folder_every_shard_shares()
+    {
+        var (exit, _, error) = CliRunner.Run(With("--shard", "0/2"));
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--shard needs --out", error);
+    }
+
+    [Theory]
+    [InlineData("SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=4", null, 2, 4)]
+    [InlineData("SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_COUNT=3", null, 2, 3)] // --array=1-5:2
+    [InlineData("JOB_COMPLETION_INDEX=3", 4, 3, 4)]
+    public void Shard_auto_follows_the_schedulers_conventions(string environment, int? shards, int index, int count)
+    {
+        var variables = environment.Split(' ').Select(v => v.Split('=')).ToDictionary(v => v[0], v => v[1]);
+        Assert.Equal(new Shard(index, count), ShardChoice.Resolve("auto", shards, variables.GetValueOrDefault, out string? error));
+        Assert.Null(error);
+    }
+
+    [Theory]
+    [InlineData("", null, "neither is set")]
+    [InlineData("SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_COUNT=4", null, "is not one task")]
+    [InlineData("JOB_COMPLETION_INDEX=1", null, "needs --shards N")]
+    [InlineData("JOB_COMPLETION_INDEX=4", 4, "JOB_COMPLETION_INDEX must be a whole number in [0, --shards - 1 = 3] (got '4')")]
+    public void Shard_auto_without_a_usable_scheduler_says_what_is_missing(string environment, int? shards, string message)
+    {
+        var variables = environment.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => v.Split('=')).ToDictionary(v => v[0], v => v[1]);
+        Assert.Null(ShardChoice.Resolve("auto", shards, variables.GetValueOrDefault, out string? error));
+        Assert.Contains(message, error);
+    }
+}
