@@ -132,6 +132,7 @@ public static class SweepCommand
     private static Trained Train(IAnsiConsole console, TextWriter error, SweepGrid grid, Shard shard, Device device, int workers)
     {
         set_num_threads(1); // parallel over chunks instead: see SweepTraining
+        NativeHeap.KeepFreedBuffers(64L << 20); // a chunk's activations are MBs, made and dropped every step
         int cells = grid.Cells(shard).Count();
         long total = (long)cells * grid.Training.TotalSteps, done = 0;
         var rss = new List<long>();

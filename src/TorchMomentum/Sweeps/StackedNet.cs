@@ -66,6 +66,52 @@ public sealed class StackedNet : Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// Every cell's loss and the gradient of it, worked out by hand: the chain rule through the chapter's net, as
+    /// tensor operations without autograd's bookkeeping and with as few passes over the [cells, hidden, batch]
+    /// activations as the algebra allows, since those passes are the sweep's whole cost (StackedNetTests holds the
+    /// result to autograd's gradient). Per cell, with z = w1 x + b1, the relu's mask m = [z > 0] (its derivative, 0
+    /// at z = 0 as in PyTorch), h = m z, out = w2 . h + b2, e = out - y and loss = mean over the B samples of e^2:
+    /// <code>
+    ///   dloss/dout  = r = 2 e / B
+    ///   S1_j = sum_b m_j r,   S2_j = sum_b m_j r x
+    ///   dloss/db1_j = w2_j S1_j,            dloss/dw1_j = w2_j S2_j
+    ///   dloss/dw2_j = sum_b r h_j = w1_j S2_j + b1_j S1_j     (h = m (w1 x + b1): no pass of its own)
+    ///   dloss/db2   = sum_b r
+    /// </code>
+    /// Five passes make the forward (w1 x, + b1, relu, times w2, the sum over hidden units) and five the backward
+    /// (the mask, times r, a sum, times x, a sum), each in place where it can be.
+    /// </summary>
+    /// <param name="x">Inputs [batch, 1], shared by every cell.</param>
+    /// <param name="y">Targets [batch, 1].</param>
+    /// <param name="gradient">Every parameter's gradient, laid end to end in <c>parameters()</c> order, as a flat buffer lays them.</param>
+    /// <returns>Every cell's loss, [cells].</returns>
+    public Tensor LossAndGradient(Tensor x, Tensor y, out Tensor gradient)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var row = x.view(1, 1, -1);                                                 // [1, 1, batch]
+        var w1 = hidden_weight.view(Cells, -1);                                     // [cells, hidden]
+        var b1 = hidden_bias;                                                       // [cells, hidden]
+        var w2 = predict_weight.view(Cells, -1);                                    // [cells, hidden]
+        var h = (hidden_weight * row).add_(b1.unsqueeze(2)).relu_();                // [cells, hidden, batch]
+        var error = (h * w2.unsqueeze(2)).sum(1).add_(predict_bias).sub_(y.view(1, -1)); // [cells, batch]
+        var loss = error.square().mean([1]);
+        var r = error.mul_(2.0 / x.shape[0]);                                       // [cells, batch]
+        var masked = h.sign_().mul_(r.unsqueeze(1));                                // m r, in h's place: h is not needed again
+        var s1 = masked.sum(2);
+        var s2 = masked.mul_(row).sum(2);
+        var parts = new Dictionary<Parameter, Tensor>
+        {
+            [hidden_weight] = w2 * s2,
+            [hidden_bias] = w2 * s1,
+            [predict_weight] = (w1 * s2).add_(b1 * s1),
+            [predict_bias] = r.sum(1),
+        };
+        gradient = cat(parameters().Select(p => parts[p].view(-1)).ToArray(), 0).MoveToOuterDisposeScope();
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// A per-cell value (a [cells] tensor) spread over every element of the stacked parameters, laid end to end in
     /// <c>parameters()</c> order as a flat buffer lays them: how each cell's lr and momentum meet its weights in one
     /// update of the whole stack.
