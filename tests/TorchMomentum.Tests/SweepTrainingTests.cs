@@ -47,7 +47,7 @@ public class SweepTrainingTests
     [Fact]
     public void In_float32_every_cell_is_trains_momentum_column_within_the_bound_the_readme_states()
     {
-        // The chapter's 12 epochs at the chapter's point and around it. Measured on the project's machine: 2.1e-6.
+        // The chapter's 12 epochs at the chapter's point and around it. Measured on the project's machine: 9.6e-7 (float64: 1.6e-15).
         var grid = new SweepGrid
         {
             LrMin = 0.01, LrMax = 0.05, LrCount = 2, MomentumMin = 0, MomentumMax = 0.8, MomentumCount = 2, Seeds = [1],
