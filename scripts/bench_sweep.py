@@ -1,0 +1,323 @@
+#!/usr/bin/python3
+"""`torchmomentum sweep` against PyTorch training the same grid of cells, one after another and batched.
+
+A cell is the chapter's net (Linear(1,20) -> ReLU -> Linear(20,1), float32) trained by SGD with momentum for
+12 epochs of the chapter's data (1000 samples, batch 32, shuffled: 384 steps) at its own (lr, momentum); the
+cells of one seed share the data, the batch order and (here) the initial weights. The grid is the app's
+default: 32 learning rates log-spaced from 1e-3 to 1, 32 momenta evenly spaced from 0 to 0.99. Each round
+runs, in an order that rotates from round to round so that all of them see the same moments of a shared
+machine, and with torch.set_num_threads(1) for the PyTorch peers (timed in this process, training alone):
+  (a)  the chapter's loop, one cell after another: a Net, a torch.optim.SGD(lr, momentum) and MSELoss per
+       cell, over the seed's batches (drawn once by the chapter's shuffled DataLoader and kept, since every
+       cell of a seed must see the same order; iterating a DataLoader per cell would make this peer ~40%
+       slower). 1,024 cells this way take about a minute, so it times --sample-cells cells spread over the grid
+       and reports their rate, which is every cell's: each does the same work.
+  (b1) the 1,024 cells batched by hand: each parameter stacked with a cell dimension, the forward by
+       broadcasting ([batch, cells, hidden]: 3x faster here than bmm, whose CPU kernel loops over tiny
+       matrices), one loss.sum().backward(), the momentum update in place under no_grad with per-cell lr and
+       momentum tensors (torch.optim.SGD's rule: v = m v + g, p -= lr v). The cells go --chunk-cells at a
+       time (256: a chunk's activations stay in cache, ~30% faster here than all 1,024 at once).
+  (b2) the same with functorch: vmap(grad_and_value(per-cell loss)) over the stacked parameters, the same
+       update and chunks (the per-cell loss written with broadcasting too: with F.linear, ~3x slower).
+  ours `dotnet APP sweep --seeds 1 --lr-count 32 --momentum-count 32 --threads 1 --out DIR`: the same
+       1,024 cells; its rate is summary.json's cell_steps_per_second.
+  and  the default sweep (4,096 cells, 4 seeds, default threads) as a whole process.
+It prints one table of medians and ratios against the goals:
+  1. cell-steps per second, ours / (a) >= 100
+  2. cell-steps per second, ours / the faster of (b1, b2) >= 4
+  3. the default sweep: wall time <= 10 s; peak RSS (wait4's ru_maxrss); RSS growth from its first epoch to
+     its last (summary.json's rss_per_epoch_bytes) flat, at most FLAT_MB
+At startup it checks the peers against each other: with a few cells, (a), (b1) and (b2) give the same
+losses, step by step, to within 1e-6.
+Needs Debian's python3-torch (1.13, with functorch), and for `ours` the app built: dotnet build -c Release.
+Run from the repository root (the PyTorch peers take about 10 s, `sweep` its own time; --skip-ours runs the peers alone):
+  /usr/bin/python3 scripts/bench_sweep.py [--pairs 3] [--sample-cells 16] [--app PATH/TorchMomentum.Cli.dll]
+  /usr/bin/python3 scripts/bench_sweep.py --check    # the peers' agreement alone, at full length
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+import torch.utils.data as Data
+from functorch import grad_and_value, vmap
+
+from bench_train import built_app  # how the app is found, defined once
+from chapter_momentum import Net, chapter_data  # the chapter's network and data, defined once
+
+EPOCHS, BATCH_SIZE, SAMPLES, HIDDEN = 12, 32, 1000, 20  # the chapter's defaults, as every cell of a sweep has them
+LR_MIN, LR_MAX, MOMENTUM_MIN, MOMENTUM_MAX = 1e-3, 1.0, 0.0, 0.99  # the app's default grid (SweepGrid)
+FLAT_MB = 4  # "flat": the default sweep's RSS may grow this much from its first epoch to its last
+MB = 1 << 20
+SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def seed_batches(seed):
+    """The chapter's data and batch order for one seed, every epoch's batches in one list, and the initial weights."""
+    torch.manual_seed(seed)
+    x, y = chapter_data(SAMPLES)
+    loader = Data.DataLoader(dataset=Data.TensorDataset(x, y), batch_size=BATCH_SIZE, shuffle=True)
+    net = Net(HIDDEN)
+    batches = [batch for _ in range(EPOCHS) for batch in loader]
+    return batches, {name: tensor.detach().clone() for name, tensor in net.state_dict().items()}
+
+
+def grid(lr_count, momentum_count):
+    """Per-cell learning rates and momenta, float32, in the app's cell order: momentum outer, learning rate inner."""
+    lrs = [LR_MIN * (LR_MAX / LR_MIN) ** (k / (lr_count - 1)) if 0 < k < lr_count - 1 else (LR_MIN, LR_MAX)[k > 0]
+           for k in range(lr_count)]
+    momenta = [MOMENTUM_MIN + k * (MOMENTUM_MAX - MOMENTUM_MIN) / (momentum_count - 1) if 0 < k < momentum_count - 1
+               else (MOMENTUM_MIN, MOMENTUM_MAX)[k > 0] for k in range(momentum_count)]
+    return (torch.tensor([lr for _ in momenta for lr in lrs], dtype=torch.float32),
+            torch.tensor([m for m in momenta for _ in lrs], dtype=torch.float32))
+
+
+def peer_a(batches, initial, lrs, momenta, cells):
+    """(a) the chapter's loop for each of `cells` in turn. Returns the seconds and each cell's losses, step by step."""
+    loss_func = torch.nn.MSELoss()
+    start = time.perf_counter()
+    losses = []
+    for cell in cells:
+        net = Net(HIDDEN)
+        net.load_state_dict(initial)
+        opt = torch.optim.SGD(net.parameters(), lr=lrs[cell].item(), momentum=momenta[cell].item())
+        history = []
+        for batch_x, batch_y in batches:
+            loss = loss_func(net(batch_x), batch_y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            history.append(loss.item())
+        losses.append(history)
+    return time.perf_counter() - start, torch.tensor(losses).t()
+
+
+def stacked(initial, cells):
+    """The initial weights, one row per cell: hidden weight and bias [cells, hidden], predict weight [cells, hidden] and bias [cells, 1]."""
+    return [initial[name].reshape(1, -1).repeat(cells, 1)
+            for name in ("hidden.weight", "hidden.bias", "predict.weight", "predict.bias")]
+
+
+def peer_b1(batches, initial, lrs, momenta):
+    """(b1) every cell at once, by hand: stacked parameters, autograd, in-place momentum. Returns seconds and losses [steps, cells]."""
+    start = time.perf_counter()
+    cells = len(lrs)
+    params = [p.requires_grad_() for p in stacked(initial, cells)]
+    w1, b1, w2, b2 = params
+    velocities = [torch.zeros_like(p) for p in params]
+    lr, momentum = lrs.view(cells, 1), momenta.view(cells, 1)
+    losses = torch.empty(len(batches), cells)
+    for step, (batch_x, batch_y) in enumerate(batches):
+        hidden = torch.relu(torch.addcmul(b1, batch_x.view(-1, 1, 1), w1))  # [batch, cells, hidden]
+        out = (hidden * w2).sum(-1) + b2.view(1, cells)  # [batch, cells]
+        loss = (out - batch_y).pow(2).mean(0)  # [cells]: each cell's MSELoss
+        loss.sum().backward()  # the cells share no parameter, so each gets its own loss's gradient
+        with torch.no_grad():
+            for p, v in zip(params, velocities):
+                v.mul_(momentum).add_(p.grad)
+                p.addcmul_(v, lr, value=-1)
+                p.grad = None
+            losses[step] = loss
+    return time.perf_counter() - start, losses
+
+
+def cell_loss(w1, b1, w2, b2, batch_x, batch_y):
+    """One cell's MSELoss on a batch, for vmap: w1, b1, w2 [hidden], b2 [1], batch_x and batch_y [batch, 1]."""
+    hidden = torch.relu(batch_x * w1 + b1)  # [batch, hidden]
+    return ((hidden * w2).sum(-1, keepdim=True) + b2 - batch_y).pow(2).mean()
+
+
+CELL_GRADIENTS = vmap(grad_and_value(cell_loss, argnums=(0, 1, 2, 3)), in_dims=(0, 0, 0, 0, None, None))
+
+
+def peer_b2(batches, initial, lrs, momenta):
+    """(b2) every cell at once with functorch.vmap over a functional per-cell loss. Returns seconds and losses [steps, cells]."""
+    start = time.perf_counter()
+    cells = len(lrs)
+    params = stacked(initial, cells)
+    velocities = [torch.zeros_like(p) for p in params]
+    lr, momentum = lrs.view(cells, 1), momenta.view(cells, 1)
+    losses = torch.empty(len(batches), cells)
+    for step, (batch_x, batch_y) in enumerate(batches):
+        grads, loss = CELL_GRADIENTS(*params, batch_x, batch_y)
+        for p, v, g in zip(params, velocities, grads):
+            v.mul_(momentum).add_(g)
+            p.addcmul_(v, lr, value=-1)
+        losses[step] = loss
+    return time.perf_counter() - start, losses
+
+
+def check(steps, tolerance=1e-6):
+    """(a), (b1) and (b2) agree: the same losses, step by step, for a few cells (the chapter's, a fast and a slow one)."""
+    batches, initial = seed_batches(1)
+    lrs, momenta = torch.tensor([0.01, 0.1, 0.001]), torch.tensor([0.8, 0.9, 0.0])
+    _, a = peer_a(batches[:steps], initial, lrs, momenta, range(len(lrs)))
+    for name, peer in (("b1", peer_b1), ("b2", peer_b2)):
+        _, losses = peer(batches[:steps], initial, lrs, momenta)
+        worst = (losses - a).abs().max().item()
+        if not worst <= tolerance:
+            sys.exit("peer (%s) is not the chapter's loop: its losses differ from (a)'s by %.3g in the first %d steps" % (name, worst, steps))
+    return steps
+
+
+def measure_apart(command):
+    """bench_train's measure (wall seconds and peak RSS in MB of one run of `command`), in a small Python of its own.
+    From this process it would be wrong: a child's ru_maxrss starts at the RSS of the process that forked it (the
+    kernel keeps the old memory's high-water mark at exec), and this one holds PyTorch and the peers' tensors."""
+    done = subprocess.run([sys.executable, "-c", "import json, sys; sys.path.insert(0, %r); from bench_train import measure; "
+                           "print(json.dumps(measure(sys.argv[1:])))" % SCRIPTS, *command], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(done.stderr)
+    return json.loads(done.stdout)
+
+
+def run_ours(app, out, *options):
+    """One `sweep` run: its wall seconds, peak RSS (MB) and summary.json."""
+    wall, rss = measure_apart(["dotnet", app, "sweep", *options, "--out", out])
+    try:
+        with open(os.path.join(out, "summary.json")) as f:
+            summary = json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit("sweep wrote no readable summary.json in %s: %s" % (out, e))
+    shutil.rmtree(out)
+    return wall, rss, summary
+
+
+def main():
+    begun = time.perf_counter()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved rounds per figure (median taken)")
+    parser.add_argument("--sample-cells", type=int, default=16, help="cells of the 1,024 that peer (a) trains and times")
+    parser.add_argument("--chunk-cells", type=int, default=256, help="cells that (b1) and (b2) train at once")
+    parser.add_argument("--app", help="the TorchMomentum.Cli.dll to measure (default: the Release build's)")
+    parser.add_argument("--skip-ours", action="store_true", help="run the PyTorch peers alone")
+    parser.add_argument("--check", action="store_true", help="only check the peers' agreement, over all 384 steps")
+    args = parser.parse_args()
+    if args.pairs < 1 or not 1 <= args.sample_cells <= 1024 or not 1 <= args.chunk_cells <= 1024:
+        sys.exit("--pairs must be at least 1, --sample-cells and --chunk-cells in [1, 1024]")
+    torch.set_num_threads(1)
+
+    checked = check(EPOCHS * -(-SAMPLES // BATCH_SIZE) if args.check else 40)  # 40 steps: across an epoch's short last batch
+    if args.check:
+        print("(a), (b1) and (b2) agree to 1e-6 over %d steps" % checked)
+        return
+    if not args.skip_ours:
+        args.app = args.app or built_app()
+        if not os.path.exists(args.app):
+            sys.exit("build the app first: dotnet build src/TorchMomentum.Cli -c Release (no %s)" % args.app)
+
+    batches, initial = seed_batches(1)
+    lrs, momenta = grid(32, 32)
+    cells = len(lrs)
+    steps = len(batches)
+    sample = sorted({round(i * (cells - 1) / max(1, args.sample_cells - 1)) for i in range(args.sample_cells)})
+    work = tempfile.mkdtemp(prefix="bench-sweep-")
+    rates = {"a": [], "b1": [], "b2": [], "ours": []}
+    default_runs, last = [], {}
+    finite = {}
+
+    def run_a():
+        seconds, _ = peer_a(batches, initial, lrs, momenta, sample)
+        rates["a"].append(len(sample) * steps / seconds)
+
+    def run_batched(name, peer):
+        def run():
+            chunks = [peer(batches, initial, lrs[i:i + args.chunk_cells], momenta[i:i + args.chunk_cells])
+                      for i in range(0, cells, args.chunk_cells)]
+            seconds, losses = sum(chunk[0] for chunk in chunks), torch.cat([chunk[1] for chunk in chunks], dim=1)
+            rates[name].append(cells * steps / seconds)
+            finite[name] = int(torch.isfinite(losses[-1]).sum())
+        return run
+
+    def run_ours_1024(pair):
+        def run():
+            _, _, summary = run_ours(args.app, os.path.join(work, "x-%d" % pair), "--seeds", "1", "--lr-count", "32",
+                                     "--momentum-count", "32", "--threads", "1")
+            if summary.get("cells") != cells or summary.get("cell_steps") != cells * steps:
+                sys.exit("the 1,024-cell sweep did %s cells and %s cell-steps, not %d and %d"
+                         % (summary.get("cells"), summary.get("cell_steps"), cells, cells * steps))
+            rates["ours"].append(summary["cell_steps_per_second"])
+            last["ours"] = summary
+        return run
+
+    def run_ours_default(pair):
+        def run():
+            wall, rss, summary = run_ours(args.app, os.path.join(work, "y-%d" % pair))
+            per_epoch = summary["rss_per_epoch_bytes"]
+            default_runs.append((wall, rss, (per_epoch[-1] - per_epoch[0]) / MB, summary))
+        return run
+
+    try:
+        for pair in range(args.pairs):
+            runs = [run_a, run_batched("b1", peer_b1), run_batched("b2", peer_b2)]
+            if not args.skip_ours:
+                runs += [run_ours_1024(pair), run_ours_default(pair)]
+            for run in runs[pair % len(runs):] + runs[:pair % len(runs)]:  # rotated: no one always runs first
+                run()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    median = {name: statistics.median(values) if values else None for name, values in rates.items()}
+    best = max(("b1", "b2"), key=median.get)
+    ours = median["ours"]
+
+    def rate(value):
+        return "{:,.0f} cell-steps/s".format(value)
+
+    def against(name, goal):
+        """A row's ours, PyTorch, ratio, goal and met for a rate against peer `name`, ours / peer >= goal (None: no goal)."""
+        if ours is None:
+            return "(not run)", rate(median[name]), "-", ">= %gx" % goal if goal else "-", "-"
+        ratio = ours / median[name]
+        return rate(ours), rate(median[name]), "%.1fx" % ratio, ">= %gx" % goal if goal else "-", \
+            ("yes" if ratio >= goal else "no") if goal else "-"
+
+    rows = [("1. 1,024 cells, one after another (a), 1 thread", *against("a", 100)),
+            ("2a. 1,024 cells batched, %d at a time: stacked, autograd (b1), 1 thread" % args.chunk_cells, *against("b1", None)),
+            ("2b. 1,024 cells batched, %d at a time: functorch.vmap (b2), 1 thread" % args.chunk_cells, *against("b2", None)),
+            ("2. against the faster batched peer, (%s)" % best, *against(best, 4))]
+    if default_runs:
+        wall = statistics.median(run[0] for run in default_runs)
+        rss = statistics.median(run[1] for run in default_runs)
+        own = statistics.median(run[3]["peak_rss_bytes"] for run in default_runs) / MB
+        growth = statistics.median(run[2] for run in default_runs)
+        rows += [("3a. default sweep (4,096 cells), whole process", "%.2f s" % wall, "-", "-", "<= 10 s", "yes" if wall <= 10 else "no"),
+                 ("3b. default sweep, peak RSS (its summary.json: %.0f MB)" % own, "%.0f MB" % rss, "-", "-", "-", "-"),
+                 ("3c. default sweep, RSS growth first to last epoch", "%+.1f MB" % growth, "-", "-", "<= %d MB" % FLAT_MB,
+                  "yes" if growth <= FLAT_MB else "no")]
+    else:
+        rows += [("3. default sweep (4,096 cells), whole process", "(not run)", "-", "-", "<= 10 s, flat RSS", "-")]
+
+    print("sweep against PyTorch (%s, %d threads for the peers): medians of %d interleaved rounds, %s, %d cores"
+          % (torch.__version__, torch.get_num_threads(), args.pairs, time.strftime("%Y-%m-%d %H:%M"), os.cpu_count()))
+    print("| figure | ours | PyTorch | ratio | goal | met |")
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        print("| %s |" % " | ".join(row))
+
+    def listed(name):
+        return "/".join("{:,.0f}".format(value) for value in rates[name])
+    print("(a) trained %d of the 1,024 cells (%d steps each) a round, and the rate is theirs: the whole grid that way "
+          "would take about %.0f s." % (len(sample), steps, cells * steps / median["a"]))
+    print("Each round, in cell-steps/s: (a) %s; (b1) %s; (b2) %s%s." % (listed("a"), listed("b1"), listed("b2"),
+                                                                        "; ours " + listed("ours") if rates["ours"] else ""))
+    print("(a), (b1) and (b2) gave the same losses to 1e-6 over %d steps of 3 cells; cells whose last loss is finite: "
+          "(b1) %d, (b2) %d of 1,024." % (checked, finite["b1"], finite["b2"]))
+
+    # ---- 5. Where the time goes: PRINTED BY THE APP, NOT MEASURED HERE ---------------------------------------
+    # `sweep`'s own breakdown of its time belongs here, from the last 1,024-cell run (`last["ours"]`, its
+    # summary.json) and/or the default runs (`default_runs[i][3]`). Its fields are the app's to define; until
+    # they exist this part prints nothing.
+    # ----------------------------------------------------------------------------------------------------------
+
+    print("The whole benchmark took %.0f s." % (time.perf_counter() - begun))
+
+
+if __name__ == "__main__":
+    main()
