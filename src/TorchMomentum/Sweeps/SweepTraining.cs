@@ -53,10 +53,10 @@ public static class SweepTraining
     /// <param name="device">Where to train.</param>
     /// <param name="threads">Chunks trained at once; libtorch's own intra-op threads should be 1.</param>
     /// <param name="onSteps">Told, from any thread, each time a chunk has trained a step: how many cell-steps that was.</param>
-    /// <param name="onEpoch">Told, after each epoch, how many epochs are done and every cell's results so far.</param>
+    /// <param name="onEpoch">Told, after each epoch, how many epochs are done, and given a way to read every cell's results so far (made only when asked for).</param>
     /// <param name="cancel">Stops the training.</param>
     public static IReadOnlyList<CellResult> Train(SweepGrid grid, Shard shard, Device device, int threads,
-        Action<int>? onSteps = null, Action<int, IReadOnlyList<CellResult>>? onEpoch = null, CancellationToken cancel = default)
+        Action<int>? onSteps = null, Action<int, Func<IReadOnlyList<CellResult>>>? onEpoch = null, CancellationToken cancel = default)
     {
         var cells = grid.Cells(shard).ToArray();
         var runs = new Dictionary<long, ChapterRun>();
@@ -73,7 +73,8 @@ public static class SweepTraining
             for (int epoch = 0; epoch < grid.Training.Epochs; epoch++)
             {
                 Parallel.ForEach(chunks, options, chunk => chunk.TrainEpoch(epoch, onSteps, cancel));
-                onEpoch?.Invoke(epoch + 1, InIdOrder(chunks, epoch + 1));
+                int done = epoch + 1;
+                onEpoch?.Invoke(done, () => InIdOrder(chunks, done));
             }
             return InIdOrder(chunks, grid.Training.Epochs);
         }
@@ -101,7 +102,7 @@ public static class SweepTraining
         private readonly StackedNet net;
         private readonly FlatBucket bucket;
         private readonly double[][] epochLosses;
-        private readonly double[] epochSum, finalLoss;
+        private readonly double[] epochSum, finalLoss, losses;
         private readonly int[] diverged;
         private Tensor lr, momentum;
         private Tensor? frozen;
@@ -115,6 +116,7 @@ public static class SweepTraining
             epochLosses = cells.Select(_ => new double[settings.Epochs]).ToArray();
             epochSum = new double[cells.Length];
             finalLoss = new double[cells.Length];
+            losses = new double[cells.Length];
             diverged = Enumerable.Repeat(-1, cells.Length).ToArray();
             net = new StackedNet(start.MomentumNet, cells.Length);
             bucket = new FlatBucket(net.parameters().ToList());
@@ -138,7 +140,7 @@ public static class SweepTraining
                 cancel.ThrowIfCancellationRequested();
                 using var stepScope = NewDisposeScope();
                 var loss = net.LossAndGradient(batchesX[b], batchesY[b], out var gradient);
-                var losses = loss.to(ScalarType.Float64).cpu().data<double>().ToArray();
+                loss.to(ScalarType.Float64).cpu().data<double>().CopyTo(losses); // into one array: a step allocates nothing that outlives it
                 int size = settings.BatchSizeOf(step);
                 bool froze = false;
                 for (int c = 0; c < n; c++)
