@@ -55,7 +55,7 @@ from chapter_momentum import Net, chapter_data  # the chapter's network and data
 EPOCHS, BATCH_SIZE, SAMPLES, HIDDEN = 12, 32, 1000, 20  # the chapter's defaults, as every cell of a sweep has them
 LR_MIN, LR_MAX, MOMENTUM_MIN, MOMENTUM_MAX = 1e-3, 1.0, 0.0, 0.99  # the app's default grid (SweepGrid)
 FLAT_MB = 4  # "flat": the default grid's RSS may grow this much from epoch LONG_EPOCHS / 2 to epoch LONG_EPOCHS
-LONG_EPOCHS = 48
+LONG_EPOCHS = 96
 MB = 1 << 20
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 
@@ -191,6 +191,56 @@ def run_ours(app, out, *options):
     return wall, rss, summary
 
 
+PASSES = 10  # passes over a chunk's [cells, hidden, batch] activations per step: StackedNet.LossAndGradient's comment
+
+
+def timed(operation, repeats=200):
+    """Median seconds of one call of `operation` (after a warm-up), in this process, one thread."""
+    for _ in range(10):
+        operation()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        operation()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def where_time_goes(rate, cells=1024):
+    """A step of one 1,024-cell chunk as `sweep` makes it: its ten passes over the activations timed one by one
+    (the same libtorch kernels, called from PyTorch here), the memory they move against this machine's copy
+    bandwidth, and what is left for the small operations (loss, update, bookkeeping)."""
+    h = torch.rand(cells, HIDDEN, BATCH_SIZE) - 0.5
+    w1, b1, w2 = torch.randn(cells, HIDDEN, 1), torch.randn(cells, HIDDEN, 1), torch.randn(cells, HIDDEN, 1)
+    x, r = torch.randn(1, 1, BATCH_SIZE), torch.randn(cells, 1, BATCH_SIZE)
+    scratch = h.clone()
+    passes = [("w1 * x", lambda: w1 * x), ("+ b1 (in place)", lambda: scratch.add_(b1)),
+              ("relu (in place)", lambda: scratch.relu_()), ("h * w2", lambda: h * w2), ("sum over hidden", lambda: h.sum(1)),
+              ("mask: sign (in place)", lambda: scratch.sign_()), ("* r (in place)", lambda: scratch.mul_(r)),
+              ("sum over batch", lambda: h.sum(2)), ("* x (in place)", lambda: scratch.mul_(x)), ("sum over batch", lambda: h.sum(2))]
+    assert len(passes) == PASSES
+    costs = [(name, timed(op)) for name, op in passes]
+    step = cells / rate
+    chunk_bytes = h.numel() * h.element_size()
+    small, large = torch.empty_like(h), torch.empty(64 * MB // 4)
+    copy_small = 2 * chunk_bytes / timed(lambda: small.copy_(h))
+    big_source = torch.rand(64 * MB // 4)
+    copy_large = 2 * 64 * MB / timed(lambda: large.copy_(big_source), repeats=20)
+    moved = PASSES * 2 * chunk_bytes  # each pass reads and writes about one activation tensor
+    print("Where the time goes: a step of a %d-cell chunk takes %.2f ms in `sweep` (%d cells / %s cell-steps/s)."
+          % (cells, step * 1e3, cells, "{:,.0f}".format(rate)))
+    print("Its %d passes over the [%d, %d, %d] float32 activations (%.1f MB each), each timed alone here with the same kernels:"
+          % (PASSES, cells, HIDDEN, BATCH_SIZE, chunk_bytes / MB))
+    for name, cost in costs:
+        print("  %-24s %.3f ms" % (name, cost * 1e3))
+    total = sum(cost for _, cost in costs)
+    print("  passes together: %.2f ms of the step; the ~20 small operations (loss, gradient assembly, the momentum update,"
+          " the loss read back) and dispatch: %.2f ms" % (total * 1e3, max(0.0, step - total) * 1e3))
+    print("Memory: ~%.0f MB moved a step (%d passes x read and write x %.1f MB) = %.0f GB/s at this rate; one core copies"
+          " %.0f GB/s at the chunk's size (in cache) and %.0f GB/s at 64 MB (memory)."
+          % (moved / MB, PASSES, chunk_bytes / MB, moved / step / 1e9, copy_small / 1e9, copy_large / 1e9))
+
+
 def main():
     begun = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -315,11 +365,8 @@ def main():
     print("(a), (b1) and (b2) gave the same losses to 1e-6 over %d steps of 3 cells; cells whose last loss is finite: "
           "(b1) %d, (b2) %d of 1,024." % (checked, finite["b1"], finite["b2"]))
 
-    # ---- 5. Where the time goes: PRINTED BY THE APP, NOT MEASURED HERE ---------------------------------------
-    # `sweep`'s own breakdown of its time belongs here, from the last 1,024-cell run (`last["ours"]`, its
-    # summary.json) and/or the default runs (`default_runs[i][3]`). Its fields are the app's to define; until
-    # they exist this part prints nothing.
-    # ----------------------------------------------------------------------------------------------------------
+    if rates["ours"]:
+        where_time_goes(median["ours"])
 
     print("The whole benchmark took %.0f s." % (time.perf_counter() - begun))
 

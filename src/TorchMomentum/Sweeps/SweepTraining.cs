@@ -68,11 +68,11 @@ public static class SweepTraining
             foreach (var group in cells.GroupBy(c => c.Seed))
                 foreach (var part in group.Chunk(ChunkCells(grid.Training)))
                     chunks.Add(new Chunk(part, runs[group.Key], grid.Training));
-            var options = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancel };
             // Epoch by epoch over all chunks: a chunk needs no other, but a watcher wants the whole map after each epoch.
             for (int epoch = 0; epoch < grid.Training.Epochs; epoch++)
             {
-                Parallel.ForEach(chunks, options, chunk => chunk.TrainEpoch(epoch, onSteps, cancel));
+                int e = epoch;
+                OnWorkers(chunks, threads, chunk => chunk.TrainEpoch(e, onSteps, cancel));
                 int done = epoch + 1;
                 onEpoch?.Invoke(done, () => InIdOrder(chunks, done));
             }
@@ -83,6 +83,34 @@ public static class SweepTraining
             foreach (var chunk in chunks) chunk.Dispose();
             foreach (var run in runs.Values) run.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on every chunk, <paramref name="threads"/> at a time: worker w takes chunks w,
+    /// w + threads, ... and the calling thread is worker 0. The same workers for the same chunks every epoch, on
+    /// threads of their own rather than the pool's, whose threads come and go: glibc gives each thread's
+    /// allocations an arena of its own, which then grows to the thread's working size.
+    /// </summary>
+    private static void OnWorkers(List<Chunk> chunks, int threads, Action<Chunk> work)
+    {
+        int workers = Math.Max(1, Math.Min(threads, chunks.Count));
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        void Worker(int w)
+        {
+            try
+            {
+                for (int i = w; i < chunks.Count && failures.IsEmpty; i += workers) work(chunks[i]);
+            }
+            catch (Exception e)
+            {
+                failures.Enqueue(e);
+            }
+        }
+        var others = Enumerable.Range(1, workers - 1).Select(w => new Thread(() => Worker(w)) { IsBackground = true, Name = $"sweep worker {w}" }).ToList();
+        foreach (var thread in others) thread.Start();
+        Worker(0);
+        foreach (var thread in others) thread.Join();
+        if (failures.TryDequeue(out var first)) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
     }
 
     private static CellResult[] InIdOrder(List<Chunk> chunks, int epochsDone) =>
