@@ -3,7 +3,8 @@
 #
 #   scripts/slurm-local.sh start    install the packages if missing, write /etc/slurm/slurm.conf, start munged,
 #                                   slurmctld and slurmd, and wait until sinfo shows this node idle
-#   scripts/slurm-local.sh stop     cancel the cluster's jobs, stop the daemons that start started (by PID file)
+#   scripts/slurm-local.sh stop     cancel the cluster's jobs, stop the daemons that start started (by PID file),
+#                                   remove the slurm.conf that start wrote
 #   scripts/slurm-local.sh status   what runs, and sinfo
 #
 # The node is `hostname -s` at 127.0.0.1 with nproc CPUs, in one default partition "local"; jobs may run as root.
@@ -87,7 +88,7 @@ write_conf() {
   mkdir -p "$(dirname "$conf")"
   cat > "$conf.tmp" <<EOF
 $marker
-# for the single node $host; start rewrites it, stop leaves it. Not for production use.
+# for the single node $host; start rewrites it, stop removes it. Not for production use.
 ClusterName=local
 SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
@@ -202,6 +203,9 @@ stop() {
   stop_daemon slurmctld
   stop_daemon munged
   rmdir "$state" 2>/dev/null || true
+  # Without a slurm.conf the clients say at once that there is no cluster, instead of retrying a stopped
+  # controller for 10 s (the tests ask sinfo whether a cluster is up).
+  if [ -e "$conf" ] && grep -qxF "$marker" "$conf"; then rm -f "$conf"; fi
 }
 
 status() {
