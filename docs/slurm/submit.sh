@@ -8,7 +8,8 @@
 # --wait   do not return until the merge has ended; exit with its status (non-zero too when a shard failed)
 # SHARDS   how many tasks, so shards (default: sweep.sbatch's --array=0-3, 4)
 # TORCHMOMENTUM, as for sweep.sbatch: the command, `torchmomentum` by default
-# sbatch's own variables (SBATCH_PARTITION, SBATCH_ACCOUNT, SBATCH_TIMELIMIT, ...) apply to both jobs.
+# sbatch's own variables (SBATCH_PARTITION, SBATCH_ACCOUNT, SBATCH_TIMELIMIT, ...) apply to both jobs, but for
+# SBATCH_ARRAY_INX (--array), which is the array's alone.
 # The jobs' logs (torchmomentum-sweep-<job>_<task>.out, torchmomentum-merge-<job>.out) go to the current folder.
 set -euo pipefail
 
@@ -34,12 +35,12 @@ sweep=$(sbatch --parsable "${array[@]}" "$here/sweep.sbatch" "$@")
 sweep=${sweep%%;*}
 echo "sweep: job array $sweep, into $SWEEP_DIR"
 if [ ${#wait[@]} -eq 0 ]; then
-  merge=$(sbatch --parsable --dependency=afterok:"$sweep" --kill-on-invalid-dep=yes "$here/merge.sbatch")
+  merge=$(env -u SBATCH_ARRAY_INX sbatch --parsable --dependency=afterok:"$sweep" --kill-on-invalid-dep=yes "$here/merge.sbatch")
   echo "merge: job ${merge%%;*}, once every task of $sweep has succeeded"
 else
   echo "merge: queued to start once every task of $sweep has succeeded; waiting for it"
   status=0
-  merge=$(sbatch --parsable --wait --dependency=afterok:"$sweep" --kill-on-invalid-dep=yes "$here/merge.sbatch") || status=$?
+  merge=$(env -u SBATCH_ARRAY_INX sbatch --parsable --wait --dependency=afterok:"$sweep" --kill-on-invalid-dep=yes "$here/merge.sbatch") || status=$?
   merge=${merge%%;*}
   # sbatch --wait exits 0 for a job cancelled before it ran, as the merge is when a shard failed: ask for its state.
   state=$(scontrol show job -o "$merge" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2 || true)
