@@ -59,7 +59,9 @@ public static class CliApp
         {
             // What the checks before a run cannot foresee (a full disk, a native error, a bug): one line, no
             // trace. Every input is validated before any work, so this is never a user's mistake.
-            error.WriteLine($"{Name}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            // The innermost exception says what went wrong: "the type initializer threw" says only where.
+            var cause = e.GetBaseException();
+            error.WriteLine($"{Name}: {cause.GetType().Name}: {cause.Message.Split('\n')[0]}");
             return ExitCodes.Failed;
         }
     }
