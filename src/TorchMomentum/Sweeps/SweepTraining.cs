@@ -168,7 +168,7 @@ public static class SweepTraining
                 cancel.ThrowIfCancellationRequested();
                 using var stepScope = NewDisposeScope();
                 var loss = net.LossAndGradient(batchesX[b], batchesY[b], out var gradient);
-                loss.to(ScalarType.Float64).cpu().data<double>().CopyTo(losses); // into one array: a step allocates nothing that outlives it
+                ReadInto(losses, loss);
                 int size = settings.BatchSizeOf(step);
                 bool froze = false;
                 for (int c = 0; c < n; c++)
@@ -194,6 +194,22 @@ public static class SweepTraining
                 if (diverged[c] < 0) epochLosses[c][epoch] = epochSum[c] / settings.Samples;
                 epochSum[c] = 0;
             }
+        }
+
+        /// <summary>
+        /// The cells' losses as doubles, read from the tensor's bytes into an array made once (a step allocates
+        /// nothing that outlives it, and a float32 loss needs no conversion on the device first).
+        /// </summary>
+        private static void ReadInto(double[] losses, Tensor loss)
+        {
+            using var host = loss.device_type == TorchSharp.DeviceType.CPU ? null : loss.cpu();
+            var bytes = (host ?? loss).bytes;
+            if (loss.dtype == ScalarType.Float32)
+            {
+                var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes);
+                for (int c = 0; c < losses.Length; c++) losses[c] = values[c];
+            }
+            else System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(bytes).CopyTo(losses);
         }
 
         private void Freeze()
