@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TorchMomentum.Cli.CommandLine;
 using TorchMomentum.Cli.Output;
 using TorchMomentum.Sweeps;
@@ -146,6 +147,25 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Contains(message, error);
         Assert.Single(error.TrimEnd().Split('\n'));
         Assert.False(Directory.Exists(folder));
+    }
+
+    [Theory]
+    [InlineData("INT", 130, "Ctrl+C")]
+    [InlineData("TERM", 143, "SIGTERM")]
+    public async Task A_signal_stops_a_sweep_within_a_step_and_nothing_is_written(string signal, int code, string name)
+    {
+        string folder = temporary["stopped"];
+        using var process = Process.Start(CliRunner.Process(["sweep", "--epochs", "100000", "--seeds", "1", "--out", folder]))!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var clock = Stopwatch.StartNew();
+        while (!output.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(3)) Thread.Sleep(10); // well into training
+        Assert.False(process.HasExited, "the sweep ended before it could be stopped");
+        Process.Start("kill", [$"-{signal}", process.Id.ToString()])!.WaitForExit();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), $"the sweep did not stop on SIG{signal}");
+        Assert.Equal(code, process.ExitCode);
+        Assert.Equal($"sweep: stopped by {name}; nothing was written.", (await error).Trim());
+        Assert.Empty(RunFolderFiles.Of(folder));
     }
 
     [Fact]
