@@ -22,13 +22,17 @@ internal static class CliRunner
         return (exit, output.ToString(), error.ToString());
     }
 
+    /// <summary>The built command line in its own build folder (see the test project's CommandLineBuildFolder).</summary>
+    public static string Dll { get; } = typeof(CliRunner).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "CommandLineDll").Value!;
+
     /// <summary>
     /// How to run the built command line as a child process, with its outputs redirected; with
     /// <paramref name="shellPrefix"/>, bash runs that first and then execs it (to set a ulimit, a trap).
     /// </summary>
     public static ProcessStartInfo Process(IEnumerable<string> args, string? shellPrefix = null)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "TorchMomentum.Cli.dll");
+        string dll = Dll;
         var start = shellPrefix is null ? new ProcessStartInfo("dotnet") : new ProcessStartInfo("bash") { ArgumentList = { "-c", $"{shellPrefix}; exec dotnet \"$0\" \"$@\"" } };
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);

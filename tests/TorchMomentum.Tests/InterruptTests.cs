@@ -68,7 +68,7 @@ public sealed class InterruptTests : IDisposable
         Assert.SkipUnless(OperatingSystem.IsLinux() && File.Exists("/usr/bin/script") && File.Exists("/usr/bin/timeout"),
             "needs util-linux's script (a terminal) and coreutils' timeout");
         string folder = temporary["terminal"], transcript = temporary["transcript"];
-        string dll = Path.Combine(AppContext.BaseDirectory, "TorchMomentum.Cli.dll");
+        string dll = CliRunner.Dll;
         // script gives the run a pseudo-terminal, so the progress bar hides the cursor; timeout sends SIGINT after 10 s, by which time even a busy machine is training.
         var start = new ProcessStartInfo("/usr/bin/script")
         {

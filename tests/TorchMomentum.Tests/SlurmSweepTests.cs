@@ -76,7 +76,7 @@ public sealed class SlurmSweepTests : IDisposable
     public void A_sweep_sharded_over_a_slurm_job_array_and_merged_writes_the_sweep_csv_of_one_process()
     {
         Assert.SkipWhen(missing.Value is not null, missing.Value ?? "");
-        string dll = Path.Combine(AppContext.BaseDirectory, "TorchMomentum.Cli.dll");
+        string dll = CliRunner.Dll;
         // sweep.sbatch splits TORCHMOMENTUM at spaces.
         Assert.DoesNotMatch(@"\s", dll);
         string sharded = temporary["sharded"];
