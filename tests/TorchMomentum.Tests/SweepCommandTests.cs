@@ -80,12 +80,13 @@ public sealed class SweepCommandTests : IDisposable
         File.SetLastWriteTimeUtc(file, DateTime.UnixEpoch);
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/2", "--out", shards)).Exit); // a requeued task
         Assert.NotEqual(DateTime.UnixEpoch, File.GetLastWriteTimeUtc(file));
-        Assert.Equal(Cells(first), Cells(File.ReadAllText(file)));
+        var rerun = File.ReadAllText(file);
+        Assert.Equal(Cells(first), Cells(rerun));
 
         var (exit, _, error) = CliRunner.Run(With("--shard", "1/2", "--out", shards, "--epochs", "3"));
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains("another sweep", error);
-        Assert.Equal(first.Length, File.ReadAllText(file).Length);
+        Assert.Equal(rerun, File.ReadAllText(file));
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/2", "--out", shards, "--epochs", "3", "--force")).Exit);
 
         // Cells only: the timings differ from run to run.

@@ -106,6 +106,7 @@ public static class Options
         return new Option<T>(name)
         {
             Description = $"{description} ({allowed}, default {defaultName})",
+            HelpName = allowed, // the names one types, not the type's members
             DefaultValueFactory = _ => choices[defaultName],
             CustomParser = result =>
             {

@@ -28,14 +28,8 @@ public static class SweepCommand
         var momentumMax = Options.Number("--momentum-max", "Largest momentum, at least --momentum-min", Defaults.MomentumMax, new(0, 1, MaxOpen: true));
         var momentumCount = Options.Count("--momentum-count", "Momenta, evenly spaced; 1 takes --momentum-min alone", Defaults.MomentumCount, 1, SweepGrid.MaxCount);
         var seeds = Options.WholeList("--seeds", "Seeds (each fixes data, initial weights and batch order, as train --seed)", [.. Defaults.Seeds], 0);
-        var batchSize = Options.Count("--batch-size", "Samples per mini-batch, at most --samples", training.BatchSize, 1);
-        var epochs = Options.Count("--epochs", "Passes over the data", training.Epochs, 1, ExperimentSettings.MaxEpochs);
-        var samples = Options.Count("--samples", "Number of data points", training.Samples, 1, ExperimentSettings.MaxSamples);
-        var hidden = Options.Count("--hidden", "Width of the hidden layer", training.Hidden, 1, ExperimentSettings.MaxHidden);
-        var dtype = Options.OneOf("--dtype", "Floating type of data and weights", "float32",
-            new Dictionary<string, ScalarType> { ["float32"] = ScalarType.Float32, ["float64"] = ScalarType.Float64 });
-        var device = Options.OneOf("--device", "Where to train", "auto",
-            new Dictionary<string, DeviceRequest> { ["cpu"] = DeviceRequest.Cpu, ["cuda"] = DeviceRequest.Cuda, ["auto"] = DeviceRequest.Auto });
+        var net = new TrainingOptions(training);
+        var device = net.Device;
         var threads = Options.OptionalCount("--threads", "Chunks of cells trained at once, each on one thread (default: one per core on the CPU)", 1, 1024);
         var shard = new Option<string?>("--shard") { Description = "Train only shard i/n (the cells whose id mod n is i) and write sweep-shard-i-of-n.json; auto: from a Slurm job array or, with --shards, a Kubernetes Indexed Job" };
         var shards = Options.OptionalCount("--shards", "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions)", 1, ShardChoice.MaxShards);
@@ -44,9 +38,10 @@ public static class SweepCommand
 
         var command = new Command("sweep", "Train the chapter's momentum net over a grid of learning rates, momenta and seeds at once, and map where momentum beats plain SGD.")
         {
-            lrMin, lrMax, lrCount, momentumMin, momentumMax, momentumCount, seeds, epochs, batchSize, samples, hidden, dtype, device, threads, output, force, shard, shards,
-            Merge(console, error),
+            lrMin, lrMax, lrCount, momentumMin, momentumMax, momentumCount, seeds,
         };
+        foreach (var option in net.Settings.Append(device).Append(threads).Append(output).Append(force).Append(shard).Append(shards)) command.Options.Add(option);
+        command.Subcommands.Add(Merge(console, error));
         command.SetAction(parse =>
         {
             if (DeviceChoice.Resolve(parse.GetValue(device), out var problem) is not { } chosen) return ExitCodes.Refuse(error, DeviceChoice.Refusal(problem));
@@ -55,11 +50,7 @@ public static class SweepCommand
                 LrMin = parse.GetValue(lrMin), LrMax = parse.GetValue(lrMax), LrCount = parse.GetValue(lrCount),
                 MomentumMin = parse.GetValue(momentumMin), MomentumMax = parse.GetValue(momentumMax), MomentumCount = parse.GetValue(momentumCount),
                 Seeds = parse.GetValue(seeds)!,
-                Training = training with
-                {
-                    Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), Samples = parse.GetValue(samples),
-                    Hidden = parse.GetValue(hidden), DType = parse.GetValue(dtype),
-                },
+                Training = net.Read(parse, training),
             };
             if (grid.Problem() is { } bad) return ExitCodes.Refuse(error, bad + ".");
             Shard part = Shard.Whole;

@@ -26,14 +26,8 @@ public static class TrainCommand
         var seed = Options.Long("--seed", "Seed for torch.manual_seed", Defaults.Seed, 0);
         var lr = Options.Number("--lr", "Learning rate", Defaults.LearningRate, new(0));
         var momentum = Options.Number("--momentum", "Momentum parameter", Defaults.Momentum, new(0, 1, MaxOpen: true));
-        var batchSize = Options.Count("--batch-size", "Samples per mini-batch, at most --samples", Defaults.BatchSize, 1);
-        var epochs = Options.Count("--epochs", "Passes over the data", Defaults.Epochs, 1, ExperimentSettings.MaxEpochs);
-        var samples = Options.Count("--samples", "Number of data points", Defaults.Samples, 1, ExperimentSettings.MaxSamples);
-        var hidden = Options.Count("--hidden", "Width of the hidden layer", Defaults.Hidden, 1, ExperimentSettings.MaxHidden);
-        var dtype = Options.OneOf("--dtype", "Floating type of data and weights", "float32",
-            new Dictionary<string, ScalarType> { ["float32"] = ScalarType.Float32, ["float64"] = ScalarType.Float64 });
-        var device = Options.OneOf("--device", "Where to train", "auto",
-            new Dictionary<string, DeviceRequest> { ["cpu"] = DeviceRequest.Cpu, ["cuda"] = DeviceRequest.Cuda, ["auto"] = DeviceRequest.Auto });
+        var net = new TrainingOptions(Defaults);
+        var (batchSize, epochs, samples, hidden, dtype, device) = (net.BatchSize, net.Epochs, net.Samples, net.Hidden, net.DType, net.Device);
         var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: 1 for nets whose batch x hidden is under 32768, else libtorch's choice)", 1, Environment.ProcessorCount);
         var checkpointEvery = Options.OptionalCount("--checkpoint-every", "Save a checkpoint every N epochs, for --resume", 1, ExperimentSettings.MaxEpochs);
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint, with its stored settings" };
@@ -61,17 +55,12 @@ public static class TrainCommand
                 return outputs.Finish(Resume(resumed, chosen, parse.GetValue(threads), outputs), parse.GetValue(timings));
             }
 
-            var settings = new ExperimentSettings
+            var settings = net.Read(parse, new ExperimentSettings
             {
                 Seed = parse.GetValue(seed),
                 LearningRate = parse.GetValue(lr),
                 Momentum = parse.GetValue(momentum),
-                BatchSize = parse.GetValue(batchSize),
-                Epochs = parse.GetValue(epochs),
-                Samples = parse.GetValue(samples),
-                Hidden = parse.GetValue(hidden),
-                DType = parse.GetValue(dtype),
-            };
+            });
             if ((settings.Problem() ?? settings.MemoryProblem(HostMemory.AvailableBytes())) is { } refusal)
                 return ExitCodes.Refuse(error, refusal + ".");
             if (parse.GetValue(export) && ExportRefusal(settings) is { } cannotExport) return ExitCodes.Refuse(error, cannotExport);
