@@ -26,6 +26,14 @@ public static class TrainCommand
         var seed = Options.Long("--seed", "Seed for torch.manual_seed", Defaults.Seed, 0);
         var lr = Options.Number("--lr", "Learning rate", Defaults.LearningRate, new(0));
         var momentum = Options.Number("--momentum", "Momentum parameter", Defaults.Momentum, new(0, 1, MaxOpen: true));
+        var contestants = new Option<string>("--contestants")
+        {
+            Description = $"The contestants, comma-separated, in column order ({string.Join("|", ContestantNames.All)}; default {ContestantNames.Default}). " +
+                "The nets of sgd, momentum, rmsprop and adam are drawn in the chapter's order (net_SGD, net_Momentum, net_RMSprop, net_Adam), " +
+                "those the list needs, whatever its order; handwritten, nesterov and sgd-effective (plain SGD at lr/(1 - momentum)) start from a copy " +
+                "of the momentum net. Every net drawn shifts the batch order, in PyTorch as here.",
+            DefaultValueFactory = _ => ContestantNames.Default,
+        };
         var net = new TrainingOptions(Defaults);
         var (batchSize, epochs, samples, hidden, dtype, device) = (net.BatchSize, net.Epochs, net.Samples, net.Hidden, net.DType, net.Device);
         var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: 1 for nets whose batch x hidden is under 32768, else libtorch's choice)", 1, Environment.ProcessorCount);
@@ -35,11 +43,11 @@ public static class TrainCommand
         var export = new Option<bool>("--export") { Description = $"Also write {PyTorchExport.FileName}: the hand-written net and its optimizer state in PyTorch's format" };
         var force = Options.Force();
         var output = Options.Out("losses.csv, summary.json, losses.png and checkpoint.bin");
-        Option[] runSettings = [seed, lr, momentum, batchSize, epochs, samples, hidden, dtype, checkpointEvery, output, force];
+        Option[] runSettings = [seed, lr, momentum, contestants, batchSize, epochs, samples, hidden, dtype, checkpointEvery, output, force];
 
         var command = new Command("train", "Train the chapter's net with SGD, built-in momentum and the hand-written momentum optimizer, side by side.")
         {
-            seed, lr, momentum, batchSize, epochs, samples, hidden, dtype, device, threads, checkpointEvery, resume, output, force, export, timings,
+            seed, lr, momentum, contestants, batchSize, epochs, samples, hidden, dtype, device, threads, checkpointEvery, resume, output, force, export, timings,
         };
         command.SetAction(parse =>
         {
@@ -60,6 +68,7 @@ public static class TrainCommand
                 Seed = parse.GetValue(seed),
                 LearningRate = parse.GetValue(lr),
                 Momentum = parse.GetValue(momentum),
+                Contestants = parse.GetValue(contestants)!,
             });
             if ((settings.Problem() ?? settings.MemoryProblem(HostMemory.AvailableBytes())) is { } refusal)
                 return ExitCodes.Refuse(error, refusal + ".");
@@ -69,7 +78,7 @@ public static class TrainCommand
             UseThreads(parse.GetValue(threads), settings);
 
             using var run = new ChapterRun(settings, chosen);
-            var csv = LossesCsv.Create(folder[LossesCsv.FileName], settings.StepsPerEpoch);
+            var csv = LossesCsv.Create(folder[LossesCsv.FileName], settings);
             wall.Mark("data and nets");
             var checkpoints = parse.GetValue(checkpointEvery) is int every ? new CheckpointPolicy(every) : null;
             return outputs.Finish(Train(run, csv, run.NewHistory(), checkpoints, folder, outputs), parse.GetValue(timings));
@@ -114,7 +123,7 @@ public static class TrainCommand
         try
         {
             (csv, kept) = LossesCsv.Continue(folder[LossesCsv.FileName], checkpoint.EpochsDone * checkpoint.Settings.StepsPerEpoch,
-                checkpoint.RowsSha256, checkpoint.Settings.StepsPerEpoch);
+                checkpoint.RowsSha256, checkpoint.Settings);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or FormatException or UnauthorizedAccessException)
         {
@@ -183,7 +192,9 @@ public static class TrainCommand
     /// is, and v / lr would be NaN.
     /// </summary>
     private static string? ExportRefusal(ExperimentSettings settings) =>
-        !TorchMomentum.Optimizers.MomentumSgd.LearningRateVanishes(settings.LearningRate, settings.DType) ? null
+        !settings.ContestantList.Contains(ContestantNames.Handwritten)
+            ? $"--export writes the hand-written net and its optimizer state: --contestants must include handwritten (got '{settings.Contestants}')."
+        : !TorchMomentum.Optimizers.MomentumSgd.LearningRateVanishes(settings.LearningRate, settings.DType) ? null
             : $"--export needs --lr > 0{(settings.LearningRate == 0 ? "" : $" in {settings.DType.ToString().ToLowerInvariant()}")} (got '{Shown.Number(settings.LearningRate)}'): " +
               "model.pt holds PyTorch's momentum buffer, v / lr, and at lr 0 the velocity v is 0 whatever that buffer is.";
 

@@ -80,7 +80,7 @@ public static class TrainApi
         {
             await foreach (var step in steps.Reader.ReadAllAsync(cancel.Token))
             {
-                await context.Response.WriteAsync(Event(step), cancel.Token);
+                await context.Response.WriteAsync(Event(step, settings.ContestantList), cancel.Token);
                 await context.Response.Body.FlushAsync(cancel.Token);
                 sent++;
             }
@@ -105,7 +105,7 @@ public static class TrainApi
     }
 
     // The losses in their shortest round-trip form, as losses.csv writes them.
-    private static string Event(TrainingStep step) =>
-        $"data: {{\"step\":{step.Step},\"epoch\":{step.Epoch},\"{ChapterRun.Names[0]}\":{CsvFile.Number(step.Losses[0])}," +
-        $"\"{ChapterRun.Names[1]}\":{CsvFile.Number(step.Losses[1])},\"{ChapterRun.Names[2]}\":{CsvFile.Number(step.Losses[2])}}}\n\n";
+    private static string Event(TrainingStep step, IReadOnlyList<string> names) =>
+        $"data: {{\"step\":{step.Step},\"epoch\":{step.Epoch}" +
+        string.Concat(names.Select((name, i) => $",\"{name}\":{CsvFile.Number(step.Losses[i])}")) + "}\n\n";
 }

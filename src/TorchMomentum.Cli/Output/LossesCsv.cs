@@ -6,7 +6,7 @@ using TorchMomentum.Training;
 namespace TorchMomentum.Cli.Output;
 
 /// <summary>
-/// losses.csv: <c>step,epoch,sgd,momentum,handwritten</c>, a row per step, numbers in their shortest round-trip
+/// losses.csv: <c>step,epoch,</c> and a column per contestant (<c>sgd,momentum,handwritten</c> by default), a row per step, numbers in their shortest round-trip
 /// form, so the file compares line by line with the one scripts/chapter_momentum.py writes. Written as
 /// training goes, in blocks: rows reach the file at least once a second, at every checkpoint (which must
 /// never count rows that could still be lost) and at the end, so a diverging run keeps every step it
@@ -19,8 +19,8 @@ public sealed class LossesCsv : IDisposable
     /// <summary>The file's name inside a run folder.</summary>
     public const string FileName = "losses.csv";
 
-    /// <summary>The header line.</summary>
-    public static readonly string Header = string.Join(',', new[] { "step", "epoch" }.Concat(ChapterRun.Names));
+    /// <summary>The header line of a run racing <paramref name="contestants"/>.</summary>
+    public static string Header(IReadOnlyList<string> contestants) => string.Join(',', new[] { "step", "epoch" }.Concat(contestants));
 
     // Rows not yet written are hashed and written together, a block at a time, which costs a tenth of doing it per
     // row. The block's text and its UTF-8 bytes are kept and reused: a string and a byte array made per block were
@@ -31,20 +31,22 @@ public sealed class LossesCsv : IDisposable
     private readonly FileStream stream;
     private IncrementalHash? hash;
     private readonly int stepsPerEpoch;
+    private readonly int columns;
     private readonly System.Diagnostics.Stopwatch sinceFlush = System.Diagnostics.Stopwatch.StartNew();
 
-    private LossesCsv(FileStream stream, IncrementalHash? hash, int stepsPerEpoch)
+    private LossesCsv(FileStream stream, IncrementalHash? hash, ExperimentSettings settings)
     {
         this.stream = stream;
         this.hash = hash;
-        this.stepsPerEpoch = stepsPerEpoch;
+        stepsPerEpoch = settings.StepsPerEpoch;
+        columns = settings.ContestantList.Count;
     }
 
-    /// <summary>Starts a new file with its header.</summary>
-    public static LossesCsv Create(string path, int stepsPerEpoch)
+    /// <summary>Starts a new file with its header, for a run with these settings.</summary>
+    public static LossesCsv Create(string path, ExperimentSettings settings)
     {
-        var csv = new LossesCsv(new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read), hash: null, stepsPerEpoch);
-        csv.pending.Append(Header).Append('\n');
+        var csv = new LossesCsv(new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read), hash: null, settings);
+        csv.pending.Append(Header(settings.ContestantList)).Append('\n');
         csv.Flush();
         return csv;
     }
@@ -57,10 +59,10 @@ public sealed class LossesCsv : IDisposable
     /// <param name="path">The file.</param>
     /// <param name="steps">Rows to keep.</param>
     /// <param name="sha256">The hash of the header and those rows, as <see cref="Sha256"/> gave it then.</param>
-    /// <param name="stepsPerEpoch">Steps in an epoch, for the epoch column.</param>
+    /// <param name="settings">The run's settings: its steps per epoch and its contestants.</param>
     /// <returns>The file, and the losses of the rows kept.</returns>
     /// <exception cref="InvalidDataException">The file has fewer rows, or other bytes than the checkpoint recorded.</exception>
-    public static (LossesCsv File, List<double[]> Kept) Continue(string path, int steps, byte[] sha256, int stepsPerEpoch)
+    public static (LossesCsv File, List<double[]> Kept) Continue(string path, int steps, byte[] sha256, ExperimentSettings settings)
     {
         // A pipe in its place would block the open below forever: only a regular file with rows is read.
         TorchMomentum.Files.RegularFile.Check(path, long.MaxValue);
@@ -84,7 +86,7 @@ public sealed class LossesCsv : IDisposable
                     continue;
                 }
                 hash.AppendData([.. line, (byte)'\n']);
-                if (lines > 0) kept.Add(ParseRow(Encoding.UTF8.GetString([.. line]), kept.Count));
+                if (lines > 0) kept.Add(ParseRow(Encoding.UTF8.GetString([.. line]), kept.Count, settings.ContestantList.Count));
                 line.Clear();
                 lines++;
             }
@@ -92,7 +94,7 @@ public sealed class LossesCsv : IDisposable
                 throw new InvalidDataException($"its first {steps} rows are not the ones the checkpoint was saved after (edited, or written by another run)");
             stream.SetLength(end);
             stream.Seek(0, SeekOrigin.End);
-            return (new LossesCsv(stream, hash, stepsPerEpoch), kept);
+            return (new LossesCsv(stream, hash, settings), kept);
         }
         catch
         {
@@ -102,10 +104,10 @@ public sealed class LossesCsv : IDisposable
         }
     }
 
-    private static double[] ParseRow(string line, int step)
+    private static double[] ParseRow(string line, int step, int contestants)
     {
         var fields = line.Split(',');
-        if (fields.Length != 2 + ChapterRun.Names.Count || fields[0] != step.ToString(CultureInfo.InvariantCulture))
+        if (fields.Length != 2 + contestants || fields[0] != step.ToString(CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{FileName} row {step + 1} is not step {step}");
         return fields.Skip(2).Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
     }

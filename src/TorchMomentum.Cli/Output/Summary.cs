@@ -31,8 +31,8 @@ public sealed record Summary
     public required bool Diverged { get; init; }
     /// <summary>Where it did, when it did.</summary>
     public Divergence? Divergence { get; init; }
-    /// <summary>Largest |hand-written - built-in momentum| parameter difference after training.</summary>
-    public required double MaxParameterDifference { get; init; }
+    /// <summary>Largest |hand-written - built-in momentum| parameter difference after training; null unless the run races both.</summary>
+    public required double? MaxParameterDifference { get; init; }
     /// <summary>Number of steps recorded (one step trains every optimizer's net on one batch).</summary>
     public required int Steps { get; init; }
     /// <summary>Wall time of the training loop, seconds.</summary>
@@ -90,9 +90,9 @@ internal sealed partial class SummaryJson : JsonSerializerContext
 
 /// <summary>The settings part of summary.json.</summary>
 public sealed record SummarySettings(long Seed, double LearningRate, double Momentum, int BatchSize, int Epochs,
-    int Samples, int Hidden, string Dtype)
+    int Samples, int Hidden, string Dtype, string Contestants)
 {
     /// <summary>The JSON form of an experiment's settings.</summary>
     public static SummarySettings From(ExperimentSettings s) =>
-        new(s.Seed, s.LearningRate, s.Momentum, s.BatchSize, s.Epochs, s.Samples, s.Hidden, s.DType.ToString().ToLowerInvariant());
+        new(s.Seed, s.LearningRate, s.Momentum, s.BatchSize, s.Epochs, s.Samples, s.Hidden, s.DType.ToString().ToLowerInvariant(), s.Contestants);
 }

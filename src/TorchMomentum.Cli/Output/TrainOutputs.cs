@@ -42,7 +42,7 @@ public sealed record TrainOutputs(IAnsiConsole Console, TextWriter Error, Timing
         string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName];
         if (Export && run.Divergence is null)
         {
-            PyTorchExport.Write(folder[PyTorchExport.FileName], run.HandwrittenNet, run.HandwrittenOptimizer);
+            PyTorchExport.Write(folder[PyTorchExport.FileName], run.NetOf(ContestantNames.Handwritten)!, (TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!);
             written = [.. written, PyTorchExport.FileName];
         }
         folder.Announce(Console, written);

@@ -19,7 +19,8 @@ public static class TrainReport
 
         if (result.Losses.LastStepLosses is { } last)
             console.WriteLine("Final step loss: " + string.Join(", ", result.Names.Select((n, i) => $"{n} {Format(last[i])}")));
-        console.WriteLine($"Largest |handwritten - momentum| parameter difference: {result.MaxParameterDifference.ToString("G3", CultureInfo.InvariantCulture)}");
+        if (result.MaxParameterDifference is { } difference)
+            console.WriteLine($"Largest |handwritten - momentum| parameter difference: {difference.ToString("G3", CultureInfo.InvariantCulture)}");
         console.WriteLine($"Training: {result.StepsTimed} steps in {result.TrainingTime.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} s " +
             $"({result.StepsPerSecond.ToString("F0", CultureInfo.InvariantCulture)} steps/s, each step trains all {result.Names.Count} nets)");
     }

@@ -21,27 +21,28 @@ public sealed record Divergence(string Optimizer, int Step, double LastFiniteLos
 public sealed record TrainingStep(int Step, int Epoch, double[] Losses, bool EndsEpoch);
 
 /// <summary>
-/// One run of the chapter's comparison (section 5.6, with 5.5's hand-written step added): plain SGD, the
-/// built-in SGD with momentum and <see cref="MomentumSgd"/> in the chapter's formulation, each training its
-/// own net on the same mini-batches. <see cref="Train"/> is the whole training loop; it stops at the first
-/// non-finite loss, and the run can be checkpointed at an epoch's end and restored to exactly where it was.
+/// One run of the chapter's comparison (section 5.6, with 5.5's hand-written step added): by default plain SGD, the
+/// built-in SGD with momentum and <see cref="MomentumSgd"/> in the chapter's formulation, or any list of
+/// <see cref="ContestantNames"/> (<see cref="ExperimentSettings.Contestants"/>), each training its own net on the
+/// same mini-batches. <see cref="Train"/> is the whole training loop; it stops at the first non-finite loss, and the
+/// run can be checkpointed at an epoch's end and restored to exactly where it was.
 /// </summary>
 public sealed class ChapterRun : IDisposable
 {
-    /// <summary>Column names of the three contestants, in order.</summary>
-    public static readonly IReadOnlyList<string> Names = ["sgd", "momentum", "handwritten"];
-
     private readonly RunGenerator generator;
     private readonly Tensor x, y;
     private Net[] nets;
     private OptimizerHelper[] optimizers = [];
     private Contestant[] contestants = [];
-    private double[] lastFiniteLosses = [double.NaN, double.NaN, double.NaN];
+    private double[] lastFiniteLosses;
 
     /// <summary>
     /// Sets up a new run: seeds its generator (<see cref="RunGenerator"/>: the global one, swapped in for each
-    /// draw, so runs in one process do not disturb each other) and draws in the chapter program's order (data,
-    /// net_SGD, net_Momentum); the hand-written net copies net_Momentum's weights.
+    /// draw, so runs in one process do not disturb each other) and draws in the chapter program's order: the data,
+    /// then net_SGD, net_Momentum, net_RMSprop and net_Adam, those of them the run needs
+    /// (<see cref="ContestantNames.DrawnInChapterOrder"/>: the momentum net also when a contestant copies it). The
+    /// hand-written, Nesterov and effective-lr nets copy net_Momentum's weights, so they differ from it in their
+    /// optimizer alone. As in PyTorch, each net drawn shifts the batch order the DataLoader draws after it.
     /// </summary>
     public ChapterRun(ExperimentSettings settings, Device device) : this(settings, new RunGenerator(settings.Seed), device, drawNets: true)
     {
@@ -50,32 +51,48 @@ public sealed class ChapterRun : IDisposable
     private ChapterRun(ExperimentSettings settings, RunGenerator generator, Device device, bool drawNets)
     {
         Settings = settings;
+        Names = settings.ContestantList;
+        lastFiniteLosses = Names.Select(_ => double.NaN).ToArray();
         this.generator = generator;
         (x, y, nets) = generator.Draw(() =>
         {
             var (x, y) = ChapterData.Generate(settings.Samples, device, settings.DType);
             if (!drawNets) return (x, y, Array.Empty<Net>());
-            var sgdNet = Net.Build(settings.Hidden, settings.DType, device);
-            var momentumNet = Net.Build(settings.Hidden, settings.DType, device);
-            return (x, y, new[] { sgdNet, momentumNet, momentumNet.Copy() });
+            var drawn = new Dictionary<string, Net>();
+            foreach (string name in ContestantNames.DrawnInChapterOrder)
+                if (Names.Contains(name) || (name == ContestantNames.Momentum && Names.Any(ContestantNames.CopiesMomentumNet)))
+                    drawn[name] = Net.Build(settings.Hidden, settings.DType, device);
+            var ordered = Names.Select(name => drawn.TryGetValue(name, out var own) ? own : drawn[ContestantNames.Momentum].Copy()).ToArray();
+            if (!Names.Contains(ContestantNames.Momentum) && drawn.Remove(ContestantNames.Momentum, out var onlyCopied)) onlyCopied.Dispose();
+            return (x, y, ordered);
         });
         if (!drawNets) return;
         optimizers = NewOptimizers(settings, nets);
         contestants = Names.Select((name, i) => new Contestant(name, nets[i], optimizers[i])).ToArray();
     }
 
-    private static OptimizerHelper[] NewOptimizers(ExperimentSettings settings, Net[] nets) =>
-    [
-        optim.SGD(nets[0].parameters(), settings.LearningRate),
-        optim.SGD(nets[1].parameters(), settings.LearningRate, settings.Momentum),
-        new MomentumSgd(nets[2].parameters(), settings.LearningRate, settings.Momentum, formulation: MomentumFormulation.Chapter),
-    ];
+    /// <summary>Each contestant's optimizer for its net, with the chapter's hyperparameters (section 5.6).</summary>
+    private static OptimizerHelper[] NewOptimizers(ExperimentSettings s, Net[] nets) => s.ContestantList.Select((name, i) =>
+    {
+        var p = nets[i].parameters();
+        return name switch
+        {
+            ContestantNames.Sgd => (OptimizerHelper)optim.SGD(p, s.LearningRate),
+            ContestantNames.Momentum => optim.SGD(p, s.LearningRate, s.Momentum),
+            ContestantNames.Handwritten => new MomentumSgd(p, s.LearningRate, s.Momentum, formulation: MomentumFormulation.Chapter),
+            ContestantNames.Nesterov => optim.SGD(p, s.LearningRate, s.Momentum, nesterov: true),
+            ContestantNames.RmsProp => optim.RMSProp(p, s.LearningRate, alpha: 0.9),
+            ContestantNames.Adam => optim.Adam(p, s.LearningRate, beta1: 0.9, beta2: 0.99),
+            ContestantNames.SgdEffective => optim.SGD(p, Theory.ConstantGradientVelocity.Limit(s.LearningRate, s.Momentum, g: 1)),
+            _ => throw new ArgumentException($"no contestant '{name}'", nameof(s)),
+        };
+    }).ToArray();
 
     /// <summary>
     /// The run a checkpoint was taken of, ready to train its next epoch. The data follows from the seed and is
     /// drawn again; the nets are built from the stored weights (no initial weights are drawn only to be
-    /// overwritten), the optimizers from the settings, with the stored momentum state; the generator continues
-    /// from the stored state.
+    /// overwritten), the optimizers from the settings, with the stored state; the generator continues from the
+    /// stored state.
     /// </summary>
     public static ChapterRun Restore(Checkpoint checkpoint, Device device)
     {
@@ -99,15 +116,9 @@ public sealed class ChapterRun : IDisposable
                 run.nets = [.. nets]; // so that Dispose frees what was built if a later one fails
             }
             run.optimizers = NewOptimizers(settings, run.nets);
-            run.contestants = Names.Select((name, i) => new Contestant(name, run.nets[i], run.optimizers[i])).ToArray();
+            run.contestants = run.Names.Select((name, i) => new Contestant(name, run.nets[i], run.optimizers[i])).ToArray();
             for (int i = 0; i < run.nets.Length; i++)
-                if (checkpoint.Contestants[i].MomentumBuffers is { } saved)
-                {
-                    var buffers = Loaded(saved, settings, device);
-                    var states = run.optimizers[i].state_dict().State;
-                    var names = run.nets[i].named_parameters().Select(p => p.name).ToArray();
-                    for (int j = 0; j < names.Length; j++) MomentumSgd.PutBuffer(states[j], buffers[names[j]]); // a fresh optimizer has none to free
-                }
+                ContestantCheckpoint.Restore(run.optimizers[i], run.nets[i], checkpoint.Contestants[i], tensors => Loaded(tensors, settings, device));
             run.EpochsDone = checkpoint.EpochsDone;
             run.lastFiniteLosses = checkpoint.Contestants.Select(c => c.LastFiniteLoss).ToArray();
             run.generator.State = checkpoint.GeneratorState;
@@ -125,6 +136,9 @@ public sealed class ChapterRun : IDisposable
 
     /// <summary>The run's settings.</summary>
     public ExperimentSettings Settings { get; }
+
+    /// <summary>The contestants' names, in column order (<see cref="ExperimentSettings.Contestants"/>).</summary>
+    public IReadOnlyList<string> Names { get; }
 
     /// <summary>Where data, nets and optimizer state live.</summary>
     public Device Device => x.device;
@@ -201,19 +215,26 @@ public sealed class ChapterRun : IDisposable
     internal (Tensor X, Tensor Y) Data => (x, y);
 
     /// <summary>The net trained by the built-in SGD with momentum (the net a sweep's cells start from).</summary>
-    internal Net MomentumNet => nets[1];
+    internal Net MomentumNet => NetOf(ContestantNames.Momentum)!;
 
     /// <summary>The generator's state now: before any training, where the first epoch's order will be drawn from.</summary>
     internal byte[] GeneratorState => generator.State;
 
-    /// <summary>The net trained by the hand-written optimizer.</summary>
-    public Net HandwrittenNet => nets[2];
+    /// <summary>The net of contestant <paramref name="name"/>, or null when the run does not race it.</summary>
+    public Net? NetOf(string name) => IndexOf(name) is int i and >= 0 ? nets[i] : null;
 
-    /// <summary>The hand-written optimizer (chapter formulation).</summary>
-    public MomentumSgd HandwrittenOptimizer => (MomentumSgd)optimizers[2];
+    /// <summary>The optimizer of contestant <paramref name="name"/>, or null when the run does not race it.</summary>
+    public OptimizerHelper? OptimizerOf(string name) => IndexOf(name) is int i and >= 0 ? optimizers[i] : null;
 
-    /// <summary>Largest |hand-written - built-in momentum| over all parameters, now.</summary>
-    public double MaxParameterDifference() => Net.MaxDifference(nets[2], nets[1]);
+    private int IndexOf(string name)
+    {
+        for (int i = 0; i < Names.Count; i++) if (Names[i] == name) return i;
+        return -1;
+    }
+
+    /// <summary>Largest |hand-written - built-in momentum| over all parameters, now; null unless the run races both.</summary>
+    public double? MaxParameterDifference() =>
+        NetOf(ContestantNames.Handwritten) is { } handwritten && NetOf(ContestantNames.Momentum) is { } momentum ? Net.MaxDifference(handwritten, momentum) : null;
 
     /// <summary>
     /// A checkpoint of the run as it is now (take it after a step that ends an epoch, or before training).
@@ -222,16 +243,7 @@ public sealed class ChapterRun : IDisposable
     /// <param name="rowsSha256">The hash of the per-step record written so far, so a resume can check it continues those rows.</param>
     public Checkpoint Checkpoint(int checkpointEvery, byte[] rowsSha256)
     {
-        var states = Names.Select((name, i) =>
-        {
-            var parameters = nets[i].named_parameters().ToArray();
-            var weights = parameters.ToDictionary(p => p.name, p => TorchMomentum.Training.Checkpoint.Save(p.parameter));
-            var buffers = optimizers[i].state_dict().State.Select(MomentumSgd.BufferOf).ToArray(); // state_dict() hands out the live states
-            // Plain SGD keeps none; a momentum optimizer has none before its first step.
-            var momentum = i == 0 || buffers.Any(b => b is null) ? null
-                : parameters.Select((p, j) => (p.name, buffers[j]!)).ToDictionary(p => p.name, p => TorchMomentum.Training.Checkpoint.Save(p.Item2));
-            return new ContestantState(name, lastFiniteLosses[i], weights, momentum);
-        }).ToList();
+        var states = Names.Select((name, i) => ContestantCheckpoint.Save(name, lastFiniteLosses[i], nets[i], optimizers[i])).ToList();
         return new Checkpoint(Settings, EpochsDone, generator.State, states, checkpointEvery, rowsSha256);
     }
 

@@ -13,14 +13,16 @@ namespace TorchMomentum.Training;
 /// <param name="Data">Its elements, row-major, as raw bytes of the run's <see cref="ExperimentSettings.DType"/>.</param>
 public sealed record SavedTensor(long[] Shape, byte[] Data);
 
-/// <summary>One contestant's saved state: its net's weights and its optimizer's momentum state, each by parameter name.</summary>
+/// <summary>One contestant's saved state: its net's weights and its optimizer's state, each by parameter name.</summary>
 /// <param name="Name">The contestant's name (<see cref="ChapterRun.Names"/>).</param>
 /// <param name="LastFiniteLoss">Its last finite loss, for a divergence message after the resume.</param>
 /// <param name="Weights">The net's parameters by name (<see cref="Net.ParameterShapes"/>).</param>
-/// <param name="MomentumBuffers">The optimizer's momentum buffer (built-in SGD) or velocity (hand-written, the
-/// chapter's v) of each parameter, by the same names; null for plain SGD, which keeps none.</param>
+/// <param name="MomentumBuffers">The optimizer's momentum buffer (built-in SGD with momentum or Nesterov) or
+/// velocity (hand-written, the chapter's v) of each parameter, by the same names; null for plain SGD, which keeps
+/// none, and before a momentum optimizer's first step.</param>
+/// <param name="Adaptive">RMSprop's or Adam's step count and averages; null for the SGD family.</param>
 public sealed record ContestantState(string Name, double LastFiniteLoss,
-    IReadOnlyDictionary<string, SavedTensor> Weights, IReadOnlyDictionary<string, SavedTensor>? MomentumBuffers);
+    IReadOnlyDictionary<string, SavedTensor> Weights, IReadOnlyDictionary<string, SavedTensor>? MomentumBuffers, AdaptiveState? Adaptive = null);
 
 /// <summary>
 /// Everything needed to continue a <see cref="ChapterRun"/> exactly where it stopped, at the end of an epoch, as
@@ -35,7 +37,7 @@ public sealed record ContestantState(string Name, double LastFiniteLoss,
 /// <param name="Settings">The run's settings (data, nets, optimizers and batches follow from them).</param>
 /// <param name="EpochsDone">Epochs trained, in [0, Settings.Epochs].</param>
 /// <param name="GeneratorState">torch's global generator: it orders the coming epochs.</param>
-/// <param name="Contestants">The three contestants, in <see cref="ChapterRun.Names"/> order.</param>
+/// <param name="Contestants">The contestants, in <see cref="ExperimentSettings.Contestants"/> order.</param>
 /// <param name="CheckpointEvery">How often the run saves: a resumed run goes on doing so.</param>
 /// <param name="RowsSha256">SHA-256 of the per-step record (losses.csv) up to this point: what the checkpoint continues.</param>
 public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byte[] GeneratorState,
@@ -124,18 +126,26 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
         int generatorBytes = Data.RunGenerator.StateLength;
         if (GeneratorState is null || GeneratorState.Length != generatorBytes)
             throw new InvalidDataException($"its generator state is not the {generatorBytes} bytes of torch's generator");
-        if (Contestants is null || Contestants.Count != ChapterRun.Names.Count)
-            throw new InvalidDataException($"it holds {Contestants?.Count ?? 0} contestants; a chapter run has {ChapterRun.Names.Count}");
+        var names = Settings.ContestantList;
+        if (Contestants is null || Contestants.Count != names.Count)
+            throw new InvalidDataException($"it holds {Contestants?.Count ?? 0} contestants; its settings race {names.Count}");
         var shapes = Net.ParameterShapes(Settings.Hidden);
         int element = Settings.DType == ScalarType.Float64 ? 8 : 4;
         for (int i = 0; i < Contestants.Count; i++)
         {
             var c = Contestants[i];
-            if (c?.Name != ChapterRun.Names[i]) throw new InvalidDataException($"contestant {i} is '{c?.Name}', expected '{ChapterRun.Names[i]}'");
+            if (c?.Name != names[i]) throw new InvalidDataException($"contestant {i} is '{c?.Name}', expected '{names[i]}'");
             CheckTensors(c.Name, "weights", c.Weights, shapes, element);
-            bool keepsMomentum = i != 0;
-            if (!keepsMomentum && c.MomentumBuffers is not null) throw new InvalidDataException("plain SGD keeps no momentum buffers, but it has some");
+            bool keepsMomentum = c.Name is ContestantNames.Momentum or ContestantNames.Handwritten or ContestantNames.Nesterov;
+            if (!keepsMomentum && c.MomentumBuffers is not null) throw new InvalidDataException($"{c.Name} keeps no momentum buffers, but it has some");
             if (keepsMomentum && c.MomentumBuffers is not null) CheckTensors(c.Name, "momentum buffers", c.MomentumBuffers, shapes, element);
+            var averages = AdaptiveState.KeptBy(c.Name);
+            if (averages.Count == 0 && c.Adaptive is not null) throw new InvalidDataException($"{c.Name} keeps no adaptive state, but it has some");
+            if (averages.Count == 0) continue;
+            if (c.Adaptive?.Averages is not { } kept || c.Adaptive.Step < 0 || c.Adaptive.Step > Settings.TotalSteps
+                || kept.Count != averages.Count || averages.Any(a => !kept.ContainsKey(a)))
+                throw new InvalidDataException($"{c.Name}'s state is not a step in [0, {Settings.TotalSteps}] and {string.Join(", ", averages)}");
+            foreach (var average in averages) CheckTensors(c.Name, average, kept[average], shapes, element);
         }
     }
 

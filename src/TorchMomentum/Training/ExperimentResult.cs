@@ -4,7 +4,7 @@ namespace TorchMomentum.Training;
 public sealed record ExperimentResult
 {
     /// <summary>The contestants' names, in column order.</summary>
-    public IReadOnlyList<string> Names => ChapterRun.Names;
+    public IReadOnlyList<string> Names => Settings.ContestantList;
 
     /// <summary>The settings the run used.</summary>
     public required ExperimentSettings Settings { get; init; }
@@ -12,8 +12,8 @@ public sealed record ExperimentResult
     /// <summary>Per-epoch means, the last step and a plotting sample of the per-step losses (each loss is a batch's, before its update).</summary>
     public required LossHistory Losses { get; init; }
 
-    /// <summary>Largest |hand-written - built-in momentum| over all parameters after the last step.</summary>
-    public required double MaxParameterDifference { get; init; }
+    /// <summary>Largest |hand-written - built-in momentum| over all parameters after the last step; null unless the run races both.</summary>
+    public required double? MaxParameterDifference { get; init; }
 
     /// <summary>Wall time of the training this process did (a resumed run counts only its own part).</summary>
     public required TimeSpan TrainingTime { get; init; }

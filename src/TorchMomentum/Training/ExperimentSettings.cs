@@ -36,6 +36,16 @@ public sealed record ExperimentSettings
     /// <summary>Width of the net's hidden layer.</summary>
     public int Hidden { get; init; } = 20;
 
+    /// <summary>
+    /// The contestants raced, comma-separated, in the order of losses.csv's columns (<see cref="ContestantNames"/>).
+    /// A string, so that settings compare by value and a checkpoint of an older version, which has none, reads as the default.
+    /// </summary>
+    public string Contestants { get; init; } = ContestantNames.Default;
+
+    /// <summary>The contestants as a list.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> ContestantList => ContestantNames.Parse(Contestants);
+
     /// <summary>Floating type of data and weights (the chapter uses float32).</summary>
     [JsonPropertyName("dtype")]
     public ScalarType DType { get; init; } = ScalarType.Float32;
@@ -69,8 +79,9 @@ public sealed record ExperimentSettings
             long element = DType == ScalarType.Float64 ? 8 : 4;
             const long runtime = 256L << 20; // .NET, libtorch and the first allocations
             long data = Samples * 16 * element; // x, y and their draws, the shuffled copy of an epoch, its order
-            long activations = 12L * BatchSize * Hidden * element; // 3 nets: hidden output, relu and their gradients
-            long weights = 3 * 4 * (3L * Hidden + 1) * element; // 3 nets: weights, gradients, buffers, flat copies
+            long nets = ContestantList.Count;
+            long activations = 4 * nets * BatchSize * Hidden * element; // per net: hidden output, relu and their gradients
+            long weights = nets * 5 * (3L * Hidden + 1) * element; // per net: weights, gradients, up to two optimizer states, flat copies
             return runtime + data + activations + weights;
         }
     }
@@ -91,6 +102,7 @@ public sealed record ExperimentSettings
         if (Samples < 1 || Samples > MaxSamples) return Whole("--samples", 1, MaxSamples, Samples);
         if (Hidden < 1 || Hidden > MaxHidden) return Whole("--hidden", 1, MaxHidden, Hidden);
         if (!BatchFits) return $"--batch-size must be in [1, --samples = {Samples}] (got '{BatchSize}')";
+        if (ContestantNames.Problem(Contestants) is { } contestants) return contestants;
         if (DType is not (ScalarType.Float32 or ScalarType.Float64)) return $"--dtype must be one of float32|float64 (got '{DType}')";
         if (TotalSteps > int.MaxValue)
             return $"--epochs x steps per epoch must be at most {int.MaxValue} (got {Epochs} x {StepsPerEpoch} = {TotalSteps}); fewer --epochs or a larger --batch-size";

@@ -1,0 +1,88 @@
+using TorchMomentum.Model;
+using TorchMomentum.Optimizers;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.optim;
+
+namespace TorchMomentum.Training;
+
+/// <summary>
+/// The state of an adaptive optimizer (RMSprop, Adam) in a checkpoint: its step count and its running averages,
+/// each by parameter name.
+/// </summary>
+/// <param name="Step">Steps taken (Adam's bias corrections depend on it).</param>
+/// <param name="Averages">RMSprop's <c>square_avg</c>, or Adam's <c>exp_avg</c> and <c>exp_avg_sq</c>: each a tensor per parameter name.</param>
+public sealed record AdaptiveState(long Step, IReadOnlyDictionary<string, IReadOnlyDictionary<string, SavedTensor>> Averages)
+{
+    /// <summary>The averages a contestant's optimizer keeps, by their PyTorch names; none for the SGD family.</summary>
+    public static IReadOnlyList<string> KeptBy(string contestant) => contestant switch
+    {
+        ContestantNames.RmsProp => ["square_avg"],
+        ContestantNames.Adam => ["exp_avg", "exp_avg_sq"],
+        _ => [],
+    };
+}
+
+/// <summary>Each contestant's weights and optimizer state, to a checkpoint and back, bit for bit.</summary>
+internal static class ContestantCheckpoint
+{
+    /// <summary>What a checkpoint keeps of contestant <paramref name="name"/>.</summary>
+    public static ContestantState Save(string name, double lastFiniteLoss, Net net, OptimizerHelper optimizer)
+    {
+        var parameters = net.named_parameters().ToArray();
+        var weights = parameters.ToDictionary(p => p.name, p => Checkpoint.Save(p.parameter));
+        var states = optimizer.state_dict().State; // the live states, not copies
+        IReadOnlyDictionary<string, SavedTensor> ByName(IEnumerable<Tensor> tensors) =>
+            parameters.Zip(tensors).ToDictionary(p => p.First.name, p => Checkpoint.Save(p.Second));
+        if (AdaptiveState.KeptBy(name) is { Count: > 0 } kept)
+            return new ContestantState(name, lastFiniteLoss, weights, null, new AdaptiveState(Step(states[0]),
+                kept.ToDictionary(field => field, field => ByName(states.Select(s => Average(s, field))))));
+        var buffers = states.Select(MomentumSgd.BufferOf).ToArray();
+        // Plain SGD keeps none; a momentum optimizer has none before its first step.
+        return new ContestantState(name, lastFiniteLoss, weights, buffers.Any(b => b is null) ? null : ByName(buffers!));
+    }
+
+    /// <summary>Puts a checkpoint's optimizer state into a freshly built optimizer of the same contestant.</summary>
+    public static void Restore(OptimizerHelper optimizer, Net net, ContestantState saved, Func<IReadOnlyDictionary<string, SavedTensor>, Dictionary<string, Tensor>> load)
+    {
+        var names = net.named_parameters().Select(p => p.name).ToArray();
+        var states = optimizer.state_dict().State;
+        if (saved.Adaptive is { } adaptive)
+        {
+            foreach (var (field, tensors) in adaptive.Averages)
+            {
+                var loaded = load(tensors);
+                using (no_grad())
+                    for (int j = 0; j < names.Length; j++) Average(states[j], field).copy_(loaded[names[j]]);
+                foreach (var t in loaded.Values) t.Dispose();
+            }
+            foreach (var state in states) SetStep(state, adaptive.Step);
+        }
+        else if (saved.MomentumBuffers is { } momentum)
+        {
+            var buffers = load(momentum);
+            for (int j = 0; j < names.Length; j++) MomentumSgd.PutBuffer(states[j], buffers[names[j]]); // a fresh optimizer has none to free
+        }
+    }
+
+    private static Tensor Average(TorchSharp.Modules.OptimizerState state, string field) => (state, field) switch
+    {
+        (RMSProp.State s, "square_avg") => s.square_avg,
+        (Adam.State s, "exp_avg") => s.exp_avg,
+        (Adam.State s, "exp_avg_sq") => s.exp_avg_sq,
+        _ => throw new InvalidDataException($"an optimizer state of {state.GetType().Name} keeps no '{field}'"),
+    };
+
+    private static long Step(TorchSharp.Modules.OptimizerState state) => state switch
+    {
+        RMSProp.State s => s.step,
+        Adam.State s => s.step,
+        _ => 0,
+    };
+
+    private static void SetStep(TorchSharp.Modules.OptimizerState state, long step)
+    {
+        if (state is RMSProp.State r) r.step = step;
+        else if (state is Adam.State a) a.step = step;
+    }
+}

@@ -1,0 +1,50 @@
+namespace TorchMomentum.Training;
+
+/// <summary>
+/// The contestants a run can race: the chapter's four nets of section 5.6 (net_SGD, net_Momentum and the commented-out
+/// net_RMSprop and net_Adam), section 5.5's hand-written step, and two controls: SGD with Nesterov momentum, and
+/// plain SGD at momentum's effective learning rate lr/(1 - momentum).
+/// </summary>
+public static class ContestantNames
+{
+    /// <summary>Plain SGD (the chapter's net_SGD, <c>torch.optim.SGD(lr)</c>).</summary>
+    public const string Sgd = "sgd";
+    /// <summary>Built-in SGD with momentum (net_Momentum).</summary>
+    public const string Momentum = "momentum";
+    /// <summary><see cref="Optimizers.MomentumSgd"/> in the chapter's form (section 5.5.1).</summary>
+    public const string Handwritten = "handwritten";
+    /// <summary>Built-in SGD with Nesterov momentum.</summary>
+    public const string Nesterov = "nesterov";
+    /// <summary><c>torch.optim.RMSprop(lr, alpha=0.9)</c>, as the chapter's commented-out net_RMSprop.</summary>
+    public const string RmsProp = "rmsprop";
+    /// <summary><c>torch.optim.Adam(lr, betas=(0.9, 0.99))</c>, as the chapter's commented-out net_Adam.</summary>
+    public const string Adam = "adam";
+    /// <summary>Plain SGD at lr/(1 - momentum): the step size momentum settles at, without momentum.</summary>
+    public const string SgdEffective = "sgd-effective";
+
+    /// <summary>Every name, in the order --help lists them.</summary>
+    public static readonly IReadOnlyList<string> All = [Sgd, Momentum, Handwritten, Nesterov, RmsProp, Adam, SgdEffective];
+
+    /// <summary>The default race: the chapter's two nets and the hand-written step.</summary>
+    public const string Default = "sgd,momentum,handwritten";
+
+    /// <summary>
+    /// The nets drawn from the generator, in the chapter program's order (net_SGD, net_Momentum, net_RMSprop,
+    /// net_Adam), each only when the run needs it; the others start from a copy of the momentum net's weights.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DrawnInChapterOrder = [Sgd, Momentum, RmsProp, Adam];
+
+    /// <summary>Whether <paramref name="name"/> starts from a copy of the momentum net, so that it differs from it in its optimizer alone.</summary>
+    public static bool CopiesMomentumNet(string name) => name is Handwritten or Nesterov or SgdEffective;
+
+    /// <summary>The names of a comma-separated list.</summary>
+    public static IReadOnlyList<string> Parse(string list) => list.Split(',');
+
+    /// <summary>Why <paramref name="list"/> is not a list of distinct contestant names, said as --contestants says it, or null.</summary>
+    public static string? Problem(string? list)
+    {
+        var names = Parse(list ?? "");
+        return names.All(All.Contains) && names.Distinct().Count() == names.Count ? null
+            : $"--contestants must be distinct names from {string.Join("|", All)}, comma-separated (got '{list}')";
+    }
+}
