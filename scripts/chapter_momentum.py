@@ -3,7 +3,10 @@
 
 Trains plain SGD, torch.optim.SGD(momentum) and the chapter's hand-written sgd_momentum side by side on the
 same batches and writes losses.csv in the same format as the C# app (step,epoch,sgd,momentum,handwritten),
-so the two files can be compared line by line. Fixes the chapter's bugs on the way: `Data` vs `Dataa`,
+so the two files can be compared line by line. --contestants races the chapter's commented-out net_RMSprop and
+net_Adam too (and nesterov, sgd-effective), with the lines of section 5.6 uncommented: the nets of sgd,
+momentum, rmsprop and adam are drawn in the chapter's order, those the list needs; handwritten, nesterov and
+sgd-effective (plain SGD at lr/(1 - momentum)) copy net_Momentum and draw nothing. Fixes the chapter's bugs on the way: `Data` vs `Dataa`,
 the undefined `train_data`, and `net` vs `net_Momentum`; the hand-written net starts from a copy of
 net_Momentum's weights so that it draws nothing from the generator.
 
@@ -37,6 +40,9 @@ def chapter_data(samples):
     return x, y
 
 
+ALL = ["sgd", "momentum", "handwritten", "nesterov", "rmsprop", "adam", "sgd-effective"]
+
+
 def sgd_momentum(parameters, vs, lr, gamma):
     for param, v in zip(parameters, vs):
         v[:] = gamma * v + lr * param.grad.data
@@ -53,6 +59,7 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--hidden", type=int, default=20)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--contestants", default="sgd,momentum,handwritten", help="comma-separated, from " + "|".join(ALL))
     parser.add_argument("--out", required=True, help="folder for losses.csv (must not exist or be empty)")
     args = parser.parse_args(argv)
 
@@ -63,14 +70,29 @@ def main(argv=None):
     x, y = chapter_data(args.samples)
     loader = Data.DataLoader(dataset=Data.TensorDataset(x, y), batch_size=args.batch_size, shuffle=True)
 
-    net_SGD = Net(args.hidden)
-    net_Momentum = Net(args.hidden)
-    net_handwritten = copy.deepcopy(net_Momentum)
-    opt_SGD = torch.optim.SGD(net_SGD.parameters(), lr=args.lr)
-    opt_Momentum = torch.optim.SGD(net_Momentum.parameters(), lr=args.lr, momentum=args.momentum)
-    vs = [torch.zeros_like(p.data) for p in net_handwritten.parameters()]
-    handwritten_step = lambda: sgd_momentum(net_handwritten.parameters(), vs, args.lr, args.momentum)
-    contestants = [(net_SGD, opt_SGD.step), (net_Momentum, opt_Momentum.step), (net_handwritten, handwritten_step)]
+    names = args.contestants.split(",")
+    copies_momentum = {"handwritten", "nesterov", "sgd-effective"}
+    if any(n not in ALL for n in names) or len(set(names)) != len(names):
+        raise SystemExit("--contestants must be distinct names from %s (got '%s')" % ("|".join(ALL), args.contestants))
+    # Section 5.6: net_SGD, net_Momentum, net_RMSprop, net_Adam = Net(), Net(), Net(), Net(), those the race needs.
+    drawn = {}
+    for name in ["sgd", "momentum", "rmsprop", "adam"]:
+        if name in names or (name == "momentum" and copies_momentum & set(names)):
+            drawn[name] = Net(args.hidden)
+    nets = [drawn[n] if n in drawn else copy.deepcopy(drawn["momentum"]) for n in names]
+
+    def step_of(name, net):
+        p = net.parameters()
+        if name == "handwritten":
+            vs = [torch.zeros_like(q.data) for q in net.parameters()]
+            return lambda: sgd_momentum(net.parameters(), vs, args.lr, args.momentum)
+        return {"sgd": lambda: torch.optim.SGD(p, lr=args.lr),
+                "momentum": lambda: torch.optim.SGD(p, lr=args.lr, momentum=args.momentum),
+                "nesterov": lambda: torch.optim.SGD(p, lr=args.lr, momentum=args.momentum, nesterov=True),
+                "rmsprop": lambda: torch.optim.RMSprop(p, lr=args.lr, alpha=0.9),
+                "adam": lambda: torch.optim.Adam(p, lr=args.lr, betas=(0.9, 0.99)),
+                "sgd-effective": lambda: torch.optim.SGD(p, lr=args.lr / (1 - args.momentum))}[name]().step
+    contestants = [(net, step_of(name, net)) for name, net in zip(names, nets)]
 
     loss_func = torch.nn.MSELoss()
     rows = []
@@ -89,10 +111,9 @@ def main(argv=None):
     if os.listdir(args.out):
         raise SystemExit("--out must be a new or empty folder (got '%s')" % args.out)
     with open(os.path.join(args.out, "losses.csv"), "w") as f:
-        f.write("step,epoch,sgd,momentum,handwritten\n")
+        f.write("step,epoch,%s\n" % ",".join(names))
         f.write("\n".join(rows) + "\n")
-    diff = max((a - b).abs().max().item() for a, b in zip(net_handwritten.parameters(), net_Momentum.parameters()))
-    print("wrote %s; largest |handwritten - momentum| parameter difference %.3g" % (os.path.join(args.out, "losses.csv"), diff))
+    print("wrote %s" % os.path.join(args.out, "losses.csv"))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ PyTorch: tests/TorchMomentum.Tests/Fixtures/pytorch/
   sgd-reference.json   torch.optim.SGD on f(p) = sum(0.5*c*p^2 + d*p) in float64 for each case below
                        (scripts/sgd_reference.py): final parameters and momentum buffer, exact
   chapter-losses.csv   the chapter's program with its defaults (scripts/chapter_momentum.py)
+  race-losses.csv      the same with section 5.6's four nets (--contestants sgd,momentum,rmsprop,adam)
 
 Needs Debian's python3-torch (apt-get install python3-torch). Run from the repository root:
   /usr/bin/python3 scripts/make_fixtures.py              rewrites the committed fixtures
@@ -54,10 +55,11 @@ def main():
         # One case per line: a reviewer sees which case a regeneration changed.
         f.write('{"torch": %s, "cases": [\n%s\n]}\n' % (json.dumps(torch.__version__), ",\n".join(json.dumps(c) for c in cases)))
 
-    with tempfile.TemporaryDirectory() as run:
-        chapter_momentum.main(["--out", run])
-        shutil.copyfile(os.path.join(run, "losses.csv"), os.path.join(out, "chapter-losses.csv"))
-    print("wrote sgd-reference.json (%d cases) and chapter-losses.csv to %s" % (len(cases), os.path.normpath(out)))
+    for name, options in [("chapter-losses.csv", []), ("race-losses.csv", ["--contestants", "sgd,momentum,rmsprop,adam"])]:
+        with tempfile.TemporaryDirectory() as run:
+            chapter_momentum.main(["--out", run] + options)
+            shutil.copyfile(os.path.join(run, "losses.csv"), os.path.join(out, name))
+    print("wrote sgd-reference.json (%d cases), chapter-losses.csv and race-losses.csv to %s" % (len(cases), os.path.normpath(out)))
 
 
 if __name__ == "__main__":

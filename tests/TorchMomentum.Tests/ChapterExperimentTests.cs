@@ -20,7 +20,7 @@ public class ChapterExperimentTests
     {
         var result = Run(new ExperimentSettings { DType = dtype });
         Assert.Equal(12 * 32, result.Losses.Steps);
-        Assert.InRange(result.MaxParameterDifference, 0, tolerance);
+        Assert.InRange(result.MaxParameterDifference!.Value, 0, tolerance);
     }
 
     [Fact]

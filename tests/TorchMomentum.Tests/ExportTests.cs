@@ -20,7 +20,7 @@ public sealed class ExportTests : IDisposable
         run = new ChapterRun(new ExperimentSettings { Epochs = 3 }, CPU);
         foreach (var _ in run.Train()) { }
         file = temporary["model.pt"];
-        PyTorchExport.Write(file, run.HandwrittenNet, run.HandwrittenOptimizer);
+        PyTorchExport.Write(file, run.NetOf(ContestantNames.Handwritten)!, ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!));
     }
 
     public void Dispose()
@@ -34,7 +34,7 @@ public sealed class ExportTests : IDisposable
     {
         var saved = PyTorchUnpickler.UnpickleStateDict(file);
         var model = (Hashtable)saved["model"]!;
-        var parameters = run.HandwrittenNet.named_parameters().ToList();
+        var parameters = run.NetOf(ContestantNames.Handwritten)!.named_parameters().ToList();
         Assert.Equal(parameters.Select(p => p.name).OrderBy(n => n), model.Keys.Cast<string>().OrderBy(n => n));
         foreach (var (name, parameter) in parameters)
             Assert.True(Quadratic.Bitwise([parameter], [(Tensor)model[name]!]), name);
@@ -47,7 +47,7 @@ public sealed class ExportTests : IDisposable
         for (int i = 0; i < parameters.Count; i++)
         {
             // The chapter's velocity is lr times PyTorch's buffer.
-            var velocity = run.HandwrittenOptimizer.MomentumBuffer(parameters[i].parameter)!;
+            var velocity = ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!).MomentumBuffer(parameters[i].parameter)!;
             var buffer = (Tensor)((Hashtable)state[i]!)["momentum_buffer"]!;
             Assert.InRange((buffer * 0.01 - velocity).abs().max().item<float>(), 0, 1e-9);
         }
@@ -65,7 +65,7 @@ public sealed class ExportTests : IDisposable
 
         using var x = tensor(inputs.Select(v => (float)v).ToArray()).unsqueeze(1);
         using var noGrad = no_grad();
-        using var y = run.HandwrittenNet.forward(x);
+        using var y = run.NetOf(ContestantNames.Handwritten)!.forward(x);
         var ours = y.data<float>().ToArray();
         for (int i = 0; i < 10; i++)
             Assert.True(Math.Abs(ours[i] - predictions[i]) <= 1e-6, $"input {inputs[i].ToString(CultureInfo.InvariantCulture)}: C# {ours[i]}, PyTorch {predictions[i]}");
@@ -75,8 +75,8 @@ public sealed class ExportTests : IDisposable
     public void A_weight_that_is_not_a_finite_number_is_refused_and_no_file_is_written()
     {
         string other = temporary["nan.pt"];
-        using (no_grad()) run.HandwrittenNet.named_parameters().Single(p => p.name == "predict.bias").parameter.fill_(float.NaN);
-        var error = Assert.Throws<InvalidOperationException>(() => PyTorchExport.Write(other, run.HandwrittenNet, run.HandwrittenOptimizer));
+        using (no_grad()) run.NetOf(ContestantNames.Handwritten)!.named_parameters().Single(p => p.name == "predict.bias").parameter.fill_(float.NaN);
+        var error = Assert.Throws<InvalidOperationException>(() => PyTorchExport.Write(other, run.NetOf(ContestantNames.Handwritten)!, ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!)));
         Assert.Contains("model['predict.bias'] holds values that are not finite numbers", error.Message);
         Assert.False(File.Exists(other));
         Assert.Single(Directory.GetFiles(temporary.Path)); // the constructor's model.pt, and no temporary file left
@@ -86,9 +86,9 @@ public sealed class ExportTests : IDisposable
     public void A_buffer_that_is_not_a_finite_number_is_refused_and_no_file_is_written()
     {
         string other = temporary["inf.pt"];
-        var hidden = run.HandwrittenNet.named_parameters().Single(p => p.name == "hidden.weight").parameter;
-        using (no_grad()) run.HandwrittenOptimizer.MomentumBuffer(hidden)!.fill_(float.PositiveInfinity);
-        var error = Assert.Throws<InvalidOperationException>(() => PyTorchExport.Write(other, run.HandwrittenNet, run.HandwrittenOptimizer));
+        var hidden = run.NetOf(ContestantNames.Handwritten)!.named_parameters().Single(p => p.name == "hidden.weight").parameter;
+        using (no_grad()) ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!).MomentumBuffer(hidden)!.fill_(float.PositiveInfinity);
+        var error = Assert.Throws<InvalidOperationException>(() => PyTorchExport.Write(other, run.NetOf(ContestantNames.Handwritten)!, ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!)));
         Assert.Contains("the momentum buffer of hidden.weight holds values that are not finite numbers", error.Message);
         Assert.False(File.Exists(other));
     }
