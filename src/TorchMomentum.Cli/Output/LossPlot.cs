@@ -28,11 +28,12 @@ public static class LossPlot
         double[] steps = sampled.Select(s => (double)s.Step).ToArray();
         for (int i = 0; i < result.Names.Count && sampled.Count > 0; i++)
         {
-            var line = plot.Add.SignalXY(steps, sampled.Select(s => s.Losses[i]).ToArray());
-            line.LegendText = result.Names[i];
+            string name = result.Names[i];
+            var line = plot.Add.SignalXY(steps, sampled.Select(s => s.Losses[i]).ToArray(), ScottPlot.Color.FromHex(ContestantStyle.Colors[name]));
+            line.LegendText = name;
             line.LineWidth = 1.5f;
             // The hand-written curve lies on top of the built-in momentum one; dashes keep both visible.
-            if (i == result.Names.Count - 1) line.LinePattern = ScottPlot.LinePattern.Dashed;
+            if (ContestantStyle.Dashed(name)) line.LinePattern = ScottPlot.LinePattern.Dashed;
         }
         PlotFile.Save(plot, path, "Loss per step", "Steps", "Loss", ScottPlot.Alignment.UpperRight);
     }
