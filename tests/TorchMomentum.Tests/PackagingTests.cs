@@ -105,6 +105,17 @@ public sealed class PackagingTests : IDisposable
     }
 
     [Fact]
+    public void The_race_sample_ends_where_train_with_its_contestants_ends()
+    {
+        var (exit, output, error) = Run("dotnet", ["run", Path.Combine("samples", "race.cs")], Root, ownCache: false);
+        Assert.True(exit == 0, output + error);
+
+        Assert.Equal(0, CliRunner.Run("train", "--contestants", "sgd,momentum,rmsprop,adam,sgd-effective", "--out", temporary["race"]).Exit);
+        var last = File.ReadAllLines(Path.Combine(temporary["race"], "losses.csv"))[^1].Split(',');
+        Assert.Contains($"final step loss: sgd {last[2]}, momentum {last[3]}, rmsprop {last[4]}, adam {last[5]}, sgd-effective {last[6]}", output);
+    }
+
+    [Fact]
     public void The_your_model_sample_resumes_its_checkpoint_exactly()
     {
         var (exit, output, error) = Run("dotnet", ["run", Path.Combine("samples", "your-model.cs")], Root, ownCache: false);
