@@ -309,6 +309,50 @@ $("ratemap").addEventListener("click", (event) => {
   setParameters({ lr: lrH / state.rateMap.curvatures[1], momentum });
 });
 
+// ---- streams -----------------------------------------------------------------------------------------------
+// The trainings (/api/train, /api/sweep) answer with server-sent events. Why a stream failed is said the same way
+// for each: refused (the server's one-line {"error"}), not answered, or ended before its last event.
+class Refused extends Error {}
+class StreamEnded extends Error {}
+
+const streamFailure = (error) => error instanceof Refused ? `refused: ${error.message}`
+  : error instanceof StreamEnded ? error.message
+  : error instanceof TypeError ? "the server did not answer (is torchmomentum explore still running?)" : `the stream ended: ${error.message}`;
+
+// The stream's response, or a Refused with the server's reason.
+async function openStream(path, params, signal) {
+  const response = await fetch(`${path}?${new URLSearchParams(params)}`, { signal });
+  if (response.ok) return response;
+  const text = await response.text();
+  let reason;
+  try {
+    reason = JSON.parse(text).error;
+  } catch {
+    reason = `HTTP ${response.status}`;
+  }
+  throw new Refused(reason);
+}
+
+// Server-sent events read off a response: blocks of "event:" and "data:" lines, each ended by a blank line, each
+// handed to onEvent(kind, data) ("message" when it has no name) until onEvent says it was the last by returning
+// true. A stream that ends before is a StreamEnded.
+async function readStream(response, onEvent) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new StreamEnded("the stream ended early");
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const kind = /^event: (.*)$/m.exec(block)?.[1] ?? "message", data = JSON.parse(/^data: (.*)$/m.exec(block)[1]);
+      if (onEvent(kind, data)) return; // the server ends the stream after its last event
+    }
+  }
+}
+
 // ---- train -----------------------------------------------------------------------------------------------
 const names = ["sgd", "momentum", "handwritten"];
 let training = null; // the AbortController of the stream being read
@@ -335,31 +379,18 @@ $("train-start").onclick = async () => {
   $("train-start").disabled = true;
   $("train-stop").disabled = false;
   try {
-    const response = await fetch(`api/train?${new URLSearchParams(settings)}`, { signal: controller.signal });
-    if (!response.ok) {
-      const text = await response.text();
-      let reason;
-      try {
-        reason = JSON.parse(text).error;
-      } catch {
-        reason = `HTTP ${response.status}`;
-      }
-      return finish(controller, `refused: ${reason}`, true);
-    }
+    const response = await openStream("api/train", settings, controller.signal);
     report("train", null);
     await readEvents(response, settings, controller);
   } catch (error) {
     if (controller.signal.aborted) finish(controller, "stopped");
-    else finish(controller, error instanceof TypeError ? "the server did not answer (is torchmomentum explore still running?)"
-      : `the stream ended: ${error.message}`, true);
+    else finish(controller, streamFailure(error), true);
   }
 };
 
-// Server-sent events read off the response: blocks of "event:" and "data:" lines, each ended by a blank line.
-// Steps are drawn once per animation frame, however many arrived since the last.
+// The training's events: steps are drawn once per animation frame, however many arrived since the last.
 async function readEvents(response, settings, controller) {
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "", pending = [], frame = null;
+  let pending = [], frame = null;
   const draw = () => {
     frame = null;
     if (training !== controller) return; // stopped, or another training started: these steps are not shown
@@ -370,26 +401,18 @@ async function readEvents(response, settings, controller) {
     const last = steps[steps.length - 1];
     $("train-status").textContent = `step ${last.step + 1}, epoch ${last.epoch + 1} of ${settings.epochs}`;
   };
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return finish(controller, "the stream ended early", true);
-    buffer += value;
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const kind = /^event: (.*)$/m.exec(block)?.[1] ?? "message", data = JSON.parse(/^data: (.*)$/m.exec(block)[1]);
-      if (kind === "message") {
-        pending.push(data);
-        frame ??= requestAnimationFrame(draw);
-      } else {
-        draw();
-        const divergence = data.divergence;
-        if (kind !== "done") return finish(controller, `failed: ${data.error}`, true);
-        return finish(controller, divergence ? `${divergence.optimizer} diverged at step ${divergence.step}` : `done: ${data.steps} steps`);
-      }
+  await readStream(response, (kind, data) => {
+    if (kind === "message") {
+      pending.push(data);
+      frame ??= requestAnimationFrame(draw);
+      return false;
     }
-  }
+    draw();
+    const divergence = data.divergence;
+    if (kind !== "done") finish(controller, `failed: ${data.error}`, true);
+    else finish(controller, divergence ? `${divergence.optimizer} diverged at step ${divergence.step}` : `done: ${data.steps} steps`);
+    return true;
+  });
 }
 
 // Ends the training the page shows with a status; a failure is said in #error too.
