@@ -124,7 +124,7 @@ public sealed class ExploreSweepApiTests : IAsyncLifetime
     [InlineData("lr-count=65", "lr-count must be a whole number in [1, 64] (got '65')")]
     [InlineData("momentum-count=0", "momentum-count must be a whole number in [1, 64] (got '0')")]
     [InlineData("lr-max=1000", "lr-max must be a number in [1E-06, 100] (got '1000')")]
-    [InlineData("lr-min=0", "lr-min must be a number in [1E-06, 1] (got '0')")]
+    [InlineData("lr-min=0", "lr-min must be a number in [1E-06, 10] (got '0')")]
     [InlineData("lr-min=0.5&lr-max=0.1", "lr-min must be a number in [1E-06, 0.1] (got '0.5')")]
     [InlineData("momentum-max=1", "momentum-max must be a number in [0, 0.99] (got '1')")]
     [InlineData("momentum-min=0.5&momentum-max=0.4", "momentum-min must be a number in [0, 0.4] (got '0.5')")]

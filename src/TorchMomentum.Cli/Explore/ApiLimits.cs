@@ -76,8 +76,8 @@ public static class ApiLimits
     /// <summary>
     /// The parameters of <c>GET /api/sweep</c>: the grid of <c>torchmomentum sweep</c> with the chapter's samples,
     /// batch size and hidden width, small enough that a request is a few seconds of one core. The defaults are the
-    /// page's: 25 x 25 cells with the chapter's point (lr 0.01, momentum 0.8) among them (lr 1e-3 to 1 has 8 per
-    /// decade, momentum 0 to 0.96 steps of 0.04).
+    /// page's: 33 x 25 cells with the chapter's point (lr 0.01, momentum 0.8) among them (lr 1e-3 to 10 has 8 per
+    /// decade, momentum 0 to 0.96 steps of 0.04), reaching past lr 1 where the net diverges.
     /// </summary>
     public static class Sweep
     {
@@ -98,10 +98,10 @@ public static class ApiLimits
         public static readonly ApiParameter LrMin = new("lr-min", Command.LrMin, new(1e-6, 100), AtMost: "lr-max");
 
         /// <summary>Largest learning rate.</summary>
-        public static readonly ApiParameter LrMax = new("lr-max", Command.LrMax, new(1e-6, 100));
+        public static readonly ApiParameter LrMax = new("lr-max", 10, new(1e-6, 100));
 
         /// <summary>Learning rates, log-spaced from lr-min to lr-max.</summary>
-        public static readonly ApiParameter LrCount = new("lr-count", 25, new(1, 64), Whole: true);
+        public static readonly ApiParameter LrCount = new("lr-count", 33, new(1, 64), Whole: true);
 
         /// <summary>Smallest momentum; 0 is plain SGD.</summary>
         public static readonly ApiParameter MomentumMin = new("momentum-min", Command.MomentumMin, new(0, 0.99), AtMost: "momentum-max");
