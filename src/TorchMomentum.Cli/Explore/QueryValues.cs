@@ -39,13 +39,11 @@ public sealed class QueryValues(IQueryCollection query)
     {
         long[] fallback = [(long)parameter.Default];
         if (Given(parameter.Name) is not { } text) return fallback;
+        string[] parts = text.Split(',');
         var values = new List<long>();
-        foreach (string part in text.Split(','))
-        {
-            if (!Options.TryWhole(parameter.Name, part.Trim(), (long)parameter.Range.Min, (long)parameter.Range.Max, out long value, out _)) break;
-            values.Add(value);
-        }
-        if (values.Count == text.Split(',').Length && values.Count <= parameter.MaxValues && values.Distinct().Count() == values.Count) return [.. values];
+        foreach (string part in parts)
+            if (Options.TryWhole(parameter.Name, part.Trim(), (long)parameter.Range.Min, (long)parameter.Range.Max, out long value, out _)) values.Add(value);
+        if (values.Count == parts.Length && values.Count <= parameter.MaxValues && values.Distinct().Count() == values.Count) return [.. values];
         Error ??= $"{parameter.Name} must be 1 to {parameter.MaxValues} distinct whole numbers in [{(long)parameter.Range.Min}, {(long)parameter.Range.Max}], comma-separated (got '{text}')";
         return fallback;
     }
