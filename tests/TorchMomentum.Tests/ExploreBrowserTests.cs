@@ -13,7 +13,7 @@ namespace TorchMomentum.Tests;
 /// <c>TORCHMOMENTUM_SCREENSHOTS=$PWD/docs dotnet test --filter-trait Category=Browser</c>).
 /// </summary>
 [Trait("Category", Trait)]
-public sealed class ExploreBrowserTests : IAsyncLifetime
+public sealed partial class ExploreBrowserTests : IAsyncLifetime
 {
     public const string Trait = "Browser";
     private const string Chromium = "/usr/bin/chromium";
@@ -74,7 +74,8 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
     private const string Shown = @"() => JSON.stringify({
         controls: ['lr', 'momentum', 's', 'iterations'].map(id => document.getElementById(id).value),
         drawn: document.getElementById('bowl-json').getAttribute('href'), iteration: document.getElementById('iteration-now').textContent,
-        error: document.getElementById('error').textContent, train: document.getElementById('train-status').textContent })";
+        error: document.getElementById('error').textContent, train: document.getElementById('train-status').textContent,
+        sweep: document.getElementById('sweep-status').textContent })";
 
     private async Task WaitFor(string condition)
     {
@@ -235,6 +236,9 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
         Assert.Equal(Limit("bowl", "s", "max"), await Attribute("#s", "max"));
         Assert.Equal(Limit("train", "epochs", "max"), await Attribute("#train-epochs", "max"));
         Assert.Equal(Limit("train", "seed", "max"), await Attribute("#train-seed", "max"));
+        Assert.Equal(Limit("sweep", "epochs", "max"), await Attribute("#sweep-epochs", "max"));
+        Assert.Equal(Limit("sweep", "lr-count", "max"), await Attribute("#sweep-lr-count", "max"));
+        Assert.Equal(Limit("sweep", "lr-max", "default"), await Attribute("#sweep-lr-min", "max"));
         // An open bound stops a step inside; a bound by another parameter stops at that one's default.
         Assert.Equal(Limit("train", "momentum", "max") - 0.01, await Attribute("#train-momentum", "max"), 12);
         Assert.Equal(Limit("train", "samples", "default"), await Attribute("#train-batch-size", "max"));

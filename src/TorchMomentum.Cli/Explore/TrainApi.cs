@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using TorchMomentum.Cli.Output;
 using TorchMomentum.Training;
@@ -35,77 +34,28 @@ public static class TrainApi
             await q.BadRequest().ExecuteAsync(context);
             return;
         }
-        string connection = context.Connection.Id;
-        if (!slots.TryTake(connection, out string? refusal))
-        {
-            await Results.Json(new { error = refusal }, statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
-            return;
-        }
-        try
-        {
-            await Stream(context, settings, stopping);
-        }
-        finally
-        {
-            slots.Release(connection);
-        }
+        await slots.Hold(context, () => Stream(context, settings, stopping));
     }
 
-    private static async Task Stream(HttpContext context, ExperimentSettings settings, CancellationToken stopping)
-    {
-        context.Response.ContentType = "text/event-stream";
-        context.Response.Headers.CacheControl = "no-cache";
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
-        // Training runs on a thread of its own: TorchSharp's dispose scopes belong to a thread, and an await
-        // may resume anywhere. The small bounded channel holds training back when the client reads slowly.
-        var steps = Channel.CreateBounded<TrainingStep>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
-        Divergence? divergence = null;
-        var training = Task.Factory.StartNew(() =>
+    // The small buffer holds training back when the client reads slowly.
+    private static Task Stream(HttpContext context, ExperimentSettings settings, CancellationToken stopping) =>
+        ServerSentEvents.Stream(context, stopping, buffered: 64, (send, _) =>
         {
-            try
+            using var run = new ChapterRun(settings, CPU);
+            int sent = 0;
+            foreach (var step in run.Train())
             {
-                using var run = new ChapterRun(settings, CPU);
-                foreach (var step in run.Train()) steps.Writer.WriteAsync(step, cancel.Token).AsTask().GetAwaiter().GetResult();
-                divergence = run.Divergence;
-                steps.Writer.Complete();
-            }
-            catch (Exception e)
-            {
-                steps.Writer.Complete(e);
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-        int sent = 0;
-        try
-        {
-            await foreach (var step in steps.Reader.ReadAllAsync(cancel.Token))
-            {
-                await context.Response.WriteAsync(Event(step), cancel.Token);
-                await context.Response.Body.FlushAsync(cancel.Token);
+                send(Event(step));
                 sent++;
             }
+            var divergence = run.Divergence;
             string end = divergence is null ? "null"
                 : $"{{\"optimizer\":\"{divergence.Optimizer}\",\"step\":{divergence.Step},\"last_finite_loss\":{CsvFile.Number(divergence.LastFiniteLoss)}}}";
-            await context.Response.WriteAsync($"event: done\ndata: {{\"steps\":{sent},\"divergence\":{end}}}\n\n", cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // The client left or the server is stopping: nothing more to send.
-        }
-        catch (Exception e)
-        {
-            // Headers are sent, so no status can say it: the stream ends with the reason instead.
-            await context.Response.WriteAsync($"event: failed\ndata: {System.Text.Json.JsonSerializer.Serialize(new { error = e.Message })}\n\n", CancellationToken.None);
-        }
-        finally
-        {
-            cancel.Cancel();
-            await training;
-        }
-    }
+            send(ServerSentEvents.Event("done", $"{{\"steps\":{sent},\"divergence\":{end}}}"));
+        });
 
     // The losses in their shortest round-trip form, as losses.csv writes them.
-    private static string Event(TrainingStep step) =>
-        $"data: {{\"step\":{step.Step},\"epoch\":{step.Epoch},\"{ChapterRun.Names[0]}\":{CsvFile.Number(step.Losses[0])}," +
-        $"\"{ChapterRun.Names[1]}\":{CsvFile.Number(step.Losses[1])},\"{ChapterRun.Names[2]}\":{CsvFile.Number(step.Losses[2])}}}\n\n";
+    private static string Event(TrainingStep step) => ServerSentEvents.Event(null,
+        $"{{\"step\":{step.Step},\"epoch\":{step.Epoch},\"{ChapterRun.Names[0]}\":{CsvFile.Number(step.Losses[0])}," +
+        $"\"{ChapterRun.Names[1]}\":{CsvFile.Number(step.Losses[1])},\"{ChapterRun.Names[2]}\":{CsvFile.Number(step.Losses[2])}}}");
 }
