@@ -3,7 +3,8 @@
 
 Rebuilds the chapter's Net, loads its weights, rebuilds torch.optim.SGD with the exported hyperparameters
 and loads its state, then prints the net's predictions on ten inputs (linspace(-1, 1, 10)) as JSON:
-  {"inputs": [...], "predictions": [...], "optimizer": {"lr": ..., "momentum": ..., "buffers": 4}}
+  {"inputs": [...], "predictions": [...], "optimizer": {"lr": ..., "momentum": ..., "buffers": 4},
+   "nets": {contestant: [its net's predictions], ...}}
 Needs Debian's python3-torch:  apt-get install python3-torch
 Run:  /usr/bin/python3 scripts/load_export.py runs/<run>/model.pt
 """
@@ -29,7 +30,14 @@ def main():
     x = torch.linspace(-1, 1, 10, dtype=model_state["hidden.weight"].dtype).unsqueeze(1)
     with torch.no_grad():
         y = net(x)
+    nets = {}
+    for name, weights in saved.get("nets", {}).items():
+        other = Net(weights["hidden.weight"].shape[0]).to(weights["hidden.weight"].dtype)
+        other.load_state_dict(weights)
+        with torch.no_grad():
+            nets[name] = other(x)[:, 0].tolist()
     print(json.dumps({
+        "nets": nets,
         "inputs": x[:, 0].tolist(),
         "predictions": y[:, 0].tolist(),
         "optimizer": {"lr": opt.param_groups[0]["lr"], "momentum": opt.param_groups[0]["momentum"],

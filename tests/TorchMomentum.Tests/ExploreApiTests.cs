@@ -112,23 +112,27 @@ public sealed class ExploreApiTests : IAsyncLifetime
         return (steps, JsonDocument.Parse(done["event: done\ndata: ".Length..]).RootElement);
     }
 
-    [Fact]
-    public async Task The_train_stream_is_trains_losses_csv_step_for_step()
+    [Theory]
+    [InlineData("")]
+    [InlineData("adam,nesterov,sgd-effective,rmsprop")]
+    public async Task The_train_stream_is_trains_losses_csv_step_for_step(string contestants)
     {
         string folder = temporary["train"];
-        Assert.Equal(0, CliRunner.Run("train", "--epochs", "3", "--lr", "0.02", "--seed", "7", "--out", folder).Exit);
-        var rows = File.ReadAllLines(Path.Combine(folder, "losses.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        string[] race = contestants == "" ? [] : ["--contestants", contestants];
+        Assert.Equal(0, CliRunner.Run(["train", "--epochs", "3", "--lr", "0.02", "--seed", "7", .. race, "--out", folder]).Exit);
+        var lines = File.ReadAllLines(Path.Combine(folder, "losses.csv"));
+        string[] names = lines[0].Split(',')[2..];
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
 
-        var (steps, done) = await Train("epochs=3&lr=0.02&seed=7");
+        var (steps, done) = await Train("epochs=3&lr=0.02&seed=7" + (contestants == "" ? "" : $"&contestants={contestants}"));
         Assert.Equal(rows.Count, steps.Count);
         Assert.Equal(rows.Count, done.GetProperty("steps").GetInt32());
         for (int i = 0; i < rows.Count; i++)
         {
             Assert.Equal(int.Parse(rows[i][0], CultureInfo.InvariantCulture), steps[i].GetProperty("step").GetInt32());
             Assert.Equal(int.Parse(rows[i][1], CultureInfo.InvariantCulture), steps[i].GetProperty("epoch").GetInt32());
-            Assert.Equal(Number(rows[i][2]), steps[i].GetProperty("sgd").GetDouble());
-            Assert.Equal(Number(rows[i][3]), steps[i].GetProperty("momentum").GetDouble());
-            Assert.Equal(Number(rows[i][4]), steps[i].GetProperty("handwritten").GetDouble());
+            Assert.Equal(names, steps[i].EnumerateObject().Select(p => p.Name).Skip(2));
+            for (int c = 0; c < names.Length; c++) Assert.Equal(Number(rows[i][2 + c]), steps[i].GetProperty(names[c]).GetDouble());
         }
     }
 
@@ -153,6 +157,8 @@ public sealed class ExploreApiTests : IAsyncLifetime
     [InlineData("api/train?samples=100&batch-size=101", "batch-size must be a whole number in [1, 100] (got '101')")]
     [InlineData("api/train?hidden=100000", "hidden must be a whole number in [1, 256] (got '100000')")]
     [InlineData("api/train?lr=NaN", "lr must be a number in [0, 1] (got 'NaN')")]
+    [InlineData("api/train?contestants=sgd,lion", "contestants must be distinct names from sgd|momentum|handwritten|nesterov|rmsprop|adam|sgd-effective, comma-separated (got 'sgd,lion')")]
+    [InlineData("api/train?contestants=adam,adam", "contestants must be distinct names from sgd|momentum|handwritten|nesterov|rmsprop|adam|sgd-effective, comma-separated (got 'adam,adam')")]
     public async Task Bad_input_is_a_400_naming_the_parameter_its_range_and_the_value(string query, string expected)
     {
         using var response = await client.GetAsync(query);

@@ -13,7 +13,7 @@ namespace TorchMomentum.Tests;
 /// <c>TORCHMOMENTUM_SCREENSHOTS=$PWD/docs dotnet test --filter-trait Category=Browser</c>).
 /// </summary>
 [Trait("Category", Trait)]
-public sealed class ExploreBrowserTests : IAsyncLifetime
+public sealed partial class ExploreBrowserTests : IAsyncLifetime
 {
     public const string Trait = "Browser";
     private const string Chromium = "/usr/bin/chromium";
@@ -74,7 +74,8 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
     private const string Shown = @"() => JSON.stringify({
         controls: ['lr', 'momentum', 's', 'iterations'].map(id => document.getElementById(id).value),
         drawn: document.getElementById('bowl-json').getAttribute('href'), iteration: document.getElementById('iteration-now').textContent,
-        error: document.getElementById('error').textContent, train: document.getElementById('train-status').textContent })";
+        error: document.getElementById('error').textContent, train: document.getElementById('train-status').textContent,
+        sweep: document.getElementById('sweep-status').textContent })";
 
     private async Task WaitFor(string condition)
     {
@@ -235,6 +236,9 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
         Assert.Equal(Limit("bowl", "s", "max"), await Attribute("#s", "max"));
         Assert.Equal(Limit("train", "epochs", "max"), await Attribute("#train-epochs", "max"));
         Assert.Equal(Limit("train", "seed", "max"), await Attribute("#train-seed", "max"));
+        Assert.Equal(Limit("sweep", "epochs", "max"), await Attribute("#sweep-epochs", "max"));
+        Assert.Equal(Limit("sweep", "lr-count", "max"), await Attribute("#sweep-lr-count", "max"));
+        Assert.Equal(Limit("sweep", "lr-max", "default"), await Attribute("#sweep-lr-min", "max"));
         // An open bound stops a step inside; a bound by another parameter stops at that one's default.
         Assert.Equal(Limit("train", "momentum", "max") - 0.01, await Attribute("#train-momentum", "max"), 12);
         Assert.Equal(Limit("train", "samples", "default"), await Attribute("#train-batch-size", "max"));
@@ -324,6 +328,36 @@ public sealed class ExploreBrowserTests : IAsyncLifetime
         Assert.True(stopped < 100 * 1000, "the training ran to its end instead of stopping");
         Assert.True(await page.IsHiddenAsync("#error"));
         AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task The_contestant_picker_races_the_chosen_nets_in_their_colours()
+    {
+        SkipWithoutBrowser();
+        await page.ClickAsync("button[data-view=train]");
+        string[] offered = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#train-contestants input')].map(b => b.value)");
+        Assert.Equal(TorchMomentum.Training.ContestantNames.All, offered);
+        Assert.Equal(["sgd", "momentum", "handwritten"], await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#train-contestants input:checked')].map(b => b.value)"));
+        await page.CheckAsync("#train-contestants input[value=rmsprop]");
+        await page.CheckAsync("#train-contestants input[value=adam]");
+        await page.CheckAsync("#train-contestants input[value=sgd-effective]");
+        await page.UncheckAsync("#train-contestants input[value=handwritten]");
+        await page.ClickAsync("#train-chapter");
+        await page.FillAsync("#train-epochs", "2");
+        await page.ClickAsync("#train-start");
+        await WaitFor("() => document.getElementById('train-status').textContent.startsWith('done')");
+        Assert.Equal("done: 64 steps", await page.TextContentAsync("#train-status"));
+        var traces = await page.EvaluateAsync<string[][]>("() => document.getElementById('train').data.map(t => [t.name, t.line.color, String(t.x.length)])");
+        Assert.Equal(["sgd", "momentum", "rmsprop", "adam", "sgd-effective"], traces.Select(t => t[0]));
+        Assert.All(traces, t => Assert.Equal(TorchMomentum.Cli.Output.ContestantStyle.Colors[t[0]], t[1]));
+        Assert.All(traces, t => Assert.Equal("64", t[2]));
+        // The same losses as train with that list: the page shows the server's numbers, unchanged.
+        using var run = new TorchMomentum.Training.ChapterRun(new TorchMomentum.Training.ExperimentSettings { Epochs = 2, Contestants = "sgd,momentum,rmsprop,adam,sgd-effective" }, TorchSharp.torch.CPU);
+        var last = run.Train().Last().Losses;
+        double[] shown = await page.EvaluateAsync<double[]>("() => document.getElementById('train').data.map(t => t.y[t.y.length - 1])");
+        Assert.Equal(last, shown);
+        AssertNoPageErrors();
+        await Screenshot("race");
     }
 
     [Fact]

@@ -55,6 +55,9 @@ public sealed class ExploreRangeTests : IAsyncLifetime
         Assert.True(limits.GetProperty("train").GetProperty("momentum").GetProperty("max_open").GetBoolean());
         Assert.Equal("samples", limits.GetProperty("train").GetProperty("batch-size").GetProperty("at_most").GetString());
         Assert.Equal(["lr", "momentum", "x", "y", "iterations", "s"], limits.GetProperty("bowl").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(ApiLimits.Sweep.MaxCells, limits.GetProperty("sweep_max_cells").GetInt32());
+        Assert.Equal(ApiLimits.Sweep.Seeds.MaxValues, limits.GetProperty("sweep").GetProperty("seeds").GetProperty("max_values").GetInt32());
+        Assert.Equal("lr-max", limits.GetProperty("sweep").GetProperty("lr-min").GetProperty("at_most").GetString());
     }
 
     [Fact]
@@ -111,6 +114,32 @@ public sealed class ExploreRangeTests : IAsyncLifetime
                 Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: HTTP {(int)response.StatusCode} '{body}'");
                 Assert.True(body.Contains("event: done\n", StringComparison.Ordinal), $"{query}: {body[^Math.Min(body.Length, 300)..]}");
             }
+        }
+    }
+
+    [Fact]
+    public async Task Every_edge_of_every_sweep_parameter_trains_to_its_end()
+    {
+        // Each range's ends against the others' (2^6 sweeps) with small counts: the largest counts and epochs are
+        // only more of the same cells, and ExploreSweepApiTests runs the largest grid. A minimum may not pass its
+        // maximum, so those pairs are left out.
+        var axes = new (string Name, double[] Values)[]
+        {
+            ("lr-min", MinAndMax("sweep", "lr-min")),
+            ("lr-max", MinAndMax("sweep", "lr-max")),
+            ("lr-count", [1, 3]),
+            ("momentum-min", MinAndMax("sweep", "momentum-min")),
+            ("momentum-max", MinAndMax("sweep", "momentum-max")),
+            ("momentum-count", [1, 3]),
+        };
+        double Value(IEnumerable<(string Name, double Value)> row, string name) => row.Single(v => v.Name == name).Value;
+        foreach (var row in Grid(axes).Select(r => r.ToList()).Where(r => Value(r, "lr-min") <= Value(r, "lr-max") && Value(r, "momentum-min") <= Value(r, "momentum-max")))
+        {
+            string query = Query(row.Append(("epochs", 1))) + $"&seeds=0,{limits.GetProperty("sweep").GetProperty("seeds").GetProperty("max").GetDouble()}";
+            using var response = await client.GetAsync($"api/sweep?{query}");
+            string body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: HTTP {(int)response.StatusCode} '{body}'");
+            Assert.True(body.Contains("event: done\n", StringComparison.Ordinal), $"{query}: {body[^Math.Min(body.Length, 300)..]}");
         }
     }
 }

@@ -17,11 +17,13 @@ public sealed class ExportTests : IDisposable
 
     public ExportTests()
     {
-        run = new ChapterRun(new ExperimentSettings { Epochs = 3 }, CPU);
+        run = new ChapterRun(new ExperimentSettings { Epochs = 3, Contestants = "sgd,momentum,handwritten,adam" }, CPU);
         foreach (var _ in run.Train()) { }
         file = temporary["model.pt"];
-        PyTorchExport.Write(file, run.NetOf(ContestantNames.Handwritten)!, ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!));
+        PyTorchExport.Write(file, run.NetOf(ContestantNames.Handwritten)!, ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!), Nets(run));
     }
+
+    private static List<(string Name, Model.Net Net)> Nets(ChapterRun run) => run.Names.Select(name => (name, run.NetOf(name)!)).ToList();
 
     public void Dispose()
     {
@@ -38,6 +40,13 @@ public sealed class ExportTests : IDisposable
         Assert.Equal(parameters.Select(p => p.name).OrderBy(n => n), model.Keys.Cast<string>().OrderBy(n => n));
         foreach (var (name, parameter) in parameters)
             Assert.True(Quadratic.Bitwise([parameter], [(Tensor)model[name]!]), name);
+
+        // Every contestant's net, by name.
+        var nets = (Hashtable)saved["nets"]!;
+        Assert.Equal(run.Names.Order(), nets.Keys.Cast<string>().Order());
+        foreach (string name in run.Names)
+            foreach (var (weight, parameter) in run.NetOf(name)!.named_parameters())
+                Assert.True(Quadratic.Bitwise([parameter], [(Tensor)((Hashtable)nets[name]!)[weight]!]), $"{name} {weight}");
 
         var optimizer = (Hashtable)saved["optimizer"]!;
         var group = (Hashtable)((ArrayList)optimizer["param_groups"]!)[0]!;
@@ -69,6 +78,14 @@ public sealed class ExportTests : IDisposable
         var ours = y.data<float>().ToArray();
         for (int i = 0; i < 10; i++)
             Assert.True(Math.Abs(ours[i] - predictions[i]) <= 1e-6, $"input {inputs[i].ToString(CultureInfo.InvariantCulture)}: C# {ours[i]}, PyTorch {predictions[i]}");
+        foreach (var net in output.RootElement.GetProperty("nets").EnumerateObject())
+        {
+            using var theirs = run.NetOf(net.Name)!.forward(x);
+            var expected = theirs.data<float>().ToArray();
+            var loaded = net.Value.EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            for (int i = 0; i < 10; i++) Assert.True(Math.Abs(expected[i] - loaded[i]) <= 1e-6, $"{net.Name}, input {i}");
+        }
+        Assert.Equal(run.Names.Order(), output.RootElement.GetProperty("nets").EnumerateObject().Select(p => p.Name).Order());
     }
 
     [Fact]
@@ -76,7 +93,7 @@ public sealed class ExportTests : IDisposable
     {
         string other = temporary["nan.pt"];
         using (no_grad()) run.NetOf(ContestantNames.Handwritten)!.named_parameters().Single(p => p.name == "predict.bias").parameter.fill_(float.NaN);
-        var error = Assert.Throws<InvalidOperationException>(() => PyTorchExport.Write(other, run.NetOf(ContestantNames.Handwritten)!, ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!)));
+        var error = Assert.Throws<InvalidOperationException>(() => PyTorchExport.Write(other, run.NetOf(ContestantNames.Handwritten)!, ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!), Nets(run)));
         Assert.Contains("model['predict.bias'] holds values that are not finite numbers", error.Message);
         Assert.False(File.Exists(other));
         Assert.Single(Directory.GetFiles(temporary.Path)); // the constructor's model.pt, and no temporary file left
@@ -88,7 +105,7 @@ public sealed class ExportTests : IDisposable
         string other = temporary["inf.pt"];
         var hidden = run.NetOf(ContestantNames.Handwritten)!.named_parameters().Single(p => p.name == "hidden.weight").parameter;
         using (no_grad()) ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!).MomentumBuffer(hidden)!.fill_(float.PositiveInfinity);
-        var error = Assert.Throws<InvalidOperationException>(() => PyTorchExport.Write(other, run.NetOf(ContestantNames.Handwritten)!, ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!)));
+        var error = Assert.Throws<InvalidOperationException>(() => PyTorchExport.Write(other, run.NetOf(ContestantNames.Handwritten)!, ((TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!), Nets(run)));
         Assert.Contains("the momentum buffer of hidden.weight holds values that are not finite numbers", error.Message);
         Assert.False(File.Exists(other));
     }

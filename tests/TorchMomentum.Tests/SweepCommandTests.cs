@@ -130,6 +130,7 @@ public sealed class SweepCommandTests : IDisposable
     [InlineData("--lr-min", "0", "--lr-min must be a number in (0, inf) (got '0')")]
     [InlineData("--lr-max", "0.001", "--lr-max must be a number in [--lr-min = 0.01, inf) (got '0.001')")]
     [InlineData("--lr-count", "0", "--lr-count must be a whole number in [1, 4096] (got '0')")]
+    [InlineData("--lr-min", "5e-324", "--lr-max / --lr-min must be a finite ratio (got 0.5 / 5E-324)")]
     [InlineData("--momentum-max", "1", "--momentum-max must be a number in [0, 1) (got '1')")]
     [InlineData("--seeds", "1,x", "--seeds must be comma-separated whole numbers in [0, 9223372036854775807] (got '1,x')")]
     [InlineData("--seeds", "2,2", "--seeds must be 1 to 4096 distinct whole numbers in [0, 9223372036854775807], comma-separated (got '2,2')")]

@@ -1,3 +1,4 @@
+using TorchMomentum.Sweeps;
 using TorchMomentum.Theory;
 using TorchMomentum.Training;
 
@@ -70,5 +71,54 @@ public static class ApiLimits
 
         /// <summary>All of them.</summary>
         public static readonly IReadOnlyList<ApiParameter> All = [Lr, Momentum, Samples, BatchSize, Epochs, Seed, Hidden];
+    }
+
+    /// <summary>
+    /// The parameters of <c>GET /api/sweep</c>: the grid of <c>torchmomentum sweep</c> with the chapter's samples,
+    /// batch size and hidden width, small enough that a request is a few seconds of one core. The defaults are the
+    /// page's: 33 x 25 cells with the chapter's point (lr 0.01, momentum 0.8) among them (lr 1e-3 to 10 has 8 per
+    /// decade, momentum 0 to 0.96 steps of 0.04), reaching past lr 1 where the net diverges.
+    /// </summary>
+    public static class Sweep
+    {
+        private static readonly SweepGrid Command = new(); // the command line's defaults
+
+        /// <summary>
+        /// Most cells (learning rates x momenta x seeds) of one request; with <see cref="Epochs"/> it bounds the work:
+        /// at most 1,024 x 50 x 32 cell-steps, measured 2.2 s on one core of the project's machine.
+        /// </summary>
+        public const int MaxCells = 1024;
+
+        /// <summary>
+        /// Smallest learning rate. The range reaches far past where plain SGD diverges (about 1) so that plain SGD at a
+        /// cell's effective learning rate lr/(1 - momentum) is a request too, for most cells the page shows. It stops
+        /// at 1e-6 because lr-max / lr-min must be a finite number: 100 / 5e-324 is not, and its log-spaced learning
+        /// rates in between would be infinite.
+        /// </summary>
+        public static readonly ApiParameter LrMin = new("lr-min", Command.LrMin, new(1e-6, 100), AtMost: "lr-max");
+
+        /// <summary>Largest learning rate.</summary>
+        public static readonly ApiParameter LrMax = new("lr-max", 10, new(1e-6, 100));
+
+        /// <summary>Learning rates, log-spaced from lr-min to lr-max.</summary>
+        public static readonly ApiParameter LrCount = new("lr-count", 33, new(1, 64), Whole: true);
+
+        /// <summary>Smallest momentum; 0 is plain SGD.</summary>
+        public static readonly ApiParameter MomentumMin = new("momentum-min", Command.MomentumMin, new(0, 0.99), AtMost: "momentum-max");
+
+        /// <summary>Largest momentum.</summary>
+        public static readonly ApiParameter MomentumMax = new("momentum-max", 0.96, new(0, 0.99));
+
+        /// <summary>Momenta, evenly spaced from momentum-min to momentum-max; 1 takes momentum-min alone.</summary>
+        public static readonly ApiParameter MomentumCount = new("momentum-count", 25, new(1, 64), Whole: true);
+
+        /// <summary>The seeds, comma-separated, each fixing data, initial weights and batch order as <c>train --seed</c> does.</summary>
+        public static readonly ApiParameter Seeds = new("seeds", 1, new(0, int.MaxValue), Whole: true, MaxValues: 8);
+
+        /// <summary>Passes over the data, each of the chapter's 32 steps.</summary>
+        public static readonly ApiParameter Epochs = new("epochs", new ExperimentSettings().Epochs, new(1, 50), Whole: true);
+
+        /// <summary>All of them.</summary>
+        public static readonly IReadOnlyList<ApiParameter> All = [LrMin, LrMax, LrCount, MomentumMin, MomentumMax, MomentumCount, Seeds, Epochs];
     }
 }

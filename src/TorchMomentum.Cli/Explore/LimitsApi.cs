@@ -5,17 +5,30 @@ namespace TorchMomentum.Cli.Explore;
 /// <summary>
 /// <c>GET /api/limits</c>: every API parameter's range and default (<see cref="ApiLimits"/>), so that the page's
 /// inputs allow what the server does and no more: <c>{"bowl": {"lr": {"min", "max", "min_open", "max_open",
-/// "default", "whole", "at_most"}, ...}, "ratemap": {...}, "train": {...}}</c>; an open bound is itself not
-/// allowed, <c>at_most</c> names another parameter this one may not exceed (or is null).
+/// "default", "whole", "at_most", "max_values"}, ...}, "ratemap": {...}, "train": {...}, "sweep": {...}, "sweep_max_cells"}</c>;
+/// an open bound is itself not allowed, <c>at_most</c> names another parameter this one may not exceed (or is null),
+/// <c>max_values</c> above 1 makes it a comma-separated list of that many values at most, <c>sweep_max_cells</c>
+/// bounds lr-count x momentum-count x seeds, and <c>contestants</c> lists the names /api/train's
+/// <c>contestants=</c> takes, its default and each contestant's colour.
 /// </summary>
 public static class LimitsApi
 {
     /// <summary>Answers one request.</summary>
-    public static IResult Handle() => Results.Json(new Dictionary<string, Dictionary<string, object>>
+    public static IResult Handle() => Results.Json(new Dictionary<string, object>
     {
         ["bowl"] = Describe(ApiLimits.Bowl.All),
         ["ratemap"] = Describe(ApiLimits.RateMap.All),
         ["train"] = Describe(ApiLimits.Train.All),
+        ["sweep"] = Describe(ApiLimits.Sweep.All),
+        ["sweep_max_cells"] = ApiLimits.Sweep.MaxCells,
+        // The train view's contestants: every name, the default race, and each one's colour (the CLI's, once).
+        ["contestants"] = new
+        {
+            names = Training.ContestantNames.All,
+            @default = Training.ContestantNames.Default,
+            colors = Output.ContestantStyle.Colors,
+            dashed = Training.ContestantNames.All.Where(Output.ContestantStyle.Dashed),
+        },
     });
 
     private static Dictionary<string, object> Describe(IEnumerable<ApiParameter> parameters) => parameters.ToDictionary(p => p.Name, object (p) => new
@@ -27,5 +40,6 @@ public static class LimitsApi
         @default = p.Default,
         whole = p.Whole,
         at_most = p.AtMost,
+        max_values = p.MaxValues,
     });
 }

@@ -31,6 +31,35 @@ public sealed class QueryValues(IQueryCollection query)
         return (int)parameter.Default;
     }
 
+    /// <summary>
+    /// A comma-separated list of 1 to <see cref="ApiParameter.MaxValues"/> distinct whole numbers in the parameter's
+    /// (closed) range, or its default alone when absent.
+    /// </summary>
+    public long[] Wholes(ApiParameter parameter)
+    {
+        long[] fallback = [(long)parameter.Default];
+        if (Given(parameter.Name) is not { } text) return fallback;
+        string[] parts = text.Split(',');
+        var values = new List<long>();
+        foreach (string part in parts)
+            if (Options.TryWhole(parameter.Name, part.Trim(), (long)parameter.Range.Min, (long)parameter.Range.Max, out long value, out _)) values.Add(value);
+        if (values.Count == parts.Length && values.Count <= parameter.MaxValues && values.Distinct().Count() == values.Count) return [.. values];
+        Error ??= $"{parameter.Name} must be 1 to {parameter.MaxValues} distinct whole numbers in [{(long)parameter.Range.Min}, {(long)parameter.Range.Max}], comma-separated (got '{text}')";
+        return fallback;
+    }
+
+    /// <summary>The contestants to race (<c>contestants=sgd,adam</c>), checked as --contestants is; the default race when absent.</summary>
+    public string Contestants()
+    {
+        if (Given("contestants") is not { } text) return Training.ContestantNames.Default;
+        if (Training.ContestantNames.Problem(text) is not { } problem) return text;
+        Error ??= problem.TrimStart('-');
+        return Training.ContestantNames.Default;
+    }
+
+    /// <summary>Records a problem that no single parameter's range catches (it becomes <see cref="Error"/> unless one came first).</summary>
+    public void Refuse(string problem) => Error ??= problem;
+
     /// <summary>HTTP 400 with the problem, for the endpoint to return.</summary>
     public IResult BadRequest() => Results.Json(new { error = Error }, statusCode: StatusCodes.Status400BadRequest);
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http;
 
 namespace TorchMomentum.Cli.Explore;
 
@@ -30,6 +31,28 @@ public sealed class TrainingSlots(int capacity)
         Release(connection);
         refusal = $"the server is already running {capacity} trainings, its most at once; try again when one ends";
         return false;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="training"/> holding a slot for the request's connection, or answers HTTP 429 with the
+    /// reason when none can be had.
+    /// </summary>
+    public async Task Hold(HttpContext context, Func<Task> training)
+    {
+        string connection = context.Connection.Id;
+        if (!TryTake(connection, out string? refusal))
+        {
+            await Results.Json(new { error = refusal }, statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
+            return;
+        }
+        try
+        {
+            await training();
+        }
+        finally
+        {
+            Release(connection);
+        }
     }
 
     /// <summary>Gives the slot back.</summary>

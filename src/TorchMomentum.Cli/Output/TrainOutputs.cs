@@ -42,7 +42,8 @@ public sealed record TrainOutputs(IAnsiConsole Console, TextWriter Error, Timing
         string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName];
         if (Export && run.Divergence is null)
         {
-            PyTorchExport.Write(folder[PyTorchExport.FileName], run.NetOf(ContestantNames.Handwritten)!, (TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!);
+            PyTorchExport.Write(folder[PyTorchExport.FileName], run.NetOf(ContestantNames.Handwritten)!, (TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!,
+                run.Names.Select(name => (name, run.NetOf(name)!)).ToList());
             written = [.. written, PyTorchExport.FileName];
         }
         folder.Announce(Console, written);

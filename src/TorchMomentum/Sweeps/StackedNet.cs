@@ -39,6 +39,11 @@ public sealed class StackedNet : Module<Tensor, Tensor>
         predict_weight = Stack("predict.weight");
         predict_bias = Stack("predict.bias");
         RegisterComponents();
+        // LossAndGradient lays the gradient out in this order; a Dictionary keyed by parameter cannot be used to
+        // match them: a tensor's equality compares values, and a diverged cell's NaN equals nothing.
+        Parameter[] order = [hidden_weight, hidden_bias, predict_weight, predict_bias];
+        if (!parameters().Zip(order).All(p => ReferenceEquals(p.First, p.Second)))
+            throw new InvalidOperationException("StackedNet's parameters are not registered in the order its gradient is laid out");
     }
 
     /// <summary>How many nets are stacked.</summary>
@@ -100,14 +105,9 @@ public sealed class StackedNet : Module<Tensor, Tensor>
         var masked = h.sign_().mul_(r.unsqueeze(1));                                // m r, in h's place: h is not needed again
         var s1 = masked.sum(2);
         var s2 = masked.mul_(row).sum(2);
-        var parts = new Dictionary<Parameter, Tensor>
-        {
-            [hidden_weight] = w2 * s2,
-            [hidden_bias] = w2 * s1,
-            [predict_weight] = (w1 * s2).add_(b1 * s1),
-            [predict_bias] = r.sum(1),
-        };
-        gradient = cat(parameters().Select(p => parts[p].view(-1)).ToArray(), 0).MoveToOuterDisposeScope();
+        // In parameters() order (checked when the net is built), as a flat buffer lays them out.
+        Tensor[] parts = [(w2 * s2).view(-1), (w2 * s1).view(-1), (w1 * s2).add_(b1 * s1).view(-1), r.sum(1)];
+        gradient = cat(parts, 0).MoveToOuterDisposeScope();
         return loss.MoveToOuterDisposeScope();
     }
 

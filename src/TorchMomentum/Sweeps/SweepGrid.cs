@@ -76,6 +76,7 @@ public sealed record SweepGrid
         static string Shown(double value) => value.ToString("R", CultureInfo.InvariantCulture);
         if (!double.IsFinite(LrMin) || LrMin <= 0) return $"--lr-min must be a number in (0, inf) (got '{Shown(LrMin)}')";
         if (!double.IsFinite(LrMax) || LrMax < LrMin) return $"--lr-max must be a number in [--lr-min = {Shown(LrMin)}, inf) (got '{Shown(LrMax)}')";
+        if (!double.IsFinite(LrMax / LrMin)) return $"--lr-max / --lr-min must be a finite ratio (got {Shown(LrMax)} / {Shown(LrMin)}); the learning rates between them are powers of it";
         if (LrCount < 1 || LrCount > MaxCount) return $"--lr-count must be a whole number in [1, {MaxCount}] (got '{LrCount}')";
         if (!double.IsFinite(MomentumMin) || MomentumMin < 0 || MomentumMin >= 1) return $"--momentum-min must be a number in [0, 1) (got '{Shown(MomentumMin)}')";
         if (!double.IsFinite(MomentumMax) || MomentumMax < MomentumMin || MomentumMax >= 1)
