@@ -61,6 +61,19 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void The_report_says_how_far_each_contestant_ended_above_the_noise_floor()
+    {
+        string folder = temporary["floor"];
+        var (exit, output, _) = CliRunner.Run("train", "--epochs", "2", "--contestants", "sgd,adam", "--out", folder);
+        Assert.Equal(0, exit);
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
+        var last = summary.RootElement.GetProperty("final_epoch_mean_loss");
+        string Above(string name) => (last.GetProperty(name).GetDouble() - 0.01).ToString("+0.000000;-0.000000", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"Last epoch above the noise floor 0.01: sgd {Above("sgd")}, adam {Above("adam")}", output.ReplaceLineEndings(" ").Replace("  ", " "));
+        Assert.Equal(0.1 * 0.1, TorchMomentum.Data.ChapterData.NoiseFloor); // the variance of the chapter's 0.1 * randn
+    }
+
+    [Fact]
     public void Timings_say_where_the_time_went_and_the_first_line_names_the_threads()
     {
         string folder = temporary["timed"];

@@ -9,7 +9,8 @@ namespace TorchMomentum.Cli.Explore;
 /// an open bound is itself not allowed, <c>at_most</c> names another parameter this one may not exceed (or is null),
 /// <c>max_values</c> above 1 makes it a comma-separated list of that many values at most, <c>sweep_max_cells</c>
 /// bounds lr-count x momentum-count x seeds, and <c>contestants</c> lists the names /api/train's
-/// <c>contestants=</c> takes, its default and each contestant's colour.
+/// <c>contestants=</c> takes, its default and each contestant's colour; <c>noise_floor</c> is the targets' noise
+/// variance, which the train view draws.
 /// </summary>
 public static class LimitsApi
 {
@@ -21,6 +22,8 @@ public static class LimitsApi
         ["train"] = Describe(ApiLimits.Train.All),
         ["sweep"] = Describe(ApiLimits.Sweep.All),
         ["sweep_max_cells"] = ApiLimits.Sweep.MaxCells,
+        // The loss no net can beat on average, drawn on the train view's plot (ChapterData.NoiseFloor).
+        ["noise_floor"] = Data.ChapterData.NoiseFloor,
         // The train view's contestants: every name, the default race, and each one's colour (the CLI's, once).
         ["contestants"] = new
         {

@@ -19,6 +19,13 @@ public static class TrainReport
 
         if (result.Losses.LastStepLosses is { } last)
             console.WriteLine("Final step loss: " + string.Join(", ", result.Names.Select((n, i) => $"{n} {Format(last[i])}")));
+        if (means.Count > 0)
+        {
+            // How far each contestant ended above what no net can beat on average (the targets' noise variance).
+            double floor = TorchMomentum.Data.ChapterData.NoiseFloor;
+            console.WriteLine($"Last epoch above the noise floor {floor.ToString("G3", CultureInfo.InvariantCulture)}: " +
+                string.Join(", ", result.Names.Select((n, i) => $"{n} {(means[^1][i] - floor).ToString("+0.000000;-0.000000", CultureInfo.InvariantCulture)}")));
+        }
         if (result.MaxParameterDifference is { } difference)
             console.WriteLine($"Largest |handwritten - momentum| parameter difference: {difference.ToString("G3", CultureInfo.InvariantCulture)}");
         console.WriteLine($"Training: {result.StepsTimed} steps in {result.TrainingTime.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} s " +

@@ -8,6 +8,15 @@ namespace TorchMomentum.Data;
 /// </summary>
 public static class ChapterData
 {
+    /// <summary>The standard deviation of the targets' noise, the chapter's 0.1.</summary>
+    public const double NoiseScale = 0.1;
+
+    /// <summary>
+    /// The noise floor: the targets' noise variance, 0.1^2 = 0.01. Even the true curve y = x^2 has this mean squared
+    /// error on average, so a per-step MSE around it is as low as any net can go on data it has not memorised.
+    /// </summary>
+    public const double NoiseFloor = NoiseScale * NoiseScale;
+
     /// <summary>
     /// Draws the data from torch's global generator, exactly in the chapter's call order (linspace, then
     /// randn of x's size), so that after <c>torch.manual_seed(s)</c> it holds the same numbers as the
@@ -22,7 +31,7 @@ public static class ChapterData
     {
         using var scope = NewDisposeScope();
         var x = linspace(-1, 1, samples, dtype: ScalarType.Float32).unsqueeze(1);
-        var y = x.pow(2) + 0.1 * randn(x.shape, dtype: ScalarType.Float32);
+        var y = x.pow(2) + NoiseScale * randn(x.shape, dtype: ScalarType.Float32);
         return (x.to(dtype, device).MoveToOuterDisposeScope(), y.to(dtype, device).MoveToOuterDisposeScope());
     }
 }

@@ -400,6 +400,12 @@ $("train-start").onclick = async () => {
     line: { color: colors[name], width: contestants.dashed.includes(name) ? 1.5 : 2, dash: contestants.dashed.includes(name) ? "dash" : "solid" } })), {
     title: { text: "loss per step", font: { size: 14 } }, margin: { l: 60, r: 10, t: 40, b: 40 },
     xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" }, type: "log" },
+    // What no net can beat on average: the targets' noise variance (the server's, from /api/limits).
+    ...(state.limits ? {
+      shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: state.limits.noise_floor, y1: state.limits.noise_floor, line: { color: "gray", dash: "dot", width: 1.5 } }],
+      annotations: [{ xref: "paper", x: 1, y: Math.log10(state.limits.noise_floor), xanchor: "right", yanchor: "bottom", showarrow: false,
+        text: `noise floor ${Number(state.limits.noise_floor.toPrecision(3))} (0.1²)`, font: { color: "gray", size: 11 } }],
+    } : {}),
   }, plotConfig);
   $("train-status").textContent = "starting";
   $("train-start").disabled = true;
