@@ -33,7 +33,7 @@ public sealed class CliTests : IDisposable
 
         byte[] png = File.ReadAllBytes(Path.Combine(folder, "losses.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
-        Assert.Equal(["losses.csv", "losses.png", "summary.json"], RunFolderFiles.Of(folder));
+        Assert.Equal(["fit.png", "losses.csv", "losses.png", "summary.json"], RunFolderFiles.Of(folder));
     }
 
     [Fact]

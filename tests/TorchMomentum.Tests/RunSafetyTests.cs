@@ -208,7 +208,7 @@ public sealed class RunSafetyTests : IDisposable
         File.WriteAllBytes(Path.Combine(folder, "checkpoint.bin.0123456789abcdef.tmp"), [1, 2, 3]);
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--resume", folder).Exit);
         Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
-        Assert.Equal(["checkpoint.bin", "losses.csv", "losses.png", "summary.json"], RunFolderFiles.Of(folder));
+        Assert.Equal(["checkpoint.bin", "fit.png", "losses.csv", "losses.png", "summary.json"], RunFolderFiles.Of(folder));
         Assert.True(File.Exists(Path.Combine(folder, RunFolder.LockFileName)));
         if (!OperatingSystem.IsWindows())
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, RunFolder.LockFileName)));

@@ -18,7 +18,7 @@ public static class TrainCommand
     private static readonly ExperimentSettings Defaults = new();
 
     /// <summary>Every file a train run writes into its folder.</summary>
-    private static readonly string[] Results = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName, Checkpoint.FileName, PyTorchExport.FileName];
+    private static readonly string[] Results = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName, FitPlot.FileName, Checkpoint.FileName, PyTorchExport.FileName];
 
     /// <summary>Builds the command; its action writes to <paramref name="console"/> and <paramref name="error"/>.</summary>
     public static Command Create(IAnsiConsole console, TextWriter error)

@@ -32,14 +32,19 @@ public sealed record TrainOutputs(IAnsiConsole Console, TextWriter Error, Timing
     /// </summary>
     public int Write(ChapterRun run, ExperimentResult result, RunFolder folder)
     {
-        var plotted = (ready ?? Task.CompletedTask).ContinueWith(_ => LossPlot.Write(folder[LossPlot.FileName], result), TaskScheduler.Default);
+        var fit = run.Fit(); // on this thread, which owns the run's tensors; the figures are drawn from plain arrays
+        var plotted = (ready ?? Task.CompletedTask).ContinueWith(_ =>
+        {
+            LossPlot.Write(folder[LossPlot.FileName], result);
+            FitPlot.Write(folder[FitPlot.FileName], fit, run.Names);
+        }, TaskScheduler.Default);
         TrainReport.Print(Console, result);
         Wall.Mark("report");
         plotted.GetAwaiter().GetResult();
         Wall.Mark("plot");
         Summary.From(result, TrainCommand.Describe(run), get_num_threads(), Wall).Write(folder[Summary.FileName]);
         Wall.Mark("summary"); // after the file, which holds the phases before it
-        string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName];
+        string[] written = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName, FitPlot.FileName];
         if (Export && run.Divergence is null)
         {
             PyTorchExport.Write(folder[PyTorchExport.FileName], run.NetOf(ContestantNames.Handwritten)!, (TorchMomentum.Optimizers.MomentumSgd)run.OptimizerOf(ContestantNames.Handwritten)!,

@@ -13,6 +13,13 @@ namespace TorchMomentum.Training;
 /// <param name="LastFiniteLoss">That contestant's loss on the step before (NaN if there was none).</param>
 public sealed record Divergence(string Optimizer, int Step, double LastFiniteLoss);
 
+/// <summary>The data and each contestant's prediction, as <see cref="ChapterRun.Fit"/> gives them.</summary>
+/// <param name="DataX">The inputs x.</param>
+/// <param name="DataY">The targets y = x^2 + 0.1 * noise.</param>
+/// <param name="GridX">Evenly spaced inputs over [-1, 1].</param>
+/// <param name="Predictions">Each contestant's net's output at <paramref name="GridX"/>, in <see cref="ChapterRun.Names"/> order.</param>
+public sealed record Fit(double[] DataX, double[] DataY, double[] GridX, IReadOnlyList<double[]> Predictions);
+
 /// <summary>One step of a run, as <see cref="ChapterRun.Train"/> reports it.</summary>
 /// <param name="Step">The step's index, from 0 over the whole run.</param>
 /// <param name="Epoch">The epoch it belongs to, from 0.</param>
@@ -230,6 +237,19 @@ public sealed class ChapterRun : IDisposable
     {
         for (int i = 0; i < Names.Count; i++) if (Names[i] == name) return i;
         return -1;
+    }
+
+    /// <summary>
+    /// What the nets learned: the run's data (section 5.5.1, which the chapter plots with plt.scatter and never
+    /// again) and each contestant's prediction now, on <paramref name="points"/> inputs evenly spaced over [-1, 1].
+    /// </summary>
+    public Fit Fit(int points = 200)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        static double[] Values(Tensor t) => t.to(ScalarType.Float64).cpu().data<double>().ToArray();
+        var grid = linspace(-1, 1, points, dtype: Settings.DType, device: Device).unsqueeze(1);
+        return new Fit(Values(x.view(-1)), Values(y.view(-1)), Values(grid.view(-1)), nets.Select(net => Values(net.forward(grid).view(-1))).ToArray());
     }
 
     /// <summary>Largest |hand-written - built-in momentum| over all parameters, now; null unless the run races both.</summary>
