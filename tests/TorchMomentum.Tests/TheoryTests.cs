@@ -151,6 +151,18 @@ public class TheoryTests
         Assert.Equal(99.0 / 101, gdRate, 15);
     }
 
+    [Theory]
+    [InlineData(0.1, 0.9)]
+    [InlineData(0.01, 0.8)]
+    [InlineData(0.5, 0)]
+    public void A_gradient_k_steps_back_counts_lr_times_momentum_to_the_k_and_all_of_them_sum_to_the_limit(double lr, double momentum)
+    {
+        var weights = ConstantGradientVelocity.PastGradientWeights(lr, momentum, 400);
+        for (int k = 0; k < weights.Length; k++)
+            Assert.Equal(ConstantGradientVelocity.PastGradientWeight(lr, momentum, k), weights[k], Math.Max(1e-300, 1e-13 * ConstantGradientVelocity.PastGradientWeight(lr, momentum, k)));
+        Assert.Equal(ConstantGradientVelocity.Limit(lr, momentum, g: 1), weights.Sum(), 1e-12);
+    }
+
     [Fact]
     public void The_velocity_under_a_constant_gradient_is_the_geometric_sum()
     {

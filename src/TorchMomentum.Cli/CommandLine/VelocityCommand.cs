@@ -20,7 +20,7 @@ public static class VelocityCommand
         var gradient = Options.Number("--g", "The constant gradient", 1, new(double.MinValue, double.MaxValue));
         var steps = Options.Count("--steps", "Steps from v_0 = 0", 50, 1, 100_000);
         var force = Options.Force();
-        var output = Options.Out("velocity.csv and velocity.png");
+        var output = Options.Out("velocity.csv, velocity.png, past-gradients.csv and past-gradients.png");
         var command = new Command("velocity", "Section 5.3: the velocity under a constant gradient and its limit lr*g/(1 - momentum).")
         {
             lr, momentum, gradient, steps, output, force,
@@ -39,7 +39,7 @@ public static class VelocityCommand
 
             var table = new Table().Title($"v_t = {Shown.Number(m, "G6")}*v_(t-1) + {Shown.Number(learningRate, "G6")}*{Shown.Number(g, "G6")}, v_0 = 0")
                 .AddColumns("t", "v_t (optimizer)", "lr*g*(1-m^t)/(1-m)", "limit lr*g/(1-m)");
-            using var folder = RunFolder.Open(parse.GetValue(output), "velocity", parse.GetValue(force), [VelocityCsv.FileName, VelocityPlot.FileName], out string? folderError);
+            using var folder = RunFolder.Open(parse.GetValue(output), "velocity", parse.GetValue(force), [VelocityCsv.FileName, VelocityPlot.FileName, PastGradientsPlot.CsvFileName, PastGradientsPlot.FileName], out string? folderError);
             if (folder is null) return ExitCodes.Refuse(error, folderError);
             foreach (var s in run)
                 table.AddRow(s.Step.ToString(CultureInfo.InvariantCulture), Shown.Number(s.Velocity, "G10"),
@@ -47,9 +47,13 @@ public static class VelocityCommand
             console.Write(table);
             console.WriteLine($"The limit is {Shown.Number(1 / (1 - m), "G6")} times lr*g: the largest step momentum {Shown.Number(m, "G6")} can build from a steady gradient.");
 
+            console.WriteLine($"The gradient k steps back counts lr*momentum^k in v_t: {Shown.Number(ConstantGradientVelocity.PastGradientWeight(learningRate, m, 0), "G4")} now, " +
+                $"{Shown.Number(ConstantGradientVelocity.PastGradientWeight(learningRate, m, 10), "G4")} ten steps back; all of them sum to lr/(1 - momentum) = {Shown.Number(ConstantGradientVelocity.Limit(learningRate, m, 1), "G4")}.");
+
             VelocityCsv.Write(folder[VelocityCsv.FileName], run, limit);
             VelocityPlot.Write(folder[VelocityPlot.FileName], run, limit);
-            folder.Announce(console, VelocityCsv.FileName, VelocityPlot.FileName);
+            PastGradientsPlot.Write(folder.Path, learningRate, m, parse.GetValue(steps));
+            folder.Announce(console, VelocityCsv.FileName, VelocityPlot.FileName, PastGradientsPlot.CsvFileName, PastGradientsPlot.FileName);
             return ExitCodes.Ok;
         });
         return command;

@@ -24,6 +24,36 @@ public static class ConstantGradientVelocity
     public static double GeometricSum(double lr, double momentum, double g, int t) => lr * g * (1 - Math.Pow(momentum, t)) / (1 - momentum);
 
     /// <summary>
+    /// How much the gradient k steps back counts in today's velocity: unrolling v_t = momentum*v_(t-1) + lr*g_t
+    /// (section 5.3) gives v_t = lr*(g_t + momentum*g_(t-1) + momentum^2*g_(t-2) + ...), so lr*momentum^k. Their sum
+    /// over all k is <see cref="Limit"/> with g = 1: d2l's plot of beta^t.
+    /// </summary>
+    public static double PastGradientWeight(double lr, double momentum, int k) => lr * Math.Pow(momentum, k);
+
+    /// <summary>
+    /// The weights <see cref="PastGradientWeight"/> says, measured: <see cref="MomentumSgd"/> (chapter form) is given
+    /// one unit gradient and then zeros, and its velocity k steps after the unit one is the weight of a gradient k
+    /// steps back. Returns them for k = 0 .. <paramref name="steps"/> - 1.
+    /// </summary>
+    public static double[] PastGradientWeights(double lr, double momentum, int steps)
+    {
+        var p = new Parameter(zeros(1, dtype: ScalarType.Float64));
+        using var optimizer = new MomentumSgd([p], lr, momentum, formulation: MomentumFormulation.Chapter);
+        var weights = new double[steps];
+        for (int k = 0; k < steps; k++)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                ((k == 0 ? 1.0 : 0.0) * p).sum().backward(); // a unit gradient once, then none
+                optimizer.step();
+            }
+            weights[k] = optimizer.MomentumBuffer(p)!.data<double>()[0];
+        }
+        return weights;
+    }
+
+    /// <summary>
     /// Runs <see cref="MomentumSgd"/> in the chapter's formulation (whose state is exactly v) on
     /// f(p) = g * p, whose gradient is g everywhere, and reads the velocity after each step.
     /// </summary>
