@@ -1,0 +1,72 @@
+using TorchMomentum.Optimizers;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Theory;
+
+/// <summary>Many noisy runs, summed up per iteration.</summary>
+/// <param name="MeanF">The mean of f over the runs, per iteration (0 is the start).</param>
+/// <param name="LowF">The 10th percentile of f over the runs, per iteration.</param>
+/// <param name="HighF">The 90th percentile of f over the runs, per iteration.</param>
+public sealed record NoisyRuns(double[] MeanF, double[] LowF, double[] HighF);
+
+/// <summary>
+/// Momentum with noisy gradients (Distill's "Why Momentum Really Works", on stochastic gradients) on the
+/// one-dimensional bowl f(x) = h/2 x^2 of section 5.2, each gradient h*x plus Gaussian noise of standard deviation
+/// sigma. Momentum shortens the transient, but the runs settle at a noise floor that grows like lr/(1 - momentum).
+/// </summary>
+public static class NoisyMomentum
+{
+    /// <summary>
+    /// The stationary variance of x. With a = lr*h and the chapter's step (v = m v + lr (h x + noise), x = x - v), x
+    /// follows section 5.2's 2x2 recurrence plus noise, x_{t+1} = (1 + m - a) x_t - m x_{t-1} - lr noise_t: an AR(2)
+    /// process with phi1 = 1 + m - a, phi2 = -m and innovations of variance lr^2 sigma^2, whose stationary variance is
+    /// lr^2 sigma^2 (1 - phi2) / ((1 + phi2)((1 - phi2)^2 - phi1^2)). Here 1 - phi2 = 1 + m, 1 + phi2 = 1 - m and
+    /// (1 + m)^2 - (1 + m - a)^2 = a (2(1 + m) - a), so
+    /// <code>
+    ///   Var x = lr sigma^2 (1 + m) / (h (1 - m) (2 (1 + m) - lr h))
+    /// </code>
+    /// It exists where the recurrence is stable, 0 &lt; lr h &lt; 2 (1 + m) (section 5.2), and grows like lr/(1 - m).
+    /// </summary>
+    public static double StationaryVariance(double lr, double momentum, double h, double sigma) =>
+        lr * sigma * sigma * (1 + momentum) / (h * (1 - momentum) * (2 * (1 + momentum) - lr * h));
+
+    /// <summary>The expected f the runs settle at: E[h/2 x^2] = h/2 Var x.</summary>
+    public static double StationaryF(double lr, double momentum, double h, double sigma) => h / 2 * StationaryVariance(lr, momentum, h, sigma);
+
+    /// <summary>Whether the runs settle at all: 0 &lt; lr h &lt; 2 (1 + momentum).</summary>
+    public static bool Settles(double lr, double momentum, double h) => lr * h > 0 && lr * h < 2 * (1 + momentum);
+
+    /// <summary>
+    /// <paramref name="runs"/> noisy runs from x_0 = <paramref name="start"/>, as one tensor: the gradient of
+    /// f = h/2 x^2 by TorchSharp's autograd, plus noise drawn from a generator seeded with <paramref name="seed"/>,
+    /// and the step by <see cref="MomentumSgd"/> (chapter form), like every other number of the theory commands.
+    /// </summary>
+    public static NoisyRuns Simulate(double lr, double momentum, double h, double sigma, double start, int runs, int iterations, long seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        var x = new Parameter(full(runs, start, dtype: ScalarType.Float64));
+        using var optimizer = new MomentumSgd([x], lr, momentum, formulation: MomentumFormulation.Chapter);
+        var (mean, low, high) = (new double[iterations + 1], new double[iterations + 1], new double[iterations + 1]);
+        void Record(int t)
+        {
+            using var scope = NewDisposeScope();
+            var f = (h / 2 * x.detach().square()).sort().Values;
+            var values = f.data<double>().ToArray();
+            (mean[t], low[t], high[t]) = (values.Average(), values[(int)(0.1 * (runs - 1))], values[(int)(0.9 * (runs - 1))]);
+        }
+        Record(0);
+        for (int t = 1; t <= iterations; t++)
+        {
+            using (NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                (h / 2 * x.square()).sum().backward(); // each run's own gradient h*x: the runs share nothing
+                using (no_grad()) x.grad!.add_(randn(runs, dtype: ScalarType.Float64, generator: generator).mul_(sigma));
+                optimizer.step();
+            }
+            Record(t);
+        }
+        return new NoisyRuns(mean, low, high);
+    }
+}
