@@ -16,6 +16,7 @@ public sealed class TheoryCommandTests : IDisposable
     [InlineData("quadratic", "trajectories.csv", "method,start_x,start_y,iter,x,y,f", 4 * 16, "trajectories.png")]
     [InlineData("rate", "rate.csv", "case,h,lr,momentum,lambda1_re,lambda1_im,lambda2_re,lambda2_im,rho,measured_rate,difference,converged_within,diverged_within", 8 + 4, "rate.png")]
     [InlineData("velocity", "velocity.csv", "step,velocity,geometric_sum,limit", 50, "velocity.png")]
+    [InlineData("noise", "noise.csv", "momentum,iter,mean_f,p10_f,p90_f,stationary_f", 2 * 301, "noise.png")]
     public void Each_command_writes_its_csv_and_png_with_defaults(string command, string csv, string header, int rows, string png)
     {
         string folder = temporary["out"];
@@ -28,6 +29,19 @@ public sealed class TheoryCommandTests : IDisposable
         string[] more = command == "velocity" ? ["past-gradients.csv", "past-gradients.png"] : [];
         Assert.Equal(new[] { csv, png }.Concat(more).Order(StringComparer.Ordinal), RunFolderFiles.Of(folder));
         Assert.Contains("Wrote", output);
+    }
+
+    [Theory]
+    [InlineData("--lr", "5", "--lr x --h must be in (0, 2 (1 + --momentum)) = (0, 3.8) for the runs to settle (got 5); make --lr smaller")]
+    [InlineData("--runs", "100000", "--runs x --iterations must be at most 100000000 (got 100000 x 100000 = 10000000000)")]
+    public void Noise_refuses_runs_that_cannot_settle_or_fit_in_one_line(string option, string value, string message)
+    {
+        string folder = temporary["noise"];
+        string[] args = option == "--runs" ? ["noise", "--runs", "100000", "--iterations", "100000", "--out", folder] : ["noise", option, value, "--out", folder];
+        var (exit, _, error) = CliRunner.Run(args);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal(message + ".", error.Trim());
+        Assert.False(Directory.Exists(folder));
     }
 
     [Fact]

@@ -39,6 +39,7 @@ public static class CliApp
             QuadraticCommand.Create(console, error),
             RateCommand.Create(console, error),
             VelocityCommand.Create(console, error),
+            NoiseCommand.Create(console, error),
             Explore.ExploreCommand.Create(output, error),
         };
         string commands = $"the commands are {string.Join(", ", root.Subcommands.Select(c => c.Name))}";
