@@ -26,7 +26,7 @@ public sealed class TheoryCommandTests : IDisposable
         Assert.Equal(header, lines[0]);
         Assert.Equal(rows, lines.Length - 1);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, png))[..4]);
-        string[] more = command == "velocity" ? ["past-gradients.csv", "past-gradients.png"] : [];
+        string[] more = command switch { "velocity" => ["past-gradients.csv", "past-gradients.png"], "quadratic" => ["errors.png"], _ => [] };
         Assert.Equal(new[] { csv, png }.Concat(more).Order(StringComparer.Ordinal), RunFolderFiles.Of(folder));
         Assert.Contains("Wrote", output);
     }

@@ -163,6 +163,21 @@ public class TheoryTests
         Assert.Equal(ConstantGradientVelocity.Limit(lr, momentum, g: 1), weights.Sum(), 1e-12);
     }
 
+    [Theory]
+    [InlineData(2, 0.05)]
+    [InlineData(20, 0.01)]
+    [InlineData(1, 0.5)]
+    public void At_the_critical_momentum_the_eigenvalues_meet_in_a_double_root(double h, double lr)
+    {
+        double critical = HeavyBall.CriticalMomentum(h, lr);
+        var (first, second) = HeavyBall.Eigenvalues(h, lr, critical);
+        Assert.Equal(first.Real, second.Real, 6); // a double root, to the rounding of the square root
+        Assert.Equal(Math.Sqrt(critical), first.Magnitude, 6);
+        // Just above it the pair is complex (oscillation), just below it real (creeping).
+        Assert.NotEqual(0, HeavyBall.Eigenvalues(h, lr, critical + 1e-3).First.Imaginary);
+        Assert.Equal(0, HeavyBall.Eigenvalues(h, lr, Math.Max(0, critical - 1e-3)).First.Imaginary);
+    }
+
     [Fact]
     public void The_velocity_under_a_constant_gradient_is_the_geometric_sum()
     {

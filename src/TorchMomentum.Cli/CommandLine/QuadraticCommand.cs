@@ -24,7 +24,7 @@ public static class QuadraticCommand
         var lr = Options.Number("--lr", "Step size of the momentum method", 0.05, new(0));
         var momentum = Options.Number("--momentum", "Momentum parameter", 0.6, new(0, 1, MaxOpen: true));
         var force = Options.Force();
-        var output = Options.Out("trajectories.csv and trajectories.png");
+        var output = Options.Out("trajectories.csv, trajectories.png and errors.png");
         var command = new Command("quadratic", "Section 5.4: gradient descent against momentum on the bowl x^2 + 10y^2.")
         {
             iterations, gdLr, lr, momentum, output, force,
@@ -43,12 +43,14 @@ public static class QuadraticCommand
             foreach (var p in paths) table.AddColumn(new TableColumn($"{p.Method} ({p.StartX:0}, {p.StartY:0})").RightAligned());
             for (int t = 0; t < rows; t++)
                 table.AddRow(new[] { t.ToString(CultureInfo.InvariantCulture) }.Concat(paths.Select(p => t < p.Points.Count ? p.Points[t].F.ToString("G6", CultureInfo.InvariantCulture) : "-")).ToArray());
-            using var folder = RunFolder.Open(parse.GetValue(output), "quadratic", parse.GetValue(force), [TrajectoriesCsv.FileName, TrajectoryPlot.FileName], out string? folderError);
+            using var folder = RunFolder.Open(parse.GetValue(output), "quadratic", parse.GetValue(force), [TrajectoriesCsv.FileName, TrajectoryPlot.FileName, ErrorsPlot.FileName], out string? folderError);
             if (folder is null) return ExitCodes.Refuse(error, folderError);
             console.Write(table);
             TrajectoriesCsv.Write(folder[TrajectoriesCsv.FileName], paths);
             TrajectoryPlot.Write(folder[TrajectoryPlot.FileName], paths);
-            folder.Announce(console, TrajectoriesCsv.FileName, TrajectoryPlot.FileName);
+            // The error per direction from the first start point, gradient descent's path and momentum's.
+            ErrorsPlot.Write(folder[ErrorsPlot.FileName], paths[0], parse.GetValue(gdLr), paths[Starts.Count], parse.GetValue(lr), parse.GetValue(momentum));
+            folder.Announce(console, TrajectoriesCsv.FileName, TrajectoryPlot.FileName, ErrorsPlot.FileName);
             var diverged = computed.Zip(paths).Where(pair => pair.Second.Points.Count < pair.First.Points.Count).ToList();
             foreach (var (whole, kept) in diverged) error.WriteLine(Diverged(whole, kept.Points.Count));
             return diverged.Count == 0 ? ExitCodes.Ok : ExitCodes.Diverged;

@@ -32,6 +32,13 @@ public static class HeavyBall
         return (new Complex(a / 2, imaginary), new Complex(a / 2, -imaginary));
     }
 
+    /// <summary>
+    /// Critical damping: the momentum at which the eigenvalues of A meet in a double root, a^2 = 4*momentum with
+    /// a = 1 - lr*h + momentum, i.e. momentum = (1 - sqrt(lr*h))^2 (for lr*h &lt;= 1). Below it a direction creeps in
+    /// (real roots), above it it oscillates (a complex pair of modulus sqrt(momentum)); at it, it converges fastest.
+    /// </summary>
+    public static double CriticalMomentum(double h, double lr) => Math.Pow(1 - Math.Sqrt(lr * h), 2);
+
     /// <summary>The spectral radius rho(A) = max |lambda|: the linear rate the iteration converges at.</summary>
     public static double SpectralRadius(double h, double lr, double momentum)
     {
