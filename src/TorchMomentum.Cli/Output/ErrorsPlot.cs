@@ -26,23 +26,20 @@ public static class ErrorsPlot
             {
                 double[] ts = trajectory.Points.Select(p => (double)p.Iteration).ToArray();
                 double[] errors = trajectory.Points.Select(p => Math.Abs(direction == "x" ? p.X : p.Y)).ToArray();
-                var line = plot.Add.ScatterLine(ts, errors.Select(Log).ToArray(), color);
+                var line = plot.Add.ScatterLine(ts, errors.Select(LogAxis.Of).ToArray(), color);
                 line.LinePattern = pattern;
                 line.LineWidth = 2;
                 double rho = HeavyBall.SpectralRadius(h, rate, beta);
                 line.LegendText = $"{method}, |{direction}_t|: rho {rho.ToString("0.###", CultureInfo.InvariantCulture)}" +
                     (beta == 0 ? "" : $", critical momentum (1 - sqrt(lr h))^2 = {HeavyBall.CriticalMomentum(h, rate).ToString("0.###", CultureInfo.InvariantCulture)}");
-                var envelope = plot.Add.ScatterLine(ts, ts.Select(t => Log(errors[0] * Math.Pow(rho, t))).ToArray(), color.WithAlpha(0.5));
+                var envelope = plot.Add.ScatterLine(ts, ts.Select(t => LogAxis.Of(errors[0] * Math.Pow(rho, t))).ToArray(), color.WithAlpha(0.5));
                 envelope.LinePattern = ScottPlot.LinePattern.Dashed;
                 envelope.LineWidth = 1;
             }
         }
-        var ticks = new ScottPlot.TickGenerators.NumericManual();
-        for (int k = -16; k <= 4; k++) ticks.AddMajor(k, k == 0 ? "1" : $"1e{k}");
-        plot.Axes.Left.TickGenerator = ticks;
+        plot.Axes.Left.TickGenerator = LogAxis.DecadeTicks(-16, 4);
         PlotFile.Save(plot, path, "Distance to the minimum along each direction, with its envelope |e_0| rho^t (dashed)",
             "iteration", "|x_t - x*| and |y_t - y*| (log scale)", ScottPlot.Alignment.LowerLeft);
     }
 
-    private static double Log(double value) => Math.Log10(Math.Max(value, 1e-300));
 }

@@ -32,22 +32,19 @@ public static class NoisePlot
             var color = colors[i % colors.Length];
             double[] ts = Enumerable.Range(0, runs.MeanF.Length).Select(t => (double)t).ToArray();
             string name = momentum == 0 ? "plain descent" : $"momentum {momentum.ToString("G3", CultureInfo.InvariantCulture)}";
-            var band = plot.Add.FillY(ts, runs.LowF.Select(Log).ToArray(), runs.HighF.Select(Log).ToArray());
+            var band = plot.Add.FillY(ts, runs.LowF.Select(LogAxis.Of).ToArray(), runs.HighF.Select(LogAxis.Of).ToArray());
             band.FillColor = color.WithAlpha(0.2);
             band.LineWidth = 0;
             band.LegendText = $"{name}: 10-90% of the runs";
-            var mean = plot.Add.ScatterLine(ts, runs.MeanF.Select(Log).ToArray(), color);
+            var mean = plot.Add.ScatterLine(ts, runs.MeanF.Select(LogAxis.Of).ToArray(), color);
             mean.LineWidth = 2;
             mean.LegendText = $"{name}: mean f";
-            var settled = plot.Add.HorizontalLine(Log(floor), 1.5f, color, ScottPlot.LinePattern.Dashed);
+            var settled = plot.Add.HorizontalLine(LogAxis.Of(floor), 1.5f, color, ScottPlot.LinePattern.Dashed);
             settled.LegendText = $"{name}: closed-form floor {floor.ToString("G3", CultureInfo.InvariantCulture)}";
         }
-        var ticks = new ScottPlot.TickGenerators.NumericManual();
-        for (int k = -8; k <= 4; k++) ticks.AddMajor(k, k == 0 ? "1" : $"1e{k}");
-        plot.Axes.Left.TickGenerator = ticks;
+        plot.Axes.Left.TickGenerator = LogAxis.DecadeTicks(-8, 4);
         PlotFile.Save(plot, Path.Combine(folder, FileName), "Momentum with noisy gradients: a shorter transient, a higher floor",
             "iteration", "f = h/2 x² (log scale)", ScottPlot.Alignment.UpperRight);
     }
 
-    private static double Log(double f) => Math.Log10(Math.Max(f, 1e-300));
 }

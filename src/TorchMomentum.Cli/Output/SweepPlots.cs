@@ -45,7 +45,7 @@ public static class SweepPlots
         {
             double low = finite.Min(), high = Math.Max(Math.Min(finite.Max(), 0), low + 0.5);
             heatmap.ManualRange = new ScottPlot.Range(low, high);
-            colorBar.Axis.TickGenerator = OneTwoFiveTicks(low, high);
+            colorBar.Axis.TickGenerator = LogAxis.OneTwoFiveTicks(low, high);
         }
 
         // Lines of constant effective lr: m = 1 - lr / lr_eff, one per decade the grid reaches.
@@ -61,7 +61,7 @@ public static class SweepPlots
             line.LinePattern = LinePattern.Dashed;
             line.LineWidth = 1;
             int middle = keep[keep.Length / 2];
-            var label = plot.Add.Text($"lr/(1-m) = {Decade(k)}", xs[middle], ys[middle]);
+            var label = plot.Add.Text($"lr/(1-m) = {LogAxis.Decade(k)}", xs[middle], ys[middle]);
             label.LabelFontColor = Colors.White;
             label.LabelFontSize = 11;
         }
@@ -69,7 +69,7 @@ public static class SweepPlots
         chapter.LegendText = "the chapter's point (lr 0.01, momentum 0.8)";
         if (map.Points.Cast<MapPoint>().Any(p => p.Diverged))
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = "diverged (half the seeds or more)", FillColor = DivergedColor, LineWidth = 0, MarkerShape = MarkerShape.FilledSquare, MarkerFillColor = DivergedColor });
-        plot.Axes.Bottom.TickGenerator = DecadeTicks(x0, x1);
+        plot.Axes.Bottom.TickGenerator = LogAxis.DecadeTicks(x0, x1);
         plot.Axes.SetLimits(x0, x1, y0, y1);
         PlotFile.Save(plot, path, "The momentum landscape of the chapter's net", "learning rate (log scale)", "momentum", Alignment.LowerLeft);
     }
@@ -97,8 +97,8 @@ public static class SweepPlots
         }
         if (double.IsFinite(xMin))
         {
-            plot.Axes.Bottom.TickGenerator = DecadeTicks(xMin, xMax);
-            plot.Axes.Left.TickGenerator = DecadeTicks(yMin, yMax);
+            plot.Axes.Bottom.TickGenerator = LogAxis.DecadeTicks(xMin, xMax);
+            plot.Axes.Left.TickGenerator = LogAxis.DecadeTicks(yMin, yMax);
         }
         PlotFile.Save(plot, path, "Loss against the effective learning rate lr/(1 - momentum)", "lr/(1 - momentum) (log scale)",
             "last epoch's mean loss, median over seeds (log scale)", Alignment.UpperLeft);
@@ -110,30 +110,4 @@ public static class SweepPlots
         double half = centres.Length > 1 ? (centres[^1] - centres[0]) / (centres.Length - 1) / 2 : 0.5 * Math.Max(Math.Abs(centres[0]) * 0.1, 0.05);
         return (centres[0] - half, centres[^1] + half);
     }
-
-    /// <summary>Ticks at the powers of ten of a log10 axis from <paramref name="min"/> to <paramref name="max"/> (and the ends when it spans less than a decade).</summary>
-    private static ScottPlot.TickGenerators.NumericManual DecadeTicks(double min, double max)
-    {
-        var ticks = new ScottPlot.TickGenerators.NumericManual();
-        var decades = Enumerable.Range((int)Math.Ceiling(min), Math.Max(0, (int)Math.Floor(max) - (int)Math.Ceiling(min) + 1)).ToArray();
-        foreach (int k in decades) ticks.AddMajor(k, Decade(k));
-        if (decades.Length < 2)
-            foreach (double end in new[] { min, max }) ticks.AddMajor(end, Math.Pow(10, end).ToString("0.###e0", CultureInfo.InvariantCulture));
-        return ticks;
-    }
-
-    /// <summary>Ticks at 1, 2 and 5 times the powers of ten of a log10 axis from <paramref name="min"/> to <paramref name="max"/>.</summary>
-    private static ScottPlot.TickGenerators.NumericManual OneTwoFiveTicks(double min, double max)
-    {
-        var ticks = new ScottPlot.TickGenerators.NumericManual();
-        for (int k = (int)Math.Floor(min); k <= (int)Math.Ceiling(max); k++)
-            foreach (double f in new[] { 1.0, 2, 5 })
-            {
-                double at = k + Math.Log10(f);
-                if (at >= min && at <= max) ticks.AddMajor(at, (f * Math.Pow(10, k)).ToString("0.####", CultureInfo.InvariantCulture));
-            }
-        return ticks;
-    }
-
-    private static string Decade(int k) => k switch { 0 => "1", 1 => "10", -1 => "0.1", -2 => "0.01", _ => $"1e{k}" };
 }
