@@ -12,4 +12,7 @@ public static class BuildInfo
 #else
     public const string TorchBackend = "cpu";
 #endif
+
+    /// <summary>TorchSharp's version (major.minor.patch), as --version, summary.json and a sweep's summary say it.</summary>
+    public static string TorchSharpVersion => typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "unknown";
 }

@@ -11,7 +11,7 @@ internal sealed class PrintVersion(TextWriter output) : System.CommandLine.Invoc
     {
         string ours = typeof(PrintVersion).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
             .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
-        output.WriteLine($"{CliApp.Name} {ours} (TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3)}, libtorch {TorchSharp.torch.__version__}, {BuildInfo.TorchBackend} backend)");
+        output.WriteLine($"{CliApp.Name} {ours} (TorchSharp {BuildInfo.TorchSharpVersion}, libtorch {TorchSharp.torch.__version__}, {BuildInfo.TorchBackend} backend)");
         return ExitCodes.Ok;
     }
 }

@@ -156,7 +156,7 @@ public static class SweepCommand
             Grid = SweepGridJson.From(grid), Cells = cells, CellSteps = total, DivergedCells = results.Count(r => r.DivergedStep is not null),
             ChapterPoint = null!, Shards = shard.Count, Device = device.type.ToString().ToLowerInvariant(), Threads = workers,
             TrainingSeconds = seconds, CellStepsPerSecond = total / seconds, PeakRssBytes = self.PeakWorkingSet64, RssPerEpochBytes = [.. rss],
-            TorchsharpVersion = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+            TorchsharpVersion = BuildInfo.TorchSharpVersion,
         }, ExitCodes.Ok);
     }
 
@@ -186,7 +186,7 @@ public static class SweepCommand
                 Grid = shards[0].Grid, Cells = (int)merged.Grid.CellCount, CellSteps = cellSteps, DivergedCells = 0, ChapterPoint = null!,
                 Shards = shards.Length, Device = shards[0].Device, Threads = shards.Max(s => s.Threads), TrainingSeconds = seconds,
                 CellStepsPerSecond = seconds > 0 ? cellSteps / seconds : 0, PeakRssBytes = shards.Max(s => s.PeakRssBytes), RssPerEpochBytes = [],
-                TorchsharpVersion = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+                TorchsharpVersion = BuildInfo.TorchSharpVersion,
             };
             console.MarkupLineInterpolated($"Merging {shards.Length} shards of a {merged.Grid.CellCount}-cell sweep in [bold]{dir}[/].");
             SweepOutputs.Write(console, folder, merged.Grid, merged.Results, summary);

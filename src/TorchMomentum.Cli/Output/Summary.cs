@@ -54,7 +54,7 @@ public sealed record Summary
             Settings = SummarySettings.From(result.Settings),
             Device = device,
             Threads = threads,
-            TorchSharpVersion = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+            TorchSharpVersion = CommandLine.BuildInfo.TorchSharpVersion,
             LibTorchVersion = TorchSharp.torch.__version__,
             Diverged = result.Divergence is not null,
             Divergence = result.Divergence,
