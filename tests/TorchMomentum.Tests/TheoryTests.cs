@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchMomentum.Theory;
 
 namespace TorchMomentum.Tests;
@@ -19,6 +20,33 @@ public class TheoryTests
                 Assert.Equal(Math.Pow(1 - 20 * lr, p.Iteration) * y0, p.Y, 1e-12);
                 Assert.Equal(p.X * p.X + 10 * p.Y * p.Y, p.F, 1e-12);
             }
+        }
+    }
+
+    [Theory]
+    [InlineData(0.05, 0.6, 10.0)]
+    [InlineData(0.09, 0.0, 10.0)]
+    [InlineData(0.013, 0.97, 37.5)]
+    [InlineData(0.3, 0.9, 3.0)] // diverges along y: the bits agree all the way up
+    public void The_path_s_hand_gradient_is_bit_for_bit_autograd_s(double lr, double momentum, double s)
+    {
+        var path = QuadraticBowl.Path(-7.3, 1.9, lr, momentum, 60, s);
+
+        // The same steps with the gradient of sum((1, s) * (x, y)^2) by autograd.
+        using var point = new TorchSharp.Modules.Parameter(torch.tensor(new[] { -7.3, 1.9 }, dtype: torch.ScalarType.Float64));
+        using var optimizer = new TorchMomentum.Optimizers.MomentumSgd([point], lr, momentum);
+        using var weights = torch.tensor(new[] { 1.0, s }, dtype: torch.ScalarType.Float64);
+        for (int t = 1; t <= 60; t++)
+        {
+            using (torch.NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                (weights * point * point).sum().backward();
+                optimizer.step();
+            }
+            var xy = point.data<double>();
+            Assert.Equal(BitConverter.DoubleToInt64Bits(xy[0]), BitConverter.DoubleToInt64Bits(path[t].X));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(xy[1]), BitConverter.DoubleToInt64Bits(path[t].Y));
         }
     }
 

@@ -4,8 +4,8 @@ using TorchMomentum.Theory;
 namespace TorchMomentum.Cli.Explore;
 
 /// <summary>
-/// <c>GET /api/bowl</c> (sections 5.1, 5.4): a path over f(x, y) = x^2 + s*y^2 taken by <c>MomentumSgd</c> on
-/// TorchSharp's autograd gradients in float64, the same code as the quadratic command; momentum 0 is plain
+/// <c>GET /api/bowl</c> (sections 5.1, 5.4): a path over f(x, y) = x^2 + s*y^2 taken by <c>MomentumSgd</c> in
+/// float64 (<see cref="QuadraticBowl.Path"/>), the same code as the quadratic command; momentum 0 is plain
 /// gradient descent. With it, per eigen-direction (x: h = 2, y: h = 2s) the spectral radius rho(A) and the
 /// rate the path really converges at. The answer: <c>{"points": [{"x", "y", "f"}], "diverged", "directions":
 /// [{"axis", "h", "rho", "measured", "converged_within"}]}</c>, where <c>measured</c> is null when the path gave too
