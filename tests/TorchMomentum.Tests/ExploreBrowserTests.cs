@@ -213,12 +213,15 @@ public sealed partial class ExploreBrowserTests : IAsyncLifetime
         await WaitFor("() => document.getElementById('momentum').value !== '0.6'");
         Assert.Equal(await page.InputValueAsync("#lr"), await page.TextContentAsync("#lr-value"));
         Assert.Equal(await page.InputValueAsync("#momentum"), await page.TextContentAsync("#momentum-value"));
-        // The steep direction's "now" marker (h = 2s), the second point of the first marker trace, is drawn where
-        // the click was, to the rounding of lr and momentum.
-        await WaitFor("() => document.querySelectorAll('#ratemap .scatterlayer .trace')[0]?.querySelectorAll('.point').length === 2");
-        var marker = (await page.Locator("#ratemap .scatterlayer .trace").First.Locator(".point").Nth(1).BoundingBoxAsync())!;
+        // The steep direction's "now" marker (h = 2s), the second point of the first marker trace (the scatter
+        // after the critical-damping curve), is drawn where the click was, to the rounding of lr and momentum.
+        await WaitFor("() => document.querySelectorAll('#ratemap .scatterlayer .trace')[1]?.querySelectorAll('.point').length === 2");
+        var marker = (await page.Locator("#ratemap .scatterlayer .trace").Nth(1).Locator(".point").Nth(1).BoundingBoxAsync())!;
         Assert.InRange(marker.X + marker.Width / 2, clickX - 3, clickX + 3);
         Assert.InRange(marker.Y + marker.Height / 2, clickY - 5, clickY + 5);
+        // The critical-damping curve, drawn from the server's points: momentum (1 - sqrt(lr h))^2.
+        var curve = await page.EvaluateAsync<double[][]>("() => { const t = document.getElementById('ratemap').data[1]; return [Array.from(t.x), Array.from(t.y)]; }");
+        Assert.Equal(curve[0].Select(a => TorchMomentum.Theory.HeavyBall.CriticalMomentum(1, a)), curve[1]);
         AssertNoPageErrors();
         await Screenshot("ratemap");
     }
@@ -359,6 +362,11 @@ public sealed partial class ExploreBrowserTests : IAsyncLifetime
         // The noise floor, drawn from the server's number.
         Assert.Equal(TorchMomentum.Data.ChapterData.NoiseFloor, await page.EvaluateAsync<double>("() => document.getElementById('train').layout.shapes[0].y0"));
         Assert.StartsWith("noise floor 0.01", await page.EvaluateAsync<string>("() => document.getElementById('train').layout.annotations[0].text"));
+        // What the nets learned: the data, and the predictions drawn last are the trained nets' on the server's grid.
+        var fit = run.Fit(TrainApi.FitPoints);
+        Assert.Equal(fit.DataY, await TraceY("train-fit", "data"));
+        foreach (var (name, i) in run.Names.Select((name, i) => (name, i))) Assert.Equal(fit.Predictions[i], await TraceY("train-fit", name));
+        Assert.Equal("what the nets predict, after step 64", await page.EvaluateAsync<string>("() => document.getElementById('train-fit').layout.title.text"));
         AssertNoPageErrors();
         await Screenshot("race");
     }

@@ -43,6 +43,51 @@ public static class ApiLimits
         public static readonly IReadOnlyList<ApiParameter> All = [Steepness];
     }
 
+    /// <summary>
+    /// The parameters of <c>GET /api/noise</c>: noisy runs on f = x^2/2 (h = 1), where every lr allowed settles
+    /// (lr h &lt; 2 (1 + momentum)). The defaults are the noise command's, with fewer runs: a band of 200 is as smooth to
+    /// the eye, and a request stays within about 0.1 s of a core.
+    /// </summary>
+    public static class Noise
+    {
+        /// <summary>Learning rate; 0 would never leave the start.</summary>
+        public static readonly ApiParameter Lr = new("lr", 0.05, new(0, 1, MinOpen: true));
+
+        /// <summary>Momentum; plain gradient descent at the same lr is always run beside it.</summary>
+        public static readonly ApiParameter Momentum = new("momentum", 0.9, new(0, 0.999));
+
+        /// <summary>Standard deviation of each gradient's Gaussian noise.</summary>
+        public static readonly ApiParameter Sigma = new("sigma", 1, new(0, 10));
+
+        /// <summary>Noisy runs of each method: with the iterations, they bound a request's work.</summary>
+        public static readonly ApiParameter Runs = new("runs", 200, new(1, 1000), Whole: true);
+
+        /// <summary>Steps of each run.</summary>
+        public static readonly ApiParameter Iterations = new("iterations", 300, new(1, 1000), Whole: true);
+
+        /// <summary>The seed of the noise: the same seed, the same runs.</summary>
+        public static readonly ApiParameter Seed = new("seed", 1, new(0, int.MaxValue), Whole: true);
+
+        /// <summary>All of them.</summary>
+        public static readonly IReadOnlyList<ApiParameter> All = [Lr, Momentum, Sigma, Runs, Iterations, Seed];
+    }
+
+    /// <summary>The parameters of <c>GET /api/velocity</c>, the weights of past gradients (section 5.3).</summary>
+    public static class Velocity
+    {
+        /// <summary>Learning rate.</summary>
+        public static readonly ApiParameter Lr = new("lr", 0.1, new(0, 1, MinOpen: true));
+
+        /// <summary>The momentum asked for, drawn beside a few fixed ones.</summary>
+        public static readonly ApiParameter Momentum = new("momentum", 0.9, new(0, 0.999));
+
+        /// <summary>How many past gradients: k = 0 .. steps - 1.</summary>
+        public static readonly ApiParameter Steps = new("steps", 50, new(1, 500), Whole: true);
+
+        /// <summary>All of them.</summary>
+        public static readonly IReadOnlyList<ApiParameter> All = [Lr, Momentum, Steps];
+    }
+
     /// <summary>The parameters of <c>GET /api/train</c>; the defaults are the chapter's (<see cref="ExperimentSettings"/>).</summary>
     public static class Train
     {

@@ -8,18 +8,16 @@ namespace TorchMomentum.Cli.Explore;
 /// float64 (<see cref="QuadraticBowl.Path"/>), the same code as the quadratic command; momentum 0 is plain
 /// gradient descent. With it, per eigen-direction (x: h = 2, y: h = 2s) the spectral radius rho(A) and the
 /// rate the path really converges at. The answer: <c>{"points": [{"x", "y", "f"}], "diverged", "directions":
-/// [{"axis", "h", "rho", "measured", "converged_within"}]}</c>, where <c>measured</c> is null when the path gave too
-/// few steps to measure a rate on, and <c>converged_within</c> is the iteration from which that coordinate is 0
-/// (<see cref="RateMeasurement"/>), null when it never gets there.
+/// [{"axis", "h", "rho", "measured", "converged_within", "critical_momentum", "envelope"}]}</c>, where
+/// <c>measured</c> is null when the path gave too few steps to measure a rate on, <c>converged_within</c> is the
+/// iteration from which that coordinate is 0 (<see cref="RateMeasurement"/>), null when it never gets there,
+/// <c>critical_momentum</c> is the direction's critical damping at this lr (<see cref="HeavyBall.CriticalMomentum"/>)
+/// and <c>envelope</c> the error |e_0| rho^t it predicts (<see cref="HeavyBall.Envelope"/>), one per point sent.
 /// </summary>
 public static class BowlApi
 {
     // A path is cut where it has clearly diverged, so every number sent is finite.
     private const double Diverged = 1e12;
-
-    // As many paths at once as there are cores: more would only time-slice them all slower and hold thread-pool
-    // threads that the server's I/O needs; the rest wait their turn, first come first served.
-    private static readonly SemaphoreSlim Cores = new(Environment.ProcessorCount);
 
     /// <summary>Answers one request.</summary>
     public static async Task<IResult> Handle(HttpRequest request)
@@ -31,16 +29,7 @@ public static class BowlApi
         double s = q.Number(ApiLimits.Steepness);
         if (q.Error is not null) return q.BadRequest();
 
-        IReadOnlyList<BowlPoint> path;
-        await Cores.WaitAsync(request.HttpContext.RequestAborted);
-        try
-        {
-            path = QuadraticBowl.Path(x, y, lr, momentum, iterations, s);
-        }
-        finally
-        {
-            Cores.Release();
-        }
+        var path = await CoreSlots.Run(() => QuadraticBowl.Path(x, y, lr, momentum, iterations, s), request.HttpContext.RequestAborted);
         int kept = path.TakeWhile(p => double.IsFinite(p.F) && p.F < Diverged).Count();
         var points = path.Take(kept).Select(p => new { x = p.X, y = p.Y, f = p.F }).ToList();
         var (hx, hy) = QuadraticBowl.Curvatures(s);
@@ -48,17 +37,23 @@ public static class BowlApi
         {
             points,
             diverged = kept < path.Count,
-            directions = new[] { Direction("x", hx, lr, momentum, path.Take(kept).Select(p => p.X)), Direction("y", hy, lr, momentum, path.Take(kept).Select(p => p.Y)) },
+            directions = new[] { Direction("x", hx, lr, momentum, path.Take(kept).Select(p => p.X).ToList()), Direction("y", hy, lr, momentum, path.Take(kept).Select(p => p.Y).ToList()) },
         });
     }
 
     // measured: the rate measured on the path's coordinate, or null when there were too few steps to measure on
     // (a path shorter than 4 iterations, or one that reached 0 sooner); converged_within: the first iteration
     // from which the coordinate is 0 (or below double's normal range), or null. A cut path is measured on the
-    // steps kept, all finite.
-    private static object Direction(string axis, double h, double lr, double momentum, IEnumerable<double> coordinates)
+    // steps kept, all finite. The envelope is as long as the path sent and capped at the same cut, so it is finite
+    // too (JSON has no infinity); from a start of 0 it is 0, where 0 * rho^t would overflow to NaN.
+    private static object Direction(string axis, double h, double lr, double momentum, IReadOnlyList<double> coordinates)
     {
-        var measured = HeavyBall.MeasuredRate(coordinates.ToList());
-        return new { axis, h, rho = HeavyBall.SpectralRadius(h, lr, momentum), measured = measured.Rate, converged_within = measured.ConvergedWithin };
+        var measured = HeavyBall.MeasuredRate(coordinates);
+        var envelope = HeavyBall.Envelope(coordinates[0], h, lr, momentum, coordinates.Count - 1).Select(e => double.IsNaN(e) ? 0 : Math.Min(e, Diverged));
+        return new
+        {
+            axis, h, rho = HeavyBall.SpectralRadius(h, lr, momentum), measured = measured.Rate, converged_within = measured.ConvergedWithin,
+            critical_momentum = HeavyBall.CriticalMomentum(h, lr), envelope,
+        };
     }
 }

@@ -14,9 +14,9 @@ namespace TorchMomentum.Cli.Explore;
 /// <summary>
 /// The explore page's web server: the page, and an API whose every number comes from the library
 /// (<c>MomentumSgd</c>, the theory of sections 5.2 to 5.4, the chapter's run). It binds one address, bounds
-/// every request's work (<see cref="BowlApi"/>, <see cref="RateMapApi"/>, <see cref="TrainApi"/>, <see cref="SweepApi"/>), answers only
-/// to the names of that address (<see cref="HostNames"/>: HTTP 400 for any other Host header) and touches no
-/// file on a request's behalf. Every error answer is one line of JSON, <c>{"error": ...}</c>.
+/// every request's work (<see cref="BowlApi"/>, <see cref="RateMapApi"/>, <see cref="NoiseApi"/>,
+/// <see cref="VelocityApi"/>, <see cref="TrainApi"/>, <see cref="SweepApi"/>), answers only to the names of that
+/// address (<see cref="HostNames"/>: HTTP 400 for any other Host header) and touches no file on a request's behalf. Every error answer is one line of JSON, <c>{"error": ...}</c>.
 /// </summary>
 public sealed class ExploreServer : IAsyncDisposable
 {
@@ -61,6 +61,8 @@ public sealed class ExploreServer : IAsyncDisposable
         app.MapGet("/api/limits", LimitsApi.Handle);
         app.MapGet("/api/bowl", BowlApi.Handle);
         app.MapGet("/api/ratemap", RateMapApi.Handle);
+        app.MapGet("/api/noise", NoiseApi.Handle);
+        app.MapGet("/api/velocity", VelocityApi.Handle);
         app.MapGet("/api/train", (HttpContext context, TrainingSlots slots) => TrainApi.Handle(context, slots, app.Lifetime.ApplicationStopping));
         app.MapGet("/api/sweep", (HttpContext context, TrainingSlots slots) => SweepApi.Handle(context, slots, app.Lifetime.ApplicationStopping));
         app.MapGet("/{**path}", (string? path) => PageAssets.Handle(path));

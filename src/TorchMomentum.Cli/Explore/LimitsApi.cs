@@ -5,7 +5,8 @@ namespace TorchMomentum.Cli.Explore;
 /// <summary>
 /// <c>GET /api/limits</c>: every API parameter's range and default (<see cref="ApiLimits"/>), so that the page's
 /// inputs allow what the server does and no more: <c>{"bowl": {"lr": {"min", "max", "min_open", "max_open",
-/// "default", "whole", "at_most", "max_values"}, ...}, "ratemap": {...}, "train": {...}, "sweep": {...}, "sweep_max_cells"}</c>;
+/// "default", "whole", "at_most", "max_values"}, ...}, "ratemap": {...}, "noise": {...}, "velocity": {...}, "train": {...},
+/// "sweep": {...}, "sweep_max_cells"}</c>;
 /// an open bound is itself not allowed, <c>at_most</c> names another parameter this one may not exceed (or is null),
 /// <c>max_values</c> above 1 makes it a comma-separated list of that many values at most, <c>sweep_max_cells</c>
 /// bounds lr-count x momentum-count x seeds, and <c>contestants</c> lists the names /api/train's
@@ -19,6 +20,8 @@ public static class LimitsApi
     {
         ["bowl"] = Describe(ApiLimits.Bowl.All),
         ["ratemap"] = Describe(ApiLimits.RateMap.All),
+        ["noise"] = Describe(ApiLimits.Noise.All),
+        ["velocity"] = Describe(ApiLimits.Velocity.All),
         ["train"] = Describe(ApiLimits.Train.All),
         ["sweep"] = Describe(ApiLimits.Sweep.All),
         ["sweep_max_cells"] = ApiLimits.Sweep.MaxCells,

@@ -9,10 +9,23 @@ namespace TorchMomentum.Cli.Explore;
 /// <c>GET /api/train</c> (sections 5.5, 5.6): the chapter's experiment trained live, streamed as server-sent
 /// events, one <c>data: {"step", "epoch", "sgd", "momentum", "handwritten"}</c> per step (a loss per contestant of
 /// <c>contestants=</c>, as train's --contestants) with the same losses as train's losses.csv, then
-/// <c>event: done</c>. Closing the connection stops the training within a step.
+/// <c>event: done</c>. What the nets learn comes with it (<see cref="ChapterRun.Fit"/>, train's fit.png): first
+/// <c>event: data</c> <c>{"x", "y", "grid", "curve"}</c>, the run's data, the inputs predicted on and y = x^2 there;
+/// then <c>event: fit</c> <c>{"step", "sgd": [...], ...}</c>, each contestant's predictions on the grid, before
+/// the first step (step -1), after every <see cref="FitEvery"/> steps and after the last. Closing the connection
+/// stops the training within a step.
 /// </summary>
 public static class TrainApi
 {
+    /// <summary>Inputs evenly spaced over [-1, 1] that the predictions are sent for.</summary>
+    public const int FitPoints = 101;
+
+    /// <summary>Most fit events of one training besides the first and the last: what bounds their size.</summary>
+    public const int MostFits = 100;
+
+    /// <summary>Steps between two fit events: a training's steps spread over at most <see cref="MostFits"/> of them.</summary>
+    public static int FitEvery(ExperimentSettings settings) => Math.Max(1, (settings.StepsPerEpoch * settings.Epochs + MostFits - 1) / MostFits);
+
     /// <summary>Answers one request, holding a slot of <paramref name="slots"/> while it trains.</summary>
     public static async Task Handle(HttpContext context, TrainingSlots slots, CancellationToken stopping)
     {
@@ -44,17 +57,30 @@ public static class TrainApi
         ServerSentEvents.Stream(context, stopping, buffered: 64, (send, _) =>
         {
             using var run = new ChapterRun(settings, CPU);
-            int sent = 0;
+            var fit = run.Fit(FitPoints);
+            send(ServerSentEvents.Event("data", $"{{\"x\":{Numbers(fit.DataX)},\"y\":{Numbers(fit.DataY)},\"grid\":{Numbers(fit.GridX)}," +
+                $"\"curve\":{Numbers(fit.GridX.Select(Data.ChapterData.Curve))}}}"));
+            send(FitEvent(-1, fit, run.Names));
+            int sent = 0, every = FitEvery(settings);
             foreach (var step in run.Train())
             {
                 send(Event(step, run.Names));
                 sent++;
+                if (sent % every == 0) send(FitEvent(step.Step, run.Fit(FitPoints), run.Names));
             }
+            if (sent % every != 0) send(FitEvent(sent - 1, run.Fit(FitPoints), run.Names));
             var divergence = run.Divergence;
             string end = divergence is null ? "null"
                 : $"{{\"optimizer\":\"{divergence.Optimizer}\",\"step\":{divergence.Step},\"last_finite_loss\":{CsvFile.Number(divergence.LastFiniteLoss)}}}";
             send(ServerSentEvents.Event("done", $"{{\"steps\":{sent},\"divergence\":{end}}}"));
         });
+
+    private static string FitEvent(int step, Fit fit, IReadOnlyList<string> names) => ServerSentEvents.Event("fit",
+        $"{{\"step\":{step}" + string.Concat(names.Select((name, i) => $",\"{name}\":{Numbers(fit.Predictions[i])}")) + "}");
+
+    // A JSON array of numbers; a diverged net's predictions may not be finite, and JSON has no NaN: those are null.
+    private static string Numbers(IEnumerable<double> values) =>
+        "[" + string.Join(",", values.Select(v => double.IsFinite(v) ? CsvFile.Number(v) : "null")) + "]";
 
     // The losses in their shortest round-trip form, as losses.csv writes them.
     private static string Event(TrainingStep step, IReadOnlyList<string> names) => ServerSentEvents.Event(null,

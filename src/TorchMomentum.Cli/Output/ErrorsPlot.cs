@@ -32,7 +32,7 @@ public static class ErrorsPlot
                 double rho = HeavyBall.SpectralRadius(h, rate, beta);
                 line.LegendText = $"{method}, |{direction}_t|: rho {rho.ToString("0.###", CultureInfo.InvariantCulture)}" +
                     (beta == 0 ? "" : $", critical momentum (1 - sqrt(lr h))^2 = {HeavyBall.CriticalMomentum(h, rate).ToString("0.###", CultureInfo.InvariantCulture)}");
-                var envelope = plot.Add.ScatterLine(ts, ts.Select(t => LogAxis.Of(errors[0] * Math.Pow(rho, t))).ToArray(), color.WithAlpha(0.5));
+                var envelope = plot.Add.ScatterLine(ts, HeavyBall.Envelope(errors[0], h, rate, beta, ts.Length - 1).Select(LogAxis.Of).ToArray(), color.WithAlpha(0.5));
                 envelope.LinePattern = ScottPlot.LinePattern.Dashed;
                 envelope.LineWidth = 1;
             }

@@ -26,7 +26,7 @@ public static class FitPlot
             line.LegendText = names[i];
             if (ContestantStyle.Dashed(names[i])) line.LinePattern = ScottPlot.LinePattern.Dashed;
         }
-        var truth = plot.Add.ScatterLine(fit.GridX, fit.GridX.Select(x => x * x).ToArray(), ScottPlot.Colors.Black);
+        var truth = plot.Add.ScatterLine(fit.GridX, fit.GridX.Select(Data.ChapterData.Curve).ToArray(), ScottPlot.Colors.Black);
         truth.LinePattern = ScottPlot.LinePattern.Dashed;
         truth.LegendText = "y = x²";
         PlotFile.Save(plot, path, "What the nets learned", "x", "y", ScottPlot.Alignment.UpperCenter);

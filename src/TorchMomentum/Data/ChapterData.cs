@@ -17,6 +17,9 @@ public static class ChapterData
     /// </summary>
     public const double NoiseFloor = NoiseScale * NoiseScale;
 
+    /// <summary>The noiseless curve the targets follow, y = x^2: what <see cref="Generate"/> adds noise to, and what a fit is drawn against.</summary>
+    public static double Curve(double x) => x * x;
+
     /// <summary>
     /// Draws the data from torch's global generator, exactly in the chapter's call order (linspace, then
     /// randn of x's size), so that after <c>torch.manual_seed(s)</c> it holds the same numbers as the

@@ -47,6 +47,17 @@ public static class HeavyBall
     }
 
     /// <summary>
+    /// The envelope a direction's error stays near (Distill's decomposition): |e_0| rho^t for t = 0 ..
+    /// <paramref name="iterations"/>, with rho = <see cref="SpectralRadius"/>. It is exact for gradient descent and
+    /// bounds momentum's error up to a constant (at critical damping, the double root's t rho^t outgrows it for a while).
+    /// </summary>
+    public static double[] Envelope(double start, double h, double lr, double momentum, int iterations)
+    {
+        double rho = SpectralRadius(h, lr, momentum);
+        return Enumerable.Range(0, iterations + 1).Select(t => Math.Abs(start) * Math.Pow(rho, t)).ToArray();
+    }
+
+    /// <summary>
     /// Runs the iteration from x_0 = x_1 = <paramref name="x0"/> for <paramref name="steps"/> steps with
     /// <see cref="MomentumSgd"/> on a one-element float64 parameter, the gradient h*x coming from autograd.
     /// PyTorch's first step sets the buffer to the gradient, which is the recurrence with x_{-1} = x_0; so

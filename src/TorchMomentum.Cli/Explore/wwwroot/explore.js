@@ -2,40 +2,11 @@
 // MomentumSgd on TorchSharp (see the Explore folder's C# files). Nothing here computes an optimizer step.
 // A module: nothing it declares is global, so the page's state is its own and what it shows is in the DOM.
 
-const $ = (id) => document.getElementById(id);
+import { $, api, colors, plotConfig, report, shortly } from "./page.js";
+import { refreshVelocity } from "./velocity.js";
+import { refreshNoise } from "./noise.js";
+
 const state = { lr: 0.09, momentum: 0.6, s: 10, iterations: 50, start: { x: -10, y: 1.5 }, shown: 0, paths: null, drawn: null, rateMap: null, limits: null };
-const colors = { gd: "#d62728", momentum: "#1f77b4", sgd: "#ff7f0e", handwritten: "#2ca02c" };
-const plotConfig = { displayModeBar: false, responsive: true };
-
-// ---- requests and their failures ---------------------------------------------------------------------------
-// Every request that fails says so on the page, in #error (role="alert"): one line per part of the page
-// (bowl, rate map, training, limits), cleared when that part's next request succeeds.
-const failures = new Map();
-function report(part, message) {
-  if (message) failures.set(part, message); else failures.delete(part);
-  $("error").textContent = [...failures.values()].join("\n");
-  $("error").hidden = failures.size === 0;
-}
-
-// The API's answer as JSON; an Error saying what went wrong otherwise: no answer (the server stopped), an
-// answer that is not JSON, or the server's own one-line {"error"} with its status.
-async function api(path, params = {}) {
-  let response, text;
-  try {
-    response = await fetch(`${path}?${new URLSearchParams(params)}`);
-    text = await response.text();
-  } catch {
-    throw new Error(`the server did not answer ${path} (is torchmomentum explore still running?)`);
-  }
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new Error(`${path} answered HTTP ${response.status} with something other than JSON`);
-  }
-  if (!response.ok) throw new Error(`${path}: ${body?.error ?? `HTTP ${response.status}`}`);
-  return body;
-}
 
 // ---- limits ------------------------------------------------------------------------------------------------
 // Each input's bounds are the server's (GET /api/limits), where data-limit="endpoint.parameter" names them. The
@@ -78,6 +49,14 @@ function setParameters(changes) {
   showControls();
   refreshBowl();
   if (state.rateMap) drawRateMapMarkers();
+  refreshShownTheory();
+}
+
+// The velocity and noise views follow the shared lr and momentum; each asks the server only while it is shown.
+let shownView = "bowl";
+function refreshShownTheory() {
+  if (shownView === "velocity") refreshVelocity(state);
+  if (shownView === "noise") refreshNoise(state);
 }
 
 for (const name of ["lr", "momentum", "s", "iterations"]) {
@@ -89,6 +68,11 @@ for (const name of ["lr", "momentum", "s", "iterations"]) {
 }
 $("preset-chapter").onclick = () => setParameters({ lr: 0.05, momentum: 0.6 });
 $("preset-none").onclick = () => setParameters({ momentum: 0 });
+// Critical damping of the flat direction x at this lr, (1 − √(lr·h))²: the server's number (/api/bowl).
+$("preset-critical").onclick = () => {
+  const x = state.paths?.momentum.directions.find((d) => d.axis === "x");
+  if (x) setParameters({ momentum: x.critical_momentum });
+};
 $("preset-optimal").onclick = async () => {
   const map = state.rateMap ?? await loadRateMap();
   if (map) setParameters({ lr: map.optimal.lr, momentum: map.optimal.momentum });
@@ -99,8 +83,12 @@ for (const tab of document.querySelectorAll(".tab")) {
   tab.onclick = () => {
     for (const other of document.querySelectorAll(".tab")) other.classList.toggle("active", other === tab);
     for (const view of document.querySelectorAll(".view")) view.classList.toggle("hidden", view.id !== `view-${tab.dataset.view}`);
-    // The bowl's sliders drive the bowl and the rate map only.
-    $("shared-controls").classList.toggle("hidden", ["train", "sweep"].includes(tab.dataset.view));
+    // The shared sliders drive the bowl, the rate map, the velocity and the noise; what is the bowl's alone (its
+    // steepness, its directions' critical damping) says in data-views where it shows.
+    shownView = tab.dataset.view;
+    $("shared-controls").classList.toggle("hidden", ["train", "sweep"].includes(shownView));
+    for (const part of document.querySelectorAll("[data-views]")) part.classList.toggle("hidden", !part.dataset.views.split(" ").includes(shownView));
+    refreshShownTheory();
     // A plot drawn while its view was hidden has no size yet: give it the view's now; busy until it has it.
     for (const plot of document.querySelectorAll(`#view-${tab.dataset.view} .plot`)) {
       if (!plot.data) continue;
@@ -152,6 +140,7 @@ async function refreshBowl() {
     if (!playing) state.shown = state.drawn.iterations;
     drawBowl();
     drawDirections();
+    showCriticalMomenta(momentum.directions);
     $("bowl-json").href = `api/bowl?${new URLSearchParams(query)}`;
   } catch (error) {
     if (request === bowlRequest) report("bowl", `The paths could not be computed: ${error.message}`);
@@ -189,8 +178,49 @@ function drawBowl() {
     xaxis: { title: { text: "iteration" }, range: [0, state.drawn.iterations] }, yaxis: { type: "log", title: { text: "f" } },
     legend: { x: 1, xanchor: "right", y: 1 },
   }, plotConfig);
+  drawErrors();
   $("iteration-now").textContent = `iteration ${state.shown} of ${state.drawn.iterations}`
     + (state.paths.momentum.diverged || state.paths.gd.diverged ? " (a path diverged and is cut where f passed 1e12)" : "");
+}
+
+// Distill's decomposition: each eigen-direction's distance to the minimum, |x_t − x*| and |y_t − y*| (the minimum
+// is 0), on a log scale, with the envelope |e_0|·rho^t its spectral radius predicts (the server's, dashed). A
+// coordinate that reached exactly 0 has no point on a log scale: its line ends there.
+function drawErrors() {
+  const traces = [];
+  for (const name of ["gd", "momentum"]) {
+    const path = state.paths[name], points = visible(path), method = name === "gd" ? "gradient descent" : "momentum";
+    for (const direction of path.directions) {
+      const errors = points.map((p) => Math.abs(direction.axis === "x" ? p.x : p.y));
+      const dash = direction.axis === "x" ? "solid" : "dot";
+      traces.push({ type: "scatter", mode: "lines", name: `${method}, |${direction.axis}_t|`, legendgroup: `${name}-${direction.axis}`,
+        x: errors.map((_, t) => t), y: errors.map((e) => (e > 0 ? e : null)), line: { color: colors[name], dash, width: 2 } });
+      traces.push({ type: "scatter", mode: "lines", name: `rho^t, rho ${direction.rho.toFixed(3)}`, legendgroup: `${name}-${direction.axis}`, showlegend: false,
+        hovertemplate: `${method}, ${direction.axis}: |e_0|·rho^t, rho = ${direction.rho.toFixed(4)}<extra></extra>`,
+        x: direction.envelope.slice(0, points.length).map((_, t) => t), y: direction.envelope.slice(0, points.length).map((e) => (e > 0 ? e : null)),
+        line: { color: colors[name], dash: "dash", width: 1 }, opacity: 0.55 });
+    }
+  }
+  Plotly.react("bowl-errors", traces, {
+    title: { text: "distance to the minimum per direction; dashed: |e₀|·rho^t", font: { size: 14 } }, margin: { l: 60, r: 10, t: 40, b: 40 },
+    xaxis: { title: { text: "iteration" }, range: [0, state.drawn.iterations] }, yaxis: { type: "log", title: { text: "|x_t|, |y_t|" }, exponentformat: "power" },
+    legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,0.7)", font: { size: 10 } },
+  }, plotConfig);
+}
+
+// Each direction's critical damping at this lr, (1 − √(lr·h))², as a tick under the momentum slider, named by its
+// direction, and in words: below it the direction creeps in, above it it oscillates, at it it converges fastest.
+// A tick sits where the slider's thumb centre would be: the track is the input's width less one thumb.
+function showCriticalMomenta(directions) {
+  const slider = $("momentum"), min = Number(slider.min), max = Number(slider.max);
+  $("critical-marks").replaceChildren(...directions.map((d) => {
+    const tick = document.createElement("i"), at = (Math.min(max, Math.max(min, d.critical_momentum)) - min) / (max - min);
+    tick.dataset.value = d.critical_momentum;
+    tick.textContent = d.axis;
+    tick.style.left = `calc(8px + ${at} * (100% - 16px))`;
+    return tick;
+  }));
+  $("critical-value").textContent = "critical damping at this lr: " + directions.map((d) => `${d.axis} ${d.critical_momentum.toFixed(3)}`).join(", ");
 }
 
 function drawDirections() {
@@ -272,10 +302,12 @@ async function loadRateMap() {
     { type: "heatmap", x: map.lr_h, y: map.momentum, z: map.rho.map((row) => row.map((r) => Math.min(r, 1.05))), zmin: 0, zmax: 1.05,
       colorscale: [[0, "#08306b"], [0.5, "#6baed6"], [0.93, "#f7fbff"], [0.952, "#444"], [1, "#222"]],
       colorbar: { title: { text: "rho(A)" } }, hovertemplate: "lr·h %{x:.3f}<br>momentum %{y:.2f}<br>rho %{z:.4f}<extra></extra>" },
-    { type: "contour", x: map.lr_h, y: map.momentum, z: map.kind, showscale: false, hoverinfo: "skip",
-      contours: { coloring: "none", start: 0.5, end: 0.5, size: 1 }, line: { color: "#ffbf00", width: 2, dash: "dash" }, name: "real | complex" },
+    // Between real and complex eigenvalues: critical damping, momentum = (1 − √(lr·h))² (the server's curve).
+    { type: "scatter", mode: "lines", x: map.critical.lr_h, y: map.critical.momentum, name: "critical damping (1 − √(lr·h))²",
+      hovertemplate: "critical damping<br>lr·h %{x:.3f}<br>momentum %{y:.3f}<extra></extra>", line: { color: "#ffbf00", width: 2, dash: "dash" } },
   ], {
     title: { text: "rho(A) over lr·h and momentum (section 5.2)", font: { size: 14 } }, margin: rateMapMargin,
+    annotations: [criticalLabel(map.critical)],
     // Fixed ranges: markers added later must not move the axes under a click.
     xaxis: { title: { text: "lr · h" }, fixedrange: true, range: rateMapRange(map).x },
     yaxis: { title: { text: "momentum" }, fixedrange: true, range: rateMapRange(map).y }, showlegend: false,
@@ -283,6 +315,13 @@ async function loadRateMap() {
   drawRateMapMarkers();
   $("ratemap").removeAttribute("aria-busy");
   return map;
+}
+
+// The critical-damping curve's name, written beside it where lr·h is about 0.4.
+function criticalLabel(critical) {
+  const i = critical.lr_h.findIndex((a) => a >= 0.4);
+  return { x: critical.lr_h[i], y: critical.momentum[i], text: "critical damping (1 − √(lr·h))²", showarrow: false,
+    xanchor: "left", yanchor: "bottom", font: { color: "#ffbf00", size: 12 } };
 }
 
 const rateMapRange = (map) => ({ x: [0, map.lr_h[map.lr_h.length - 1]], y: [0, map.momentum[map.momentum.length - 1]] });
@@ -407,6 +446,7 @@ $("train-start").onclick = async () => {
         text: `noise floor ${Number(state.limits.noise_floor.toPrecision(3))} (0.1²)`, font: { color: "gray", size: 11 } }],
     } : {}),
   }, plotConfig);
+  Plotly.purge("train-fit");
   $("train-status").textContent = "starting";
   $("train-start").disabled = true;
   $("train-stop").disabled = false;
@@ -420,24 +460,34 @@ $("train-start").onclick = async () => {
   }
 };
 
-// The training's events: steps are drawn once per animation frame, however many arrived since the last.
+// The training's events: steps, and the newest predictions, are drawn once per animation frame, however many
+// arrived since the last.
 async function readEvents(response, settings, controller) {
-  let pending = [], frame = null;
+  let pending = [], fit = null, frame = null;
+  const names = settings.contestants.split(",");
   const draw = () => {
     frame = null;
     if (training !== controller) return; // stopped, or another training started: these steps are not shown
+    if (fit) {
+      Plotly.restyle("train-fit", { y: names.map((name) => fit[name]) }, names.map((_, i) => i + 2));
+      Plotly.relayout("train-fit", { "title.text": fitTitle(fit.step) });
+      fit = null;
+    }
     const steps = pending;
     pending = [];
     if (steps.length === 0) return;
-    const names = settings.contestants.split(",");
     Plotly.extendTraces("train", { x: names.map(() => steps.map((s) => s.step)), y: names.map((name) => steps.map((s) => s[name])) }, names.map((_, i) => i));
     const last = steps[steps.length - 1];
     $("train-status").textContent = `step ${last.step + 1}, epoch ${last.epoch + 1} of ${settings.epochs}`;
   };
   await readStream(response, (kind, data) => {
-    if (kind === "message") {
-      pending.push(data);
+    if (kind === "message" || kind === "fit") {
+      if (kind === "message") pending.push(data); else fit = data;
       frame ??= requestAnimationFrame(draw);
+      return false;
+    }
+    if (kind === "data") {
+      drawFitData(data, names);
       return false;
     }
     draw();
@@ -447,6 +497,22 @@ async function readEvents(response, settings, controller) {
     return true;
   });
 }
+
+// What the nets learn (train's fit.png): the run's data, y = x² dashed, and each contestant's predictions on the
+// server's grid, which its fit events replace as the training goes.
+function drawFitData(data, names) {
+  Plotly.react("train-fit", [
+    { type: "scatter", mode: "markers", name: "data", x: data.x, y: data.y,
+      hoverinfo: "skip", marker: { size: 3, color: "rgba(120,120,120,0.45)" } },
+    { type: "scatter", mode: "lines", name: "y = x²", x: data.grid, y: data.curve, hoverinfo: "skip", line: { color: "black", dash: "dash", width: 1.5 } },
+    ...names.map((name) => ({ type: "scatter", mode: "lines", name, x: data.grid, y: data.grid.map(() => null),
+      line: { color: colors[name], width: contestants.dashed.includes(name) ? 1.5 : 2.5, dash: contestants.dashed.includes(name) ? "dash" : "solid" } })),
+  ], {
+    title: { text: fitTitle(-1), font: { size: 14 } }, margin: { l: 50, r: 10, t: 40, b: 40 },
+    xaxis: { title: { text: "x" } }, yaxis: { title: { text: "y" } },
+  }, plotConfig);
+}
+const fitTitle = (step) => `what the nets predict, ${step < 0 ? "before the first step" : `after step ${step + 1}`}`;
 
 // Ends the training the page shows with a status; a failure is said in #error too.
 function finish(controller, message, failed = false) {
@@ -466,7 +532,6 @@ $("train-stop").onclick = () => training && finish(training, "stopped");
 const sweep = { controller: null, settings: null, map: null, axes: null, cells: null, selected: null, cellRequest: null };
 const sweepMargin = { l: 60, r: 110, t: 40, b: 50, autoexpand: false };
 const chapter = { lr: 0.01, momentum: 0.8 };
-const shortly = (value) => Number(value.toPrecision(3));
 
 function sweepSettings() {
   const read = (id) => $(`sweep-${id}`).value.replace(/\s+/g, "");

@@ -1,0 +1,61 @@
+// What every view of the explore page shares: the element lookup, the API's requests and how their failures are
+// said, the plots' configuration and colours. Each view is a module of its own (explore.js holds the bowl, the
+// rate map, the training and the sweep; velocity.js and noise.js theirs); none computes an optimizer step.
+
+export const $ = (id) => document.getElementById(id);
+// Gradient descent and momentum on the bowl; the contestants' colours join them from /api/limits (ContestantStyle).
+export const colors = { gd: "#d62728", momentum: "#1f77b4", sgd: "#ff7f0e", handwritten: "#2ca02c" };
+export const plotConfig = { displayModeBar: false, responsive: true };
+export const shortly = (value) => Number(value.toPrecision(3));
+
+// ---- requests and their failures ---------------------------------------------------------------------------
+// Every request that fails says so on the page, in #error (role="alert"): one line per part of the page
+// (bowl, rate map, training, limits, ...), cleared when that part's next request succeeds.
+const failures = new Map();
+export function report(part, message) {
+  if (message) failures.set(part, message); else failures.delete(part);
+  $("error").textContent = [...failures.values()].join("\n");
+  $("error").hidden = failures.size === 0;
+}
+
+// The API's answer as JSON; an Error saying what went wrong otherwise: no answer (the server stopped), an
+// answer that is not JSON, or the server's own one-line {"error"} with its status.
+export async function api(path, params = {}) {
+  let response, text;
+  try {
+    response = await fetch(`${path}?${new URLSearchParams(params)}`);
+    text = await response.text();
+  } catch {
+    throw new Error(`the server did not answer ${path} (is torchmomentum explore still running?)`);
+  }
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`${path} answered HTTP ${response.status} with something other than JSON`);
+  }
+  if (!response.ok) throw new Error(`${path}: ${body?.error ?? `HTTP ${response.status}`}`);
+  return body;
+}
+
+// Requests of one part of the page that may overlap (a slider sends one per move): only the newest one's answer is
+// drawn, and the part's element is aria-busy until it is. fetchNewest(load) resolves to load's answer, or to null
+// when it failed (said in #error under the part's name) or a newer request was made meanwhile.
+export function newestOnly(part, element, failure) {
+  let newest = 0;
+  return async (load) => {
+    const request = ++newest;
+    element.setAttribute("aria-busy", "true");
+    try {
+      const answer = await load();
+      if (request !== newest) return null;
+      report(part, null);
+      return answer;
+    } catch (error) {
+      if (request === newest) report(part, `${failure}: ${error.message}`);
+      return null;
+    } finally {
+      if (request === newest) element.removeAttribute("aria-busy");
+    }
+  };
+}
