@@ -37,7 +37,8 @@ public static class ConstantGradientVelocity
     /// </summary>
     public static double[] PastGradientWeights(double lr, double momentum, int steps)
     {
-        var p = new Parameter(zeros(1, dtype: ScalarType.Float64));
+        using var zero = zeros(1, dtype: ScalarType.Float64);
+        using var p = new Parameter(zero);
         using var optimizer = new MomentumSgd([p], lr, momentum, formulation: MomentumFormulation.Chapter);
         var weights = new double[steps];
         for (int k = 0; k < steps; k++)
@@ -59,7 +60,8 @@ public static class ConstantGradientVelocity
     /// </summary>
     public static IReadOnlyList<VelocityStep> Run(double lr, double momentum, double g, int steps)
     {
-        var p = new Parameter(zeros(1, dtype: ScalarType.Float64));
+        using var zero = zeros(1, dtype: ScalarType.Float64);
+        using var p = new Parameter(zero);
         using var optimizer = new MomentumSgd([p], lr, momentum, formulation: MomentumFormulation.Chapter);
         var result = new List<VelocityStep>(steps);
         for (int t = 1; t <= steps; t++)

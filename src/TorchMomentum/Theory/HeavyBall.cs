@@ -66,7 +66,8 @@ public static class HeavyBall
     /// <returns>x_0 .. x_steps (steps + 1 values).</returns>
     public static double[] Iterate(double h, double lr, double momentum, int steps, double x0 = 1)
     {
-        var x = new Parameter(tensor(new[] { x0 }, dtype: ScalarType.Float64));
+        using var start = tensor(new[] { x0 }, dtype: ScalarType.Float64);
+        using var x = new Parameter(start);
         using var optimizer = new MomentumSgd([x], lr, momentum);
         var xs = new double[steps + 1];
         xs[0] = x0;

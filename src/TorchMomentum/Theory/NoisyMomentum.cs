@@ -45,7 +45,8 @@ public static class NoisyMomentum
     public static NoisyRuns Simulate(double lr, double momentum, double h, double sigma, double start, int runs, int iterations, long seed)
     {
         using var generator = new Generator((ulong)seed);
-        var x = new Parameter(full(runs, start, dtype: ScalarType.Float64));
+        using var starts = full(runs, start, dtype: ScalarType.Float64);
+        using var x = new Parameter(starts);
         using var optimizer = new MomentumSgd([x], lr, momentum, formulation: MomentumFormulation.Chapter);
         var (mean, low, high) = (new double[iterations + 1], new double[iterations + 1], new double[iterations + 1]);
         void Record(int t)
