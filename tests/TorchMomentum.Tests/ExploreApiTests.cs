@@ -6,25 +6,15 @@ using TorchMomentum.Cli.Explore;
 namespace TorchMomentum.Tests;
 
 /// <summary>The explore server's API, on a real Kestrel on a free loopback port in this process.</summary>
-public sealed class ExploreApiTests : IAsyncLifetime
+public sealed class ExploreApiTests : LoopbackExploreServer
 {
     private readonly TemporaryFolder temporary = new();
-    private ExploreServer server = null!;
-    private HttpClient client = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        server = await ExploreServer.StartAsync(IPAddress.Loopback, 0, maxTrainings: 2);
-        // A disposed response is closed at once, as a browser's aborted fetch is: by default HttpClient goes on reading
-        // it for up to 2 s to reuse the connection, so a stream "closed" by the test still held its training slot, and
-        // the cap test could chase slots freed and taken again for 20 s (it failed so once in CI).
-        client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromMinutes(2) };
-    }
+    protected override int MaxTrainings => 2;
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        client.Dispose();
-        await server.DisposeAsync();
+        await base.DisposeAsync();
         temporary.Dispose();
     }
 
@@ -156,6 +146,12 @@ public sealed class ExploreApiTests : IAsyncLifetime
     [InlineData("api/bowl?x=abc", "x must be a number in [-20, 20] (got 'abc')")]
     [InlineData("api/bowl?s=0", "s must be a number in [1, 100] (got '0')")]
     [InlineData("api/ratemap?s=1000", "s must be a number in [1, 100] (got '1000')")]
+    [InlineData("api/noise?sigma=11", "sigma must be a number in [0, 10] (got '11')")]
+    [InlineData("api/noise?lr=0", "lr must be a number in (0, 1] (got '0')")]
+    [InlineData("api/noise?runs=1001", "runs must be a whole number in [1, 1000] (got '1001')")]
+    [InlineData("api/noise?momentum=1", "momentum must be a number in [0, 0.999] (got '1')")]
+    [InlineData("api/velocity?steps=501", "steps must be a whole number in [1, 500] (got '501')")]
+    [InlineData("api/velocity?lr=x", "lr must be a number in (0, 1] (got 'x')")]
     [InlineData("api/train?epochs=1000", "epochs must be a whole number in [1, 100] (got '1000')")]
     [InlineData("api/train?samples=100&batch-size=101", "batch-size must be a whole number in [1, 100] (got '101')")]
     [InlineData("api/train?hidden=100000", "hidden must be a whole number in [1, 256] (got '100000')")]
@@ -178,7 +174,7 @@ public sealed class ExploreApiTests : IAsyncLifetime
         {
             var response = await client.GetAsync("api/train?epochs=100&samples=10000", HttpCompletionOption.ResponseHeadersRead);
             var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-            Assert.StartsWith("data: ", await reader.ReadLineAsync());
+            Assert.Equal("event: data", await reader.ReadLineAsync()); // the stream began: the run's data comes first
             streams.Add(response);
         }
         using (var refused = await client.GetAsync("api/train?epochs=1"))

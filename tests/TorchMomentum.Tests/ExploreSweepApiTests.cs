@@ -9,25 +9,8 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Tests;
 
 /// <summary><c>GET /api/sweep</c>, on a real Kestrel on a free loopback port in this process.</summary>
-public sealed class ExploreSweepApiTests : IAsyncLifetime
+public sealed class ExploreSweepApiTests : LoopbackExploreServer
 {
-    private ExploreServer server = null!;
-    private HttpClient client = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        server = await ExploreServer.StartAsync(IPAddress.Loopback, 0, maxTrainings: 1);
-        // A response disposed before its end closes its connection, as a browser's aborted fetch does: by default
-        // HttpClient would go on reading it (up to 1 MB, for 2 s) to use the connection again.
-        client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromMinutes(2) };
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        client.Dispose();
-        await server.DisposeAsync();
-    }
-
     /// <summary>A sweep stream read to its end: its events as (name, data) in the order sent.</summary>
     private async Task<List<(string Name, JsonElement Data)>> Sweep(string query)
     {

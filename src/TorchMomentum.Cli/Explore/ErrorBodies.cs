@@ -9,7 +9,7 @@ namespace TorchMomentum.Cli.Explore;
 /// <summary>
 /// Gives every error answered without a body the one line of JSON the explore API's errors carry,
 /// <c>{"error": ...}</c>: the host filter's 400 (saying which Host names are allowed), a path that is no asset
-/// (404), a method other than GET (405). A startup filter, so that it can wrap the pipeline's outermost part,
+/// (404), a method other than GET (405), an unforeseen failure (500). A startup filter, so that it can wrap the pipeline's outermost part,
 /// the host filter that the web host's defaults put there.
 /// </summary>
 public sealed class ErrorBodies(IReadOnlyList<string> hostNames) : IStartupFilter
@@ -18,6 +18,14 @@ public sealed class ErrorBodies(IReadOnlyList<string> hostNames) : IStartupFilte
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
         app.UseStatusCodePages(Write);
+        // A request that fails unforeseen is a 500 with one line naming the innermost exception, as the command
+        // line's unforeseen errors are, instead of an empty answer.
+        app.UseExceptionHandler(failed => failed.Run(http =>
+        {
+            var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+            while (error?.InnerException is not null) error = error.InnerException;
+            return Results.Json(new { error = $"500 internal server error: {error?.GetType().Name}: {error?.Message}" }, statusCode: StatusCodes.Status500InternalServerError).ExecuteAsync(http);
+        }));
         next(app);
     };
 
