@@ -1,12 +1,14 @@
-// What every view of the explore page shares: the element lookup, the API's requests and how their failures are
-// said, the plots' configuration and colours. Each view is a module of its own (explore.js holds the bowl, the
-// rate map, the training and the sweep; velocity.js and noise.js theirs); none computes an optimizer step.
+// What every view of the explore page shares: the element lookup, the server's limits, the API's requests and how
+// their failures are said, the plots' configuration and colours, a click's data coordinates. None of the page's
+// modules computes an optimizer step.
 
 export const $ = (id) => document.getElementById(id);
 // Gradient descent and momentum on the bowl; the contestants' colours join them from /api/limits (ContestantStyle).
 export const colors = { gd: "#d62728", momentum: "#1f77b4", sgd: "#ff7f0e", handwritten: "#2ca02c" };
 export const plotConfig = { displayModeBar: false, responsive: true };
 export const shortly = (value) => Number(value.toPrecision(3));
+// The server's /api/limits once it answered (explore.js asks at the start), else null.
+export const server = { limits: null };
 
 // ---- requests and their failures ---------------------------------------------------------------------------
 // Every request that fails says so on the page, in #error (role="alert"): one line per part of the page
@@ -58,4 +60,14 @@ export function newestOnly(part, element, failure) {
       if (request === newest) element.removeAttribute("aria-busy");
     }
   };
+}
+
+// Data coordinates under a mouse event on a plot whose margins and axis ranges the page sets itself: with
+// margin.autoexpand off, nothing (legend, colour bar) moves the plot area, which is the element's box less
+// the margins, and the axes are linear over their fixed ranges.
+export function dataAt(event, plot, margin, xRange, yRange) {
+  const box = plot.getBoundingClientRect();
+  const fx = (event.clientX - box.left - margin.l) / (box.width - margin.l - margin.r);
+  const fy = (event.clientY - box.top - margin.t) / (box.height - margin.t - margin.b);
+  return { x: xRange[0] + fx * (xRange[1] - xRange[0]), y: yRange[1] - fy * (yRange[1] - yRange[0]) };
 }

@@ -1,0 +1,138 @@
+// The Train view (sections 5.5, 5.6): the chapter's experiment trained live on the server (/api/train), its loss
+// curves growing step by step above the noise floor, and what the nets learn, redrawn as they train.
+
+import { $, colors, plotConfig, report, server } from "./page.js";
+import { openStream, readStream, streamFailure } from "./streams.js";
+
+// The contestants, their order and colours are the server's (/api/limits' "contestants"), one definition for the
+// page and losses.png; until it answers, the default race.
+let contestants = { names: ["sgd", "momentum", "handwritten"], default: "sgd,momentum,handwritten", dashed: ["handwritten"] };
+let training = null; // the AbortController of the stream being read
+
+export function showContestants(info) {
+  contestants = info;
+  Object.assign(colors, info.colors);
+  const chosen = info.default.split(",");
+  $("train-contestants").replaceChildren(...info.names.map((name) => {
+    const label = document.createElement("label"), box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = name;
+    box.checked = chosen.includes(name);
+    label.style.color = info.colors[name];
+    label.append(box, ` ${name}`);
+    return label;
+  }));
+}
+
+// The ticked contestants in the server's order (the default race before /api/limits answered).
+function chosenContestants() {
+  const boxes = [...document.querySelectorAll("#train-contestants input")];
+  return boxes.length ? boxes.filter((box) => box.checked).map((box) => box.value) : contestants.default.split(",");
+}
+
+function trainSettings() {
+  const read = (id) => $(`train-${id}`).value;
+  return { lr: read("lr"), momentum: read("momentum"), "batch-size": read("batch-size"), epochs: read("epochs"), seed: read("seed"),
+    contestants: chosenContestants().join(",") };
+}
+
+$("train-chapter").onclick = () => {
+  for (const [id, value] of Object.entries({ lr: 0.01, momentum: 0.8, "batch-size": 32, epochs: 12, seed: 1 })) $(`train-${id}`).value = value;
+};
+
+$("train-start").onclick = async () => {
+  training?.abort();
+  const settings = trainSettings(), controller = new AbortController();
+  training = controller;
+  const names = settings.contestants.split(",");
+  Plotly.react("train", names.map((name) => ({ type: "scatter", mode: "lines", name, x: [], y: [],
+    line: { color: colors[name], width: contestants.dashed.includes(name) ? 1.5 : 2, dash: contestants.dashed.includes(name) ? "dash" : "solid" } })), {
+    title: { text: "loss per step", font: { size: 14 } }, margin: { l: 60, r: 10, t: 40, b: 40 },
+    xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" }, type: "log" },
+    // What no net can beat on average: the targets' noise variance (the server's, from /api/limits).
+    ...(server.limits ? {
+      shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: server.limits.noise_floor, y1: server.limits.noise_floor, line: { color: "gray", dash: "dot", width: 1.5 } }],
+      annotations: [{ xref: "paper", x: 1, y: Math.log10(server.limits.noise_floor), xanchor: "right", yanchor: "bottom", showarrow: false,
+        text: `noise floor ${Number(server.limits.noise_floor.toPrecision(3))} (0.1²)`, font: { color: "gray", size: 11 } }],
+    } : {}),
+  }, plotConfig);
+  Plotly.purge("train-fit");
+  $("train-status").textContent = "starting";
+  $("train-start").disabled = true;
+  $("train-stop").disabled = false;
+  try {
+    const response = await openStream("api/train", settings, controller.signal);
+    report("train", null);
+    await readEvents(response, settings, controller);
+  } catch (error) {
+    if (controller.signal.aborted) finish(controller, "stopped");
+    else finish(controller, streamFailure(error), true);
+  }
+};
+
+// The training's events: steps, and the newest predictions, are drawn once per animation frame, however many
+// arrived since the last.
+async function readEvents(response, settings, controller) {
+  let pending = [], fit = null, frame = null;
+  const names = settings.contestants.split(",");
+  const draw = () => {
+    frame = null;
+    if (training !== controller) return; // stopped, or another training started: these steps are not shown
+    if (fit) {
+      Plotly.restyle("train-fit", { y: names.map((name) => fit[name]) }, names.map((_, i) => i + 2));
+      Plotly.relayout("train-fit", { "title.text": fitTitle(fit.step) });
+      fit = null;
+    }
+    const steps = pending;
+    pending = [];
+    if (steps.length === 0) return;
+    Plotly.extendTraces("train", { x: names.map(() => steps.map((s) => s.step)), y: names.map((name) => steps.map((s) => s[name])) }, names.map((_, i) => i));
+    const last = steps[steps.length - 1];
+    $("train-status").textContent = `step ${last.step + 1}, epoch ${last.epoch + 1} of ${settings.epochs}`;
+  };
+  await readStream(response, (kind, data) => {
+    if (kind === "message" || kind === "fit") {
+      if (kind === "message") pending.push(data); else fit = data;
+      frame ??= requestAnimationFrame(draw);
+      return false;
+    }
+    if (kind === "data") {
+      drawFitData(data, names);
+      return false;
+    }
+    draw();
+    const divergence = data.divergence;
+    if (kind !== "done") finish(controller, `failed: ${data.error}`, true);
+    else finish(controller, divergence ? `${divergence.optimizer} diverged at step ${divergence.step}` : `done: ${data.steps} steps`);
+    return true;
+  });
+}
+
+// What the nets learn (train's fit.png): the run's data, y = x² dashed, and each contestant's predictions on the
+// server's grid, which its fit events replace as the training goes.
+function drawFitData(data, names) {
+  Plotly.react("train-fit", [
+    { type: "scatter", mode: "markers", name: "data", x: data.x, y: data.y,
+      hoverinfo: "skip", marker: { size: 3, color: "rgba(120,120,120,0.45)" } },
+    { type: "scatter", mode: "lines", name: "y = x²", x: data.grid, y: data.curve, hoverinfo: "skip", line: { color: "black", dash: "dash", width: 1.5 } },
+    ...names.map((name) => ({ type: "scatter", mode: "lines", name, x: data.grid, y: data.grid.map(() => null),
+      line: { color: colors[name], width: contestants.dashed.includes(name) ? 1.5 : 2.5, dash: contestants.dashed.includes(name) ? "dash" : "solid" } })),
+  ], {
+    title: { text: fitTitle(-1), font: { size: 14 } }, margin: { l: 50, r: 10, t: 40, b: 40 },
+    xaxis: { title: { text: "x" } }, yaxis: { title: { text: "y" } },
+  }, plotConfig);
+}
+const fitTitle = (step) => `what the nets predict, ${step < 0 ? "before the first step" : `after step ${step + 1}`}`;
+
+// Ends the training the page shows with a status; a failure is said in #error too.
+function finish(controller, message, failed = false) {
+  if (training !== controller) return;
+  training = null;
+  controller.abort();
+  $("train-status").textContent = message;
+  report("train", failed ? `The training failed: ${message}` : null);
+  $("train-start").disabled = false;
+  $("train-stop").disabled = true;
+}
+$("train-stop").onclick = () => training && finish(training, "stopped");
+
