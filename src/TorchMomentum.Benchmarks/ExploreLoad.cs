@@ -97,10 +97,13 @@ public static class ExploreLoad
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var lines = new List<string>();
         bool done = false;
+        string? named = null; // the event's name, null for a step's losses
         while (await reader.ReadLineAsync() is { } line)
         {
             if (line == "event: done") done = true;
-            if (!line.StartsWith("data: {\"step\"", StringComparison.Ordinal)) continue;
+            if (line.StartsWith("event: ", StringComparison.Ordinal)) named = line;
+            if (line.Length == 0) named = null;
+            if (named is not null || !line.StartsWith("data: ", StringComparison.Ordinal)) continue;
             using var json = System.Text.Json.JsonDocument.Parse(line[6..]);
             var r = json.RootElement;
             lines.Add($"{r.GetProperty("step").GetInt32()}:{string.Join(',', new[] { "sgd", "momentum", "handwritten" }.Select(n => r.GetProperty(n).GetDouble().ToString("R", CultureInfo.InvariantCulture)))}");

@@ -34,9 +34,10 @@ public static class QuadraticBowl
     /// The path of heavy-ball momentum x_{t+1} = x_t - lr * grad f(x_t) + momentum * (x_t - x_{t-1}) with
     /// x_{-1} = x_0 (plain gradient descent when momentum is 0), in float64. The step is <see cref="MomentumSgd"/>'s:
     /// with a constant lr, PyTorch's buffer form is exactly this recurrence, since x_t - x_{t-1} = -lr * b_{t-1}.
-    /// The gradient (2x, 2s*y) is one tensor product, (2, 2s) * (x, y), which is bit for bit what autograd gives
-    /// for the sum of (1, s) * (x, y)^2 (it adds (1, s) * (x, y) to itself, and doubling is exact; a test holds
-    /// them equal) at a sixth of the cost: the explore page asks for a path on every slider move.
+    /// The gradient (2x, 2s*y) is worked out as autograd works out that of the sum of (1, s) * (x, y)^2 into a zeroed
+    /// .grad, 0 + (u + u) with u = (1, s) * (x, y): the same bits, subnormal ones and the sign of zero too (a test holds
+    /// them equal; only a start of exactly -0 differs, in its first step's zero), at a quarter of the cost: the explore
+    /// page asks for a path on every slider move.
     /// </summary>
     /// <returns>The start point and <paramref name="iterations"/> iterates.</returns>
     public static IReadOnlyList<BowlPoint> Path(double startX, double startY, double lr, double momentum, int iterations, double s = ChapterSteepness)
@@ -44,13 +45,19 @@ public static class QuadraticBowl
         using var start = tensor(new[] { startX, startY }, dtype: ScalarType.Float64);
         using var point = new Parameter(start);
         using var optimizer = new MomentumSgd([point], lr, momentum);
-        using var curvatures = tensor(new[] { 2.0, 2 * s }, dtype: ScalarType.Float64);
+        using var weights = tensor(new[] { 1.0, s }, dtype: ScalarType.Float64);
         var path = new List<BowlPoint> { new(0, startX, startY, F(startX, startY, s)) };
         for (int t = 1; t <= iterations; t++)
         {
             using (NewDisposeScope())
             {
-                using (no_grad()) point.grad = curvatures * point; // the scope frees this handle, the parameter keeps the tensor
+                using (no_grad())
+                {
+                    // In place after the product: u + u, then + 0 as autograd adds into the .grad zero_grad zeroed (which
+                    // makes a -0 gradient +0). The scope frees the handle; the parameter keeps its gradient.
+                    var u = weights * point;
+                    point.grad = u.add_(u).add_(0.0);
+                }
                 optimizer.step();
             }
             var xy = point.data<double>();
