@@ -11,8 +11,10 @@ namespace TorchMomentum.Cli.Explore;
 /// [{"axis", "h", "rho", "measured", "converged_within", "critical_momentum", "envelope"}]}</c>, where
 /// <c>measured</c> is null when the path gave too few steps to measure a rate on, <c>converged_within</c> is the
 /// iteration from which that coordinate is 0 (<see cref="RateMeasurement"/>), null when it never gets there,
-/// <c>critical_momentum</c> is the direction's critical damping at this lr (<see cref="HeavyBall.CriticalMomentum"/>)
-/// and <c>envelope</c> the error |e_0| rho^t it predicts (<see cref="HeavyBall.Envelope"/>), one per point sent.
+/// <c>critical_momentum</c> is the direction's critical damping at this lr (<see cref="HeavyBall.CriticalMomentum"/>),
+/// null from lr*h = 4 on where no momentum below 1 has one, <c>critical_root</c> the double root there
+/// (<see cref="HeavyBall.CriticalRoot"/>: negative when the direction flips sign every step), and <c>envelope</c> the
+/// error |e_0| rho^t it predicts (<see cref="HeavyBall.Envelope"/>), one per point sent.
 /// </summary>
 public static class BowlApi
 {
@@ -44,8 +46,8 @@ public static class BowlApi
     // measured: the rate measured on the path's coordinate, or null when there were too few steps to measure on
     // (a path shorter than 4 iterations, or one that reached 0 sooner); converged_within: the first iteration
     // from which the coordinate is 0 (or below double's normal range), or null. A cut path is measured on the
-    // steps kept, all finite. The envelope is as long as the path sent and capped at the same cut, so it is finite
-    // too (JSON has no infinity); from a start of 0 it is 0, where 0 * rho^t would overflow to NaN.
+    // steps kept, all finite. The envelope is as long as the path sent and finite (JSON has neither infinity nor NaN):
+    // capped at 1e12, and 0 from a start of 0, where 0 * rho^t would give NaN once rho^t overflows.
     private static object Direction(string axis, double h, double lr, double momentum, IReadOnlyList<double> coordinates)
     {
         var measured = HeavyBall.MeasuredRate(coordinates);
@@ -53,7 +55,8 @@ public static class BowlApi
         return new
         {
             axis, h, rho = HeavyBall.SpectralRadius(h, lr, momentum), measured = measured.Rate, converged_within = measured.ConvergedWithin,
-            critical_momentum = HeavyBall.CriticalMomentum(h, lr), envelope,
+            critical_momentum = HeavyBall.CriticalMomentum(h, lr) is var critical && critical < 1 ? critical : (double?)null,
+            critical_root = HeavyBall.CriticalRoot(h, lr), envelope,
         };
     }
 }

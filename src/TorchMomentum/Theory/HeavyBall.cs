@@ -34,10 +34,19 @@ public static class HeavyBall
 
     /// <summary>
     /// Critical damping: the momentum at which the eigenvalues of A meet in a double root, a^2 = 4*momentum with
-    /// a = 1 - lr*h + momentum, i.e. momentum = (1 - sqrt(lr*h))^2 (for lr*h &lt;= 1). Below it a direction creeps in
-    /// (real roots), above it it oscillates (a complex pair of modulus sqrt(momentum)); at it, it converges fastest.
+    /// a = 1 - lr*h + momentum, i.e. momentum = (1 - sqrt(lr*h))^2, the square of the root <see cref="CriticalRoot"/>.
+    /// Below it the roots are real, above it a complex pair of modulus sqrt(momentum) (the direction spirals); at it
+    /// rho(A) is smallest for this lr, so the direction converges fastest. A momentum exists for 0 &lt;= lr*h &lt; 4; from
+    /// lr*h = 4 on the value is 1 or more and every momentum diverges.
     /// </summary>
-    public static double CriticalMomentum(double h, double lr) => Math.Pow(1 - Math.Sqrt(lr * h), 2);
+    public static double CriticalMomentum(double h, double lr) => Math.Pow(CriticalRoot(h, lr), 2);
+
+    /// <summary>
+    /// The double root at critical damping: a/2 with a = 1 - lr*h + momentum and momentum = (1 - sqrt(lr*h))^2, which is
+    /// 1 - sqrt(lr*h). For lr*h &lt; 1 it is positive and the direction creeps in without oscillating; for lr*h &gt; 1 it
+    /// is negative and the direction flips sign every step.
+    /// </summary>
+    public static double CriticalRoot(double h, double lr) => 1 - Math.Sqrt(lr * h);
 
     /// <summary>The spectral radius rho(A) = max |lambda|: the linear rate the iteration converges at.</summary>
     public static double SpectralRadius(double h, double lr, double momentum)
