@@ -15,14 +15,20 @@ public static class NoiseCommand
     /// <summary>Most runs times iterations one command may simulate.</summary>
     public const long MaxWork = 100_000_000;
 
+    /// <summary>The default curvature h of f = h/2 x^2, the explore page's too.</summary>
+    public const double Curvature = 1;
+
+    /// <summary>The default start x_0 of every run, the explore page's too.</summary>
+    public const double Start = 5;
+
     /// <summary>Builds the command.</summary>
     public static Command Create(IAnsiConsole console, TextWriter error)
     {
         var lr = Options.Number("--lr", "Learning rate", 0.05, new(0, MinOpen: true));
         var momentum = Options.Number("--momentum", "Momentum parameter", 0.9, new(0, 1, MaxOpen: true));
-        var h = Options.Number("--h", "Curvature of f = h/2 x^2", 1, new(0, 1e6, MinOpen: true));
+        var h = Options.Number("--h", "Curvature of f = h/2 x^2", Curvature, new(0, 1e6, MinOpen: true));
         var sigma = Options.Number("--sigma", "Standard deviation of each gradient's noise", 1, new(0, 1e6));
-        var start = Options.Number("--start", "Where every run starts, x_0", 5, new(-1e6, 1e6));
+        var start = Options.Number("--start", "Where every run starts, x_0", Start, new(-1e6, 1e6));
         var runs = Options.Count("--runs", "Noisy runs of each method", 1000, 1, 100_000);
         var iterations = Options.Count("--iterations", "Steps of each run", 300, 1, 100_000);
         var seed = Options.Long("--seed", "Seed of the noise", 1, 0);
@@ -42,9 +48,7 @@ public static class NoiseCommand
                 return ExitCodes.Refuse(error, $"--runs x --iterations must be at most {MaxWork} (got {count} x {steps} = {(long)count * steps}).");
             using var folder = RunFolder.Open(parse.GetValue(output), "noise", parse.GetValue(force), [NoisePlot.CsvFileName, NoisePlot.FileName], out string? folderError);
             if (folder is null) return ExitCodes.Refuse(error, folderError);
-            var methods = new[] { 0, m }.Distinct().Select(momentumOf =>
-                (momentumOf, NoisyMomentum.Simulate(a, momentumOf, curvature, noise, parse.GetValue(start), count, steps, parse.GetValue(seed)),
-                 NoisyMomentum.StationaryF(a, momentumOf, curvature, noise))).ToList();
+            var methods = NoisyMomentum.BesidePlainDescent(a, m, curvature, noise, parse.GetValue(start), count, steps, parse.GetValue(seed));
             var table = new Table().Title($"f = {Shown.Number(curvature)}/2 x², lr {Shown.Number(a)}, gradient noise sigma {Shown.Number(noise)}, {count} runs")
                 .AddColumns("method", "mean f after 10", "after 100", $"last {steps / 2} iterations", "closed-form floor");
             foreach (var (momentumOf, simulated, floor) in methods)

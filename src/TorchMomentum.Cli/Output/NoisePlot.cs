@@ -17,7 +17,7 @@ public static class NoisePlot
     public const string CsvFileName = "noise.csv";
 
     /// <summary>Writes the table and the figure of momentum's runs and plain descent's (momentum 0).</summary>
-    public static void Write(string folder, IReadOnlyList<(double Momentum, NoisyRuns Runs, double Floor)> methods)
+    public static void Write(string folder, IReadOnlyList<NoisyMethod> methods)
     {
         CsvFile.Write(Path.Combine(folder, CsvFileName), ["momentum", "iter", "mean_f", "p10_f", "p90_f", "stationary_f"],
             methods.SelectMany(m => m.Runs.MeanF.Select((f, t) => new[]

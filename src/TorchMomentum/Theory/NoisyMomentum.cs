@@ -10,6 +10,12 @@ namespace TorchMomentum.Theory;
 /// <param name="HighF">The 90th percentile of f over the runs, per iteration.</param>
 public sealed record NoisyRuns(double[] MeanF, double[] LowF, double[] HighF);
 
+/// <summary>One method's noisy runs and the f they settle at.</summary>
+/// <param name="Momentum">The method's momentum; 0 is plain gradient descent.</param>
+/// <param name="Runs">Its runs, summed up per iteration.</param>
+/// <param name="Floor">The closed-form f they settle at, <see cref="NoisyMomentum.StationaryF"/>.</param>
+public sealed record NoisyMethod(double Momentum, NoisyRuns Runs, double Floor);
+
 /// <summary>
 /// Momentum with noisy gradients (Distill's "Why Momentum Really Works", on stochastic gradients) on the
 /// one-dimensional bowl f(x) = h/2 x^2 of section 5.2, each gradient h*x plus Gaussian noise of standard deviation
@@ -36,6 +42,15 @@ public static class NoisyMomentum
 
     /// <summary>Whether the runs settle at all: 0 &lt; lr h &lt; 2 (1 + momentum).</summary>
     public static bool Settles(double lr, double momentum, double h) => lr * h > 0 && lr * h < 2 * (1 + momentum);
+
+    /// <summary>
+    /// The lesson in one call: plain gradient descent's runs, then those of <paramref name="momentum"/> at the same lr
+    /// with the same noise (one method when momentum is 0), each with its floor. What the noise command and the
+    /// explore page's Noise view draw.
+    /// </summary>
+    public static IReadOnlyList<NoisyMethod> BesidePlainDescent(double lr, double momentum, double h, double sigma, double start, int runs, int iterations, long seed) =>
+        new[] { 0, momentum }.Distinct().Select(m =>
+            new NoisyMethod(m, Simulate(lr, m, h, sigma, start, runs, iterations, seed), StationaryF(lr, m, h, sigma))).ToList();
 
     /// <summary>
     /// <paramref name="runs"/> noisy runs from x_0 = <paramref name="start"/>, as one tensor: the gradient of
