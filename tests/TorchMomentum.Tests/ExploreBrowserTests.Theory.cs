@@ -100,11 +100,11 @@ public sealed partial class ExploreBrowserTests
         Assert.NotEqual(1, sigma); // the slider moved
         foreach (var (m, label) in new[] { (momentum, $"momentum {momentum.ToString(CultureInfo.InvariantCulture)}"), (0.0, "gradient descent") })
         {
-            var expected = NoisyMomentum.Simulate(lr, m, NoiseApi.Curvature, sigma, NoiseApi.Start, runs, (int)ApiLimits.Noise.Iterations.Default, seed);
+            var expected = NoisyMomentum.Simulate(lr, m, Cli.CommandLine.NoiseCommand.Curvature, sigma, Cli.CommandLine.NoiseCommand.Start, runs, (int)ApiLimits.Noise.Iterations.Default, seed);
             Assert.Equal(expected.MeanF, await TraceY("noise", $"{label}: mean f"));
         }
         double[] floors = await page.EvaluateAsync<double[]>("() => document.getElementById('noise').layout.shapes.map(s => s.y0)");
-        Assert.Equal([NoisyMomentum.StationaryF(lr, momentum, 1, sigma), NoisyMomentum.StationaryF(lr, 0, 1, sigma)], floors);
+        Assert.Equal([NoisyMomentum.StationaryF(lr, 0, 1, sigma), NoisyMomentum.StationaryF(lr, momentum, 1, sigma)], floors);
         Assert.StartsWith($"Momentum {momentum.ToString(CultureInfo.InvariantCulture)} settles at f ≈", await page.TextContentAsync("#noise-summary"));
         await Screenshot("noise");
 

@@ -36,12 +36,39 @@ public sealed class ExploreTheoryApiTests : LoopbackExploreServer
     }
 
     [Fact]
-    public async Task A_diverging_path_s_envelope_is_capped_and_a_zero_start_s_is_zero()
+    public async Task A_momentum_path_s_envelope_is_its_directions_rho_to_the_t()
     {
-        var diverging = await Get("api/bowl?lr=1&momentum=0.9&x=0&y=1&iterations=1000&s=100");
-        Assert.True(diverging.GetProperty("diverged").GetBoolean());
-        Assert.All(diverging.GetProperty("directions").EnumerateArray(), d => Assert.All(Numbers(d.GetProperty("envelope")), e => Assert.InRange(e, 0, 1e12)));
-        Assert.All(Numbers(diverging.GetProperty("directions")[0].GetProperty("envelope")), e => Assert.Equal(0, e));
+        var root = await Get("api/bowl?lr=0.03&momentum=0.7&x=-10&y=1.5&iterations=60&s=10");
+        foreach (var (direction, h, start) in new[] { (root.GetProperty("directions")[0], 2.0, -10.0), (root.GetProperty("directions")[1], 20.0, 1.5) })
+        {
+            double rho = direction.GetProperty("rho").GetDouble();
+            Assert.Equal(HeavyBall.SpectralRadius(h, 0.03, 0.7), rho);
+            double[] envelope = Numbers(direction.GetProperty("envelope"));
+            Assert.Equal(61, envelope.Length);
+            for (int t = 0; t <= 60; t++) Assert.Equal(Math.Abs(start) * Math.Pow(rho, t), envelope[t], 1e-12 * Math.Abs(start));
+        }
+    }
+
+    [Fact]
+    public async Task From_a_zero_start_the_envelope_is_zero_even_where_rho_to_the_t_overflows()
+    {
+        // y starts at 0 with rho 199: 0 * 199^t is NaN from t = 134 on, which JSON could not carry.
+        var root = await Get("api/bowl?lr=1&momentum=0&x=1&y=0&iterations=1000&s=100");
+        Assert.False(root.GetProperty("diverged").GetBoolean());
+        double[] envelope = Numbers(root.GetProperty("directions")[1].GetProperty("envelope"));
+        Assert.Equal(1001, envelope.Length);
+        Assert.All(envelope, e => Assert.Equal(0, e));
+    }
+
+    [Theory]
+    [InlineData(0.09, 20, 0.11672)] // lr h 1.8: the double root 1 - sqrt(1.8) is negative, y flips sign every step
+    [InlineData(0.2, 200, null)] // lr h 40: no momentum below 1 is critical, every one diverges
+    public async Task Past_lr_h_1_the_critical_root_is_negative_and_from_4_there_is_no_critical_momentum(double lr, double h, double? critical)
+    {
+        var y = (await Get($"api/bowl?lr={lr.ToString(CultureInfo.InvariantCulture)}&s={(h / 2).ToString(CultureInfo.InvariantCulture)}&iterations=5")).GetProperty("directions")[1];
+        Assert.Equal(1 - Math.Sqrt(lr * h), y.GetProperty("critical_root").GetDouble(), 12);
+        if (critical is null) Assert.Equal(JsonValueKind.Null, y.GetProperty("critical_momentum").ValueKind);
+        else Assert.Equal(critical.Value, y.GetProperty("critical_momentum").GetDouble(), 5);
     }
 
     [Fact]
@@ -67,23 +94,23 @@ public sealed class ExploreTheoryApiTests : LoopbackExploreServer
         var root = await Get($"api/noise?lr={lr}&momentum={momentum}&sigma={sigma}&runs={runs}&iterations={iterations}&seed={seed}");
         double a = double.Parse(lr, CultureInfo.InvariantCulture), m = double.Parse(momentum, CultureInfo.InvariantCulture), s = double.Parse(sigma, CultureInfo.InvariantCulture);
         var methods = root.GetProperty("methods").EnumerateArray().ToList();
-        Assert.Equal(m == 0 ? ["gradient descent"] : ["momentum", "gradient descent"], methods.Select(x => x.GetProperty("name").GetString()));
+        Assert.Equal(m == 0 ? ["gradient descent"] : ["gradient descent", "momentum"], methods.Select(x => x.GetProperty("name").GetString()));
         foreach (var method in methods)
         {
             double mu = method.GetProperty("momentum").GetDouble();
-            var expected = NoisyMomentum.Simulate(a, mu, NoiseApi.Curvature, s, NoiseApi.Start, int.Parse(runs, CultureInfo.InvariantCulture),
+            var expected = NoisyMomentum.Simulate(a, mu, Cli.CommandLine.NoiseCommand.Curvature, s, Cli.CommandLine.NoiseCommand.Start, int.Parse(runs, CultureInfo.InvariantCulture),
                 int.Parse(iterations, CultureInfo.InvariantCulture), long.Parse(seed, CultureInfo.InvariantCulture));
             Assert.Equal(expected.MeanF, Numbers(method.GetProperty("mean")));
             Assert.Equal(expected.LowF, Numbers(method.GetProperty("low")));
             Assert.Equal(expected.HighF, Numbers(method.GetProperty("high")));
-            Assert.Equal(NoisyMomentum.StationaryF(a, mu, NoiseApi.Curvature, s), method.GetProperty("floor").GetDouble());
+            Assert.Equal(NoisyMomentum.StationaryF(a, mu, Cli.CommandLine.NoiseCommand.Curvature, s), method.GetProperty("floor").GetDouble());
         }
     }
 
     [Fact]
     public async Task Another_seed_draws_other_runs_and_the_same_seed_the_same()
     {
-        string Mean(JsonElement root) => root.GetProperty("methods")[0].GetProperty("mean").GetRawText();
+        string Mean(JsonElement root) => root.GetProperty("methods")[1].GetProperty("mean").GetRawText();
         string first = Mean(await Get("api/noise?seed=1")), again = Mean(await Get("api/noise?seed=1")), other = Mean(await Get("api/noise?seed=2"));
         Assert.Equal(first, again);
         Assert.NotEqual(first, other);
@@ -115,9 +142,11 @@ public sealed class ExploreTheoryApiTests : LoopbackExploreServer
         JsonElement DataOf(string block) => JsonDocument.Parse(block[(block.IndexOf("data: ", StringComparison.Ordinal) + 6)..]).RootElement;
         Assert.StartsWith("event: data\n", blocks[0]);
         var fits = blocks.Where(b => b.StartsWith("event: fit\n", StringComparison.Ordinal)).Select(DataOf).ToList();
+        // Before the first step, after every ceil(steps / 100) steps, and after the last.
+        int every = (steps + TrainApi.MostFits - 1) / TrainApi.MostFits;
+        var expected = new[] { -1 }.Concat(Enumerable.Range(1, steps / every).Select(k => k * every - 1)).Append(steps - 1).Distinct();
+        Assert.Equal(expected, fits.Select(f => f.GetProperty("step").GetInt32()));
         Assert.InRange(fits.Count, 2, TrainApi.MostFits + 2);
-        Assert.Equal(-1, fits[0].GetProperty("step").GetInt32());
-        Assert.Equal(steps - 1, fits[^1].GetProperty("step").GetInt32());
 
         // The same run trained here: its data, its first predictions and its last are what was sent.
         using var run = new ChapterRun(new ExperimentSettings { Epochs = epochs, BatchSize = batchSize, Contestants = contestants }, CPU);

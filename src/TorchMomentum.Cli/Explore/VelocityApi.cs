@@ -8,8 +8,9 @@ namespace TorchMomentum.Cli.Explore;
 /// <c>GET /api/velocity</c> (section 5.3, d2l's beta^t plot): how much the gradient k steps back counts in the
 /// velocity, measured on <c>MomentumSgd</c> (<see cref="ConstantGradientVelocity.PastGradientWeights"/>), for the
 /// momentum asked and the velocity command's few others (<see cref="PastGradientsPlot.Momenta"/>). The answer:
-/// <c>{"k": [0, 1, ...], "momenta": [{"momentum", "weights", "sum"}]}</c>, where <c>sum</c> is what all the weights add
-/// up to, lr/(1 - momentum): the step a steady gradient builds.
+/// <c>{"k": [0, 1, ...], "momenta": [{"momentum", "weights", "sum"}]}</c>, where <c>sum</c> is what the weights of
+/// every past gradient add up to, lr/(1 - momentum), the step a steady gradient builds (those sent, k &lt; steps, add
+/// up to less: lr (1 - momentum^steps)/(1 - momentum)).
 /// </summary>
 public static class VelocityApi
 {

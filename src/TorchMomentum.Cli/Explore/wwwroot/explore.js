@@ -4,7 +4,7 @@
 // most, the Bowl and the Rate map; the other views are modules of their own (velocity.js, noise.js, train.js,
 // sweep.js). Modules declare nothing global, so the page's state is its own and what it shows is in the DOM.
 
-import { $, api, colors, dataAt, plotConfig, report, server } from "./page.js";
+import { $, api, colors, dataAt, newestOnly, plotConfig, report, server, whileBusy } from "./page.js";
 import { refreshVelocity } from "./velocity.js";
 import { refreshNoise } from "./noise.js";
 import { showContestants } from "./train.js";
@@ -75,7 +75,7 @@ $("preset-none").onclick = () => setParameters({ momentum: 0 });
 // Critical damping of the flat direction x at this lr, (1 − √(lr·h))²: the server's number (/api/bowl).
 $("preset-critical").onclick = () => {
   const x = state.paths?.momentum.directions.find((d) => d.axis === "x");
-  if (x) setParameters({ momentum: x.critical_momentum });
+  if (x && x.critical_momentum !== null) setParameters({ momentum: x.critical_momentum });
 };
 $("preset-optimal").onclick = async () => {
   const map = state.rateMap ?? await loadRateMap();
@@ -95,9 +95,7 @@ for (const tab of document.querySelectorAll(".tab")) {
     refreshShownTheory();
     // A plot drawn while its view was hidden has no size yet: give it the view's now; busy until it has it.
     for (const plot of document.querySelectorAll(`#view-${tab.dataset.view} .plot`)) {
-      if (!plot.data) continue;
-      plot.setAttribute("aria-busy", "true");
-      Plotly.Plots.resize(plot).finally(() => plot.removeAttribute("aria-busy"));
+      if (plot.data) whileBusy(plot, Plotly.Plots.resize(plot));
     }
   };
 }
@@ -118,16 +116,11 @@ function contours() {
 
 // The paths for the settings shown. #bowl is aria-busy while the newest request is on its way; when it is
 // drawn, #bowl-json links to the numbers of the momentum path drawn.
-let bowlRequest = 0;
-async function refreshBowl() {
-  const request = ++bowlRequest;
-  $("bowl").setAttribute("aria-busy", "true");
+const bowlRefresh = newestOnly("bowl", $("bowl"), "The paths could not be computed");
+function refreshBowl() {
   const common = { lr: state.lr, x: state.start.x, y: state.start.y, iterations: state.iterations, s: state.s };
   const query = { ...common, momentum: state.momentum };
-  try {
-    const [gd, momentum] = await Promise.all([api("api/bowl", { ...common, momentum: 0 }), api("api/bowl", query)]);
-    if (request !== bowlRequest) return; // a newer request is on its way
-    report("bowl", null);
+  return bowlRefresh((signal) => Promise.all([api("api/bowl", { ...common, momentum: 0 }, signal), api("api/bowl", query, signal)]), ([gd, momentum]) => {
     state.paths = { gd, momentum };
     state.drawn = query;
     state.shown = Math.min(Math.max(state.shown, 0), state.drawn.iterations);
@@ -136,11 +129,7 @@ async function refreshBowl() {
     drawDirections();
     showCriticalMomenta(momentum.directions);
     $("bowl-json").href = `api/bowl?${new URLSearchParams(query)}`;
-  } catch (error) {
-    if (request === bowlRequest) report("bowl", `The paths could not be computed: ${error.message}`);
-  } finally {
-    if (request === bowlRequest) $("bowl").removeAttribute("aria-busy");
-  }
+  });
 }
 
 function visible(path) {
@@ -203,18 +192,20 @@ function drawErrors() {
 }
 
 // Each direction's critical damping at this lr, (1 − √(lr·h))², as a tick under the momentum slider, named by its
-// direction, and in words: below it the direction creeps in, above it it oscillates, at it it converges fastest.
+// direction, and in words. There its eigenvalues meet in one root, 1 − √(lr·h), and it converges fastest: without
+// oscillating while lr·h < 1, flipping sign every step past it; from lr·h = 4 on no momentum below 1 has one.
 // A tick sits where the slider's thumb centre would be: the track is the input's width less one thumb.
 function showCriticalMomenta(directions) {
   const slider = $("momentum"), min = Number(slider.min), max = Number(slider.max);
-  $("critical-marks").replaceChildren(...directions.map((d) => {
-    const tick = document.createElement("i"), at = (Math.min(max, Math.max(min, d.critical_momentum)) - min) / (max - min);
+  $("critical-marks").replaceChildren(...directions.filter((d) => d.critical_momentum !== null && d.critical_momentum <= max).map((d) => {
+    const tick = document.createElement("i");
     tick.dataset.value = d.critical_momentum;
     tick.textContent = d.axis;
-    tick.style.left = `calc(8px + ${at} * (100% - 16px))`;
+    tick.style.left = `calc(8px + ${(d.critical_momentum - min) / (max - min)} * (100% - 16px))`;
     return tick;
   }));
-  $("critical-value").textContent = "critical damping at this lr: " + directions.map((d) => `${d.axis} ${d.critical_momentum.toFixed(3)}`).join(", ");
+  $("critical-value").textContent = "critical damping at this lr: " + directions.map((d) => `${d.axis} `
+    + (d.critical_momentum === null ? "none (lr·h ≥ 4)" : d.critical_momentum.toFixed(3) + (d.critical_root < 0 ? " (flips sign)" : ""))).join(", ");
 }
 
 function drawDirections() {
@@ -273,24 +264,15 @@ $("reset").onclick = () => { if (!state.drawn) return; stop(); state.shown = 0; 
 // Room on the right for the colour bar, which may not push the margins (see dataAt).
 const rateMapMargin = { l: 60, r: 110, t: 40, b: 50, autoexpand: false };
 
-// The map for the steepness shown, or null when it could not be had (said in #error). #ratemap is aria-busy
-// until the newest one is drawn.
-let rateMapRequest = 0;
+// The map for the steepness shown, or null when there is none yet (a failure is said in #error). #ratemap is
+// aria-busy until the newest one is drawn.
+const rateMapRefresh = newestOnly("ratemap", $("ratemap"), "The rate map could not be computed");
 async function loadRateMap() {
-  const request = ++rateMapRequest;
-  $("ratemap").setAttribute("aria-busy", "true");
-  let map;
-  try {
-    map = await api("api/ratemap", { s: state.s });
-  } catch (error) {
-    if (request === rateMapRequest) {
-      report("ratemap", `The rate map could not be computed: ${error.message}`);
-      $("ratemap").removeAttribute("aria-busy");
-    }
-    return null;
-  }
-  if (request !== rateMapRequest) return state.rateMap; // a newer s is on its way
-  report("ratemap", null);
+  await rateMapRefresh((signal) => api("api/ratemap", { s: state.s }, signal), drawRateMap);
+  return state.rateMap;
+}
+
+function drawRateMap(map) {
   state.rateMap = map;
   Plotly.react("ratemap", [
     { type: "heatmap", x: map.lr_h, y: map.momentum, z: map.rho.map((row) => row.map((r) => Math.min(r, 1.05))), zmin: 0, zmax: 1.05,
@@ -307,8 +289,6 @@ async function loadRateMap() {
     yaxis: { title: { text: "momentum" }, fixedrange: true, range: rateMapRange(map).y }, showlegend: false,
   }, plotConfig);
   drawRateMapMarkers();
-  $("ratemap").removeAttribute("aria-busy");
-  return map;
 }
 
 // The critical-damping curve's name, written beside it where lr·h is about 0.4.

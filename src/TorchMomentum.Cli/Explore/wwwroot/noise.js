@@ -5,20 +5,22 @@
 
 import { $, api, colors, newestOnly, plotConfig, shortly } from "./page.js";
 
-const load = newestOnly("noise", $("noise"), "The noisy runs could not be computed");
+const refresh = newestOnly("noise", $("noise"), "The noisy runs could not be computed");
 let shared = null; // the shared sliders' state, from the last refresh
 
 /** Asks for and draws the runs at the shared sliders' lr and momentum and this view's sigma, runs and seed. */
-export async function refreshNoise(state) {
+export function refreshNoise(state) {
   shared = state;
   $("sigma-value").textContent = $("sigma").value;
   const params = { lr: state.lr, momentum: state.momentum, sigma: $("sigma").value, runs: $("noise-runs").value, seed: $("noise-seed").value };
-  const answer = await load(() => api("api/noise", params));
-  if (!answer) return;
+  return refresh((signal) => api("api/noise", params, signal), (answer) => draw(answer, params));
+}
+
+function draw(answer, params) {
   const traces = [], shapes = [], annotations = [];
   for (const method of answer.methods) {
     const color = method.momentum === 0 ? colors.gd : colors.momentum, t = method.mean.map((_, i) => i);
-    const label = method.momentum === 0 ? "gradient descent" : `momentum ${method.momentum}`;
+    const label = method.momentum === 0 ? method.name : `${method.name} ${method.momentum}`;
     traces.push({ type: "scatter", mode: "lines", x: t, y: method.low, line: { width: 0 }, hoverinfo: "skip", showlegend: false, legendgroup: label });
     traces.push({ type: "scatter", mode: "lines", x: t, y: method.high, fill: "tonexty", fillcolor: `${color}33`, line: { width: 0 },
       name: `${label}: 10th to 90th percentile of ${params.runs} runs`, hoverinfo: "skip", legendgroup: label });
@@ -28,7 +30,7 @@ export async function refreshNoise(state) {
       text: `${label} settles at ${shortly(method.floor)} (closed form)`, font: { color, size: 11 } });
   }
   Plotly.react("noise", traces, {
-    title: { text: `f = x²/2 from x₀ = ${answer.start}, gradient noise sigma ${params.sigma}, lr ${state.lr}`, font: { size: 14 } },
+    title: { text: `f = x²/2 from x₀ = ${answer.start}, gradient noise sigma ${params.sigma}, lr ${params.lr}`, font: { size: 14 } },
     margin: { l: 70, r: 10, t: 40, b: 50 }, xaxis: { title: { text: "iteration" } },
     yaxis: { type: "log", title: { text: "f" }, exponentformat: "power" }, shapes, annotations,
     legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,0.8)" },

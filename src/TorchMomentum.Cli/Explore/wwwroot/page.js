@@ -22,12 +22,14 @@ export function report(part, message) {
 
 // The API's answer as JSON; an Error saying what went wrong otherwise: no answer (the server stopped), an
 // answer that is not JSON, or the server's own one-line {"error"} with its status.
-export async function api(path, params = {}) {
+// A request given an AbortSignal is dropped when it fires (its AbortError thrown as it is).
+export async function api(path, params = {}, signal = undefined) {
   let response, text;
   try {
-    response = await fetch(`${path}?${new URLSearchParams(params)}`);
+    response = await fetch(`${path}?${new URLSearchParams(params)}`, { signal });
     text = await response.text();
-  } catch {
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
     throw new Error(`the server did not answer ${path} (is torchmomentum explore still running?)`);
   }
   let body;
@@ -40,25 +42,39 @@ export async function api(path, params = {}) {
   return body;
 }
 
-// Requests of one part of the page that may overlap (a slider sends one per move): only the newest one's answer is
-// drawn, and the part's element is aria-busy until it is. fetchNewest(load) resolves to load's answer, or to null
-// when it failed (said in #error under the part's name) or a newer request was made meanwhile.
+// An element is aria-busy while any of the page's work on it is pending (requests, a resize), counted per element.
+const pending = new WeakMap();
+export async function whileBusy(element, work) {
+  pending.set(element, (pending.get(element) ?? 0) + 1);
+  element.setAttribute("aria-busy", "true");
+  try {
+    return await work;
+  } finally {
+    const left = pending.get(element) - 1;
+    pending.set(element, left);
+    if (left === 0) element.removeAttribute("aria-busy");
+  }
+}
+
+// Requests of one part of the page that follow each other (a slider sends one per move): a new one aborts the one
+// before, so the server never computes an answer nobody will see, and only the newest answer is drawn. The part's
+// element is aria-busy until it is drawn, or its failure said in #error under the part's name. Returns
+// refresh(load, draw): load(signal) asks, draw(answer) draws.
 export function newestOnly(part, element, failure) {
-  let newest = 0;
-  return async (load) => {
-    const request = ++newest;
-    element.setAttribute("aria-busy", "true");
-    try {
-      const answer = await load();
-      if (request !== newest) return null;
-      report(part, null);
-      return answer;
-    } catch (error) {
-      if (request === newest) report(part, `${failure}: ${error.message}`);
-      return null;
-    } finally {
-      if (request === newest) element.removeAttribute("aria-busy");
-    }
+  let newest = null; // the newest request's AbortController
+  return (load, draw) => {
+    newest?.abort();
+    const controller = newest = new AbortController();
+    return whileBusy(element, (async () => {
+      try {
+        const answer = await load(controller.signal);
+        if (controller !== newest) return;
+        report(part, null);
+        draw(answer);
+      } catch (error) {
+        if (controller === newest) report(part, `${failure}: ${error.message}`);
+      }
+    })());
   };
 }
 

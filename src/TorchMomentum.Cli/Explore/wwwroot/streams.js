@@ -1,8 +1,6 @@
 // The trainings (/api/train, /api/sweep) answer with server-sent events: how they are opened and read, and why one
-// failed, said the same way for each.
-
-// The trainings (/api/train, /api/sweep) answer with server-sent events. Why a stream failed is said the same way
-// for each: refused (the server's one-line {"error"}), not answered, or ended before its last event.
+// failed, said the same way for each: refused (the server's one-line {"error"}), not answered, or ended before its
+// last event.
 export class Refused extends Error {}
 export class StreamEnded extends Error {}
 

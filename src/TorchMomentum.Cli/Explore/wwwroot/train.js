@@ -97,7 +97,7 @@ async function readEvents(response, settings, controller) {
       return false;
     }
     if (kind === "data") {
-      drawFitData(data, names);
+      if (training === controller) drawFitData(data, names);
       return false;
     }
     draw();

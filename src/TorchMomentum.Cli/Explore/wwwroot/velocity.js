@@ -5,15 +5,17 @@
 import { $, api, colors, newestOnly, plotConfig, shortly } from "./page.js";
 
 const Steps = 60;
-const load = newestOnly("velocity", $("velocity"), "The weights of past gradients could not be measured");
+const refresh = newestOnly("velocity", $("velocity"), "The weights of past gradients could not be measured");
 // The fixed momenta's colours, lightest for the smallest; the slider's momentum is drawn in momentum's blue.
 const shades = ["#bdbdbd", "#969696", "#737373", "#525252", "#252525"];
 
 /** Asks for and draws the weights at the shared sliders' lr and momentum (state.lr, state.momentum). */
-export async function refreshVelocity(state) {
-  const asked = state.momentum;
-  const answer = await load(() => api("api/velocity", { lr: state.lr, momentum: asked, steps: Steps }));
-  if (!answer) return;
+export function refreshVelocity(state) {
+  const { lr, momentum: asked } = state;
+  return refresh((signal) => api("api/velocity", { lr, momentum: asked, steps: Steps }, signal), (answer) => draw(answer, lr, asked));
+}
+
+function draw(answer, lr, asked) {
   let shade = 0;
   const traces = answer.momenta.map((m) => {
     const chosen = m.momentum === asked;
@@ -22,7 +24,7 @@ export async function refreshVelocity(state) {
       line: { color: chosen ? colors.momentum : shades[shade++], width: chosen ? 3 : 1.5 }, marker: { size: chosen ? 6 : 4 } };
   });
   Plotly.react("velocity", traces, {
-    title: { text: `weight of the gradient k steps back in v_t: lr·momentum^k, lr ${state.lr}`, font: { size: 14 } },
+    title: { text: `weight of the gradient k steps back in v_t: lr·momentum^k, lr ${lr}`, font: { size: 14 } },
     margin: { l: 70, r: 10, t: 40, b: 50 }, xaxis: { title: { text: "k, steps back" } }, yaxis: { title: { text: "weight in v_t" }, rangemode: "tozero" },
     legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,0.8)" },
   }, plotConfig);
