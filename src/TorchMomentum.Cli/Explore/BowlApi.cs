@@ -8,7 +8,7 @@ namespace TorchMomentum.Cli.Explore;
 /// float64 (<see cref="QuadraticBowl.Path"/>), the same code as the quadratic command; momentum 0 is plain
 /// gradient descent. With it, per eigen-direction (x: h = 2, y: h = 2s) the spectral radius rho(A) and the
 /// rate the path really converges at. The answer: <c>{"points": [{"x", "y", "f"}], "diverged", "directions":
-/// [{"axis", "h", "rho", "measured", "converged_within", "critical_momentum", "envelope"}]}</c>, where
+/// [{"axis", "h", "rho", "measured", "converged_within", "critical_momentum", "critical_root", "envelope"}]}</c>, where
 /// <c>measured</c> is null when the path gave too few steps to measure a rate on, <c>converged_within</c> is the
 /// iteration from which that coordinate is 0 (<see cref="RateMeasurement"/>), null when it never gets there,
 /// <c>critical_momentum</c> is the direction's critical damping at this lr (<see cref="HeavyBall.CriticalMomentum"/>),
