@@ -60,23 +60,23 @@ public static class TrainApi
             var fit = run.Fit(FitPoints);
             send(ServerSentEvents.Event("data", $"{{\"x\":{Numbers(fit.DataX)},\"y\":{Numbers(fit.DataY)},\"grid\":{Numbers(fit.GridX)}," +
                 $"\"curve\":{Numbers(fit.GridX.Select(Data.ChapterData.Curve))}}}"));
-            send(FitEvent(-1, fit, run.Names));
+            send(FitEvent(-1, fit.Predictions, run.Names));
             int sent = 0, every = FitEvery(settings);
             foreach (var step in run.Train())
             {
                 send(Event(step, run.Names));
                 sent++;
-                if (sent % every == 0) send(FitEvent(step.Step, run.Fit(FitPoints), run.Names));
+                if (sent % every == 0) send(FitEvent(step.Step, run.Predictions(FitPoints), run.Names));
             }
-            if (sent % every != 0) send(FitEvent(sent - 1, run.Fit(FitPoints), run.Names));
+            if (sent % every != 0) send(FitEvent(sent - 1, run.Predictions(FitPoints), run.Names));
             var divergence = run.Divergence;
             string end = divergence is null ? "null"
                 : $"{{\"optimizer\":\"{divergence.Optimizer}\",\"step\":{divergence.Step},\"last_finite_loss\":{CsvFile.Number(divergence.LastFiniteLoss)}}}";
             send(ServerSentEvents.Event("done", $"{{\"steps\":{sent},\"divergence\":{end}}}"));
         });
 
-    private static string FitEvent(int step, Fit fit, IReadOnlyList<string> names) => ServerSentEvents.Event("fit",
-        $"{{\"step\":{step}" + string.Concat(names.Select((name, i) => $",\"{name}\":{Numbers(fit.Predictions[i])}")) + "}");
+    private static string FitEvent(int step, IReadOnlyList<double[]> predictions, IReadOnlyList<string> names) => ServerSentEvents.Event("fit",
+        $"{{\"step\":{step}" + string.Concat(names.Select((name, i) => $",\"{name}\":{Numbers(predictions[i])}")) + "}");
 
     // A JSON array of numbers; a diverged net's predictions may not be finite, and JSON has no NaN: those are null.
     private static string Numbers(IEnumerable<double> values) =>

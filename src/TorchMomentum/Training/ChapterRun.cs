@@ -246,11 +246,25 @@ public sealed class ChapterRun : IDisposable
     public Fit Fit(int points = 200)
     {
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        static double[] Values(Tensor t) => t.to(ScalarType.Float64).cpu().data<double>().ToArray();
-        var grid = linspace(-1, 1, points, dtype: Settings.DType, device: Device).unsqueeze(1);
-        return new Fit(Values(x.view(-1)), Values(y.view(-1)), Values(grid.view(-1)), nets.Select(net => Values(net.forward(grid).view(-1))).ToArray());
+        return new Fit(Values(x.view(-1)), Values(y.view(-1)), Values(Grid(points).view(-1)), Predictions(points));
     }
+
+    /// <summary>
+    /// Each contestant's prediction now on <see cref="Fit"/>'s <paramref name="points"/> inputs, without the data: what
+    /// changes as the nets train.
+    /// </summary>
+    public IReadOnlyList<double[]> Predictions(int points = 200)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var grid = Grid(points);
+        return nets.Select(net => Values(net.forward(grid).view(-1))).ToArray();
+    }
+
+    // Inputs evenly spaced over [-1, 1], as a [points, 1] batch of the run's dtype and device.
+    private Tensor Grid(int points) => linspace(-1, 1, points, dtype: Settings.DType, device: Device).unsqueeze(1);
+
+    private static double[] Values(Tensor t) => t.to(ScalarType.Float64).cpu().data<double>().ToArray();
 
     /// <summary>Largest |hand-written - built-in momentum| over all parameters, now; null unless the run races both.</summary>
     public double? MaxParameterDifference() =>
