@@ -286,28 +286,13 @@ public sealed class RunSafetyTests : IDisposable
         Assert.False(Directory.Exists("/proc/self/new"));
     }
 
-    /// <summary>How to run the command line as the user nobody (setpriv, util-linux); null unless this process is root.</summary>
-    private static ProcessStartInfo? AsNobody(params string[] args)
-    {
-        if (Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv")) return null;
-        var start = CliRunner.Process(args);
-        start.ArgumentList.Insert(0, start.FileName);
-        foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups" }.Reverse()) start.ArgumentList.Insert(0, a);
-        start.FileName = "/usr/bin/setpriv";
-        start.Environment["DOTNET_CLI_HOME"] = "/tmp";
-        start.Environment["HOME"] = "/tmp";
-        return start;
-    }
-
     /// <summary>
     /// Runs the command line as a user for whom <paramref name="folder"/> is read-only: as root (CI), as nobody,
     /// since root writes anywhere; as anyone else, directly.
     /// </summary>
     private static (int Exit, string Error) RunWithoutWriteAccess(string folder, params string[] args)
     {
-        var start = Environment.UserName == "root" ? AsNobody(args) : CliRunner.Process(args);
-        Assert.SkipWhen(start is null, "as root, the read-only folder needs setpriv (util-linux) to run as another user");
-        using var process = Process.Start(start!)!;
+        using var process = Process.Start(Environment.UserName == "root" ? OtherUser.Process(args) : CliRunner.Process(args))!;
         return Finish(process);
     }
 
@@ -315,9 +300,7 @@ public sealed class RunSafetyTests : IDisposable
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void A_second_user_runs_beside_the_first_and_cannot_hold_the_first_users_folder()
     {
-        Assert.SkipUnless(OperatingSystem.IsLinux(), "uses Unix users");
-        var probe = AsNobody("--version");
-        Assert.SkipWhen(probe is null, "needs to be root, with setpriv, to run as a second user");
+        OtherUser.SkipUnlessAvailable();
         string mine = temporary["mine"], theirs = temporary["theirs"];
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "1", "--out", mine).Exit);
         File.SetUnixFileMode(temporary.Path, (UnixFileMode)0b111_101_101);
@@ -325,11 +308,11 @@ public sealed class RunSafetyTests : IDisposable
         File.SetUnixFileMode(theirs, (UnixFileMode)0b111_111_111);
         File.SetUnixFileMode(mine, (UnixFileMode)0b111_111_111); // even a folder anyone may write keeps its lock file private
 
-        using (var other = Process.Start(AsNobody("train", "--epochs", "1", "--out", theirs)!)!)
+        using (var other = Process.Start(OtherUser.Process("train", "--epochs", "1", "--out", theirs))!)
             Assert.Equal((ExitCodes.Ok, ""), Finish(other));
         Assert.True(File.Exists(Path.Combine(theirs, "summary.json")));
         // The other user cannot open this user's lock file, so cannot hold the folder with flock.
-        using var holder = Process.Start(AsNobody("train", "--resume", mine)!)!;
+        using var holder = Process.Start(OtherUser.Process("train", "--resume", mine))!;
         var (exit, error) = Finish(holder);
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains("denied", error);
