@@ -63,7 +63,7 @@ public sealed class CheckpointTests : IDisposable
     [InlineData("learning_rate", "-0.1", "--lr must be a number in [0, inf) (got '-0.1')")]
     [InlineData("hidden", "0", "--hidden must be a whole number in [1, 100000] (got '0')")]
     [InlineData("batch_size", "5000", "--batch-size must be in [1, --samples = 1000] (got '5000')")]
-    [InlineData("samples", "10000000", "need about")]
+    [InlineData("samples", "10000000", "needs about")]
     public void Stored_settings_are_validated_exactly_as_the_command_lines(string setting, string value, string expected)
     {
         string folder = CheckpointedRun("run");
@@ -183,5 +183,24 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Single(error.TrimEnd().Split('\n'));
         Assert.Contains(kind == "large" ? "more than the" : "a device or pipe", error);
+    }
+
+    [Fact]
+    public void A_resealed_checkpoint_with_its_contestants_reordered_is_refused_rather_than_resumed_under_the_old_header()
+    {
+        string folder = CheckpointedRun("run");
+        string csv = Path.Combine(folder, "losses.csv");
+        var rows = File.ReadAllBytes(csv);
+        Reseal(Path.Combine(folder, "checkpoint.bin"), fields =>
+        {
+            var settings = fields["settings"]!.AsObject();
+            settings["contestants"] = string.Join(',', settings["contestants"]!.GetValue<string>().Split(',').Reverse());
+            var contestants = fields["contestants"]!.AsArray().Select(c => c!.DeepClone()).Reverse().ToArray();
+            fields["contestants"] = new JsonArray(contestants);
+        });
+        var (exit, error) = Resume(folder);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("its header is 'step,epoch,sgd,momentum,handwritten', but the checkpoint races handwritten,momentum,sgd", error);
+        Assert.Equal(rows, File.ReadAllBytes(csv));
     }
 }

@@ -294,4 +294,31 @@ public sealed class CliTests : IDisposable
         Assert.Empty(error);
         Assert.Contains($"Usage:\n  torchmomentum {(args.Length > 1 ? args[0] + " " : "")}[", output.ReplaceLineEndings("\n"));
     }
+
+    [Fact]
+    public void A_value_holding_a_newline_is_refused_in_one_line()
+    {
+        var (exit, _, error) = CliRunner.Run("train", "--contestants", "sgd\nadam", "--epochs", "1");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains("sgd\\nadam", error);
+    }
+
+    [Theory]
+    [InlineData("cannot be read: its content does not match.", "cannot be read: its content does not match.")]
+    [InlineData("cannot be read: its content does not match..", "cannot be read: its content does not match.")]
+    [InlineData("missing: a, b, ...", "missing: a, b, ...")]
+    [InlineData("got 'a\r\nb'\n", "got 'a\\r\\nb'")]
+    [InlineData("got '\u0007'", "got '\\u0007'")]
+    public void A_refusal_is_one_line_ending_in_one_period(string message, string shown) => Assert.Equal(shown, ExitCodes.OneLine(message));
+
+    [Fact]
+    public void A_merge_folder_that_cannot_be_written_is_named_as_the_merge_names_it()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "needs /proc");
+        using var folder = TorchMomentum.Cli.Output.RunFolder.Existing("/proc/self", "sweep merge FOLDER", ["sweep.csv"], out string? error);
+        Assert.Null(folder);
+        Assert.StartsWith("sweep merge FOLDER must be a folder that can be written (got '/proc/self': ", error);
+        Assert.DoesNotContain(".torchmomentum", error);
+    }
 }

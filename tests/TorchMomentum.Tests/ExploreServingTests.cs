@@ -77,4 +77,16 @@ public sealed class ExploreServingTests : LoopbackExploreServer
         Assert.True(status is 200 or 400 or 404, $"HTTP {status}");
         if (status == 200) Assert.Equal(RawHttp.Body(script), RawHttp.Body(answer));
     }
+
+    [Theory]
+    [InlineData("/api/bowl?lr=", 10_000)] // one value of 10,000 characters
+    [InlineData("/api/bowl?", 2_000)] // 2,000 parameters
+    public async Task A_query_too_long_is_one_line_of_json_not_an_empty_answer(string start, int size)
+    {
+        string target = start + (size == 2_000 ? string.Join('&', Enumerable.Range(0, size).Select(i => $"p{i}=1")) : new string('1', size));
+        var (status, answer) = await RawHttp.GetAsync(url, target);
+        Assert.Equal(414, status);
+        var error = System.Text.Json.JsonDocument.Parse(RawHttp.Body(answer)).RootElement.GetProperty("error").GetString();
+        Assert.StartsWith($"414 uri too long: the query must be at most {ExploreServer.MaxQueryLength} characters (got ", error);
+    }
 }

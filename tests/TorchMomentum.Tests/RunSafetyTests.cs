@@ -169,7 +169,7 @@ public sealed class RunSafetyTests : IDisposable
         var (exit, _, error) = CliRunner.Run("train", "--hidden", "100000", "--samples", "100000", "--batch-size", "100000", "--out", folder);
         Assert.Equal(ExitCodes.BadInput, exit);
         AssertOneLine(error);
-        Assert.Matches(@"--hidden 100000 need about [0-9.]+ GB of memory, more than the [0-9.]+ GB available here", error);
+        Assert.Matches(@"--hidden 100000 needs about [0-9.]+ GB of memory, more than the [0-9.]+ GB a run may take here \(80% of the [0-9.]+ GB available\)", error);
         Assert.False(Directory.Exists(folder));
     }
 
@@ -363,7 +363,7 @@ public sealed class RunSafetyTests : IDisposable
         var (exit, error) = Finish(process);
         Assert.Equal(ExitCodes.BadInput, exit);
         AssertOneLine(error);
-        Assert.Matches(@"need about [0-9.]+ GB of memory, more than the 0\.3 GB available here", error);
+        Assert.Matches(@"needs about [0-9.]+ GB of memory, more than the [0-9.]+ GB a run may take here \(80% of the 0\.3 GB available\)", error);
         Assert.False(Directory.Exists(folder));
     }
 }

@@ -101,7 +101,7 @@ public sealed class SlurmSweepTests : IDisposable
         Assert.True(exit == 0, $"submit.sh --wait exited {exit}\n{output}\n{error}\n{JobLogs()}");
 
         for (int i = 0; i < Shards; i++)
-            Assert.True(File.Exists(Path.Combine(sharded, $"sweep-shard-{i}-of-{Shards}.json")), $"no shard {i} of {Shards}\n{JobLogs()}");
+            Assert.True(File.Exists(Path.Combine(sharded, $"sweep-shard-{i}-of-{Shards}.bin")), $"no shard {i} of {Shards}\n{JobLogs()}");
         foreach (string name in Outputs)
             Assert.True(File.Exists(Path.Combine(sharded, name)), $"the merge wrote no {name}\n{JobLogs()}");
 

@@ -6,7 +6,7 @@ using TorchMomentum.Sweeps;
 namespace TorchMomentum.Tests;
 
 /// <summary><c>sweep</c> and <c>sweep merge</c> as a user runs them: outputs, shards that merge to the same bytes, and refusals.</summary>
-public sealed class SweepCommandTests : IDisposable
+public sealed partial class SweepCommandTests : IDisposable
 {
     private readonly TemporaryFolder temporary = new();
 
@@ -57,7 +57,7 @@ public sealed class SweepCommandTests : IDisposable
             var (exit, _, error) = CliRunner.Run(With("--shard", $"{i}/3", "--out", shards));
             Assert.True(exit == ExitCodes.Ok, error);
         }
-        Assert.Equal(["sweep-shard-0-of-3.json", "sweep-shard-1-of-3.json", "sweep-shard-2-of-3.json"], RunFolderFiles.Of(shards));
+        Assert.Equal(["sweep-shard-0-of-3.bin", "sweep-shard-1-of-3.bin", "sweep-shard-2-of-3.bin"], RunFolderFiles.Of(shards));
         var (merged, _, mergeError) = CliRunner.Run("sweep", "merge", shards);
         Assert.True(merged == ExitCodes.Ok, mergeError);
         foreach (var file in new[] { SweepCsv.FileName, SweepCsv.EpochsFileName })
@@ -75,22 +75,23 @@ public sealed class SweepCommandTests : IDisposable
     {
         string shards = temporary["shards"];
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/2", "--out", shards)).Exit);
-        string file = Path.Combine(shards, "sweep-shard-1-of-2.json");
-        var first = File.ReadAllText(file);
+        string file = Path.Combine(shards, "sweep-shard-1-of-2.bin");
+        var first = Content(file);
         File.SetLastWriteTimeUtc(file, DateTime.UnixEpoch);
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/2", "--out", shards)).Exit); // a requeued task
         Assert.NotEqual(DateTime.UnixEpoch, File.GetLastWriteTimeUtc(file));
-        var rerun = File.ReadAllText(file);
+        var rerun = Content(file);
         Assert.Equal(Cells(first), Cells(rerun));
 
         var (exit, _, error) = CliRunner.Run(With("--shard", "1/2", "--out", shards, "--epochs", "3"));
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains("another sweep", error);
-        Assert.Equal(rerun, File.ReadAllText(file));
+        Assert.Equal(rerun, Content(file));
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/2", "--out", shards, "--epochs", "3", "--force")).Exit);
 
         // Cells only: the timings differ from run to run.
         static string Cells(string json) => json[json.IndexOf("\"cells\"", StringComparison.Ordinal)..];
+        static string Content(string path) => System.Text.Encoding.UTF8.GetString(TorchMomentum.Files.SealedFile.Read(path, 1 << 30).Span);
     }
 
     [Fact]
@@ -102,7 +103,7 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Contains("must exist", noneError);
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "0/3", "--out", shards)).Exit);
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "2/3", "--out", shards)).Exit);
-        AssertRefused("sweep-shard-1-of-3.json");
+        AssertRefused("sweep-shard-1-of-3.bin");
 
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/3", "--out", shards, "--hidden", "7")).Exit);
         AssertRefused("different sweeps");
@@ -110,11 +111,11 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "1/3", "--out", shards, "--force")).Exit);
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--shard", "0/2", "--out", shards)).Exit);
         AssertRefused("2 and 3 shards");
-        File.Delete(Path.Combine(shards, "sweep-shard-0-of-2.json"));
+        File.Delete(Path.Combine(shards, "sweep-shard-0-of-2.bin"));
 
-        string one = Path.Combine(shards, "sweep-shard-1-of-3.json");
+        string one = Path.Combine(shards, "sweep-shard-1-of-3.bin");
         File.WriteAllText(one, File.ReadAllText(one)[..100]); // cut short, as by a full disk
-        AssertRefused("sweep-shard-1-of-3.json' cannot be read");
+        AssertRefused("sweep-shard-1-of-3.bin' cannot be read");
 
         void AssertRefused(string why)
         {
@@ -132,8 +133,10 @@ public sealed class SweepCommandTests : IDisposable
     [InlineData("--lr-count", "0", "--lr-count must be a whole number in [1, 4096] (got '0')")]
     [InlineData("--lr-min", "5e-324", "--lr-max / --lr-min must be a finite ratio (got 0.5 / 5E-324)")]
     [InlineData("--momentum-max", "1", "--momentum-max must be a number in [0, 1) (got '1')")]
-    [InlineData("--seeds", "1,x", "--seeds must be comma-separated whole numbers in [0, 9223372036854775807] (got '1,x')")]
-    [InlineData("--seeds", "2,2", "--seeds must be 1 to 4096 distinct whole numbers in [0, 9223372036854775807], comma-separated (got '2,2')")]
+    [InlineData("--seeds", "1,x", "--seeds must be distinct comma-separated whole numbers in [0, 9223372036854775807] (got '1,x')")]
+    [InlineData("--seeds", "01,1", "--seeds must be distinct comma-separated whole numbers in [0, 9223372036854775807] (got '01,1')")]
+    [InlineData("--lr-min", "1e-300", "--lr-min must be at least 1.401298464324817E-45, the smallest float32, with --dtype float32 (got '1E-300')")]
+    [InlineData("--lr-max", "1e39", "--lr-max must be at most 3.4028234663852886E+38, the largest float32, with --dtype float32 (got '1E+39')")]
     [InlineData("--batch-size", "100", "--batch-size must be in [1, --samples = 64] (got '100')")]
     [InlineData("--shard", "3/3", "--shard must be i/n with n in [1, 100000] and i in [0, n - 1], or auto (got '3/3')")]
     [InlineData("--shards", "4", "--shards goes with --shard auto (a Kubernetes Indexed Job).")]
@@ -168,7 +171,7 @@ public sealed class SweepCommandTests : IDisposable
         if (!stopped) process.Kill(); // it would train for hours
         Assert.True(stopped, $"the sweep did not stop on SIG{signal}");
         Assert.Equal(code, process.ExitCode);
-        Assert.Equal($"sweep: stopped by {name}; nothing was written.", (await error).Trim());
+        Assert.Equal($"sweep: stopped by {name}; nothing was written, and the folder holds what it held before.", (await error).Trim());
         Assert.Empty(RunFolderFiles.Of(folder));
     }
 

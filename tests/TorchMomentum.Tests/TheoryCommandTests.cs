@@ -32,7 +32,7 @@ public sealed class TheoryCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--lr", "5", "--lr x --h must be in (0, 2 (1 + --momentum)) = (0, 3.8) for the runs to settle (got 5); make --lr smaller")]
+    [InlineData("--lr", "5", "--lr x --h must be in (0, 2 (1 + --momentum)) = (0, 3.8) for the runs to settle (got 5 x 1 = 5); make --lr smaller")]
     [InlineData("--runs", "100000", "--runs x --iterations must be at most 100000000 (got 100000 x 100000 = 10000000000)")]
     public void Noise_refuses_runs_that_cannot_settle_or_fit_in_one_line(string option, string value, string message)
     {
@@ -105,6 +105,9 @@ public sealed class TheoryCommandTests : IDisposable
     [InlineData("velocity", "--steps", "0", "--steps must be a whole number in [1, 100000] (got '0')")]
     [InlineData("velocity", "--lr", "1e300 --g 1e300", "--lr, --g and --momentum must give a limit lr*g/(1 - momentum) within [-1.8E+308, 1.8E+308], the range of a double (got 1E+300 * 1E+300 / (1 - 0.9) = inf)")]
     [InlineData("velocity", "--lr", "1e300 --g -1e300", "(got 1E+300 * -1E+300 / (1 - 0.9) = -inf)")]
+    [InlineData("velocity", "--lr", "1e307 --g 1e-10", "--lr must keep lr/(1 - momentum) finite for every momentum the past-gradient figure draws, up to 0.99 (got 1E+307 / (1 - 0.99) = inf)")]
+    [InlineData("noise", "--h", "1e-300 --sigma 1000000", "--lr, --h and --sigma must give a finite closed-form floor")]
+    [InlineData("noise", "--h", "5e-324", "the product is too small for a double: make --lr or --h larger.")]
     public void Bad_values_are_refused_with_one_line_exit_code_2_and_nothing_written(string command, string option, string value, string expected)
     {
         string folder = temporary["bad"];

@@ -16,6 +16,32 @@ internal sealed class PrintVersion(TextWriter output) : System.CommandLine.Invoc
     }
 }
 
+/// <summary>
+/// --help without System.CommandLine's own "[default: X]": every option says its default in its description, in the
+/// words one types (float32, 1,2,3,4), where the parser would add the value's .NET spelling (Float32, 1|2|3|4).
+/// Lines are not wrapped here; the terminal wraps them.
+/// </summary>
+internal sealed class HelpWithOurDefaults : System.CommandLine.Invocation.SynchronousCommandLineAction
+{
+    public override int Invoke(ParseResult parseResult)
+    {
+        var configuration = parseResult.InvocationConfiguration;
+        var output = configuration.Output;
+        var text = new StringWriter();
+        configuration.Output = text;
+        try
+        {
+            new HelpAction { MaxWidth = int.MaxValue }.Invoke(parseResult);
+        }
+        finally
+        {
+            configuration.Output = output;
+        }
+        output.Write(System.Text.RegularExpressions.Regex.Replace(text.ToString(), @" \[default: [^\]\n]*\]", ""));
+        return ExitCodes.Ok;
+    }
+}
+
 /// <summary>The <c>torchmomentum</c> command line: its commands, parsing and error handling.</summary>
 public static class CliApp
 {
@@ -31,7 +57,7 @@ public static class CliApp
         // Named explicitly: the default would be the assembly's name, TorchMomentum.Cli.
         var root = new Command(Name, "The momentum method of the chapter, in C# and TorchSharp.")
         {
-            new HelpOption(),
+            new HelpOption { Action = new HelpWithOurDefaults() },
             new VersionOption { Action = new PrintVersion(output) },
             TrainCommand.Create(console, error),
             SweepCommand.Create(console, error),

@@ -22,7 +22,20 @@ public static class ExitCodes
     /// <summary>Says why the input is refused, in one line on <paramref name="error"/>, and returns <see cref="BadInput"/>.</summary>
     public static int Refuse(TextWriter error, string? reason)
     {
-        error.WriteLine(reason);
+        error.WriteLine(OneLine(reason ?? ""));
         return BadInput;
+    }
+
+    /// <summary>
+    /// A message as one line that ends in one period: a control character in it (a newline in a value the user
+    /// typed) is shown escaped, as \n, and a sentence that quotes an exception's own period ends once.
+    /// </summary>
+    public static string OneLine(string message)
+    {
+        var line = new System.Text.StringBuilder(message.Length);
+        foreach (char c in message.TrimEnd('\n', '\r'))
+            line.Append(c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ when char.IsControl(c) => $"\\u{(int)c:x4}", _ => c.ToString() });
+        if (line.Length > 2 && line[^1] == '.' && line[^2] == '.' && line[^3] != '.') line.Length--; // "..", not an ellipsis
+        return line.ToString();
     }
 }

@@ -13,6 +13,7 @@ namespace TorchMomentum.Cli.CommandLine;
 public sealed class Interruption : IDisposable
 {
     private readonly PosixSignalRegistration[] registrations;
+    private readonly CancellationTokenSource stop = new();
     private volatile int signal;
     private long firstTicks;
 
@@ -27,6 +28,9 @@ public sealed class Interruption : IDisposable
     /// <summary>Whether a signal asked the command to stop.</summary>
     public bool Requested => signal != 0;
 
+    /// <summary>Set when a signal asks the command to stop, for work that takes a token (a sweep, the writing of its results).</summary>
+    public CancellationToken Token => stop.Token;
+
     /// <summary>The exit code for the signal received: <see cref="ExitCodes.Interrupted"/> or <see cref="ExitCodes.Terminated"/>.</summary>
     public int ExitCode => signal == (int)PosixSignal.SIGTERM ? ExitCodes.Terminated : ExitCodes.Interrupted;
 
@@ -39,6 +43,7 @@ public sealed class Interruption : IDisposable
         {
             firstTicks = Environment.TickCount64;
             signal = (int)context.Signal;
+            stop.Cancel();
         }
         // The same stop said twice is still a request; a second one later ends the process (not cancelled).
         context.Cancel = Environment.TickCount64 - firstTicks < 1000;
@@ -48,5 +53,6 @@ public sealed class Interruption : IDisposable
     public void Dispose()
     {
         foreach (var registration in registrations) registration.Dispose();
+        stop.Dispose();
     }
 }

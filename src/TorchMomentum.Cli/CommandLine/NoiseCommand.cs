@@ -43,7 +43,13 @@ public static class NoiseCommand
             double a = parse.GetValue(lr), m = parse.GetValue(momentum), curvature = parse.GetValue(h), noise = parse.GetValue(sigma);
             int count = parse.GetValue(runs), steps = parse.GetValue(iterations);
             if (!NoisyMomentum.Settles(a, m, curvature))
-                return ExitCodes.Refuse(error, $"--lr x --h must be in (0, 2 (1 + --momentum)) = (0, {Shown.Number(2 * (1 + m))}) for the runs to settle (got {Shown.Number(a * curvature)}); make --lr smaller.");
+                return ExitCodes.Refuse(error, $"--lr x --h must be in (0, 2 (1 + --momentum)) = (0, {Shown.Number(2 * (1 + m))}) for the runs to settle (got {Shown.Number(a)} x {Shown.Number(curvature)} = {Shown.Number(a * curvature)}); " +
+                    (a * curvature > 0 ? "make --lr smaller." : "the product is too small for a double: make --lr or --h larger."));
+            // The floor lr sigma^2 / (2 h (1 - m)(...)) grows without bound as lr h shrinks: it must still be a number.
+            foreach (double of in new[] { m, 0 })
+                if (!double.IsFinite(NoisyMomentum.StationaryF(a, of, curvature, noise)))
+                    return ExitCodes.Refuse(error, $"--lr, --h and --sigma must give a finite closed-form floor (got lr {Shown.Number(a)}, h {Shown.Number(curvature)}, sigma {Shown.Number(noise)}" +
+                        $"{(of == 0 ? ", plain descent" : $", momentum {Shown.Number(of)}")}: {Shown.Number(NoisyMomentum.StationaryF(a, of, curvature, noise))}); make --sigma smaller or --lr x --h larger.");
             if ((long)count * steps > MaxWork)
                 return ExitCodes.Refuse(error, $"--runs x --iterations must be at most {MaxWork} (got {count} x {steps} = {(long)count * steps}).");
             using var folder = RunFolder.Open(parse.GetValue(output), "noise", parse.GetValue(force), [NoisePlot.CsvFileName, NoisePlot.FileName], out string? folderError);
@@ -58,7 +64,7 @@ public static class NoiseCommand
             console.Write(table);
             console.WriteLine("Momentum shortens the transient, but the floor it settles at grows like lr/(1 - momentum).");
             NoisePlot.Write(folder.Path, methods);
-            folder.Announce(console, NoisePlot.CsvFileName, NoisePlot.FileName);
+            folder.Publish(console, NoisePlot.CsvFileName, NoisePlot.FileName);
             return ExitCodes.Ok;
         });
         return command;

@@ -57,10 +57,13 @@ public static class Options
         },
     };
 
-    /// <summary>A comma-separated list of whole numbers (e.g. <c>--seeds 1,2,3</c>), each in [min, max].</summary>
+    /// <summary>A comma-separated list of distinct whole numbers (e.g. <c>--seeds 1,2,3</c>), each in [min, max], given once.</summary>
     public static Option<long[]> WholeList(string name, string description, long[] defaults, long min, long max = long.MaxValue) => new(name)
     {
-        Description = $"{description}, comma-separated (each in [{min}, {max}], default {string.Join(",", defaults)})",
+        Description = $"{description}, comma-separated and distinct (each in [{min}, {max}], default {string.Join(",", defaults)})",
+        HelpName = "list",
+        // One token, as every other option takes: a second --seeds is refused by the parser, not silently dropped.
+        Arity = ArgumentArity.ExactlyOne,
         DefaultValueFactory = _ => defaults,
         CustomParser = result =>
         {
@@ -68,9 +71,9 @@ public static class Options
             var values = new List<long>();
             foreach (var part in given.Split(','))
             {
-                if (!TryWhole(name, part.Trim(), min, max, out long value, out _))
+                if (!TryWhole(name, part.Trim(), min, max, out long value, out _) || values.Contains(value))
                 {
-                    result.AddError($"{name} must be comma-separated whole numbers in [{min}, {max}] (got '{given}').");
+                    result.AddError($"{name} must be distinct comma-separated whole numbers in [{min}, {max}] (got '{given}').");
                     return defaults;
                 }
                 values.Add(value);

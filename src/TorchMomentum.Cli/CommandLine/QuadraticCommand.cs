@@ -50,7 +50,7 @@ public static class QuadraticCommand
             TrajectoryPlot.Write(folder[TrajectoryPlot.FileName], paths);
             // The error per direction from the first start point, gradient descent's path and momentum's.
             ErrorsPlot.Write(folder[ErrorsPlot.FileName], paths[0], parse.GetValue(gdLr), paths[Starts.Count], parse.GetValue(lr), parse.GetValue(momentum));
-            folder.Announce(console, TrajectoriesCsv.FileName, TrajectoryPlot.FileName, ErrorsPlot.FileName);
+            folder.Publish(console, TrajectoriesCsv.FileName, TrajectoryPlot.FileName, ErrorsPlot.FileName);
             var diverged = computed.Zip(paths).Where(pair => pair.Second.Points.Count < pair.First.Points.Count).ToList();
             foreach (var (whole, kept) in diverged) error.WriteLine(Diverged(whole, kept.Points.Count));
             return diverged.Count == 0 ? ExitCodes.Ok : ExitCodes.Diverged;

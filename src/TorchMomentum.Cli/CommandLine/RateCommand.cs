@@ -57,7 +57,7 @@ public static class RateCommand
             PrintOptimal(console, smallest, largest, optimal);
             RateCsv.Write(folder[RateCsv.FileName], grid.Concat(optimal));
             RatePlot.Write(folder[RatePlot.FileName], grid, learningRate);
-            folder.Announce(console, RateCsv.FileName, RatePlot.FileName);
+            folder.Publish(console, RateCsv.FileName, RatePlot.FileName);
             return ExitCodes.Ok;
         });
         return command;

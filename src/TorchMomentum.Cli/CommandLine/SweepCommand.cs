@@ -30,8 +30,8 @@ public static class SweepCommand
         var seeds = Options.WholeList("--seeds", "Seeds (each fixes data, initial weights and batch order, as train --seed)", [.. Defaults.Seeds], 0);
         var net = new TrainingOptions(training);
         var device = net.Device;
-        var threads = Options.OptionalCount("--threads", "Chunks of cells trained at once, each on one thread (default: one per core on the CPU)", 1, 1024);
-        var shard = new Option<string?>("--shard") { Description = "Train only shard i/n (the cells whose id mod n is i) and write sweep-shard-i-of-n.json; auto: from a Slurm job array or, with --shards, a Kubernetes Indexed Job" };
+        var threads = Options.OptionalCount("--threads", "Chunks of cells trained at once, each on one thread (default: one per core on the CPU)", 1, SweepTraining.MaxThreads);
+        var shard = new Option<string?>("--shard") { Description = "Train only shard i/n (the cells whose id mod n is i) and write sweep-shard-i-of-n.bin; auto: from a Slurm job array or, with --shards, a Kubernetes Indexed Job" };
         var shards = Options.OptionalCount("--shards", "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions)", 1, ShardChoice.MaxShards);
         var force = Options.Force();
         var output = Options.Out("sweep.csv, epoch-losses.csv, summary.json, sweep.png and effective-lr.png (or a shard's file)");
@@ -62,26 +62,41 @@ public static class SweepCommand
             }
             else if (parse.GetValue(shards) is not null) return ExitCodes.Refuse(error, "--shards goes with --shard auto (a Kubernetes Indexed Job).");
             int workers = parse.GetValue(threads) ?? (chosen.type == TorchSharp.DeviceType.CPU ? Environment.ProcessorCount : 1);
-            long cells = grid.Cells(part).LongCount();
-            if (grid.MemoryProblem(cells, workers, HostMemory.AvailableBytes()) is { } tooBig) return ExitCodes.Refuse(error, tooBig + ".");
-            return part == Shard.Whole
-                ? Whole(console, error, grid, chosen, workers, parse.GetValue(output), parse.GetValue(force))
-                : OneShard(console, error, grid, part, chosen, workers, parse.GetValue(output), parse.GetValue(force));
+            if (grid.MemoryProblem(grid.CellCountOf(part), workers, HostMemory.AvailableBytes()) is { } tooBig) return ExitCodes.Refuse(error, tooBig + ".");
+            // Signals are heard from here until the last file is in place: a stop while the results are written leaves the folder as it was.
+            using var interruption = Interruption.Listen();
+            try
+            {
+                // Any --shard writes a shard file, --shard 0/1 (a job array of one task) too: merge makes the sweep's files.
+                return parse.GetValue(shard) is null
+                    ? Whole(console, error, grid, chosen, workers, parse.GetValue(output), parse.GetValue(force), interruption)
+                    : OneShard(console, error, grid, part, chosen, workers, parse.GetValue(output), parse.GetValue(force), interruption);
+            }
+            catch (OperationCanceledException) when (interruption.Requested)
+            {
+                return Stopped(error, interruption, "sweep");
+            }
         });
         return command;
     }
 
-    private static int Whole(IAnsiConsole console, TextWriter error, SweepGrid grid, Device device, int workers, string? output, bool force)
+    /// <summary>Says that a signal stopped the command before its results were in place, and returns the signal's exit code.</summary>
+    private static int Stopped(TextWriter error, Interruption interruption, string command)
+    {
+        error.WriteLine($"{command}: stopped by {interruption.Name}; nothing was written, and the folder holds what it held before.");
+        return interruption.ExitCode;
+    }
+
+    private static int Whole(IAnsiConsole console, TextWriter error, SweepGrid grid, Device device, int workers, string? output, bool force, Interruption interruption)
     {
         using var folder = RunFolder.Open(output, "sweep", force, SweepOutputs.Files, out string? folderError);
         if (folder is null) return ExitCodes.Refuse(error, folderError);
-        var trained = Train(console, error, grid, Shard.Whole, device, workers);
-        if (trained.Results is null) return trained.Exit;
-        SweepOutputs.Write(console, folder, grid, trained.Results!, trained.Summary!);
+        var (results, summary) = Train(console, grid, Shard.Whole, device, workers, interruption);
+        SweepOutputs.Write(console, folder, grid, results, summary, interruption.Token);
         return ExitCodes.Ok;
     }
 
-    private static int OneShard(IAnsiConsole console, TextWriter error, SweepGrid grid, Shard shard, Device device, int workers, string? output, bool force)
+    private static int OneShard(IAnsiConsole console, TextWriter error, SweepGrid grid, Shard shard, Device device, int workers, string? output, bool force, Interruption interruption)
     {
         if (string.IsNullOrWhiteSpace(output)) return ExitCodes.Refuse(error, "--shard needs --out, the folder every shard of the sweep writes into (and sweep merge reads).");
         if (File.Exists(output)) return ExitCodes.Refuse(error, $"--out must be a folder (got '{output}', which is a file).");
@@ -101,69 +116,55 @@ public static class SweepCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return ExitCodes.Refuse(error, $"--out: cannot write to '{output}' ({e.Message}).");
+            return ExitCodes.Refuse(error, RunFolder.CannotWrite("--out", output, e));
         }
-        var trained = Train(console, error, grid, shard, device, workers);
-        if (trained.Results is null) return trained.Exit;
-        var summary = trained.Summary!;
+        var (results, summary) = Train(console, grid, shard, device, workers, interruption);
+        // One rename puts the file in place; a signal before it leaves what was there.
+        interruption.Token.ThrowIfCancellationRequested();
         new SweepShardFile
         {
             Format = SweepShardFile.FormatName, Version = SweepShardFile.CurrentVersion, Grid = summary.Grid, ShardIndex = shard.Index, ShardCount = shard.Count,
             Device = summary.Device, Threads = summary.Threads, TrainingSeconds = summary.TrainingSeconds, PeakRssBytes = summary.PeakRssBytes,
-            Cells = trained.Results!.Select(r => new ShardCell(r.Cell.Id, r.EpochLosses, r.FinalLoss, r.DivergedStep)).ToArray(),
+            Cells = results.Select(r => new ShardCell(r.Cell.Id, r.EpochLosses, r.FinalLoss, r.DivergedStep)).ToArray(),
         }.Write(path);
-        console.MarkupLineInterpolated($"Wrote [bold]{path}[/]: shard {shard} of the sweep, {trained.Results!.Count} cells; when every shard is done, run `sweep merge {output}`.");
+        console.MarkupLineInterpolated($"Wrote [bold]{path}[/]: shard {shard} of the sweep, {results.Count} cells; when every shard is done, run `sweep merge {output}`.");
         return ExitCodes.Ok;
     }
 
-    /// <summary>A training's outcome: its results and the summary's measured part, or the exit code of a stop.</summary>
-    private readonly record struct Trained(IReadOnlyList<CellResult>? Results, SweepSummary? Summary, int Exit);
-
-    /// <summary>Trains the shard's cells with a progress bar, until done or stopped by Ctrl+C or SIGTERM (then nothing is written).</summary>
-    private static Trained Train(IAnsiConsole console, TextWriter error, SweepGrid grid, Shard shard, Device device, int workers)
+    /// <summary>
+    /// Trains the shard's cells with a progress bar; a signal stops it within a step (<see cref="OperationCanceledException"/>),
+    /// set-up included. Returns the results and the summary's measured part.
+    /// </summary>
+    private static (IReadOnlyList<CellResult> Results, SweepSummary Summary) Train(IAnsiConsole console, SweepGrid grid, Shard shard, Device device, int workers, Interruption interruption)
     {
         set_num_threads(1); // parallel over chunks instead: see SweepTraining
         NativeHeap.KeepFreedBuffers(64L << 20); // a chunk's activations are MBs, made and dropped every step
-        int cells = grid.Cells(shard).Count();
+        int cells = (int)grid.CellCountOf(shard);
         long total = (long)cells * grid.Training.TotalSteps, done = 0;
         var rss = new List<long>();
-        console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard == Shard.Whole ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} with {workers} thread(s): {grid.LrCount} learning rates x {grid.MomentumCount} momenta x {grid.Seeds.Count} seed(s), {grid.Training.Epochs} epochs of {grid.Training.StepsPerEpoch} steps");
+        console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard.Count == 1 ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} with {workers} thread(s): {grid.LrCount} learning rates x {grid.MomentumCount} momenta x {grid.Seeds.Count} seed(s), {grid.Training.Epochs} epochs of {grid.Training.StepsPerEpoch} steps");
         var clock = Stopwatch.StartNew();
-        using var interruption = Interruption.Listen();
-        using var stop = new CancellationTokenSource();
         IReadOnlyList<CellResult> results;
         using (var progress = TrainingProgress.Start(console, total, 0, "cell-steps"))
         {
-            try
-            {
-                results = SweepTraining.Train(grid, shard, device, workers, onSteps: n =>
-                {
-                    progress.Report(Interlocked.Add(ref done, n));
-                    if (interruption.Requested) stop.Cancel();
-                }, onEpoch: (_, _) => rss.Add(Environment.WorkingSet), cancel: stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                progress.Dispose();
-                error.WriteLine($"sweep: stopped by {interruption.Name}; nothing was written.");
-                return new Trained(null, null, interruption.ExitCode);
-            }
+            results = SweepTraining.Train(grid, shard, device, workers, onSteps: n => progress.Report(Interlocked.Add(ref done, n)),
+                onEpoch: (_, _) => rss.Add(Environment.WorkingSet), cancel: interruption.Token);
         }
         double seconds = clock.Elapsed.TotalSeconds;
         using var self = Process.GetCurrentProcess();
-        return new Trained(results, new SweepSummary
+        return (results, new SweepSummary
         {
             Grid = SweepGridJson.From(grid), Cells = cells, CellSteps = total, DivergedCells = results.Count(r => r.DivergedStep is not null),
             ChapterPoint = null!, Shards = shard.Count, Device = device.type.ToString().ToLowerInvariant(), Threads = workers,
             TrainingSeconds = seconds, CellStepsPerSecond = total / seconds, PeakRssBytes = self.PeakWorkingSet64, RssPerEpochBytes = [.. rss],
             TorchsharpVersion = BuildInfo.TorchSharpVersion,
-        }, ExitCodes.Ok);
+        });
     }
 
     /// <summary><c>sweep merge DIR</c>.</summary>
     private static Command Merge(IAnsiConsole console, TextWriter error)
     {
-        var folderArgument = new Argument<string>("folder") { Description = "The folder the shards wrote their sweep-shard-i-of-n.json files into" };
+        var folderArgument = new Argument<string>("folder") { Description = "The folder the shards wrote their sweep-shard-i-of-n.bin files into" };
         var force = new Option<bool>("--force") { Description = "Replace the merged results of an earlier merge in the folder" };
         var merge = new Command("merge", "Check that the shards in a folder form one complete sweep and write what the whole sweep would have: sweep.csv, epoch-losses.csv, summary.json and the figures.")
         {
@@ -173,12 +174,19 @@ public static class SweepCommand
         {
             string dir = parse.GetValue(folderArgument)!;
             if (!Directory.Exists(dir)) return ExitCodes.Refuse(error, $"sweep merge: the folder must exist (got '{dir}').");
-            if (SweepMerge.Read(dir, out string? mergeError) is not { } merged) return ExitCodes.Refuse(error, mergeError);
-            using var folder = RunFolder.Existing(dir, "sweep merge", SweepOutputs.Files, out string? folderError);
-            if (folder is null) return ExitCodes.Refuse(error, folderError);
-            if (!parse.GetValue(force) && SweepOutputs.Files.FirstOrDefault(f => Path.Exists(folder[f])) is { } earlier)
+            // Checked before anything is made in the folder, the lock file included.
+            RunFolder.Recover(dir, SweepOutputs.Files);
+            if (!parse.GetValue(force) && SweepOutputs.Files.FirstOrDefault(f => Path.Exists(Path.Combine(dir, f))) is { } earlier)
                 return ExitCodes.Refuse(error, $"sweep merge: '{dir}' already holds {earlier} of an earlier merge; add --force to replace it.");
+            if (SweepMerge.Read(dir, out string? mergeError) is not { } merged) return ExitCodes.Refuse(error, mergeError);
             var shards = merged.Shards;
+            long shardBytes = Directory.GetFiles(dir, SweepShardFile.Pattern).Sum(f => new FileInfo(f).Length);
+            if (HostMemory.Refusal((256L << 20) + 2 * shardBytes + merged.Grid.CellCount * merged.Grid.ResultBytesPerCell, HostMemory.AvailableBytes(),
+                    $"merging {shards.Length} shards of a {merged.Grid.CellCount}-cell sweep", "merge on a machine with more memory") is { } tooBig)
+                return ExitCodes.Refuse(error, $"sweep merge: {tooBig}.");
+            using var interruption = Interruption.Listen();
+            using var folder = RunFolder.Existing(dir, "sweep merge FOLDER", SweepOutputs.Files, out string? folderError, replaceEarlier: parse.GetValue(force));
+            if (folder is null) return ExitCodes.Refuse(error, folderError);
             double seconds = shards.Sum(s => s.TrainingSeconds);
             long cellSteps = merged.Grid.CellCount * merged.Grid.Training.TotalSteps;
             var summary = new SweepSummary
@@ -189,7 +197,14 @@ public static class SweepCommand
                 TorchsharpVersion = BuildInfo.TorchSharpVersion,
             };
             console.MarkupLineInterpolated($"Merging {shards.Length} shards of a {merged.Grid.CellCount}-cell sweep in [bold]{dir}[/].");
-            SweepOutputs.Write(console, folder, merged.Grid, merged.Results, summary);
+            try
+            {
+                SweepOutputs.Write(console, folder, merged.Grid, merged.Results, summary, interruption.Token);
+            }
+            catch (OperationCanceledException) when (interruption.Requested)
+            {
+                return Stopped(error, interruption, "sweep merge");
+            }
             return ExitCodes.Ok;
         });
         return merge;

@@ -42,7 +42,7 @@ public static class TrainCommand
         var timings = new Option<bool>("--timings") { Description = "Print where the command's time went, phase by phase (summary.json has it always)" };
         var export = new Option<bool>("--export") { Description = $"Also write {PyTorchExport.FileName}: the hand-written net and its optimizer state in PyTorch's format" };
         var force = Options.Force();
-        var output = Options.Out("losses.csv, summary.json, losses.png and checkpoint.bin");
+        var output = Options.Out("losses.csv, summary.json, losses.png, fit.png, checkpoint.bin (with --checkpoint-every) and model.pt (with --export)");
         Option[] runSettings = [seed, lr, momentum, contestants, batchSize, epochs, samples, hidden, dtype, checkpointEvery, output, force];
 
         var command = new Command("train", "Train the chapter's net with SGD, built-in momentum and the hand-written momentum optimizer, side by side.")

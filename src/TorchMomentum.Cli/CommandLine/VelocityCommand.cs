@@ -35,6 +35,11 @@ public static class VelocityCommand
             if (!double.IsFinite(limit))
                 return ExitCodes.Refuse(error, $"--lr, --g and --momentum must give a limit lr*g/(1 - momentum) within [-{Shown.Number(double.MaxValue, "G3")}, {Shown.Number(double.MaxValue, "G3")}], " +
                     $"the range of a double (got {Shown.Number(learningRate)} * {Shown.Number(g)} / (1 - {Shown.Number(m)}) = {Shown.Number(limit)}); make --lr or --g smaller.");
+            // The past-gradient figure sums each drawn momentum's weights to lr/(1 - momentum): 0.99's is 100 lr.
+            double widest = PastGradientsPlot.Momenta(m).Max();
+            if (!double.IsFinite(ConstantGradientVelocity.Limit(learningRate, widest, 1)))
+                return ExitCodes.Refuse(error, $"--lr must keep lr/(1 - momentum) finite for every momentum the past-gradient figure draws, up to {Shown.Number(widest)} " +
+                    $"(got {Shown.Number(learningRate)} / (1 - {Shown.Number(widest)}) = {Shown.Number(ConstantGradientVelocity.Limit(learningRate, widest, 1))}); make --lr smaller.");
             var run = ConstantGradientVelocity.Run(learningRate, m, g, parse.GetValue(steps));
 
             var table = new Table().Title($"v_t = {Shown.Number(m, "G6")}*v_(t-1) + {Shown.Number(learningRate, "G6")}*{Shown.Number(g, "G6")}, v_0 = 0")
@@ -53,7 +58,7 @@ public static class VelocityCommand
             VelocityCsv.Write(folder[VelocityCsv.FileName], run, limit);
             VelocityPlot.Write(folder[VelocityPlot.FileName], run, limit);
             PastGradientsPlot.Write(folder.Path, learningRate, m, parse.GetValue(steps));
-            folder.Announce(console, VelocityCsv.FileName, VelocityPlot.FileName, PastGradientsPlot.CsvFileName, PastGradientsPlot.FileName);
+            folder.Publish(console, VelocityCsv.FileName, VelocityPlot.FileName, PastGradientsPlot.CsvFileName, PastGradientsPlot.FileName);
             return ExitCodes.Ok;
         });
         return command;

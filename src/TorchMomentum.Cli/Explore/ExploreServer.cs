@@ -34,6 +34,9 @@ public sealed class ExploreServer : IAsyncDisposable
     /// </summary>
     public string Url { get; }
 
+    /// <summary>The longest query string a request may have, characters.</summary>
+    public const int MaxQueryLength = 2048;
+
     /// <summary>Starts listening on <paramref name="address"/>:<paramref name="port"/> (0: a free port).</summary>
     /// <exception cref="IOException">The address cannot be bound (the port is in use).</exception>
     public static async Task<ExploreServer> StartAsync(IPAddress address, int port, int maxTrainings)
@@ -41,7 +44,13 @@ public sealed class ExploreServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         // The first line on stdout is the URL; the framework's own console lines would come before it.
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, port));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(address, port);
+            // Kestrel answers a request line longer than its limit itself, with an empty 414; a limit well above
+            // MaxQueryLength lets the app say, in its one line of JSON, what is too long.
+            kestrel.Limits.MaxRequestLineSize = 64 * 1024;
+        });
         // Ctrl+C: streams are cancelled at once, and the server waits at most this long for them.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1.5));
         builder.Services.AddSingleton(new TrainingSlots(maxTrainings));
@@ -58,6 +67,11 @@ public sealed class ExploreServer : IAsyncDisposable
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IStartupFilter>(new ErrorBodies(names)));
         var app = builder.Build();
 
+        // Every query the page sends is under 300 characters: a longer one is refused before any endpoint reads it.
+        app.Use((http, next) => http.Request.QueryString.Value?.Length is > MaxQueryLength and var length
+            ? Results.Json(new { error = $"414 uri too long: the query must be at most {MaxQueryLength} characters (got {length})" },
+                statusCode: StatusCodes.Status414UriTooLong).ExecuteAsync(http)
+            : next(http));
         app.MapGet("/api/limits", LimitsApi.Handle);
         app.MapGet("/api/bowl", BowlApi.Handle);
         app.MapGet("/api/ratemap", RateMapApi.Handle);

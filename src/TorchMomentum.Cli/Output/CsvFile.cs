@@ -12,9 +12,10 @@ namespace TorchMomentum.Cli.Output;
 /// </summary>
 public static class CsvFile
 {
-    /// <summary>Writes a header line and one line per row.</summary>
+    /// <summary>Writes a header line and one line per row; a large table stops within a few thousand rows of <paramref name="cancel"/>.</summary>
     /// <exception cref="InvalidOperationException">A cell reads as infinity or NaN; nothing is written.</exception>
-    public static void Write(string path, IEnumerable<string> header, IEnumerable<IEnumerable<string>> rows) => AtomicFile.Write(path, stream =>
+    /// <exception cref="OperationCanceledException"><paramref name="cancel"/> was set; nothing is written.</exception>
+    public static void Write(string path, IEnumerable<string> header, IEnumerable<IEnumerable<string>> rows, CancellationToken cancel = default) => AtomicFile.Write(path, stream =>
     {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: -1, leaveOpen: true) { NewLine = "\n" };
         var columns = header.ToArray();
@@ -23,7 +24,7 @@ public static class CsvFile
         foreach (var row in rows)
         {
             var cells = row.ToArray();
-            line++;
+            if (++line % 4096 == 0) cancel.ThrowIfCancellationRequested();
             for (int i = 0; i < cells.Length; i++)
                 if (double.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && !double.IsFinite(value))
                     throw new InvalidOperationException(

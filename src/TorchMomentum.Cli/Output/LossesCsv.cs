@@ -86,6 +86,10 @@ public sealed class LossesCsv : IDisposable
                     continue;
                 }
                 hash.AppendData([.. line, (byte)'\n']);
+                // The columns are the contestants the checkpoint resumes: a resealed checkpoint that reorders or renames
+                // them would otherwise continue under the old header, every column mislabelled.
+                if (lines == 0 && Encoding.UTF8.GetString([.. line]) is var header && header != Header(settings.ContestantList))
+                    throw new InvalidDataException($"its header is '{header}', but the checkpoint races {string.Join(',', settings.ContestantList)}");
                 if (lines > 0) kept.Add(ParseRow(Encoding.UTF8.GetString([.. line]), kept.Count, settings.ContestantList.Count));
                 line.Clear();
                 lines++;

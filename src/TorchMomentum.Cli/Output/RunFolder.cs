@@ -19,13 +19,32 @@ public sealed class RunFolder : IDisposable
     /// <summary>The lock file's name inside every run folder; hidden, empty, and not one of the results.</summary>
     public const string LockFileName = ".torchmomentum.lock";
 
-    private readonly FileStream lockFile;
+    /// <summary>
+    /// Where --force puts the earlier results while the new run makes its own: they come back if it does not
+    /// finish (<see cref="Dispose"/>, or the next open after a kill), and are deleted once it has (<see cref="Publish(IAnsiConsole, string[])"/>).
+    /// </summary>
+    private const string EarlierFolderName = ".torchmomentum-earlier";
 
-    private RunFolder(string path, FileStream lockFile)
+    /// <summary>The earlier results on their way back (a restore that was itself cut short goes on from here).</summary>
+    private const string RestoringFolderName = ".torchmomentum-restoring";
+
+    /// <summary>The earlier results on their way out, once the new ones are complete.</summary>
+    private const string DiscardedFolderName = ".torchmomentum-discarded";
+
+    private readonly FileStream lockFile;
+    private readonly IReadOnlyList<string> results;
+    private readonly List<(string Temporary, string Final)> staged = [];
+    private bool published;
+
+    private RunFolder(string path, FileStream lockFile, IReadOnlyList<string> results)
     {
         Path = path;
         this.lockFile = lockFile;
+        this.results = results;
     }
+
+    /// <summary>Whether this run replaces earlier results (--force): they stay until its own are complete.</summary>
+    public bool ReplacesEarlier => Directory.Exists(this[EarlierFolderName]);
 
     /// <summary>The folder's path, as given or chosen.</summary>
     public string Path { get; }
@@ -35,10 +54,11 @@ public sealed class RunFolder : IDisposable
 
     /// <summary>
     /// The folder a new run writes <paramref name="results"/> into: the one requested, or a new folder
-    /// <c>runs/&lt;date-time&gt;-&lt;command&gt;</c> that no other run has; created, locked, checked writable, and
-    /// with the command's own results of an earlier run removed (only with <paramref name="force"/>: otherwise a
-    /// folder that holds files is refused). Returns null and a one-line reason when the path cannot take them;
-    /// then nothing of the user's changed and no folder was left behind.
+    /// <c>runs/&lt;date-time&gt;-&lt;command&gt;</c> that no other run has; created, locked and checked writable. A
+    /// folder that holds files is refused unless <paramref name="force"/> is given; then the command's own results of
+    /// an earlier run are set aside, to be deleted when the new ones are complete (<see cref="Publish(IAnsiConsole, string[])"/>) and put
+    /// back if they never are. Returns null and a one-line reason when the path cannot take them; then nothing of
+    /// the user's changed and no folder was left behind.
     /// </summary>
     public static RunFolder? Open(string? requested, string command, bool force, IReadOnlyList<string> results, out string? error)
     {
@@ -49,6 +69,7 @@ public sealed class RunFolder : IDisposable
             return Fail($"{option} must be a folder path (got '{folder}').", out error);
         if (File.Exists(folder))
             return Fail($"{option} must be a folder (got '{folder}', which is a file).", out error);
+        Recover(folder, results);
         string taken = $"{option} must be a new or empty folder (got '{folder}', which already holds files; add --force to replace this command's results there).";
         if (!force && HoldsFiles(folder)) return Fail(taken, out error);
         bool created = false;
@@ -62,7 +83,7 @@ public sealed class RunFolder : IDisposable
             created = !Directory.Exists(folder);
             Directory.CreateDirectory(folder);
             // Another run holds it: the folder is that run's, created by it or not.
-            if (Lock(folder, option, out error) is not { } run) return null;
+            if (Lock(folder, option, results, out error) is not { } run) return null;
             try
             {
                 // Checked again under the lock: another run may have written here since the check above.
@@ -71,7 +92,7 @@ public sealed class RunFolder : IDisposable
                     run.Dispose();
                     return Fail(taken, out error);
                 }
-                run.RemoveEarlier(results);
+                run.SetEarlierAside();
                 return run;
             }
             catch
@@ -88,18 +109,37 @@ public sealed class RunFolder : IDisposable
     }
 
     /// <summary>
-    /// An existing run folder, locked and checked writable, for <paramref name="option"/> (e.g. --resume) to
-    /// continue; leftovers of a killed writer (temporary files of <paramref name="results"/>) are removed. Null
-    /// and a one-line reason when it cannot be had.
+    /// Puts back the earlier results that a run killed while replacing them (--force) had set aside, so that the
+    /// folder shows them again before anyone decides what it holds. Does nothing where nothing was set aside, or
+    /// while another run holds the folder (it may be replacing them right now).
     /// </summary>
-    public static RunFolder? Existing(string folder, string option, IReadOnlyList<string> results, out string? error)
+    public static void Recover(string folder, IReadOnlyList<string> results)
+    {
+        if (!Directory.Exists(System.IO.Path.Combine(folder, EarlierFolderName)) && !Directory.Exists(System.IO.Path.Combine(folder, RestoringFolderName))) return;
+        try
+        {
+            using var run = Lock(folder, "--out", results, out _); // the lock puts them back
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The run that opens the folder next says what is wrong with it.
+        }
+    }
+
+    /// <summary>
+    /// An existing run folder, locked and checked writable, for <paramref name="option"/> (e.g. --resume) to
+    /// continue; leftovers of a killed writer (temporary files of <paramref name="results"/>) are removed. With
+    /// <paramref name="replaceEarlier"/>, results already there are set aside as --force sets them (see <see cref="Open"/>).
+    /// Null and a one-line reason when it cannot be had.
+    /// </summary>
+    public static RunFolder? Existing(string folder, string option, IReadOnlyList<string> results, out string? error, bool replaceEarlier = false)
     {
         if (string.IsNullOrWhiteSpace(folder) || !Directory.Exists(folder))
             return Fail($"{option} must be an existing run folder (got '{folder}').", out error);
         try
         {
-            var run = Lock(folder, option, out error);
-            run?.RemoveTemporaries(results);
+            var run = Lock(folder, option, results, out error);
+            if (replaceEarlier) run?.SetEarlierAside();
             return run;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -108,12 +148,59 @@ public sealed class RunFolder : IDisposable
         }
     }
 
-    /// <summary>Tells the user which files a command wrote and where.</summary>
-    public void Announce(IAnsiConsole console, params string[] files) =>
-        console.MarkupLineInterpolated($"Wrote {string.Join(", ", files)} to [bold]{Path}[/]");
+    /// <summary>
+    /// The temporary path to write result <paramref name="name"/> to: it lies beside its final name, invisible to
+    /// the user as a result, until <see cref="Publish(IAnsiConsole, string[])"/> moves every staged result into place together.
+    /// </summary>
+    public string Staged(string name)
+    {
+        string temporary = this[$"{name}.{Guid.NewGuid():N}.tmp"];
+        staged.Add((temporary, this[name]));
+        return temporary;
+    }
 
-    /// <summary>Releases the folder to other runs.</summary>
-    public void Dispose() => lockFile.Dispose();
+    /// <summary>
+    /// The run's results are complete: moves the staged ones into place (each rename is atomic; all of them take
+    /// milliseconds), deletes the earlier results that --force set aside, and tells the user which files the
+    /// command wrote and where. Every command that writes results ends with it.
+    /// </summary>
+    public void Publish(IAnsiConsole console, params string[] files)
+    {
+        MoveIntoPlace();
+        console.MarkupLineInterpolated($"Wrote {string.Join(", ", files)} to [bold]{Path}[/]");
+    }
+
+    private void MoveIntoPlace()
+    {
+        foreach (var (temporary, final) in staged) File.Move(temporary, final, overwrite: true);
+        staged.Clear();
+        published = true;
+        if (!Directory.Exists(this[EarlierFolderName])) return;
+        // Renamed first, so that a kill while deleting never leaves earlier results to be put back over these.
+        Directory.Move(this[EarlierFolderName], this[DiscardedFolderName]);
+        Directory.Delete(this[DiscardedFolderName], recursive: true);
+    }
+
+    /// <summary>
+    /// Releases the folder to other runs. A run that did not <see cref="Publish(IAnsiConsole, string[])"/> leaves no staged file behind, and
+    /// puts back the earlier results --force set aside (deleting what it wrote in their place).
+    /// </summary>
+    public void Dispose()
+    {
+        try
+        {
+            foreach (var (temporary, _) in staged) File.Delete(temporary);
+            if (!published) PutEarlierBack();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The next run to open the folder finishes the job (Lock).
+        }
+        finally
+        {
+            lockFile.Dispose();
+        }
+    }
 
     /// <summary>
     /// A folder of its own for a run started without --out: the first name of <c>runs/&lt;date-time&gt;-&lt;command&gt;</c>,
@@ -132,7 +219,7 @@ public sealed class RunFolder : IDisposable
             {
                 created = !Directory.Exists(candidate);
                 Directory.CreateDirectory(candidate);
-                if (Lock(candidate, "--out", out _) is not { } run) continue;
+                if (Lock(candidate, "--out", results, out _) is not { } run) continue;
                 error = null;
                 if (!HoldsFiles(candidate)) return run;
                 run.Dispose();
@@ -149,7 +236,7 @@ public sealed class RunFolder : IDisposable
     /// <summary>Takes the folder's lock, or says in one line that another run holds it (null then).</summary>
     /// <exception cref="IOException">The lock file cannot be created or opened (the folder cannot be written).</exception>
     /// <exception cref="UnauthorizedAccessException">The same, for want of permission.</exception>
-    private static RunFolder? Lock(string folder, string option, out string? error)
+    private static RunFolder? Lock(string folder, string option, IReadOnlyList<string> results, out string? error)
     {
         error = null;
         string path = System.IO.Path.Combine(folder, LockFileName);
@@ -170,10 +257,14 @@ public sealed class RunFolder : IDisposable
         {
             return Fail($"{option}: '{folder}' is in use by another torchmomentum run; wait for it to end or choose another folder.", out error);
         }
-        var run = new RunFolder(folder, stream);
+        var run = new RunFolder(folder, stream, results);
         try
         {
             run.ProbeWritable();
+            // What a run killed before it finished left: its temporary files, and earlier results it had set aside.
+            run.RemoveTemporaries();
+            run.PutEarlierBack();
+            if (Directory.Exists(run[DiscardedFolderName])) Directory.Delete(run[DiscardedFolderName], recursive: true);
             return run;
         }
         catch
@@ -197,8 +288,12 @@ public sealed class RunFolder : IDisposable
         using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
     }
 
-    private static string CannotWrite(string option, string folder, Exception e) =>
-        $"{option} must be a folder that can be written (got '{folder}': {e.Message.Split('\n')[0].TrimEnd('.')}).";
+    /// <summary>
+    /// The one line for a folder that cannot be written: what the system said, without the path it quotes (a probe
+    /// or lock file of ours, which would only puzzle the user; the folder is named already).
+    /// </summary>
+    internal static string CannotWrite(string option, string folder, Exception e) =>
+        $"{option} must be a folder that can be written (got '{folder}': {System.Text.RegularExpressions.Regex.Replace(e.Message.Split('\n')[0], " ?'[^']*'", "").TrimEnd('.', ' ')}).";
 
     /// <summary>
     /// Removes a folder this process created, if it is still empty. Never its lock file: a run that started at the
@@ -222,13 +317,33 @@ public sealed class RunFolder : IDisposable
         Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any(entry => System.IO.Path.GetFileName(entry) != LockFileName);
 
     // Only the command's own files: anything else in the folder is the user's.
-    private void RemoveEarlier(IEnumerable<string> results)
+    private void SetEarlierAside()
     {
-        foreach (var file in results) File.Delete(this[file]);
-        RemoveTemporaries(results);
+        var earlier = results.Where(file => File.Exists(this[file])).ToArray();
+        if (earlier.Length == 0) return;
+        Directory.CreateDirectory(this[EarlierFolderName]);
+        foreach (var file in earlier) File.Move(this[file], System.IO.Path.Combine(this[EarlierFolderName], file));
     }
 
-    private void RemoveTemporaries(IEnumerable<string> results)
+    /// <summary>
+    /// Puts back the earlier results of a run that did not finish: first deletes what that run wrote of its own
+    /// results, then moves the earlier ones back through a folder of their own, so that a restore cut short by a kill
+    /// is finished by the next one and never deletes a file it had already put back.
+    /// </summary>
+    private void PutEarlierBack()
+    {
+        if (Directory.Exists(this[EarlierFolderName]))
+        {
+            foreach (var file in results) File.Delete(this[file]);
+            Directory.Move(this[EarlierFolderName], this[RestoringFolderName]);
+        }
+        if (!Directory.Exists(this[RestoringFolderName])) return;
+        foreach (var saved in Directory.GetFiles(this[RestoringFolderName]))
+            File.Move(saved, this[System.IO.Path.GetFileName(saved)], overwrite: true);
+        Directory.Delete(this[RestoringFolderName], recursive: true);
+    }
+
+    private void RemoveTemporaries()
     {
         foreach (var file in results)
             foreach (var temporary in Directory.EnumerateFiles(Path, file + AtomicFile.TemporaryPattern)) File.Delete(temporary);

@@ -13,8 +13,10 @@ public static class SweepMerge
     public static (SweepGrid Grid, IReadOnlyList<CellResult> Results, SweepShardFile[] Shards)? Read(string folder, out string? error)
     {
         error = null;
-        var paths = Directory.GetFiles(folder, "sweep-shard-*-of-*.json").Order(StringComparer.Ordinal).ToArray();
-        if (paths.Length == 0) return Fail($"sweep merge: no shard files (sweep-shard-I-of-N.json) in '{folder}'.", out error);
+        var paths = Directory.GetFiles(folder, SweepShardFile.Pattern).Order(StringComparer.Ordinal).ToArray();
+        if (paths.Length == 0 && Directory.EnumerateFiles(folder, SweepShardFile.EarlierPattern).Any())
+            return Fail($"sweep merge: '{folder}' holds shard files of an earlier TorchMomentum (sweep-shard-I-of-N.json, unsealed); train the shards again with this one.", out error);
+        if (paths.Length == 0) return Fail($"sweep merge: no shard files (sweep-shard-I-of-N.bin) in '{folder}'.", out error);
         var shards = new List<(string Name, SweepShardFile File)>();
         foreach (var path in paths)
         {
@@ -62,14 +64,16 @@ public static class SweepMerge
     private static string? Problem(ShardCell c, SweepGrid grid)
     {
         var s = grid.Training;
-        if (c.EpochLosses is null || c.EpochLosses.Any(l => !double.IsFinite(l))) return "its epoch losses are missing or not finite";
+        // A mean squared error is finite and never negative.
+        if (c.EpochLosses is null || c.EpochLosses.Any(l => !double.IsFinite(l) || l < 0)) return "its epoch losses are missing, negative or not finite";
         if (c.DivergedStep is { } step)
         {
             if (step < 0 || step >= s.TotalSteps) return $"diverged_step {step} is not a step of the sweep";
             if (c.FinalLoss is not null || c.EpochLosses.Length != step / s.StepsPerEpoch) return "a diverged cell has a loss per finished epoch and no final loss";
             return null;
         }
-        if (c.FinalLoss is not { } final || !double.IsFinite(final) || c.EpochLosses.Length != s.Epochs) return $"a cell that did not diverge has a finite final loss and {s.Epochs} epoch losses";
+        if (c.FinalLoss is not { } final || !double.IsFinite(final) || final < 0 || c.EpochLosses.Length != s.Epochs)
+            return $"a cell that did not diverge has a finite, non-negative final loss and {s.Epochs} epoch losses";
         return null;
     }
 

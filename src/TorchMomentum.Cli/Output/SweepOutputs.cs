@@ -13,18 +13,31 @@ public static class SweepOutputs
     /// <summary>Every file a whole sweep writes into its folder.</summary>
     public static readonly string[] Files = [SweepCsv.FileName, SweepCsv.EpochsFileName, SweepPlots.MapFileName, SweepPlots.EffectiveLrFileName, Summary.FileName];
 
-    /// <summary>Writes the files and prints the table; <paramref name="summary"/> is completed with what the map says.</summary>
-    public static void Write(IAnsiConsole console, RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, SweepSummary summary)
+    /// <summary>
+    /// Writes every file beside its final name, then moves them into place together (<see cref="RunFolder.Publish(IAnsiConsole, string[])"/>),
+    /// and prints the table; <paramref name="summary"/> is completed with what the map says. Until the move, a set
+    /// <paramref name="cancel"/> stops the writing (<see cref="OperationCanceledException"/>) and the folder keeps
+    /// what it held: a sweep's files are all of one run, or none.
+    /// </summary>
+    public static void Write(IAnsiConsole console, RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, SweepSummary summary, CancellationToken cancel)
     {
         var map = new SweepMap(grid, results);
-        SweepCsv.Write(folder, results);
+        string mapFile = folder.Staged(SweepPlots.MapFileName), effectiveLrFile = folder.Staged(SweepPlots.EffectiveLrFileName), summaryFile = folder.Staged(Summary.FileName);
         var figures = Task.Run(() =>
         {
-            SweepPlots.WriteMap(folder[SweepPlots.MapFileName], map);
-            SweepPlots.WriteEffectiveLr(folder[SweepPlots.EffectiveLrFileName], map);
+            SweepPlots.WriteMap(mapFile, map);
+            SweepPlots.WriteEffectiveLr(effectiveLrFile, map);
         });
+        try
+        {
+            SweepCsv.Write(folder, results, cancel);
+        }
+        finally
+        {
+            figures.GetAwaiter().GetResult(); // never a figure written after the folder has been let go
+        }
+        cancel.ThrowIfCancellationRequested();
         Print(console, map);
-        figures.GetAwaiter().GetResult();
         (summary with
         {
             DivergedCells = map.DivergedCells,
@@ -32,8 +45,9 @@ public static class SweepOutputs
             BestPlainSgd = SweepPointJson.From(map.BestPlainSgd),
             ChapterPoint = SweepPointJson.From(map.NearestChapter)!,
             PlainSgdAtChapterEffectiveLr = SweepPointJson.From(map.PlainSgdAtChapterEffectiveLr),
-        }).Write(folder[Summary.FileName]);
-        folder.Announce(console, Files);
+        }).Write(summaryFile);
+        cancel.ThrowIfCancellationRequested();
+        folder.Publish(console, Files);
     }
 
     /// <summary>The table: the best point, the best plain SGD, the chapter's point and plain SGD at its effective lr, and how many cells diverged.</summary>

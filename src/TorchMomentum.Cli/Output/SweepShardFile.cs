@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorchMomentum.Files;
+using TorchMomentum.Cli.CommandLine;
 using TorchMomentum.Sweeps;
 using TorchMomentum.Training;
 using static TorchSharp.torch;
@@ -35,22 +36,35 @@ public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, doub
 public sealed record ShardCell(int Id, double[] EpochLosses, double? FinalLoss, int? DivergedStep);
 
 /// <summary>
-/// <c>sweep-shard-I-of-N.json</c>: what one shard of a sweep trained (the cells whose id mod N is I), with the grid,
-/// so that <c>sweep merge</c> can check the shards belong together and nothing is missing or there twice.
+/// <c>sweep-shard-I-of-N.bin</c>: what one shard of a sweep trained (the cells whose id mod N is I), with the grid,
+/// so that <c>sweep merge</c> can check the shards belong together and nothing is missing or there twice. The file
+/// is this record as UTF-8 JSON sealed with its SHA-256 (<see cref="SealedFile"/>, as checkpoint.bin is): shard
+/// files wait on shared cluster storage between jobs, and a flipped bit in a digit would otherwise merge as a
+/// plausible, wrong loss. Reading refuses every field out of range, so a resealed file still cannot hold a negative
+/// or infinite loss.
 /// </summary>
 public sealed record SweepShardFile
 {
     /// <summary>What the file says it is.</summary>
     public const string FormatName = "torchmomentum-sweep-shard";
 
-    /// <summary>The format's version.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>The format's version (1 was unsealed JSON named .json).</summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>The names shard files of version 1 had, which this build no longer reads.</summary>
+    public const string EarlierPattern = "sweep-shard-*-of-*.json";
+
+    /// <summary>The names of shard files, as a search pattern.</summary>
+    public const string Pattern = "sweep-shard-*-of-*.bin";
+
+    /// <summary>Longest training a shard file may report, seconds (about 32 years): a sum over 100,000 shards stays finite.</summary>
+    public const double MaxTrainingSeconds = 1e9;
 
     /// <summary>Most bytes a shard file may have to be read (a 4,096-cell, 12-epoch shard has about 1 MB).</summary>
     public const long MaxBytes = 1L << 30;
 
     /// <summary>The name of shard <paramref name="shard"/>'s file.</summary>
-    public static string FileName(Shard shard) => $"sweep-shard-{shard.Index}-of-{shard.Count}.json";
+    public static string FileName(Shard shard) => $"sweep-shard-{shard.Index}-of-{shard.Count}.bin";
 
     /// <summary>Always <see cref="FormatName"/>.</summary>
     public required string Format { get; init; }
@@ -81,26 +95,38 @@ public sealed record SweepShardFile
         File.Delete(probe);
     }
 
-    /// <summary>Writes the file atomically: a rerun of the shard (a requeued task) replaces it whole, or not at all.</summary>
-    public void Write(string path) => AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, SweepJson.Default.SweepShardFile));
+    /// <summary>Writes the file sealed and atomically: a rerun of the shard (a requeued task) replaces it whole, or not at all.</summary>
+    public void Write(string path) => SealedFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, SweepJson.Default.SweepShardFile));
 
-    /// <summary>Reads a shard file: a regular file of at most <see cref="MaxBytes"/>, of this format and version, with a valid grid.</summary>
+    /// <summary>
+    /// Reads a shard file: a regular file of at most <see cref="MaxBytes"/> whose seal matches, of this format and
+    /// version, with a valid grid and every field in range (the cells' results are checked against the grid by
+    /// <see cref="SweepMerge"/>).
+    /// </summary>
     /// <exception cref="InvalidDataException">It is not such a file; the message says why.</exception>
     public static SweepShardFile Read(string path)
     {
         SweepShardFile? file;
         try
         {
-            file = JsonSerializer.Deserialize(RegularFile.ReadAllBytes(path, MaxBytes), SweepJson.Default.SweepShardFile);
+            file = JsonSerializer.Deserialize(SealedFile.Read(path, MaxBytes).Span, SweepJson.Default.SweepShardFile);
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"not a sweep shard file ({e.Message})");
+            throw new InvalidDataException($"not a sweep shard file ({e.Message.Split('\n')[0].TrimEnd('.')})");
         }
         if (file is null || file.Format != FormatName) throw new InvalidDataException("not a sweep shard file");
         if (file.Version != CurrentVersion) throw new InvalidDataException($"shard format version {file.Version}, this build reads {CurrentVersion}");
+        if (file.Grid is null) throw new InvalidDataException("it has no grid");
         if (file.Grid.ToGrid().Problem() is { } problem) throw new InvalidDataException($"its grid is not valid: {problem}");
-        if (file.ShardCount < 1 || file.ShardIndex < 0 || file.ShardIndex >= file.ShardCount) throw new InvalidDataException($"shard {file.ShardIndex}/{file.ShardCount} is not a shard");
+        if (file.ShardCount < 1 || file.ShardCount > ShardChoice.MaxShards || file.ShardIndex < 0 || file.ShardIndex >= file.ShardCount)
+            throw new InvalidDataException($"shard {file.ShardIndex}/{file.ShardCount} is not a shard");
+        if (file.Device is not ("cpu" or "cuda")) throw new InvalidDataException($"device '{file.Device}' is not cpu or cuda");
+        if (file.Threads < 1 || file.Threads > SweepTraining.MaxThreads) throw new InvalidDataException($"threads {file.Threads} is outside [1, {SweepTraining.MaxThreads}]");
+        if (!(file.TrainingSeconds >= 0 && file.TrainingSeconds <= MaxTrainingSeconds))
+            throw new InvalidDataException($"training_seconds {file.TrainingSeconds} is outside [0, {MaxTrainingSeconds:0e0}]");
+        if (file.PeakRssBytes < 0) throw new InvalidDataException($"peak_rss_bytes {file.PeakRssBytes} is negative");
+        if (file.Cells is null || file.Cells.Any(c => c is null)) throw new InvalidDataException("its cells are missing");
         return file;
     }
 }

@@ -51,7 +51,7 @@ public sealed record TrainOutputs(IAnsiConsole Console, TextWriter Error, Timing
                 run.Names.Select(name => (name, run.NetOf(name)!)).ToList());
             written = [.. written, PyTorchExport.FileName];
         }
-        folder.Announce(Console, written);
+        folder.Publish(Console, written);
         if (run.Divergence is not { } divergence) return ExitCodes.Ok;
         Error.WriteLine($"{divergence.Optimizer} diverged at step {divergence.Step}: its loss became NaN or infinite " +
             $"(last finite loss {divergence.LastFiniteLoss.ToString("G6", CultureInfo.InvariantCulture)}); {LossesCsv.FileName} keeps steps 0 to {divergence.Step - 1}.");
@@ -61,10 +61,18 @@ public sealed record TrainOutputs(IAnsiConsole Console, TextWriter Error, Timing
     /// <summary>
     /// Says in one line what a run stopped by a signal kept, and returns the signal's exit code. Only what was
     /// written as training went is there: losses.csv's rows and the last checkpoint; the report, plot and summary
-    /// describe finished runs and are not written.
+    /// describe finished runs and are not written. A run that was to replace earlier results (--force) keeps
+    /// those instead.
     /// </summary>
     public int Interrupted(Interruption interruption, RunFolder folder, int steps, int checkpointEpoch)
     {
+        if (folder.ReplacesEarlier)
+        {
+            // --force replaces earlier results only with complete ones: the folder's Dispose puts them back.
+            Error.WriteLine($"Stopped by {interruption.Name} after step {steps - 1}: '{folder.Path}' keeps the earlier results --force would have replaced, " +
+                "as they were; this run's rows are not kept.");
+            return interruption.ExitCode;
+        }
         string rows = steps == 0 ? $"{LossesCsv.FileName} has no rows yet" : $"{LossesCsv.FileName} keeps steps 0 to {steps - 1}";
         string resume = checkpointEpoch > 0
             ? $"{Checkpoint.FileName} (after epoch {checkpointEpoch}) continues with `torchmomentum train --resume {folder.Path}`"

@@ -23,4 +23,24 @@ public static class HostMemory
                     return Math.Min(kb * 1024, allowed);
         return allowed;
     }
+
+    /// <summary>
+    /// The share of <see cref="AvailableBytes"/> one run may plan to use: the estimates are from above, but the
+    /// machine runs other things, and an estimate can still miss.
+    /// </summary>
+    public const double UsableFraction = 0.8;
+
+    /// <summary>
+    /// Why work estimated at <paramref name="needBytes"/> cannot fit in <paramref name="availableBytes"/>, or null
+    /// when it fits in <see cref="UsableFraction"/> of it; one sentence (no period) of what needs it, the figures
+    /// and <paramref name="advice"/>, the same words for every command.
+    /// </summary>
+    public static string? Refusal(long needBytes, long availableBytes, string what, string advice)
+    {
+        static string Gigabytes(double bytes) => (bytes / 1e9).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " GB";
+        double usable = availableBytes * UsableFraction;
+        return needBytes <= usable ? null
+            : $"{what} needs about {Gigabytes(needBytes)} of memory, more than the {Gigabytes(usable)} a run may take here " +
+              $"({(int)(UsableFraction * 100)}% of the {Gigabytes(availableBytes)} available); {advice}";
+    }
 }

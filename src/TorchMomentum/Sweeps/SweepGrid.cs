@@ -1,4 +1,6 @@
 using System.Globalization;
+using TorchMomentum.Devices;
+using TorchMomentum.Optimizers;
 using TorchMomentum.Training;
 using static TorchSharp.torch;
 
@@ -53,19 +55,25 @@ public sealed record SweepGrid
     /// Every cell in id order, the order that never changes for a grid: seed outermost, then momentum, then
     /// learning rate, so <c>id = (seed index * momentum count + momentum index) * lr count + lr index</c>.
     /// </summary>
-    public IEnumerable<SweepCell> Cells()
+    public IEnumerable<SweepCell> Cells() => Cells(Shard.Whole);
+
+    /// <summary>
+    /// The cells of shard <paramref name="shard"/>, in id order: those whose id mod its count is its index, made
+    /// straight from their ids (a shard of a billion-cell grid never walks the others).
+    /// </summary>
+    public IEnumerable<SweepCell> Cells(Shard shard)
     {
         var rates = LearningRates();
         var momenta = Momenta();
-        int id = 0;
-        foreach (long seed in Seeds)
-            foreach (double momentum in momenta)
-                foreach (double lr in rates)
-                    yield return new SweepCell(id++, lr, momentum, seed);
+        for (long id = shard.Index; id < CellCount; id += shard.Count)
+        {
+            long lr = id % LrCount, rest = id / LrCount;
+            yield return new SweepCell((int)id, rates[lr], momenta[rest % MomentumCount], Seeds[(int)(rest / MomentumCount)]);
+        }
     }
 
-    /// <summary>The cells of shard <paramref name="shard"/>: those whose id mod its count is its index.</summary>
-    public IEnumerable<SweepCell> Cells(Shard shard) => Cells().Where(c => c.Id % shard.Count == shard.Index);
+    /// <summary>How many cells shard <paramref name="shard"/> has, counted without making them.</summary>
+    public long CellCountOf(Shard shard) => CellCount <= shard.Index ? 0 : (CellCount - shard.Index + shard.Count - 1) / shard.Count;
 
     /// <summary>
     /// The first setting out of range, said as the command line says it (option, range, value), or null. The
@@ -85,34 +93,51 @@ public sealed record SweepGrid
         if (Seeds.Count < 1 || Seeds.Count > MaxCount || Seeds.Any(s => s < 0) || Seeds.Distinct().Count() != Seeds.Count)
             return $"--seeds must be 1 to {MaxCount} distinct whole numbers in [0, {long.MaxValue}], comma-separated (got '{string.Join(',', Seeds)}')";
         if (CellCount > int.MaxValue) return $"--lr-count x --momentum-count x seeds must be at most {int.MaxValue} cells (got {CellCount})";
+        // Every cell's lr/(1 - momentum) is written and drawn: the largest must be a number.
+        double widest = new SweepCell(0, LrMax, MomentumMax, 0).EffectiveLr;
+        if (!double.IsFinite(widest))
+            return $"--lr-max / (1 - --momentum-max), the largest effective lr, must be finite (got {Shown(LrMax)} / (1 - {Shown(MomentumMax)}) = {Shown(widest)})";
+        // A float32 cell trains at its lr rounded to float32: one that rounds to 0 (or overflows) would train at another lr than sweep.csv says.
+        if (Training.DType == ScalarType.Float32 && MomentumSgd.LearningRateVanishes(LrMin, ScalarType.Float32))
+            return $"--lr-min must be at least {Shown(float.Epsilon)}, the smallest float32, with --dtype float32 (got '{Shown(LrMin)}')";
+        if (Training.DType == ScalarType.Float32 && !float.IsFinite((float)LrMax))
+            return $"--lr-max must be at most {Shown(float.MaxValue)}, the largest float32, with --dtype float32 (got '{Shown(LrMax)}')";
         return Training.Problem();
     }
 
     /// <summary>
     /// The most memory a sweep of <paramref name="cells"/> cells of this grid holds at once, from above: per cell its
-    /// stacked weights, gradients, velocities and per-element factors (5 copies), its per-epoch losses; per seed the
-    /// data and a chapter run's nets; per working thread the activations of one chunk of cells.
+    /// stacked weights, gradients, velocities and per-element factors (5 copies), its per-epoch losses and results;
+    /// per seed the data and a chapter run's nets; per working thread the activations of one chunk of cells. Threads
+    /// beyond the chunks there are never start, so they are not counted.
     /// </summary>
     public long EstimatedPeakBytes(long cells, int threads)
     {
         long element = Training.DType == ScalarType.Float64 ? 8 : 4;
         long parameters = 3L * Training.Hidden + 1;
-        long perCell = 5 * parameters * element + 8L * Training.Epochs + 128;
+        long perCell = 5 * parameters * element + ResultBytesPerCell;
         long perSeed = Training.EstimatedPeakBytes - (256L << 20);
-        long perThread = 16L * SweepTraining.ChunkCells(Training) * Training.BatchSize * Training.Hidden * element;
-        return (256L << 20) + cells * perCell + Seeds.Count * perSeed + threads * perThread;
+        int chunkCells = SweepTraining.ChunkCells(Training);
+        long seeds = Math.Min(Seeds.Count, cells);
+        long working = Math.Min(threads, (cells + chunkCells - 1) / chunkCells + seeds);
+        long perThread = 16L * chunkCells * Training.BatchSize * Training.Hidden * element;
+        return (256L << 20) + cells * perCell + seeds * perSeed + working * perThread;
     }
 
-    /// <summary>Why a sweep of <paramref name="cells"/> cells cannot fit in <paramref name="availableBytes"/> (it may take 80%), or null.</summary>
-    public string? MemoryProblem(long cells, int threads, long availableBytes)
-    {
-        static string Gigabytes(long bytes) => (bytes / 1e9).ToString("0.0", CultureInfo.InvariantCulture) + " GB";
-        long need = EstimatedPeakBytes(cells, threads);
-        return need <= availableBytes * 0.8 ? null
-            : $"a sweep of {cells} cells ({LrCount} learning rates x {MomentumCount} momenta x {Seeds.Count} seeds, --epochs {Training.Epochs}, " +
-              $"--hidden {Training.Hidden}, --batch-size {Training.BatchSize}) needs about {Gigabytes(need)} of memory, more than the " +
-              $"{Gigabytes(availableBytes)} available here; make the grid smaller or run it in shards (--shard)";
-    }
+    /// <summary>
+    /// Bytes a cell's results take while they are written out: its epoch losses as doubles and as text, its row of
+    /// sweep.csv, and the objects around them (measured: a 1M-cell, 1-epoch sweep peaks near 1 KB a cell).
+    /// </summary>
+    public long ResultBytesPerCell => 24L * Training.Epochs + 1024;
+
+    /// <summary>
+    /// Why a sweep of <paramref name="cells"/> cells cannot fit in <paramref name="availableBytes"/> (it may take
+    /// <see cref="HostMemory.UsableFraction"/> of it), or null.
+    /// </summary>
+    public string? MemoryProblem(long cells, int threads, long availableBytes) =>
+        HostMemory.Refusal(EstimatedPeakBytes(cells, threads), availableBytes,
+            $"a sweep of {cells} cells ({LrCount} learning rates x {MomentumCount} momenta x {Seeds.Count} seeds, --epochs {Training.Epochs}, " +
+            $"--hidden {Training.Hidden}, --batch-size {Training.BatchSize})", "make the grid smaller or run it in shards (--shard)");
 }
 
 /// <summary>One cell of a sweep: the built-in momentum net of <c>train --lr Lr --momentum Momentum --seed Seed</c>.</summary>

@@ -30,6 +30,9 @@ public sealed record CellResult(SweepCell Cell, double[] EpochLosses, double? Fi
 /// </remarks>
 public static class SweepTraining
 {
+    /// <summary>Most chunks trained at once.</summary>
+    public const int MaxThreads = 1024;
+
     /// <summary>
     /// Bytes of one activation tensor [cells, hidden, batch] of a chunk. Measured on the chapter's net (1,024 cells of
     /// one seed, one thread): 256 KB chunks ran 510,000 cell-steps/s, 1 MB 460,000, 4 MB (all 1,024 cells) 900,000.
@@ -64,10 +67,18 @@ public static class SweepTraining
         try
         {
             // The cell's data, initial weights and batch order are train's, drawn by train's own code: a chapter run of its seed.
-            foreach (long seed in cells.Select(c => c.Seed).Distinct()) runs[seed] = new ChapterRun(grid.Training with { Seed = seed }, device);
+            // Set-up stops on cancel too: thousands of seeds take seconds to draw.
+            foreach (long seed in cells.Select(c => c.Seed).Distinct())
+            {
+                cancel.ThrowIfCancellationRequested();
+                runs[seed] = new ChapterRun(grid.Training with { Seed = seed }, device);
+            }
             foreach (var group in cells.GroupBy(c => c.Seed))
                 foreach (var part in group.Chunk(ChunkCells(grid.Training)))
+                {
+                    cancel.ThrowIfCancellationRequested();
                     chunks.Add(new Chunk(part, runs[group.Key], grid.Training));
+                }
             // Epoch by epoch over all chunks: a chunk needs no other, but a watcher wants the whole map after each epoch.
             for (int epoch = 0; epoch < grid.Training.Epochs; epoch++)
             {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -51,7 +50,7 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
 
     private const string Format = "TorchMomentum checkpoint";
     private const int Version = 3;
-    private const int HashLength = 32;
+    private const int HashLength = SealedFile.SealLength;
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -66,34 +65,22 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
         byte[] RowsSha256, byte[] GeneratorState, IReadOnlyList<ContestantState> Contestants);
 
     /// <summary>Writes the checkpoint to <paramref name="path"/>, atomically, sealed with its hash.</summary>
-    public void Write(string path)
-    {
-        byte[] content = JsonSerializer.SerializeToUtf8Bytes(
-            new Fields(Format, Version, Settings, EpochsDone, CheckpointEvery, RowsSha256, GeneratorState, Contestants), Json);
-        byte[] hash = SHA256.HashData(content);
-        AtomicFile.Write(path, stream =>
-        {
-            stream.Write(content);
-            stream.Write(hash);
-        });
-    }
+    public void Write(string path) => SealedFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(
+        new Fields(Format, Version, Settings, EpochsDone, CheckpointEvery, RowsSha256, GeneratorState, Contestants), Json));
 
     /// <summary>Reads and validates a checkpoint.</summary>
     /// <exception cref="InvalidDataException">Not a regular file of at most <see cref="MaxFileBytes"/>, not a
     /// checkpoint, another version, truncated, damaged, or a field out of range.</exception>
     public static Checkpoint Read(string path)
     {
-        byte[] bytes = RegularFile.ReadAllBytes(path, MaxFileBytes);
-        if (bytes.Length < HashLength) throw new InvalidDataException($"{bytes.Length} bytes is too short to be a checkpoint");
-        int length = bytes.Length - HashLength;
-        if (!SHA256.HashData(bytes.AsSpan(0, length)).AsSpan().SequenceEqual(bytes.AsSpan(length)))
-            throw new InvalidDataException("its content does not match its checksum (truncated or damaged)");
-        if (EarlierVersion(bytes) is int old)
+        // Versions 1 and 2 were sealed the same way.
+        var content = SealedFile.Read(path, MaxFileBytes);
+        if (EarlierVersion(content.Span) is int old)
             throw new InvalidDataException($"it is a version {old} checkpoint of an earlier TorchMomentum; this build reads version {Version} only: start the run again");
         Fields fields;
         try
         {
-            fields = JsonSerializer.Deserialize<Fields>(bytes.AsSpan(0, length), Json) ?? throw new InvalidDataException("it holds no fields");
+            fields = JsonSerializer.Deserialize<Fields>(content.Span, Json) ?? throw new InvalidDataException("it holds no fields");
         }
         catch (JsonException e)
         {
@@ -105,12 +92,12 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
     }
 
     /// <summary>The version of a checkpoint of the binary layout that versions 1 and 2 used, or null.</summary>
-    private static int? EarlierVersion(byte[] bytes)
+    private static int? EarlierVersion(ReadOnlySpan<byte> bytes)
     {
         // BinaryWriter's string: its length as one byte, then the text; then the version as a 32-bit integer.
         int start = 1 + Format.Length;
-        if (bytes.Length < start + 4 || bytes[0] != Format.Length || Encoding.UTF8.GetString(bytes, 1, Format.Length) != Format) return null;
-        return BitConverter.ToInt32(bytes, start);
+        if (bytes.Length < start + 4 || bytes[0] != Format.Length || Encoding.UTF8.GetString(bytes.Slice(1, Format.Length)) != Format) return null;
+        return BitConverter.ToInt32(bytes.Slice(start, 4));
     }
 
     private void Validate(string? format, int version)

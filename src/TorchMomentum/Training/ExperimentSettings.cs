@@ -1,3 +1,4 @@
+using TorchMomentum.Devices;
 using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
@@ -110,15 +111,10 @@ public sealed record ExperimentSettings
     }
 
     /// <summary>
-    /// Why a run with these settings cannot fit in <paramref name="availableBytes"/> (it may take 80% of it: the
-    /// estimate is from above, but the machine runs other things), or null when it fits.
+    /// Why a run with these settings cannot fit in <paramref name="availableBytes"/> (it may take
+    /// <see cref="HostMemory.UsableFraction"/> of it), or null when it fits.
     /// </summary>
-    public string? MemoryProblem(long availableBytes)
-    {
-        static string Gigabytes(long bytes) => (bytes / 1e9).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " GB";
-        long need = EstimatedPeakBytes;
-        return need <= availableBytes * 0.8 ? null
-            : $"--samples {Samples}, --batch-size {BatchSize} and --hidden {Hidden} need about {Gigabytes(need)} of memory, " +
-              $"more than the {Gigabytes(availableBytes)} available here; make --hidden, --batch-size or --samples smaller";
-    }
+    public string? MemoryProblem(long availableBytes) =>
+        HostMemory.Refusal(EstimatedPeakBytes, availableBytes, $"a run of --samples {Samples}, --batch-size {BatchSize} and --hidden {Hidden}",
+            "make --hidden, --batch-size or --samples smaller");
 }
