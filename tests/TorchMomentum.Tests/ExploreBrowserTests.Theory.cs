@@ -76,7 +76,7 @@ public sealed partial class ExploreBrowserTests
         Assert.Equal(ConstantGradientVelocity.PastGradientWeights(lr, momentum, 60), await TraceY("velocity", name));
         Assert.EndsWith($"= {ConstantGradientVelocity.Limit(lr, momentum, 1).ToString("G3", CultureInfo.InvariantCulture)}", name);
         string[] others = await page.EvaluateAsync<string[]>("() => document.getElementById('velocity').data.map(t => t.name.split(':')[0])");
-        Assert.Equal(Cli.Output.PastGradientsPlot.Momenta(momentum).Select(m => $"momentum {m.ToString(CultureInfo.InvariantCulture)}" + (m == momentum ? " (slider)" : "")), others);
+        Assert.Equal(ConstantGradientVelocity.ComparedMomenta(momentum).Select(m => $"momentum {m.ToString(CultureInfo.InvariantCulture)}" + (m == momentum ? " (slider)" : "")), others);
         Assert.StartsWith($"With momentum {momentum.ToString(CultureInfo.InvariantCulture)}, today's gradient counts", await page.TextContentAsync("#velocity-summary"));
         Assert.True(await page.IsHiddenAsync("#error"));
         AssertNoPageErrors();
@@ -100,7 +100,7 @@ public sealed partial class ExploreBrowserTests
         Assert.NotEqual(1, sigma); // the slider moved
         foreach (var (m, label) in new[] { (momentum, $"momentum {momentum.ToString(CultureInfo.InvariantCulture)}"), (0.0, "gradient descent") })
         {
-            var expected = NoisyMomentum.Simulate(lr, m, Cli.CommandLine.NoiseCommand.Curvature, sigma, Cli.CommandLine.NoiseCommand.Start, runs, (int)ApiLimits.Noise.Iterations.Default, seed);
+            var expected = NoisyMomentum.Simulate(lr, m, NoisyMomentum.DefaultCurvature, sigma, NoisyMomentum.DefaultStart, runs, (int)ApiLimits.Noise.Iterations.Default, seed);
             Assert.Equal(expected.MeanF, await TraceY("noise", $"{label}: mean f"));
         }
         double[] floors = await page.EvaluateAsync<double[]>("() => document.getElementById('noise').layout.shapes.map(s => s.y0)");

@@ -98,12 +98,12 @@ public sealed class ExploreTheoryApiTests : LoopbackExploreServer
         foreach (var method in methods)
         {
             double mu = method.GetProperty("momentum").GetDouble();
-            var expected = NoisyMomentum.Simulate(a, mu, Cli.CommandLine.NoiseCommand.Curvature, s, Cli.CommandLine.NoiseCommand.Start, int.Parse(runs, CultureInfo.InvariantCulture),
+            var expected = NoisyMomentum.Simulate(a, mu, NoisyMomentum.DefaultCurvature, s, NoisyMomentum.DefaultStart, int.Parse(runs, CultureInfo.InvariantCulture),
                 int.Parse(iterations, CultureInfo.InvariantCulture), long.Parse(seed, CultureInfo.InvariantCulture));
             Assert.Equal(expected.MeanF, Numbers(method.GetProperty("mean")));
             Assert.Equal(expected.LowF, Numbers(method.GetProperty("low")));
             Assert.Equal(expected.HighF, Numbers(method.GetProperty("high")));
-            Assert.Equal(NoisyMomentum.StationaryF(a, mu, Cli.CommandLine.NoiseCommand.Curvature, s), method.GetProperty("floor").GetDouble());
+            Assert.Equal(NoisyMomentum.StationaryF(a, mu, NoisyMomentum.DefaultCurvature, s), method.GetProperty("floor").GetDouble());
         }
     }
 
@@ -122,7 +122,7 @@ public sealed class ExploreTheoryApiTests : LoopbackExploreServer
         var root = await Get("api/velocity?lr=0.07&momentum=0.6&steps=30");
         Assert.Equal(Enumerable.Range(0, 30).Select(k => (double)k), Numbers(root.GetProperty("k")));
         var momenta = root.GetProperty("momenta").EnumerateArray().ToList();
-        Assert.Equal(Cli.Output.PastGradientsPlot.Momenta(0.6), momenta.Select(m => m.GetProperty("momentum").GetDouble()));
+        Assert.Equal(ConstantGradientVelocity.ComparedMomenta(0.6), momenta.Select(m => m.GetProperty("momentum").GetDouble()));
         foreach (var m in momenta)
         {
             double mu = m.GetProperty("momentum").GetDouble();

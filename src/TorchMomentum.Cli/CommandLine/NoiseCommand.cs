@@ -15,20 +15,14 @@ public static class NoiseCommand
     /// <summary>Most runs times iterations one command may simulate.</summary>
     public const long MaxWork = 100_000_000;
 
-    /// <summary>The default curvature h of f = h/2 x^2, the explore page's too.</summary>
-    public const double Curvature = 1;
-
-    /// <summary>The default start x_0 of every run, the explore page's too.</summary>
-    public const double Start = 5;
-
     /// <summary>Builds the command.</summary>
     public static Command Create(IAnsiConsole console, TextWriter error)
     {
         var lr = Options.Number("--lr", "Learning rate", 0.05, new(0, MinOpen: true));
         var momentum = Options.Number("--momentum", "Momentum parameter", 0.9, new(0, 1, MaxOpen: true));
-        var h = Options.Number("--h", "Curvature of f = h/2 x^2", Curvature, new(0, 1e6, MinOpen: true));
+        var h = Options.Number("--h", "Curvature of f = h/2 x^2", NoisyMomentum.DefaultCurvature, new(0, 1e6, MinOpen: true));
         var sigma = Options.Number("--sigma", "Standard deviation of each gradient's noise", 1, new(0, 1e6));
-        var start = Options.Number("--start", "Where every run starts, x_0", Start, new(-1e6, 1e6));
+        var start = Options.Number("--start", "Where every run starts, x_0", NoisyMomentum.DefaultStart, new(-1e6, 1e6));
         var runs = Options.Count("--runs", "Noisy runs of each method", 1000, 1, 100_000);
         var iterations = Options.Count("--iterations", "Steps of each run", 300, 1, 100_000);
         var seed = Options.Long("--seed", "Seed of the noise", 1, 0);

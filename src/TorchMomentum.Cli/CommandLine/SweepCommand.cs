@@ -138,7 +138,10 @@ public static class SweepCommand
     private static (IReadOnlyList<CellResult> Results, SweepSummary Summary) Train(IAnsiConsole console, SweepGrid grid, Shard shard, Device device, int workers, Interruption interruption)
     {
         set_num_threads(1); // parallel over chunks instead: see SweepTraining
-        NativeHeap.KeepFreedBuffers(64L << 20); // a chunk's activations are MBs, made and dropped every step
+        // A chunk's activation tensors, each at most ChunkActivationBytes, are made and dropped every step: keep them
+        // for reuse (with room for a tensor's header and alignment). Only speed depends on it.
+        if (!NativeHeap.KeepFreedBuffers(2 * SweepTraining.ChunkActivationBytes))
+            console.MarkupLine("[grey](malloc keeps its own policy for large buffers here: a step may page-fault through fresh ones)[/]");
         int cells = (int)grid.CellCountOf(shard);
         long total = (long)cells * grid.Training.TotalSteps, done = 0;
         var rss = new List<long>();

@@ -36,7 +36,7 @@ public static class VelocityCommand
                 return ExitCodes.Refuse(error, $"--lr, --g and --momentum must give a limit lr*g/(1 - momentum) within [-{Shown.Number(double.MaxValue, "G3")}, {Shown.Number(double.MaxValue, "G3")}], " +
                     $"the range of a double (got {Shown.Number(learningRate)} * {Shown.Number(g)} / (1 - {Shown.Number(m)}) = {Shown.Number(limit)}); make --lr or --g smaller.");
             // The past-gradient figure sums each drawn momentum's weights to lr/(1 - momentum): 0.99's is 100 lr.
-            double widest = PastGradientsPlot.Momenta(m).Max();
+            double widest = ConstantGradientVelocity.ComparedMomenta(m).Max();
             if (!double.IsFinite(ConstantGradientVelocity.Limit(learningRate, widest, 1)))
                 return ExitCodes.Refuse(error, $"--lr must keep lr/(1 - momentum) finite for every momentum the past-gradient figure draws, up to {Shown.Number(widest)} " +
                     $"(got {Shown.Number(learningRate)} / (1 - {Shown.Number(widest)}) = {Shown.Number(ConstantGradientVelocity.Limit(learningRate, widest, 1))}); make --lr smaller.");

@@ -23,12 +23,12 @@ public static class NoiseApi
         if (q.Error is not null) return q.BadRequest();
 
         // Every lr allowed settles: lr h <= 1 < 2 (1 + momentum), so every number is finite.
-        var methods = await CoreSlots.Run(() => NoisyMomentum.BesidePlainDescent(lr, momentum, NoiseCommand.Curvature, sigma, NoiseCommand.Start, runs, iterations, seed),
+        var methods = await CoreSlots.Run(() => NoisyMomentum.BesidePlainDescent(lr, momentum, NoisyMomentum.DefaultCurvature, sigma, NoisyMomentum.DefaultStart, runs, iterations, seed),
             request.HttpContext.RequestAborted);
         return Results.Json(new
         {
-            h = NoiseCommand.Curvature,
-            start = NoiseCommand.Start,
+            h = NoisyMomentum.DefaultCurvature,
+            start = NoisyMomentum.DefaultStart,
             methods = methods.Select(m => new
             {
                 name = m.Momentum == 0 ? "gradient descent" : "momentum",

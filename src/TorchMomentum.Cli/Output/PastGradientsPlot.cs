@@ -16,13 +16,10 @@ public static class PastGradientsPlot
     /// <summary>The table's file name inside a run folder.</summary>
     public const string CsvFileName = "past-gradients.csv";
 
-    /// <summary>The momenta drawn: a few of d2l's and the chapter's, and the one asked for.</summary>
-    public static double[] Momenta(double asked) => new[] { 0.5, 0.8, 0.9, 0.99, asked }.Distinct().Order().ToArray();
-
-    /// <summary>Measures the weights of <paramref name="steps"/> past gradients for each of <see cref="Momenta"/> and writes the table and the figure.</summary>
+    /// <summary>Measures the weights of <paramref name="steps"/> past gradients for each of <see cref="ConstantGradientVelocity.ComparedMomenta"/> and writes the table and the figure.</summary>
     public static void Write(string folder, double lr, double asked, int steps)
     {
-        var momenta = Momenta(asked);
+        var momenta = ConstantGradientVelocity.ComparedMomenta(asked);
         var weights = momenta.Select(m => ConstantGradientVelocity.PastGradientWeights(lr, m, steps)).ToArray();
         CsvFile.Write(Path.Combine(folder, CsvFileName), ["k", "momentum", "weight", "lr_times_momentum_to_the_k", "sum_of_all_weights"],
             momenta.SelectMany((m, i) => weights[i].Select((w, k) => new[]

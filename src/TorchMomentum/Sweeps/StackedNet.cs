@@ -53,22 +53,14 @@ public sealed class StackedNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        using var row = x.view(1, 1, -1);
-        var z = (hidden_weight * row).add_(hidden_bias.unsqueeze(2));          // [cells, hidden, batch]
-        var h = functional.relu(z);
-        var y = (h * predict_weight.view(Cells, -1, 1)).sum(1).add_(predict_bias); // [cells, batch]
-        return y.MoveToOuterDisposeScope();
+        return Output(Hidden(x.view(1, 1, -1))).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Every cell's MSE loss on a batch (the chapter's <c>loss_func</c>, one per cell): [cells].</summary>
-    /// <param name="x">Inputs [batch, 1].</param>
-    /// <param name="y">Targets [batch, 1].</param>
-    public Tensor Loss(Tensor x, Tensor y)
-    {
-        using var scope = NewDisposeScope();
-        var error = forward(x).sub_(y.view(1, -1));
-        return error.square().mean([1]).MoveToOuterDisposeScope();
-    }
+    /// <summary>The hidden layer, h = relu(w1 x + b1), for a batch laid out as a row [1, 1, batch]: [cells, hidden, batch].</summary>
+    private Tensor Hidden(Tensor row) => (hidden_weight * row).add_(hidden_bias.unsqueeze(2)).relu_();
+
+    /// <summary>The output, out = w2 . h + b2, one product a pass and then the sum over hidden units: [cells, batch].</summary>
+    private Tensor Output(Tensor h) => (h * predict_weight.view(Cells, -1, 1)).sum(1).add_(predict_bias);
 
     /// <summary>
     /// Every cell's loss and the gradient of it, worked out by hand: the chain rule through the chapter's net, as
@@ -98,8 +90,8 @@ public sealed class StackedNet : Module<Tensor, Tensor>
         var w1 = hidden_weight.view(Cells, -1);                                     // [cells, hidden]
         var b1 = hidden_bias;                                                       // [cells, hidden]
         var w2 = predict_weight.view(Cells, -1);                                    // [cells, hidden]
-        var h = (hidden_weight * row).add_(b1.unsqueeze(2)).relu_();                // [cells, hidden, batch]
-        var error = (h * w2.unsqueeze(2)).sum(1).add_(predict_bias).sub_(y.view(1, -1)); // [cells, batch]
+        var h = Hidden(row);                                                        // [cells, hidden, batch]
+        var error = Output(h).sub_(y.view(1, -1));                                  // [cells, batch]
         var loss = error.square().mean([1]);
         var r = error.mul_(2.0 / x.shape[0]);                                       // [cells, batch]
         var masked = h.sign_().mul_(r.unsqueeze(1));                                // m r, in h's place: h is not needed again

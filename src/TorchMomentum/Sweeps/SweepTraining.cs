@@ -38,7 +38,7 @@ public static class SweepTraining
     /// one seed, one thread): 256 KB chunks ran 510,000 cell-steps/s, 1 MB 460,000, 4 MB (all 1,024 cells) 900,000.
     /// Past the caches the passes go at memory speed, but fewer, larger operations cost less in dispatch.
     /// </summary>
-    private const long ChunkActivationBytes = 4L << 20;
+    public const long ChunkActivationBytes = 4L << 20;
 
     /// <summary>How many cells a chunk stacks for these settings.</summary>
     public static int ChunkCells(ExperimentSettings settings)
@@ -79,14 +79,7 @@ public static class SweepTraining
                     cancel.ThrowIfCancellationRequested();
                     chunks.Add(new Chunk(part, runs[group.Key], grid.Training));
                 }
-            // Epoch by epoch over all chunks: a chunk needs no other, but a watcher wants the whole map after each epoch.
-            for (int epoch = 0; epoch < grid.Training.Epochs; epoch++)
-            {
-                int e = epoch;
-                OnWorkers(chunks, threads, chunk => chunk.TrainEpoch(e, onSteps, cancel));
-                int done = epoch + 1;
-                onEpoch?.Invoke(done, () => InIdOrder(chunks, done));
-            }
+            TrainOnWorkers(chunks, threads, grid.Training.Epochs, onSteps, onEpoch, cancel);
             return InIdOrder(chunks, grid.Training.Epochs);
         }
         finally
@@ -97,24 +90,44 @@ public static class SweepTraining
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> on every chunk, <paramref name="threads"/> at a time: worker w takes chunks w,
-    /// w + threads, ... and the calling thread is worker 0. The same workers for the same chunks every epoch, on
-    /// threads of their own rather than the pool's, whose threads come and go: glibc gives each thread's
-    /// allocations an arena of its own, which then grows to the thread's working size.
+    /// Trains every chunk for <paramref name="epochs"/> epochs on <paramref name="threads"/> workers made once: worker w
+    /// takes chunks w, w + threads, ... every epoch, and the calling thread is worker 0. Dedicated threads that stay,
+    /// rather than the pool's, which come and go: glibc gives each thread's allocations an arena of its own, which
+    /// then grows to the thread's working size, once. Epoch by epoch: a chunk needs no other, but a watcher wants the
+    /// whole map after each epoch, so the workers meet at a barrier, and the last to arrive tells the watcher.
     /// </summary>
-    private static void OnWorkers(List<Chunk> chunks, int threads, Action<Chunk> work)
+    private static void TrainOnWorkers(List<Chunk> chunks, int threads, int epochs, Action<int>? onSteps,
+        Action<int, Func<IReadOnlyList<CellResult>>>? onEpoch, CancellationToken cancel)
     {
         int workers = Math.Max(1, Math.Min(threads, chunks.Count));
         var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        int epochsDone = 0;
+        using var epochEnd = new Barrier(workers, _ =>
+        {
+            epochsDone++;
+            if (failures.IsEmpty) onEpoch?.Invoke(epochsDone, () => InIdOrder(chunks, epochsDone));
+        });
         void Worker(int w)
         {
-            try
+            for (int epoch = 0; epoch < epochs; epoch++)
             {
-                for (int i = w; i < chunks.Count && failures.IsEmpty; i += workers) work(chunks[i]);
-            }
-            catch (Exception e)
-            {
-                failures.Enqueue(e);
+                try
+                {
+                    for (int i = w; i < chunks.Count && failures.IsEmpty; i += workers) chunks[i].TrainEpoch(epoch, onSteps, cancel);
+                }
+                catch (Exception e)
+                {
+                    failures.Enqueue(e);
+                }
+                try
+                {
+                    epochEnd.SignalAndWait(CancellationToken.None);
+                }
+                catch (BarrierPostPhaseException e)
+                {
+                    failures.Enqueue(e.InnerException ?? e); // the watcher threw: every worker stops
+                }
+                if (!failures.IsEmpty) return;
             }
         }
         var others = Enumerable.Range(1, workers - 1).Select(w => new Thread(() => Worker(w)) { IsBackground = true, Name = $"sweep worker {w}" }).ToList();

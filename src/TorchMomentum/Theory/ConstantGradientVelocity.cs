@@ -17,6 +17,9 @@ public sealed record VelocityStep(int Step, double Velocity, double GeometricSum
 /// </summary>
 public static class ConstantGradientVelocity
 {
+    /// <summary>The momenta whose past-gradient weights are shown side by side: a few of d2l's and the chapter's, and <paramref name="asked"/>.</summary>
+    public static double[] ComparedMomenta(double asked) => new[] { 0.5, 0.8, 0.9, 0.99, asked }.Distinct().Order().ToArray();
+
     /// <summary>The limit lr*g/(1 - momentum) of the velocity.</summary>
     public static double Limit(double lr, double momentum, double g) => lr * g / (1 - momentum);
 

@@ -23,6 +23,12 @@ public sealed record NoisyMethod(double Momentum, NoisyRuns Runs, double Floor);
 /// </summary>
 public static class NoisyMomentum
 {
+    /// <summary>The default curvature h of f = h/2 x^2, the noise command's and the explore page's.</summary>
+    public const double DefaultCurvature = 1;
+
+    /// <summary>The default start x_0 of every run, the noise command's and the explore page's.</summary>
+    public const double DefaultStart = 5;
+
     /// <summary>
     /// The stationary variance of x. With a = lr*h and the chapter's step (v = m v + lr (h x + noise), x = x - v), x
     /// follows section 5.2's 2x2 recurrence plus noise, x_{t+1} = (1 + m - a) x_t - m x_{t-1} - lr noise_t: an AR(2)
