@@ -352,7 +352,7 @@ public sealed partial class ExploreBrowserTests : IAsyncLifetime
         Assert.Equal("done: 64 steps", await page.TextContentAsync("#train-status"));
         var traces = await page.EvaluateAsync<string[][]>("() => document.getElementById('train').data.map(t => [t.name, t.line.color, String(t.x.length)])");
         Assert.Equal(["sgd", "momentum", "rmsprop", "adam", "sgd-effective"], traces.Select(t => t[0]));
-        Assert.All(traces, t => Assert.Equal(TorchMomentum.Cli.Output.ContestantStyle.Colors[t[0]], t[1]));
+        Assert.All(traces, t => Assert.Equal(TorchMomentum.Training.ContestantKinds.Of(t[0]).Color, t[1]));
         Assert.All(traces, t => Assert.Equal("64", t[2]));
         // The same losses as train with that list: the page shows the server's numbers, unchanged.
         using var run = new TorchMomentum.Training.ChapterRun(new TorchMomentum.Training.ExperimentSettings { Epochs = 2, Contestants = "sgd,momentum,rmsprop,adam,sgd-effective" }, TorchSharp.torch.CPU);

@@ -27,13 +27,13 @@ public static class LimitsApi
         ["sweep_max_cells"] = ApiLimits.Sweep.MaxCells,
         // The loss no net can beat on average, drawn on the train view's plot (ChapterData.NoiseFloor).
         ["noise_floor"] = Data.ChapterData.NoiseFloor,
-        // The train view's contestants: every name, the default race, and each one's colour (the CLI's, once).
+        // The train view's contestants: every name, the default race, and each one's colour and dash (ContestantKinds, once).
         ["contestants"] = new
         {
             names = Training.ContestantNames.All,
             @default = Training.ContestantNames.Default,
-            colors = Output.ContestantStyle.Colors,
-            dashed = Training.ContestantNames.All.Where(Output.ContestantStyle.Dashed),
+            colors = Training.ContestantKinds.All.ToDictionary(k => k.Name, k => k.Color),
+            dashed = Training.ContestantKinds.All.Where(k => k.Dashed).Select(k => k.Name),
         },
     });
 

@@ -1,3 +1,4 @@
+using TorchMomentum.Training;
 using System.Globalization;
 using TorchMomentum.Theory;
 
@@ -18,7 +19,7 @@ public static class ErrorsPlot
     {
         var plot = new ScottPlot.Plot();
         var (hx, hy) = QuadraticBowl.Curvatures();
-        var paths = new[] { (gd, gdLr, 0.0, ScottPlot.Color.FromHex(ContestantStyle.Colors["sgd"])), (momentum, lr, m, ScottPlot.Color.FromHex(ContestantStyle.Colors["momentum"])) };
+        var paths = new[] { (gd, gdLr, 0.0, ScottPlot.Color.FromHex(ContestantKinds.Of(ContestantNames.Sgd).Color)), (momentum, lr, m, ScottPlot.Color.FromHex(ContestantKinds.Of(ContestantNames.Momentum).Color)) };
         foreach (var (trajectory, rate, beta, color) in paths)
         {
             string method = beta == 0 ? "gradient descent" : "momentum";

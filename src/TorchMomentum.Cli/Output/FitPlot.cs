@@ -21,10 +21,10 @@ public static class FitPlot
         for (int i = 0; i < names.Count; i++)
         {
             if (!fit.Predictions[i].All(double.IsFinite)) continue;
-            var line = plot.Add.ScatterLine(fit.GridX, fit.Predictions[i], ScottPlot.Color.FromHex(ContestantStyle.Colors[names[i]]));
+            var line = plot.Add.ScatterLine(fit.GridX, fit.Predictions[i], ScottPlot.Color.FromHex(ContestantKinds.Of(names[i]).Color));
             line.LineWidth = 2;
             line.LegendText = names[i];
-            if (ContestantStyle.Dashed(names[i])) line.LinePattern = ScottPlot.LinePattern.Dashed;
+            if (ContestantKinds.Of(names[i]).Dashed) line.LinePattern = ScottPlot.LinePattern.Dashed;
         }
         var truth = plot.Add.ScatterLine(fit.GridX, fit.GridX.Select(Data.ChapterData.Curve).ToArray(), ScottPlot.Colors.Black);
         truth.LinePattern = ScottPlot.LinePattern.Dashed;

@@ -29,11 +29,11 @@ public static class LossPlot
         for (int i = 0; i < result.Names.Count && sampled.Count > 0; i++)
         {
             string name = result.Names[i];
-            var line = plot.Add.SignalXY(steps, sampled.Select(s => s.Losses[i]).ToArray(), ScottPlot.Color.FromHex(ContestantStyle.Colors[name]));
+            var line = plot.Add.SignalXY(steps, sampled.Select(s => s.Losses[i]).ToArray(), ScottPlot.Color.FromHex(ContestantKinds.Of(name).Color));
             line.LegendText = name;
             line.LineWidth = 1.5f;
             // The hand-written curve lies on top of the built-in momentum one; dashes keep both visible.
-            if (ContestantStyle.Dashed(name)) line.LinePattern = ScottPlot.LinePattern.Dashed;
+            if (ContestantKinds.Of(name).Dashed) line.LinePattern = ScottPlot.LinePattern.Dashed;
         }
         var floor = plot.Add.HorizontalLine(TorchMomentum.Data.ChapterData.NoiseFloor, 1, ScottPlot.Colors.Gray, ScottPlot.LinePattern.Dotted);
         floor.LegendText = $"noise floor {TorchMomentum.Data.ChapterData.NoiseFloor.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)} (the targets' noise variance, 0.1²)";

@@ -1,3 +1,4 @@
+using TorchMomentum.Training;
 using System.Globalization;
 using TorchMomentum.Theory;
 
@@ -25,7 +26,7 @@ public static class NoisePlot
                 CsvFile.Number(m.Momentum), CsvFile.Number(t), CsvFile.Number(f), CsvFile.Number(m.Runs.LowF[t]), CsvFile.Number(m.Runs.HighF[t]), CsvFile.Number(m.Floor),
             })));
         var plot = new ScottPlot.Plot();
-        ScottPlot.Color[] colors = [ScottPlot.Color.FromHex(ContestantStyle.Colors["sgd"]), ScottPlot.Color.FromHex(ContestantStyle.Colors["momentum"])];
+        ScottPlot.Color[] colors = [ScottPlot.Color.FromHex(ContestantKinds.Of(ContestantNames.Sgd).Color), ScottPlot.Color.FromHex(ContestantKinds.Of(ContestantNames.Momentum).Color)];
         for (int i = 0; i < methods.Count; i++)
         {
             var (momentum, runs, floor) = methods[i];

@@ -47,7 +47,7 @@ public sealed class ChapterRun : IDisposable
     /// Sets up a new run: seeds its generator (<see cref="RunGenerator"/>: the global one, swapped in for each
     /// draw, so runs in one process do not disturb each other) and draws in the chapter program's order: the data,
     /// then net_SGD, net_Momentum, net_RMSprop and net_Adam, those of them the run needs
-    /// (<see cref="ContestantNames.DrawnInChapterOrder"/>: the momentum net also when a contestant copies it). The
+    /// (<see cref="ContestantKinds.DrawnInChapterOrder"/>: the momentum net also when a contestant copies it). The
     /// hand-written, Nesterov and effective-lr nets copy net_Momentum's weights, so they differ from it in their
     /// optimizer alone. As in PyTorch, each net drawn shifts the batch order the DataLoader draws after it.
     /// </summary>
@@ -66,8 +66,8 @@ public sealed class ChapterRun : IDisposable
             var (x, y) = ChapterData.Generate(settings.Samples, device, settings.DType);
             if (!drawNets) return (x, y, Array.Empty<Net>());
             var drawn = new Dictionary<string, Net>();
-            foreach (string name in ContestantNames.DrawnInChapterOrder)
-                if (Names.Contains(name) || (name == ContestantNames.Momentum && Names.Any(ContestantNames.CopiesMomentumNet)))
+            foreach (string name in ContestantKinds.DrawnInChapterOrder.Select(k => k.Name))
+                if (Names.Contains(name) || (name == ContestantNames.Momentum && Names.Any(n => ContestantKinds.Of(n).CopiesMomentumNet)))
                     drawn[name] = Net.Build(settings.Hidden, settings.DType, device);
             var ordered = Names.Select(name => drawn.TryGetValue(name, out var own) ? own : drawn[ContestantNames.Momentum].Copy()).ToArray();
             if (!Names.Contains(ContestantNames.Momentum) && drawn.Remove(ContestantNames.Momentum, out var onlyCopied)) onlyCopied.Dispose();
@@ -78,22 +78,9 @@ public sealed class ChapterRun : IDisposable
         contestants = Names.Select((name, i) => new Contestant(name, nets[i], optimizers[i])).ToArray();
     }
 
-    /// <summary>Each contestant's optimizer for its net, with the chapter's hyperparameters (section 5.6).</summary>
-    private static OptimizerHelper[] NewOptimizers(ExperimentSettings s, Net[] nets) => s.ContestantList.Select((name, i) =>
-    {
-        var p = nets[i].parameters();
-        return name switch
-        {
-            ContestantNames.Sgd => (OptimizerHelper)optim.SGD(p, s.LearningRate),
-            ContestantNames.Momentum => optim.SGD(p, s.LearningRate, s.Momentum),
-            ContestantNames.Handwritten => new MomentumSgd(p, s.LearningRate, s.Momentum, formulation: MomentumFormulation.Chapter),
-            ContestantNames.Nesterov => optim.SGD(p, s.LearningRate, s.Momentum, nesterov: true),
-            ContestantNames.RmsProp => optim.RMSProp(p, s.LearningRate, alpha: 0.9),
-            ContestantNames.Adam => optim.Adam(p, s.LearningRate, beta1: 0.9, beta2: 0.99),
-            ContestantNames.SgdEffective => optim.SGD(p, Theory.ConstantGradientVelocity.Limit(s.LearningRate, s.Momentum, g: 1)),
-            _ => throw new ArgumentException($"no contestant '{name}'", nameof(s)),
-        };
-    }).ToArray();
+    /// <summary>Each contestant's optimizer for its net (<see cref="ContestantKind.NewOptimizer"/>).</summary>
+    private static OptimizerHelper[] NewOptimizers(ExperimentSettings s, Net[] nets) =>
+        s.ContestantList.Select((name, i) => ContestantKinds.Of(name).NewOptimizer(nets[i].parameters(), s)).ToArray();
 
     /// <summary>
     /// The run a checkpoint was taken of, ready to train its next epoch. The data follows from the seed and is

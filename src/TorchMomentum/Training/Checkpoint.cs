@@ -123,14 +123,15 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
             var c = Contestants[i];
             if (c?.Name != names[i]) throw new InvalidDataException($"contestant {i} is '{c?.Name}', expected '{names[i]}'");
             CheckTensors(c.Name, "weights", c.Weights, shapes, element);
-            bool keepsMomentum = c.Name is ContestantNames.Momentum or ContestantNames.Handwritten or ContestantNames.Nesterov;
+            var kind = ContestantKinds.Of(c.Name);
+            bool keepsMomentum = kind.KeepsMomentumBuffer;
             if (!keepsMomentum && c.MomentumBuffers is not null) throw new InvalidDataException($"{c.Name} keeps no momentum buffers, but it has some");
             if (keepsMomentum && c.MomentumBuffers is not null) CheckTensors(c.Name, "momentum buffers", c.MomentumBuffers, shapes, element);
-            var averages = AdaptiveState.KeptBy(c.Name);
-            if (averages.Count == 0 && c.Adaptive is not null) throw new InvalidDataException($"{c.Name} keeps no adaptive state, but it has some");
-            if (averages.Count == 0) continue;
+            var averages = kind.Averages.Keys.ToArray();
+            if (averages.Length == 0 && c.Adaptive is not null) throw new InvalidDataException($"{c.Name} keeps no adaptive state, but it has some");
+            if (averages.Length == 0) continue;
             if (c.Adaptive?.Averages is not { } kept || c.Adaptive.Step < 0 || c.Adaptive.Step > Settings.TotalSteps
-                || kept.Count != averages.Count || averages.Any(a => !kept.ContainsKey(a)))
+                || kept.Count != averages.Length || averages.Any(a => !kept.ContainsKey(a)))
                 throw new InvalidDataException($"{c.Name}'s state is not a step in [0, {Settings.TotalSteps}] and {string.Join(", ", averages)}");
             foreach (var average in averages) CheckTensors(c.Name, average, kept[average], shapes, element);
         }

@@ -11,17 +11,9 @@ namespace TorchMomentum.Training;
 /// each by parameter name.
 /// </summary>
 /// <param name="Step">Steps taken (Adam's bias corrections depend on it).</param>
-/// <param name="Averages">RMSprop's <c>square_avg</c>, or Adam's <c>exp_avg</c> and <c>exp_avg_sq</c>: each a tensor per parameter name.</param>
-public sealed record AdaptiveState(long Step, IReadOnlyDictionary<string, IReadOnlyDictionary<string, SavedTensor>> Averages)
-{
-    /// <summary>The averages a contestant's optimizer keeps, by their PyTorch names; none for the SGD family.</summary>
-    public static IReadOnlyList<string> KeptBy(string contestant) => contestant switch
-    {
-        ContestantNames.RmsProp => ["square_avg"],
-        ContestantNames.Adam => ["exp_avg", "exp_avg_sq"],
-        _ => [],
-    };
-}
+/// <param name="Averages">The averages its kind keeps (<see cref="ContestantKind.Averages"/>: RMSprop's <c>square_avg</c>,
+/// Adam's <c>exp_avg</c> and <c>exp_avg_sq</c>): each a tensor per parameter name.</param>
+public sealed record AdaptiveState(long Step, IReadOnlyDictionary<string, IReadOnlyDictionary<string, SavedTensor>> Averages);
 
 /// <summary>Each contestant's weights and optimizer state, to a checkpoint and back, bit for bit.</summary>
 internal static class ContestantCheckpoint
@@ -34,9 +26,9 @@ internal static class ContestantCheckpoint
         var states = optimizer.state_dict().State; // the live states, not copies
         IReadOnlyDictionary<string, SavedTensor> ByName(IEnumerable<Tensor> tensors) =>
             parameters.Zip(tensors).ToDictionary(p => p.First.name, p => Checkpoint.Save(p.Second));
-        if (AdaptiveState.KeptBy(name) is { Count: > 0 } kept)
+        if (ContestantKinds.Of(name).Averages is { Count: > 0 } kept)
             return new ContestantState(name, lastFiniteLoss, weights, null, new AdaptiveState(Step(states[0]),
-                kept.ToDictionary(field => field, field => ByName(states.Select(s => Average(s, field))))));
+                kept.ToDictionary(field => field.Key, field => ByName(states.Select(field.Value)))));
         var buffers = states.Select(MomentumSgd.BufferOf).ToArray();
         // Plain SGD keeps none; a momentum optimizer has none before its first step.
         return new ContestantState(name, lastFiniteLoss, weights, buffers.Any(b => b is null) ? null : ByName(buffers!));
@@ -49,11 +41,12 @@ internal static class ContestantCheckpoint
         var states = optimizer.state_dict().State;
         if (saved.Adaptive is { } adaptive)
         {
+            var averages = ContestantKinds.Of(saved.Name).Averages; // the fields Checkpoint.Read checked against it
             foreach (var (field, tensors) in adaptive.Averages)
             {
                 var loaded = load(tensors);
                 using (no_grad())
-                    for (int j = 0; j < names.Length; j++) Average(states[j], field).copy_(loaded[names[j]]);
+                    for (int j = 0; j < names.Length; j++) averages[field](states[j]).copy_(loaded[names[j]]);
                 foreach (var t in loaded.Values) t.Dispose();
             }
             foreach (var state in states) SetStep(state, adaptive.Step);
@@ -64,14 +57,6 @@ internal static class ContestantCheckpoint
             for (int j = 0; j < names.Length; j++) MomentumSgd.PutBuffer(states[j], buffers[names[j]]); // a fresh optimizer has none to free
         }
     }
-
-    private static Tensor Average(TorchSharp.Modules.OptimizerState state, string field) => (state, field) switch
-    {
-        (RMSProp.State s, "square_avg") => s.square_avg,
-        (Adam.State s, "exp_avg") => s.exp_avg,
-        (Adam.State s, "exp_avg_sq") => s.exp_avg_sq,
-        _ => throw new InvalidDataException($"an optimizer state of {state.GetType().Name} keeps no '{field}'"),
-    };
 
     private static long Step(TorchSharp.Modules.OptimizerState state) => state switch
     {

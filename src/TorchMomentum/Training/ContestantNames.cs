@@ -1,9 +1,8 @@
 namespace TorchMomentum.Training;
 
 /// <summary>
-/// The contestants a run can race: the chapter's four nets of section 5.6 (net_SGD, net_Momentum and the commented-out
-/// net_RMSprop and net_Adam), section 5.5's hand-written step, and two controls: SGD with Nesterov momentum, and
-/// plain SGD at momentum's effective learning rate lr/(1 - momentum).
+/// The contestants' names, for code that means one of them; what each is (its optimizer, the net it starts from,
+/// what its checkpoint keeps, its colour) is its entry in <see cref="ContestantKinds"/>.
 /// </summary>
 public static class ContestantNames
 {
@@ -23,19 +22,10 @@ public static class ContestantNames
     public const string SgdEffective = "sgd-effective";
 
     /// <summary>Every name, in the order --help lists them.</summary>
-    public static readonly IReadOnlyList<string> All = [Sgd, Momentum, Handwritten, Nesterov, RmsProp, Adam, SgdEffective];
+    public static readonly IReadOnlyList<string> All = [.. ContestantKinds.All.Select(k => k.Name)];
 
     /// <summary>The default race: the chapter's two nets and the hand-written step.</summary>
     public const string Default = "sgd,momentum,handwritten";
-
-    /// <summary>
-    /// The nets drawn from the generator, in the chapter program's order (net_SGD, net_Momentum, net_RMSprop,
-    /// net_Adam), each only when the run needs it; the others start from a copy of the momentum net's weights.
-    /// </summary>
-    public static readonly IReadOnlyList<string> DrawnInChapterOrder = [Sgd, Momentum, RmsProp, Adam];
-
-    /// <summary>Whether <paramref name="name"/> starts from a copy of the momentum net, so that it differs from it in its optimizer alone.</summary>
-    public static bool CopiesMomentumNet(string name) => name is Handwritten or Nesterov or SgdEffective;
 
     /// <summary>The names of a comma-separated list.</summary>
     public static IReadOnlyList<string> Parse(string list) => list.Split(',');

@@ -3,8 +3,8 @@
 // modules computes an optimizer step.
 
 export const $ = (id) => document.getElementById(id);
-// Gradient descent and momentum on the bowl; the contestants' colours join them from /api/limits (ContestantStyle).
-export const colors = { gd: "#d62728", momentum: "#1f77b4", sgd: "#ff7f0e", handwritten: "#2ca02c" };
+// Gradient descent and momentum on the bowl; every contestant's colour joins them from /api/limits (ContestantKinds).
+export const colors = { gd: "#d62728", momentum: "#1f77b4" };
 export const plotConfig = { displayModeBar: false, responsive: true };
 export const shortly = (value) => Number(value.toPrecision(3));
 // The server's /api/limits once it answered (explore.js asks at the start), else null.

@@ -185,7 +185,7 @@ async function showPoint(l, m) {
     { cells: cellsAt(m), name: `momentum ${shortly(momentum)}, lr ${shortly(lr)}`, color: colors.momentum, dash: "solid" },
     { cells: zero >= 0 ? cellsAt(zero) : trainedAt(0), name: `plain SGD, lr ${shortly(lr)}`, color: colors.sgd, dash: "solid" },
   ];
-  if (effective <= largest) curves.push({ cells: trainedAt(rates.length - 1), name: `plain SGD, lr ${shortly(effective)} = lr/(1 − momentum)`, color: colors.handwritten, dash: "dash" });
+  if (effective <= largest) curves.push({ cells: trainedAt(rates.length - 1), name: `plain SGD, lr ${shortly(effective)} = lr/(1 − momentum)`, color: colors["sgd-effective"], dash: "dash" });
   const seedNames = settings.seeds.split(",");
   Plotly.react("sweep-curves", curves.flatMap((curve) => curve.cells.map((cell, s) => ({
     type: "scatter", mode: "lines+markers", x: cell.epoch_losses.map((_, e) => e + 1), y: cell.epoch_losses,

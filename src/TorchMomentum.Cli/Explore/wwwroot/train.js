@@ -4,13 +4,15 @@
 import { $, colors, plotConfig, report, server } from "./page.js";
 import { openStream, readStream, streamFailure } from "./streams.js";
 
-// The contestants, their order and colours are the server's (/api/limits' "contestants"), one definition for the
-// page and losses.png; until it answers, the default race.
-let contestants = { names: ["sgd", "momentum", "handwritten"], default: "sgd,momentum,handwritten", dashed: ["handwritten"] };
+// The contestants, their order, colours and dashes are the server's (/api/limits' "contestants", from its one table
+// of contestants), the same as losses.png's: a training can start once it has answered.
+let contestants = { names: [], dashed: [] };
+$("train-start").disabled = true;
 let training = null; // the AbortController of the stream being read
 
 export function showContestants(info) {
   contestants = info;
+  $("train-start").disabled = false;
   Object.assign(colors, info.colors);
   const chosen = info.default.split(",");
   $("train-contestants").replaceChildren(...info.names.map((name) => {
@@ -24,10 +26,9 @@ export function showContestants(info) {
   }));
 }
 
-// The ticked contestants in the server's order (the default race before /api/limits answered).
+// The ticked contestants, in the server's order.
 function chosenContestants() {
-  const boxes = [...document.querySelectorAll("#train-contestants input")];
-  return boxes.length ? boxes.filter((box) => box.checked).map((box) => box.value) : contestants.default.split(",");
+  return [...document.querySelectorAll("#train-contestants input")].filter((box) => box.checked).map((box) => box.value);
 }
 
 function trainSettings() {
