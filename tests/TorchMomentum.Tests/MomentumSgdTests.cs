@@ -338,10 +338,11 @@ public class MomentumSgdTests
     }
 
     [Theory]
-    [InlineData(-0.1, 0.9, 0, 0, false, false, "lr = -0.1")]
-    [InlineData(double.NaN, 0.9, 0, 0, false, false, "lr = NaN")]
-    [InlineData(0.1, -0.5, 0, 0, false, false, "momentum = -0.5")]
-    [InlineData(0.1, 0.9, 0, -1, false, false, "weight_decay = -1")]
+    [InlineData(-0.1, 0.9, 0, 0, false, false, "lr must be a number in [0, inf) (got '-0.1')")]
+    [InlineData(double.NaN, 0.9, 0, 0, false, false, "lr must be a number in [0, inf) (got 'NaN')")]
+    [InlineData(double.PositiveInfinity, 0.9, 0, 0, false, false, "lr must be a number in [0, inf) (got 'Infinity')")]
+    [InlineData(0.1, -0.5, 0, 0, false, false, "momentum must be a number in [0, inf) (got '-0.5')")]
+    [InlineData(0.1, 0.9, 0, -1, false, false, "weight_decay must be a number in [0, inf) (got '-1')")]
     [InlineData(0.1, 0, 0, 0, true, false, "Nesterov momentum requires momentum > 0 and dampening = 0 (got momentum = 0, dampening = 0)")]
     [InlineData(0.1, 0.9, 0.5, 0, true, false, "(got momentum = 0.9, dampening = 0.5)")]
     public void Bad_arguments_are_refused_naming_the_argument_and_value(double lr, double momentum, double dampening,

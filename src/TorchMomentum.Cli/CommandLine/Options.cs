@@ -1,6 +1,7 @@
 using TorchMomentum.Cli.Output;
 using System.CommandLine;
 using System.Globalization;
+using TorchMomentum.Validation;
 
 namespace TorchMomentum.Cli.CommandLine;
 
@@ -10,18 +11,6 @@ namespace TorchMomentum.Cli.CommandLine;
 /// </summary>
 public static class Options
 {
-    /// <summary>An interval of allowed values, closed unless said otherwise.</summary>
-    public readonly record struct Interval(double Min, double Max = double.PositiveInfinity, bool MinOpen = false, bool MaxOpen = false)
-    {
-        /// <summary>Whether a finite <paramref name="value"/> lies in the interval.</summary>
-        public bool Contains(double value) => double.IsFinite(value)
-            && (MinOpen ? value > Min : value >= Min) && (MaxOpen ? value < Max : value <= Max);
-
-        /// <inheritdoc />
-        public override string ToString() =>
-            $"{(MinOpen ? "(" : "[")}{Shown.Number(Min)}, {Shown.Number(Max)}{(MaxOpen || double.IsPositiveInfinity(Max) ? ")" : "]")}";
-    }
-
     /// <summary>A floating-point option whose value must be finite and lie in <paramref name="range"/>.</summary>
     public static Option<double> Number(string name, string description, double defaultValue, Interval range) => new(name)
     {
@@ -143,20 +132,21 @@ public static class Options
 
     /// <summary>
     /// Reads a finite number in <paramref name="range"/>, or says in one line why <paramref name="given"/> is not
-    /// one, naming <paramref name="name"/>, the range and the value: the rule every option and API parameter follows.
+    /// one, naming <paramref name="name"/> as the caller spells it (an option, an API parameter), the range and the
+    /// value: the rule every setting follows (<see cref="Refusal.Number(string, Interval, string)"/>).
     /// </summary>
     public static bool TryNumber(string name, string given, Interval range, out double value, out string? refusal)
     {
         bool ok = double.TryParse(given, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && range.Contains(value);
-        refusal = ok ? null : $"{name} must be a number in {range} (got '{given}')";
+        refusal = ok ? null : Refusal.Number(name, range, given).Say("");
         return ok;
     }
 
-    /// <summary>Reads a whole number in [<paramref name="min"/>, <paramref name="max"/>], or says in one line why not.</summary>
+    /// <summary>Reads a whole number in [<paramref name="min"/>, <paramref name="max"/>], or says in one line why not (<see cref="Refusal.Whole"/>).</summary>
     public static bool TryWhole(string name, string given, long min, long max, out long value, out string? refusal)
     {
         bool ok = long.TryParse(given, NumberStyles.Integer, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
-        refusal = ok ? null : $"{name} must be a whole number in [{min}, {max}] (got '{given}')";
+        refusal = ok ? null : Refusal.Whole(name, min, max, given).Say("");
         return ok;
     }
 

@@ -52,7 +52,7 @@ public static class SweepCommand
                 Seeds = parse.GetValue(seeds)!,
                 Training = net.Read(parse, training),
             };
-            if (grid.Problem() is { } bad) return ExitCodes.Refuse(error, bad + ".");
+            if (grid.Problem() is { } bad) return ExitCodes.Refuse(error, bad.ForCommandLine + ".");
             Shard part = Shard.Whole;
             if (parse.GetValue(shard) is { } given)
             {
@@ -62,7 +62,7 @@ public static class SweepCommand
             }
             else if (parse.GetValue(shards) is not null) return ExitCodes.Refuse(error, "--shards goes with --shard auto (a Kubernetes Indexed Job).");
             int workers = parse.GetValue(threads) ?? (chosen.type == TorchSharp.DeviceType.CPU ? Environment.ProcessorCount : 1);
-            if (grid.MemoryProblem(grid.CellCountOf(part), workers, HostMemory.AvailableBytes()) is { } tooBig) return ExitCodes.Refuse(error, tooBig + ".");
+            if (grid.MemoryProblem(grid.CellCountOf(part), workers, HostMemory.AvailableBytes()) is { } tooBig) return ExitCodes.Refuse(error, tooBig.ForCommandLine + ".");
             // Signals are heard from here until the last file is in place: a stop while the results are written leaves the folder as it was.
             using var interruption = Interruption.Listen();
             try
@@ -186,7 +186,7 @@ public static class SweepCommand
             long shardBytes = Directory.GetFiles(dir, SweepShardFile.Pattern).Sum(f => new FileInfo(f).Length);
             if (HostMemory.Refusal((256L << 20) + 2 * shardBytes + merged.Grid.CellCount * merged.Grid.ResultBytesPerCell, HostMemory.AvailableBytes(),
                     $"merging {shards.Length} shards of a {merged.Grid.CellCount}-cell sweep", "merge on a machine with more memory") is { } tooBig)
-                return ExitCodes.Refuse(error, $"sweep merge: {tooBig}.");
+                return ExitCodes.Refuse(error, $"sweep merge: {tooBig.ForCommandLine}.");
             using var interruption = Interruption.Listen();
             using var folder = RunFolder.Existing(dir, "sweep merge FOLDER", SweepOutputs.Files, out string? folderError, replaceEarlier: parse.GetValue(force));
             if (folder is null) return ExitCodes.Refuse(error, folderError);

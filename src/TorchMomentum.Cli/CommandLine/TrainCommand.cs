@@ -71,7 +71,7 @@ public static class TrainCommand
                 Contestants = parse.GetValue(contestants)!,
             });
             if ((settings.Problem() ?? settings.MemoryProblem(HostMemory.AvailableBytes())) is { } refusal)
-                return ExitCodes.Refuse(error, refusal + ".");
+                return ExitCodes.Refuse(error, refusal.ForCommandLine + ".");
             if (parse.GetValue(export) && ExportRefusal(settings) is { } cannotExport) return ExitCodes.Refuse(error, cannotExport);
             using var folder = RunFolder.Open(parse.GetValue(output), "train", parse.GetValue(force), Results, out string? folderError);
             if (folder is null) return ExitCodes.Refuse(error, folderError);
@@ -116,7 +116,7 @@ public static class TrainCommand
         }
         // The stored settings passed the command line's checks (Checkpoint.Read); the machine may have less memory now.
         if (checkpoint.Settings.MemoryProblem(HostMemory.AvailableBytes()) is { } tooBig)
-            return ExitCodes.Refuse(error, $"--resume: the run in '{path}' cannot fit here: {tooBig}.");
+            return ExitCodes.Refuse(error, $"--resume: the run in '{path}' cannot fit here: {tooBig.ForCommandLine}.");
         if (outputs.Export && ExportRefusal(checkpoint.Settings) is { } cannotExport) return ExitCodes.Refuse(error, cannotExport);
         LossesCsv csv;
         List<double[]> kept;

@@ -9,4 +9,4 @@ namespace TorchMomentum.Cli.Explore;
 /// <param name="Whole">Whether only whole numbers are allowed.</param>
 /// <param name="AtMost">Another parameter of the same endpoint whose value this one may not exceed, or null.</param>
 /// <param name="MaxValues">More than 1: a comma-separated list of up to this many distinct values, each in the range.</param>
-public sealed record ApiParameter(string Name, double Default, Options.Interval Range, bool Whole = false, string? AtMost = null, int MaxValues = 1);
+public sealed record ApiParameter(string Name, double Default, TorchMomentum.Validation.Interval Range, bool Whole = false, string? AtMost = null, int MaxValues = 1);

@@ -53,7 +53,7 @@ public sealed class QueryValues(IQueryCollection query)
     {
         if (Given("contestants") is not { } text) return Training.ContestantNames.Default;
         if (Training.ContestantNames.Problem(text) is not { } problem) return text;
-        Error ??= problem.TrimStart('-');
+        Error ??= problem.ForApi;
         return Training.ContestantNames.Default;
     }
 

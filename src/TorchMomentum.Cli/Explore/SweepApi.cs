@@ -54,9 +54,8 @@ public static class SweepApi
         if (q.Error is not null) return null;
         if (grid.CellCount > ApiLimits.Sweep.MaxCells)
             q.Refuse($"lr-count x momentum-count x seeds must be at most {ApiLimits.Sweep.MaxCells} cells (got {grid.LrCount} x {grid.MomentumCount} x {grid.Seeds.Count} = {grid.CellCount})");
-        // The sweep's own check too, though the ranges above leave it nothing to find: it names the command line's
-        // options, whose names are the parameters' with "--".
-        else if (grid.Problem() is { } problem) q.Refuse(problem.Replace("--", "", StringComparison.Ordinal));
+        // The sweep's own check too, though the ranges above leave it nothing to find, in the API's words.
+        else if (grid.Problem() is { } problem) q.Refuse(problem.ForApi);
         return q.Error is null ? grid : null;
     }
 

@@ -118,7 +118,7 @@ public sealed record SweepShardFile
         if (file is null || file.Format != FormatName) throw new InvalidDataException("not a sweep shard file");
         if (file.Version != CurrentVersion) throw new InvalidDataException($"shard format version {file.Version}, this build reads {CurrentVersion}");
         if (file.Grid is null) throw new InvalidDataException("it has no grid");
-        if (file.Grid.ToGrid().Problem() is { } problem) throw new InvalidDataException($"its grid is not valid: {problem}");
+        if (file.Grid.ToGrid().Problem() is { } problem) throw new InvalidDataException($"its grid is not valid: {problem.ForCommandLine}");
         if (file.ShardCount < 1 || file.ShardCount > ShardChoice.MaxShards || file.ShardIndex < 0 || file.ShardIndex >= file.ShardCount)
             throw new InvalidDataException($"shard {file.ShardIndex}/{file.ShardCount} is not a shard");
         if (file.Device is not ("cpu" or "cuda")) throw new InvalidDataException($"device '{file.Device}' is not cpu or cuda");

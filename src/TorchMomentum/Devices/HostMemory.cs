@@ -35,12 +35,12 @@ public static class HostMemory
     /// when it fits in <see cref="UsableFraction"/> of it; one sentence (no period) of what needs it, the figures
     /// and <paramref name="advice"/>, the same words for every command.
     /// </summary>
-    public static string? Refusal(long needBytes, long availableBytes, string what, string advice)
+    public static Validation.Refusal? Refusal(long needBytes, long availableBytes, string what, string advice)
     {
         static string Gigabytes(double bytes) => (bytes / 1e9).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " GB";
         double usable = availableBytes * UsableFraction;
         return needBytes <= usable ? null
-            : $"{what} needs about {Gigabytes(needBytes)} of memory, more than the {Gigabytes(usable)} a run may take here " +
-              $"({(int)(UsableFraction * 100)}% of the {Gigabytes(availableBytes)} available); {advice}";
+            : new Validation.Refusal($"{what} needs about {Gigabytes(needBytes)} of memory, more than the {Gigabytes(usable)} a run may take here " +
+              $"({(int)(UsableFraction * 100)}% of the {Gigabytes(availableBytes)} available); {advice}");
     }
 }

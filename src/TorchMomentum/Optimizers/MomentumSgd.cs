@@ -287,9 +287,9 @@ public sealed partial class MomentumSgd : OptimizerHelper, IMomentum
     private static void Validate(Options o)
     {
         double lr = o.LearningRate!.Value, momentum = o.momentum!.Value, dampening = o.dampening!.Value, wd = o.weight_decay!.Value;
-        if (!(lr >= 0)) throw new ArgumentException($"Invalid learning rate: lr = {lr} (must be >= 0)", "lr");
-        if (!(momentum >= 0)) throw new ArgumentException($"Invalid momentum value: momentum = {momentum} (must be >= 0)", "momentum");
-        if (!(wd >= 0)) throw new ArgumentException($"Invalid weight_decay value: weight_decay = {wd} (must be >= 0)", "weight_decay");
+        // The rule every setting follows (Refusal), in the parameters' own names; like PyTorch, momentum may be 1 or more.
+        foreach (var (name, value) in new[] { ("lr", lr), ("momentum", momentum), ("weight_decay", wd) })
+            if (Validation.Refusal.Check(name, new Validation.Interval(0), value) is { } refused) throw new ArgumentException(refused.ForApi, name);
         if (o.nesterov!.Value && (momentum <= 0 || dampening != 0))
             throw new ArgumentException($"Nesterov momentum requires momentum > 0 and dampening = 0 (got momentum = {momentum}, dampening = {dampening})", "nesterov");
         if (o.formulation == MomentumFormulation.Chapter && (dampening != 0 || o.nesterov!.Value || wd != 0 || o.maximize!.Value))

@@ -2,6 +2,7 @@ using System.Globalization;
 using TorchMomentum.Devices;
 using TorchMomentum.Optimizers;
 using TorchMomentum.Training;
+using TorchMomentum.Validation;
 using static TorchSharp.torch;
 
 namespace TorchMomentum.Sweeps;
@@ -76,32 +77,33 @@ public sealed record SweepGrid
     public long CellCountOf(Shard shard) => CellCount <= shard.Index ? 0 : (CellCount - shard.Index + shard.Count - 1) / shard.Count;
 
     /// <summary>
-    /// The first setting out of range, said as the command line says it (option, range, value), or null. The
+    /// The first setting out of range (<see cref="Refusal"/>: the setting, its range, the value), or null. The
     /// shared training settings go through <see cref="ExperimentSettings.Problem"/>, the check every run has.
     /// </summary>
-    public string? Problem()
+    public Refusal? Problem()
     {
         static string Shown(double value) => value.ToString("R", CultureInfo.InvariantCulture);
-        if (!double.IsFinite(LrMin) || LrMin <= 0) return $"--lr-min must be a number in (0, inf) (got '{Shown(LrMin)}')";
-        if (!double.IsFinite(LrMax) || LrMax < LrMin) return $"--lr-max must be a number in [--lr-min = {Shown(LrMin)}, inf) (got '{Shown(LrMax)}')";
-        if (!double.IsFinite(LrMax / LrMin)) return $"--lr-max / --lr-min must be a finite ratio (got {Shown(LrMax)} / {Shown(LrMin)}); the learning rates between them are powers of it";
-        if (LrCount < 1 || LrCount > MaxCount) return $"--lr-count must be a whole number in [1, {MaxCount}] (got '{LrCount}')";
-        if (!double.IsFinite(MomentumMin) || MomentumMin < 0 || MomentumMin >= 1) return $"--momentum-min must be a number in [0, 1) (got '{Shown(MomentumMin)}')";
-        if (!double.IsFinite(MomentumMax) || MomentumMax < MomentumMin || MomentumMax >= 1)
-            return $"--momentum-max must be a number in [--momentum-min = {Shown(MomentumMin)}, 1) (got '{Shown(MomentumMax)}')";
-        if (MomentumCount < 1 || MomentumCount > MaxCount) return $"--momentum-count must be a whole number in [1, {MaxCount}] (got '{MomentumCount}')";
+        static string N(string setting) => Refusal.Name(setting);
+        if (Refusal.Check("lr-min", new Interval(0, MinOpen: true), LrMin) is { } lrMin) return lrMin;
+        if (Refusal.Check("lr-max", new Interval(LrMin), LrMax) is not null) return new Refusal($"{N("lr-max")} must be a number in [{N("lr-min")} = {Shown(LrMin)}, inf) (got '{Shown(LrMax)}')");
+        if (!double.IsFinite(LrMax / LrMin)) return new Refusal($"{N("lr-max")} / {N("lr-min")} must be a finite ratio (got {Shown(LrMax)} / {Shown(LrMin)}); the learning rates between them are powers of it");
+        if (Refusal.Check("lr-count", 1, MaxCount, LrCount) is { } lrCount) return lrCount;
+        if (Refusal.Check("momentum-min", new Interval(0, 1, MaxOpen: true), MomentumMin) is { } momentumMin) return momentumMin;
+        if (Refusal.Check("momentum-max", new Interval(MomentumMin, 1, MaxOpen: true), MomentumMax) is not null)
+            return new Refusal($"{N("momentum-max")} must be a number in [{N("momentum-min")} = {Shown(MomentumMin)}, 1) (got '{Shown(MomentumMax)}')");
+        if (Refusal.Check("momentum-count", 1, MaxCount, MomentumCount) is { } momentumCount) return momentumCount;
         if (Seeds.Count < 1 || Seeds.Count > MaxCount || Seeds.Any(s => s < 0) || Seeds.Distinct().Count() != Seeds.Count)
-            return $"--seeds must be 1 to {MaxCount} distinct whole numbers in [0, {long.MaxValue}], comma-separated (got '{string.Join(',', Seeds)}')";
-        if (CellCount > int.MaxValue) return $"--lr-count x --momentum-count x seeds must be at most {int.MaxValue} cells (got {CellCount})";
+            return new Refusal($"{N("seeds")} must be 1 to {MaxCount} distinct whole numbers in [0, {long.MaxValue}], comma-separated (got '{string.Join(',', Seeds)}')");
+        if (CellCount > int.MaxValue) return new Refusal($"{N("lr-count")} x {N("momentum-count")} x seeds must be at most {int.MaxValue} cells (got {CellCount})");
         // Every cell's lr/(1 - momentum) is written and drawn: the largest must be a number.
         double widest = new SweepCell(0, LrMax, MomentumMax, 0).EffectiveLr;
         if (!double.IsFinite(widest))
-            return $"--lr-max / (1 - --momentum-max), the largest effective lr, must be finite (got {Shown(LrMax)} / (1 - {Shown(MomentumMax)}) = {Shown(widest)})";
+            return new Refusal($"{N("lr-max")} / (1 - {N("momentum-max")}), the largest effective lr, must be finite (got {Shown(LrMax)} / (1 - {Shown(MomentumMax)}) = {Shown(widest)})");
         // A float32 cell trains at its lr rounded to float32: one that rounds to 0 (or overflows) would train at another lr than sweep.csv says.
         if (Training.DType == ScalarType.Float32 && MomentumSgd.LearningRateVanishes(LrMin, ScalarType.Float32))
-            return $"--lr-min must be at least {Shown(float.Epsilon)}, the smallest float32, with --dtype float32 (got '{Shown(LrMin)}')";
+            return new Refusal($"{N("lr-min")} must be at least {Shown(float.Epsilon)}, the smallest float32, with {N("dtype")} float32 (got '{Shown(LrMin)}')");
         if (Training.DType == ScalarType.Float32 && !float.IsFinite((float)LrMax))
-            return $"--lr-max must be at most {Shown(float.MaxValue)}, the largest float32, with --dtype float32 (got '{Shown(LrMax)}')";
+            return new Refusal($"{N("lr-max")} must be at most {Shown(float.MaxValue)}, the largest float32, with {N("dtype")} float32 (got '{Shown(LrMax)}')");
         return Training.Problem();
     }
 
@@ -134,10 +136,10 @@ public sealed record SweepGrid
     /// Why a sweep of <paramref name="cells"/> cells cannot fit in <paramref name="availableBytes"/> (it may take
     /// <see cref="HostMemory.UsableFraction"/> of it), or null.
     /// </summary>
-    public string? MemoryProblem(long cells, int threads, long availableBytes) =>
+    public Refusal? MemoryProblem(long cells, int threads, long availableBytes) =>
         HostMemory.Refusal(EstimatedPeakBytes(cells, threads), availableBytes,
-            $"a sweep of {cells} cells ({LrCount} learning rates x {MomentumCount} momenta x {Seeds.Count} seeds, --epochs {Training.Epochs}, " +
-            $"--hidden {Training.Hidden}, --batch-size {Training.BatchSize})", "make the grid smaller or run it in shards (--shard)");
+            $"a sweep of {cells} cells ({LrCount} learning rates x {MomentumCount} momenta x {Seeds.Count} seeds, {Refusal.Name("epochs")} {Training.Epochs}, " +
+            $"{Refusal.Name("hidden")} {Training.Hidden}, {Refusal.Name("batch-size")} {Training.BatchSize})", $"make the grid smaller or run it in shards ({Refusal.Name("shard")})");
 }
 
 /// <summary>One cell of a sweep: the built-in momentum net of <c>train --lr Lr --momentum Momentum --seed Seed</c>.</summary>

@@ -105,7 +105,7 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
         if (format != Format) throw new InvalidDataException("not a TorchMomentum checkpoint");
         if (version != Version) throw new InvalidDataException($"checkpoint version {version}; this build reads version {Version}");
         if (Settings is null) throw new InvalidDataException("it has no settings");
-        if (Settings.Problem() is { } problem) throw new InvalidDataException($"its settings are out of range: {problem}");
+        if (Settings.Problem() is { } problem) throw new InvalidDataException($"its settings are out of range: {problem.ForCommandLine}");
         if (EpochsDone < 0 || EpochsDone > Settings.Epochs) throw new InvalidDataException($"epochs done {EpochsDone} is outside [0, {Settings.Epochs}]");
         if (CheckpointEvery < 1 || CheckpointEvery > ExperimentSettings.MaxEpochs)
             throw new InvalidDataException($"it saves every {CheckpointEvery} epochs; that must be in [1, {ExperimentSettings.MaxEpochs}]");

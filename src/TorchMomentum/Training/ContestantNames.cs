@@ -30,11 +30,11 @@ public static class ContestantNames
     /// <summary>The names of a comma-separated list.</summary>
     public static IReadOnlyList<string> Parse(string list) => list.Split(',');
 
-    /// <summary>Why <paramref name="list"/> is not a list of distinct contestant names, said as --contestants says it, or null.</summary>
-    public static string? Problem(string? list)
+    /// <summary>Why <paramref name="list"/> is not a list of distinct contestant names, or null.</summary>
+    public static Validation.Refusal? Problem(string? list)
     {
         var names = Parse(list ?? "");
         return names.All(All.Contains) && names.Distinct().Count() == names.Count ? null
-            : $"--contestants must be distinct names from {string.Join("|", All)}, comma-separated (got '{list}')";
+            : new Validation.Refusal($"{Validation.Refusal.Name("contestants")} must be distinct names from {string.Join("|", All)}, comma-separated (got '{Validation.Refusal.Given(list ?? "")}')");
     }
 }

@@ -1,4 +1,5 @@
 using TorchMomentum.Devices;
+using TorchMomentum.Validation;
 using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
@@ -88,25 +89,24 @@ public sealed record ExperimentSettings
     }
 
     /// <summary>
-    /// The first setting out of its range, said as the command line says it (the option, its range, the value
-    /// given), or null when every one is in range. The one check of a run's settings: the options' own ranges
-    /// repeat it while parsing, and a checkpoint's stored settings go through it before a resume.
+    /// The first setting out of its range (the setting, its range, the value given; <see cref="Refusal"/>), or null
+    /// when every one is in range. The one check of a run's settings: the options' own ranges repeat it while
+    /// parsing, the explore API's /api/train checks it, and a checkpoint's stored settings go through it before a resume.
     /// </summary>
-    public string? Problem()
+    public Refusal? Problem()
     {
-        static string Whole(string option, long min, long max, long value) => $"{option} must be a whole number in [{min}, {max}] (got '{value}')";
-        string Shown(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        if (Seed < 0) return Whole("--seed", 0, long.MaxValue, Seed);
-        if (!double.IsFinite(LearningRate) || LearningRate < 0) return $"--lr must be a number in [0, inf) (got '{Shown(LearningRate)}')";
-        if (!double.IsFinite(Momentum) || Momentum < 0 || Momentum >= 1) return $"--momentum must be a number in [0, 1) (got '{Shown(Momentum)}')";
-        if (Epochs < 1 || Epochs > MaxEpochs) return Whole("--epochs", 1, MaxEpochs, Epochs);
-        if (Samples < 1 || Samples > MaxSamples) return Whole("--samples", 1, MaxSamples, Samples);
-        if (Hidden < 1 || Hidden > MaxHidden) return Whole("--hidden", 1, MaxHidden, Hidden);
-        if (!BatchFits) return $"--batch-size must be in [1, --samples = {Samples}] (got '{BatchSize}')";
+        if (Refusal.Check("seed", 0, long.MaxValue, Seed) is { } seed) return seed;
+        if (Refusal.Check("lr", new Interval(0), LearningRate) is { } lr) return lr;
+        if (Refusal.Check("momentum", new Interval(0, 1, MaxOpen: true), Momentum) is { } momentum) return momentum;
+        if (Refusal.Check("epochs", 1, MaxEpochs, Epochs) is { } epochs) return epochs;
+        if (Refusal.Check("samples", 1, MaxSamples, Samples) is { } samples) return samples;
+        if (Refusal.Check("hidden", 1, MaxHidden, Hidden) is { } hidden) return hidden;
+        if (!BatchFits) return new Refusal($"{Refusal.Name("batch-size")} must be in [1, {Refusal.Name("samples")} = {Samples}] (got '{BatchSize}')");
         if (ContestantNames.Problem(Contestants) is { } contestants) return contestants;
-        if (DType is not (ScalarType.Float32 or ScalarType.Float64)) return $"--dtype must be one of float32|float64 (got '{DType}')";
+        if (DType is not (ScalarType.Float32 or ScalarType.Float64)) return new Refusal($"{Refusal.Name("dtype")} must be one of float32|float64 (got '{DType}')");
         if (TotalSteps > int.MaxValue)
-            return $"--epochs x steps per epoch must be at most {int.MaxValue} (got {Epochs} x {StepsPerEpoch} = {TotalSteps}); fewer --epochs or a larger --batch-size";
+            return new Refusal($"{Refusal.Name("epochs")} x steps per epoch must be at most {int.MaxValue} (got {Epochs} x {StepsPerEpoch} = {TotalSteps}); " +
+                $"fewer {Refusal.Name("epochs")} or a larger {Refusal.Name("batch-size")}");
         return null;
     }
 
@@ -114,7 +114,8 @@ public sealed record ExperimentSettings
     /// Why a run with these settings cannot fit in <paramref name="availableBytes"/> (it may take
     /// <see cref="HostMemory.UsableFraction"/> of it), or null when it fits.
     /// </summary>
-    public string? MemoryProblem(long availableBytes) =>
-        HostMemory.Refusal(EstimatedPeakBytes, availableBytes, $"a run of --samples {Samples}, --batch-size {BatchSize} and --hidden {Hidden}",
-            "make --hidden, --batch-size or --samples smaller");
+    public Refusal? MemoryProblem(long availableBytes) =>
+        HostMemory.Refusal(EstimatedPeakBytes, availableBytes,
+            $"a run of {Refusal.Name("samples")} {Samples}, {Refusal.Name("batch-size")} {BatchSize} and {Refusal.Name("hidden")} {Hidden}",
+            $"make {Refusal.Name("hidden")}, {Refusal.Name("batch-size")} or {Refusal.Name("samples")} smaller");
 }
