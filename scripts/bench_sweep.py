@@ -27,7 +27,7 @@ It prints one table of medians and ratios against the goals:
   2. cell-steps per second, ours / the faster of (b1, b2) >= 4
   3. the default sweep: wall time <= 10 s; peak RSS (wait4's ru_maxrss); and flat RSS: the default grid trained
      LONG_EPOCHS epochs grows at most FLAT_MB from its middle epoch to its last (summary.json's
-     rss_per_epoch_bytes; the first epochs fill the allocators to their working size, as bench_train.py's 3a skips)
+     run.rss_per_epoch_bytes; the first epochs fill the allocators to their working size, as bench_train.py's 3a skips)
 At startup it checks the peers against each other: with a few cells, (a), (b1) and (b2) give the same
 losses, step by step, to within 1e-6.
 Needs Debian's python3-torch (1.13, with functorch), and for `ours` the app built: dotnet build -c Release.
@@ -304,7 +304,7 @@ def main():
             # Flat after warm-up: the same grid trained LONG_EPOCHS epochs, its RSS from the middle epoch to the last
             # (the first epochs fill glibc's arenas and .NET's young generation to their working size).
             _, _, long_run = run_ours(args.app, os.path.join(work, "z-%d" % pair), "--epochs", str(LONG_EPOCHS))
-            per_epoch = long_run["rss_per_epoch_bytes"]
+            per_epoch = long_run["run"]["rss_per_epoch_bytes"]
             default_runs.append((wall, rss, (per_epoch[-1] - per_epoch[LONG_EPOCHS // 2 - 1]) / MB, summary))
         return run
 
@@ -340,7 +340,7 @@ def main():
     if default_runs:
         wall = statistics.median(run[0] for run in default_runs)
         rss = statistics.median(run[1] for run in default_runs)
-        own = statistics.median(run[3]["peak_rss_bytes"] for run in default_runs) / MB
+        own = statistics.median(run[3]["run"]["peak_rss_bytes"] for run in default_runs) / MB
         growth = statistics.median(run[2] for run in default_runs)
         rows += [("3a. default sweep (4,096 cells), whole process", "%.2f s" % wall, "-", "-", "<= 10 s", "yes" if wall <= 10 else "no"),
                  ("3b. default sweep, peak RSS (its summary.json: %.0f MB)" % own, "%.0f MB" % rss, "-", "-", "-", "-"),

@@ -50,10 +50,11 @@ public sealed partial class SweepCommandTests
     [InlineData("cells.0.final_loss", "-1", "finite, non-negative final loss")]
     [InlineData("cells.0.final_loss", "1e308", null)] // a finite, positive loss is possible: sealed again, it merges
     [InlineData("cells", "null", "its cells are missing")]
-    [InlineData("training_seconds", "1e308", "training_seconds 1E+308 is outside [0, 1e9]")]
-    [InlineData("threads", "0", "threads 0 is outside [1, 1024]")]
-    [InlineData("device", "\"gpu\"", "device 'gpu' is not cpu or cuda")]
+    [InlineData("run.training_seconds", "1e308", "training_seconds 1E+308 is outside [0, 1e9]")]
+    [InlineData("run.threads", "0", "threads 0 is outside [1, 1024]")]
+    [InlineData("run.device", "\"gpu\"", "device 'gpu' is not cpu or cuda")]
     [InlineData("grid.lr_max", "1e300", "its grid is not valid")]
+    [InlineData("run", "null", "it does not say how it was trained")]
     public void A_resealed_shard_file_with_an_impossible_value_is_refused_in_one_line(string field, string value, string? why)
     {
         string shards = TwoShards("edited"), file = Path.Combine(shards, "sweep-shard-0-of-2.bin");

@@ -91,8 +91,8 @@ public static class SweepCommand
     {
         using var folder = RunFolder.Open(output, "sweep", force, SweepOutputs.Files, out string? folderError);
         if (folder is null) return ExitCodes.Refuse(error, folderError);
-        var (results, summary) = Train(console, grid, Shard.Whole, device, workers, interruption);
-        SweepOutputs.Write(console, folder, grid, results, summary, interruption.Token);
+        var (results, run) = Train(console, grid, Shard.Whole, device, workers, interruption);
+        SweepOutputs.Write(console, folder, grid, results, shards: 1, run, interruption.Token);
         return ExitCodes.Ok;
     }
 
@@ -118,13 +118,13 @@ public static class SweepCommand
         {
             return ExitCodes.Refuse(error, RunFolder.CannotWrite("--out", output, e));
         }
-        var (results, summary) = Train(console, grid, shard, device, workers, interruption);
+        var (results, run) = Train(console, grid, shard, device, workers, interruption);
         // One rename puts the file in place; a signal before it leaves what was there.
         interruption.Token.ThrowIfCancellationRequested();
         new SweepShardFile
         {
-            Format = SweepShardFile.FormatName, Version = SweepShardFile.CurrentVersion, Grid = summary.Grid, ShardIndex = shard.Index, ShardCount = shard.Count,
-            Device = summary.Device, Threads = summary.Threads, TrainingSeconds = summary.TrainingSeconds, PeakRssBytes = summary.PeakRssBytes,
+            Format = SweepShardFile.FormatName, Version = SweepShardFile.CurrentVersion, Grid = SweepGridJson.From(grid), ShardIndex = shard.Index, ShardCount = shard.Count,
+            Run = run,
             Cells = results.Select(r => new ShardCell(r.Cell.Id, r.EpochLosses, r.FinalLoss, r.DivergedStep)).ToArray(),
         }.Write(path);
         console.MarkupLineInterpolated($"Wrote [bold]{path}[/]: shard {shard} of the sweep, {results.Count} cells; when every shard is done, run `sweep merge {output}`.");
@@ -133,9 +133,9 @@ public static class SweepCommand
 
     /// <summary>
     /// Trains the shard's cells with a progress bar; a signal stops it within a step (<see cref="OperationCanceledException"/>),
-    /// set-up included. Returns the results and the summary's measured part.
+    /// set-up included. Returns the results and how the training ran.
     /// </summary>
-    private static (IReadOnlyList<CellResult> Results, SweepSummary Summary) Train(IAnsiConsole console, SweepGrid grid, Shard shard, Device device, int workers, Interruption interruption)
+    private static (IReadOnlyList<CellResult> Results, SweepRun Run) Train(IAnsiConsole console, SweepGrid grid, Shard shard, Device device, int workers, Interruption interruption)
     {
         set_num_threads(1); // parallel over chunks instead: see SweepTraining
         // A chunk's activation tensors, each at most ChunkActivationBytes, are made and dropped every step: keep them
@@ -155,13 +155,7 @@ public static class SweepCommand
         }
         double seconds = clock.Elapsed.TotalSeconds;
         using var self = Process.GetCurrentProcess();
-        return (results, new SweepSummary
-        {
-            Grid = SweepGridJson.From(grid), Cells = cells, CellSteps = total, DivergedCells = results.Count(r => r.DivergedStep is not null),
-            ChapterPoint = null!, Shards = shard.Count, Device = device.type.ToString().ToLowerInvariant(), Threads = workers,
-            TrainingSeconds = seconds, CellStepsPerSecond = total / seconds, PeakRssBytes = self.PeakWorkingSet64, RssPerEpochBytes = [.. rss],
-            TorchsharpVersion = BuildInfo.TorchSharpVersion,
-        });
+        return (results, new SweepRun(device.type.ToString().ToLowerInvariant(), workers, seconds, self.PeakWorkingSet64, [.. rss]));
     }
 
     /// <summary><c>sweep merge DIR</c>.</summary>
@@ -190,19 +184,10 @@ public static class SweepCommand
             using var interruption = Interruption.Listen();
             using var folder = RunFolder.Existing(dir, "sweep merge FOLDER", SweepOutputs.Files, out string? folderError, replaceEarlier: parse.GetValue(force));
             if (folder is null) return ExitCodes.Refuse(error, folderError);
-            double seconds = shards.Sum(s => s.TrainingSeconds);
-            long cellSteps = merged.Grid.CellCount * merged.Grid.Training.TotalSteps;
-            var summary = new SweepSummary
-            {
-                Grid = shards[0].Grid, Cells = (int)merged.Grid.CellCount, CellSteps = cellSteps, DivergedCells = 0, ChapterPoint = null!,
-                Shards = shards.Length, Device = shards[0].Device, Threads = shards.Max(s => s.Threads), TrainingSeconds = seconds,
-                CellStepsPerSecond = seconds > 0 ? cellSteps / seconds : 0, PeakRssBytes = shards.Max(s => s.PeakRssBytes), RssPerEpochBytes = [],
-                TorchsharpVersion = BuildInfo.TorchSharpVersion,
-            };
             console.MarkupLineInterpolated($"Merging {shards.Length} shards of a {merged.Grid.CellCount}-cell sweep in [bold]{dir}[/].");
             try
             {
-                SweepOutputs.Write(console, folder, merged.Grid, merged.Results, summary, interruption.Token);
+                SweepOutputs.Write(console, folder, merged.Grid, merged.Results, shards.Length, SweepRun.Merged([.. shards.Select(s => s.Run)]), interruption.Token);
             }
             catch (OperationCanceledException) when (interruption.Requested)
             {

@@ -15,11 +15,12 @@ public static class SweepOutputs
 
     /// <summary>
     /// Writes every file beside its final name, then moves them into place together (<see cref="RunFolder.Publish(IAnsiConsole, string[])"/>),
-    /// and prints the table; <paramref name="summary"/> is completed with what the map says. Until the move, a set
+    /// and prints the table; summary.json says how it was trained (<paramref name="run"/>, by <paramref name="shards"/>
+    /// processes) beside what the map says. Until the move, a set
     /// <paramref name="cancel"/> stops the writing (<see cref="OperationCanceledException"/>) and the folder keeps
     /// what it held: a sweep's files are all of one run, or none.
     /// </summary>
-    public static void Write(IAnsiConsole console, RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, SweepSummary summary, CancellationToken cancel)
+    public static void Write(IAnsiConsole console, RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, int shards, SweepRun run, CancellationToken cancel)
     {
         var map = new SweepMap(grid, results);
         string mapFile = folder.Staged(SweepPlots.MapFileName), effectiveLrFile = folder.Staged(SweepPlots.EffectiveLrFileName), summaryFile = folder.Staged(Summary.FileName);
@@ -38,14 +39,7 @@ public static class SweepOutputs
         }
         cancel.ThrowIfCancellationRequested();
         Print(console, map);
-        (summary with
-        {
-            DivergedCells = map.DivergedCells,
-            Best = SweepPointJson.From(map.Best),
-            BestPlainSgd = SweepPointJson.From(map.BestPlainSgd),
-            ChapterPoint = SweepPointJson.From(map.NearestChapter)!,
-            PlainSgdAtChapterEffectiveLr = SweepPointJson.From(map.PlainSgdAtChapterEffectiveLr),
-        }).Write(summaryFile);
+        SweepSummary.Of(map, shards, run).Write(summaryFile);
         cancel.ThrowIfCancellationRequested();
         folder.Publish(console, Files);
     }

@@ -32,6 +32,34 @@ public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, doub
     public bool SameAs(SweepGridJson other) => this with { Seeds = [] } == other with { Seeds = [] } && Seeds.SequenceEqual(other.Seeds);
 }
 
+/// <summary>
+/// How a sweep, or one shard of it, was trained: where, on how many threads, for how long, in how much memory. What a
+/// shard file keeps of its process, and what summary.json says of the whole sweep (<see cref="Merged"/> for a merge).
+/// </summary>
+/// <param name="Device">Where it trained: cpu or cuda.</param>
+/// <param name="Threads">Chunks trained at once, per process.</param>
+/// <param name="TrainingSeconds">Wall time of the training, seconds (of a merged sweep: the sum over its shards).</param>
+/// <param name="PeakRssBytes">The process's peak resident memory, bytes (of a merged sweep: the largest shard's).</param>
+/// <param name="RssPerEpochBytes">Resident memory each time another epoch's worth of cell-steps was done, bytes (empty for a merged sweep).</param>
+public sealed record SweepRun(string Device, int Threads, double TrainingSeconds, long PeakRssBytes, long[] RssPerEpochBytes)
+{
+    /// <summary>Longest training a run may report, seconds (about 32 years): a sum over 100,000 shards stays finite.</summary>
+    public const double MaxTrainingSeconds = 1e9;
+
+    /// <summary>The whole sweep's run, from its shards'.</summary>
+    public static SweepRun Merged(IReadOnlyList<SweepRun> shards) =>
+        new(shards[0].Device, shards.Max(s => s.Threads), shards.Sum(s => s.TrainingSeconds), shards.Max(s => s.PeakRssBytes), []);
+
+    /// <summary>What no process could have reported (a damaged or edited file), or null.</summary>
+    public string? Problem() =>
+        Device is not ("cpu" or "cuda") ? $"device '{Device}' is not cpu or cuda"
+        : Threads < 1 || Threads > SweepTraining.MaxThreads ? $"threads {Threads} is outside [1, {SweepTraining.MaxThreads}]"
+        : !(TrainingSeconds >= 0 && TrainingSeconds <= MaxTrainingSeconds) ? $"training_seconds {TrainingSeconds} is outside [0, {MaxTrainingSeconds:0e0}]"
+        : PeakRssBytes < 0 ? $"peak_rss_bytes {PeakRssBytes} is negative"
+        : RssPerEpochBytes is null || RssPerEpochBytes.Any(b => b < 0) ? "rss_per_epoch_bytes is missing or negative"
+        : null;
+}
+
 /// <summary>One cell's results in a shard file.</summary>
 public sealed record ShardCell(int Id, double[] EpochLosses, double? FinalLoss, int? DivergedStep);
 
@@ -57,9 +85,6 @@ public sealed record SweepShardFile
     /// <summary>The names of shard files, as a search pattern.</summary>
     public const string Pattern = "sweep-shard-*-of-*.bin";
 
-    /// <summary>Longest training a shard file may report, seconds (about 32 years): a sum over 100,000 shards stays finite.</summary>
-    public const double MaxTrainingSeconds = 1e9;
-
     /// <summary>Most bytes a shard file may have to be read (a 4,096-cell, 12-epoch shard has about 1 MB).</summary>
     public const long MaxBytes = 1L << 30;
 
@@ -76,14 +101,8 @@ public sealed record SweepShardFile
     public required int ShardIndex { get; init; }
     /// <summary>How many shards the sweep has.</summary>
     public required int ShardCount { get; init; }
-    /// <summary>Where it trained.</summary>
-    public required string Device { get; init; }
-    /// <summary>Chunks trained at once.</summary>
-    public required int Threads { get; init; }
-    /// <summary>Wall time of its training, seconds.</summary>
-    public required double TrainingSeconds { get; init; }
-    /// <summary>The process's peak resident memory, bytes.</summary>
-    public required long PeakRssBytes { get; init; }
+    /// <summary>How this shard's process trained.</summary>
+    public required SweepRun Run { get; init; }
     /// <summary>Its cells' results, in id order.</summary>
     public required ShardCell[] Cells { get; init; }
 
@@ -121,11 +140,8 @@ public sealed record SweepShardFile
         if (file.Grid.ToGrid().Problem() is { } problem) throw new InvalidDataException($"its grid is not valid: {problem.ForCommandLine}");
         if (file.ShardCount < 1 || file.ShardCount > ShardChoice.MaxShards || file.ShardIndex < 0 || file.ShardIndex >= file.ShardCount)
             throw new InvalidDataException($"shard {file.ShardIndex}/{file.ShardCount} is not a shard");
-        if (file.Device is not ("cpu" or "cuda")) throw new InvalidDataException($"device '{file.Device}' is not cpu or cuda");
-        if (file.Threads < 1 || file.Threads > SweepTraining.MaxThreads) throw new InvalidDataException($"threads {file.Threads} is outside [1, {SweepTraining.MaxThreads}]");
-        if (!(file.TrainingSeconds >= 0 && file.TrainingSeconds <= MaxTrainingSeconds))
-            throw new InvalidDataException($"training_seconds {file.TrainingSeconds} is outside [0, {MaxTrainingSeconds:0e0}]");
-        if (file.PeakRssBytes < 0) throw new InvalidDataException($"peak_rss_bytes {file.PeakRssBytes} is negative");
+        if (file.Run is null) throw new InvalidDataException("it does not say how it was trained (run)");
+        if (file.Run.Problem() is { } run) throw new InvalidDataException(run);
         if (file.Cells is null || file.Cells.Any(c => c is null)) throw new InvalidDataException("its cells are missing");
         return file;
     }

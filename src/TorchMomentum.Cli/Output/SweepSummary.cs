@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TorchMomentum.Files;
+using TorchMomentum.Cli.CommandLine;
 using TorchMomentum.Sweeps;
 
 namespace TorchMomentum.Cli.Output;
@@ -12,41 +13,30 @@ public sealed record SweepPointJson(double Lr, double Momentum, double Effective
         : new(p.Lr, p.Momentum, p.EffectiveLr, p.Diverged ? null : p.MedianLoss, p.DivergedSeeds);
 }
 
-/// <summary>A sweep's summary.json: the grid, what the map says, and how fast and in how much memory it trained.</summary>
-public sealed record SweepSummary
+/// <summary>A sweep's summary.json: the grid, what the map says, and how it was trained; made once, by <see cref="Of"/>.</summary>
+/// <param name="Grid">The grid and the shared settings.</param>
+/// <param name="Cells">Number of cells.</param>
+/// <param name="CellSteps">Cells times steps per cell.</param>
+/// <param name="DivergedCells">Cells that diverged.</param>
+/// <param name="Best">The point of lowest median loss.</param>
+/// <param name="BestPlainSgd">The best point at momentum 0.</param>
+/// <param name="ChapterPoint">The point nearest the chapter's lr 0.01, momentum 0.8.</param>
+/// <param name="PlainSgdAtChapterEffectiveLr">Plain SGD nearest the chapter's effective lr 0.05.</param>
+/// <param name="Shards">How many processes trained it (1, or the shard count of a merged sweep).</param>
+/// <param name="Run">Where, on how many threads, for how long and in how much memory it trained.</param>
+/// <param name="CellStepsPerSecond">Cell-steps per second of training: <paramref name="CellSteps"/> / the run's training seconds.</param>
+/// <param name="TorchsharpVersion">TorchSharp's assembly version.</param>
+public sealed record SweepSummary(SweepGridJson Grid, long Cells, long CellSteps, int DivergedCells, SweepPointJson? Best, SweepPointJson? BestPlainSgd,
+    SweepPointJson? ChapterPoint, SweepPointJson? PlainSgdAtChapterEffectiveLr, int Shards, SweepRun Run, double CellStepsPerSecond, string TorchsharpVersion)
 {
-    /// <summary>The grid and the shared settings.</summary>
-    public required SweepGridJson Grid { get; init; }
-    /// <summary>Number of cells.</summary>
-    public required int Cells { get; init; }
-    /// <summary>Cells times steps per cell.</summary>
-    public required long CellSteps { get; init; }
-    /// <summary>Cells that diverged.</summary>
-    public required int DivergedCells { get; init; }
-    /// <summary>The point of lowest median loss.</summary>
-    public SweepPointJson? Best { get; init; }
-    /// <summary>The best point at momentum 0.</summary>
-    public SweepPointJson? BestPlainSgd { get; init; }
-    /// <summary>The point nearest the chapter's lr 0.01, momentum 0.8.</summary>
-    public required SweepPointJson ChapterPoint { get; init; }
-    /// <summary>Plain SGD nearest the chapter's effective lr 0.05.</summary>
-    public SweepPointJson? PlainSgdAtChapterEffectiveLr { get; init; }
-    /// <summary>How many processes trained it (1, or the shard count of a merged sweep).</summary>
-    public required int Shards { get; init; }
-    /// <summary>Where it trained.</summary>
-    public required string Device { get; init; }
-    /// <summary>Chunks trained at once, per process.</summary>
-    public required int Threads { get; init; }
-    /// <summary>Wall time of the training, seconds (of a merged sweep: the sum over its shards).</summary>
-    public required double TrainingSeconds { get; init; }
-    /// <summary>Cell-steps per second of training: <see cref="CellSteps"/> / <see cref="TrainingSeconds"/>.</summary>
-    public required double CellStepsPerSecond { get; init; }
-    /// <summary>Peak resident memory of the process, bytes (of a merged sweep: the largest shard's).</summary>
-    public required long PeakRssBytes { get; init; }
-    /// <summary>Resident memory each time another epoch's worth of cell-steps was done, bytes (empty for a merged sweep).</summary>
-    public required long[] RssPerEpochBytes { get; init; }
-    /// <summary>TorchSharp's assembly version.</summary>
-    public required string TorchsharpVersion { get; init; }
+    /// <summary>The summary of a sweep trained (or merged from <paramref name="shards"/> shards) as <paramref name="run"/> says.</summary>
+    public static SweepSummary Of(SweepMap map, int shards, SweepRun run)
+    {
+        long cellSteps = map.Grid.CellCount * map.Grid.Training.TotalSteps;
+        return new(SweepGridJson.From(map.Grid), map.Grid.CellCount, cellSteps, map.DivergedCells, SweepPointJson.From(map.Best), SweepPointJson.From(map.BestPlainSgd),
+            SweepPointJson.From(map.NearestChapter), SweepPointJson.From(map.PlainSgdAtChapterEffectiveLr), shards, run,
+            run.TrainingSeconds > 0 ? cellSteps / run.TrainingSeconds : 0, BuildInfo.TorchSharpVersion);
+    }
 
     /// <summary>Writes it as indented JSON.</summary>
     public void Write(string path) => AtomicFile.Write(path, stream =>
