@@ -94,17 +94,14 @@ public static class ExploreLoad
     {
         using var response = await client.GetAsync($"api/train?seed={seed}", HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var lines = new List<string>();
         bool done = false;
-        string? named = null; // the event's name, null for a step's losses
-        while (await reader.ReadLineAsync() is { } line)
+        // A step's losses come as plain messages; the run's data, its fits and its end as named events.
+        await foreach (var item in System.Net.ServerSentEvents.SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync())
         {
-            if (line == "event: done") done = true;
-            if (line.StartsWith("event: ", StringComparison.Ordinal)) named = line;
-            if (line.Length == 0) named = null;
-            if (named is not null || !line.StartsWith("data: ", StringComparison.Ordinal)) continue;
-            using var json = System.Text.Json.JsonDocument.Parse(line[6..]);
+            done |= item.EventType == "done";
+            if (item.EventType != System.Net.ServerSentEvents.SseParser.EventTypeDefault) continue;
+            using var json = System.Text.Json.JsonDocument.Parse(item.Data);
             var r = json.RootElement;
             lines.Add($"{r.GetProperty("step").GetInt32()}:{string.Join(',', new[] { "sgd", "momentum", "handwritten" }.Select(n => r.GetProperty(n).GetDouble().ToString("R", CultureInfo.InvariantCulture)))}");
         }

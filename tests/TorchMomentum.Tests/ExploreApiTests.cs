@@ -99,10 +99,8 @@ public sealed class ExploreApiTests : LoopbackExploreServer
         using var response = await client.GetAsync($"api/train?{query}", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        string[] blocks = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
-        var steps = blocks.Where(b => b.StartsWith("data: ", StringComparison.Ordinal)).Select(b => JsonDocument.Parse(b[6..]).RootElement).ToList();
-        var done = blocks.Single(b => b.StartsWith("event: done\n", StringComparison.Ordinal));
-        return (steps, JsonDocument.Parse(done["event: done\ndata: ".Length..]).RootElement);
+        var events = await SseEvents.ReadAllAsync(response);
+        return (events.Where(e => e.Type == "message").Select(e => e.Data).ToList(), events.Single(e => e.Type == "done").Data);
     }
 
     [Theory]
@@ -173,8 +171,7 @@ public sealed class ExploreApiTests : LoopbackExploreServer
         for (int i = 0; i < 2; i++)
         {
             var response = await client.GetAsync("api/train?epochs=100&samples=10000", HttpCompletionOption.ResponseHeadersRead);
-            var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-            Assert.Equal("event: data", await reader.ReadLineAsync()); // the stream began: the run's data comes first
+            Assert.Equal("data", await SseEvents.FirstTypeAsync(response)); // the stream began: the run's data comes first
             streams.Add(response);
         }
         using (var refused = await client.GetAsync("api/train?epochs=1"))

@@ -110,9 +110,9 @@ public sealed class ExploreRangeTests : IAsyncLifetime
             {
                 string query = Query(row.Append(("batch-size", batch)));
                 using var response = await client.GetAsync($"api/train?{query}");
-                string body = await response.Content.ReadAsStringAsync();
-                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: HTTP {(int)response.StatusCode} '{body}'");
-                Assert.True(body.Contains("event: done\n", StringComparison.Ordinal), $"{query}: {body[^Math.Min(body.Length, 300)..]}");
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: HTTP {(int)response.StatusCode} '{await response.Content.ReadAsStringAsync()}'");
+                var last = (await SseEvents.ReadAllAsync(response))[^1];
+                Assert.True(last.Type == "done", $"{query}: ended with {last.Type}: {last.Data}");
             }
         }
     }
@@ -137,9 +137,9 @@ public sealed class ExploreRangeTests : IAsyncLifetime
         {
             string query = Query(row.Append(("epochs", 1))) + $"&seeds=0,{limits.GetProperty("sweep").GetProperty("seeds").GetProperty("max").GetDouble()}";
             using var response = await client.GetAsync($"api/sweep?{query}");
-            string body = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: HTTP {(int)response.StatusCode} '{body}'");
-            Assert.True(body.Contains("event: done\n", StringComparison.Ordinal), $"{query}: {body[^Math.Min(body.Length, 300)..]}");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: HTTP {(int)response.StatusCode} '{await response.Content.ReadAsStringAsync()}'");
+            var last = (await SseEvents.ReadAllAsync(response))[^1];
+            Assert.True(last.Type == "done", $"{query}: ended with {last.Type}: {last.Data}");
         }
     }
 }

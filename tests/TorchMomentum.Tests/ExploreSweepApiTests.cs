@@ -17,14 +17,9 @@ public sealed class ExploreSweepApiTests : LoopbackExploreServer
         using var response = await client.GetAsync($"api/sweep?{query}", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        string[] blocks = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
-        return blocks.Select(block =>
-        {
-            var lines = block.Split('\n');
-            Assert.StartsWith("event: ", lines[0]);
-            Assert.StartsWith("data: ", lines[1]);
-            return (lines[0]["event: ".Length..], JsonDocument.Parse(lines[1]["data: ".Length..]).RootElement);
-        }).ToList();
+        var events = await SseEvents.ReadAllAsync(response);
+        Assert.DoesNotContain(events, e => e.Type == "message"); // every event of a sweep is named
+        return events;
     }
 
     // Learning rates 0.01 to 4 reach where plain SGD diverges (lr 2 in the third epoch) and momentum 0.9 sooner;
@@ -142,8 +137,7 @@ public sealed class ExploreSweepApiTests : LoopbackExploreServer
         var whole = clock.Elapsed;
 
         var response = await client.GetAsync($"api/sweep?{largest}", HttpCompletionOption.ResponseHeadersRead);
-        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        Assert.Equal("event: progress", await reader.ReadLineAsync());
+        Assert.Equal("progress", await SseEvents.FirstTypeAsync(response));
         Assert.False(await SlotIsFree());
         response.Dispose();
         clock.Restart();

@@ -138,10 +138,9 @@ public sealed class ExploreTheoryApiTests : LoopbackExploreServer
     {
         string query = $"epochs={epochs}&batch-size={batchSize}&contestants={contestants}";
         using var response = await client.GetAsync($"api/train?{query}", HttpCompletionOption.ResponseHeadersRead);
-        string[] blocks = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
-        JsonElement DataOf(string block) => JsonDocument.Parse(block[(block.IndexOf("data: ", StringComparison.Ordinal) + 6)..]).RootElement;
-        Assert.StartsWith("event: data\n", blocks[0]);
-        var fits = blocks.Where(b => b.StartsWith("event: fit\n", StringComparison.Ordinal)).Select(DataOf).ToList();
+        var events = await SseEvents.ReadAllAsync(response);
+        Assert.Equal("data", events[0].Type);
+        var fits = events.Where(e => e.Type == "fit").Select(e => e.Data).ToList();
         // Before the first step, after every ceil(steps / 100) steps, and after the last.
         int every = (steps + TrainApi.MostFits - 1) / TrainApi.MostFits;
         var expected = new[] { -1 }.Concat(Enumerable.Range(1, steps / every).Select(k => k * every - 1)).Append(steps - 1).Distinct();
@@ -151,7 +150,7 @@ public sealed class ExploreTheoryApiTests : LoopbackExploreServer
         // The same run trained here: its data, its first predictions and its last are what was sent.
         using var run = new ChapterRun(new ExperimentSettings { Epochs = epochs, BatchSize = batchSize, Contestants = contestants }, CPU);
         var before = run.Fit(TrainApi.FitPoints);
-        var data = DataOf(blocks[0]);
+        var data = events[0].Data;
         Assert.Equal(before.DataX, Numbers(data.GetProperty("x")));
         Assert.Equal(before.DataY, Numbers(data.GetProperty("y")));
         Assert.Equal(before.GridX, Numbers(data.GetProperty("grid")));

@@ -6,7 +6,10 @@ namespace TorchMomentum.Cli.Explore;
 /// <summary>
 /// A response of server-sent events made by a training on a thread of its own, the way <c>/api/train</c> and
 /// <c>/api/sweep</c> stream: each event is sent as soon as it is made, the training stops when the client leaves or
-/// the server stops, and a failure after the headers went out ends the stream with <c>event: failed</c>.
+/// the server stops, and a failure after the headers went out ends the stream with <c>event: failed</c>. ASP.NET
+/// Core 10's <c>TypedResults.ServerSentEvents</c> would format the lines, but these few are not where the work is:
+/// the training's own thread (TorchSharp's dispose scopes belong to one), the bounded hand-off that holds a slow
+/// reader's training back, and the failure event after the headers are, and it has none of them.
 /// </summary>
 public static class ServerSentEvents
 {
