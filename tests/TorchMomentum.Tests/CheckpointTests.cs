@@ -57,17 +57,20 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Theory]
-    [InlineData("momentum", "1.5", "--momentum must be a number in [0, 1) (got '1.5')")]
-    [InlineData("seed", "-5", "--seed must be a whole number in [0, 9223372036854775807] (got '-5')")]
-    [InlineData("epochs", "1000000000", "--epochs must be a whole number in [1, 1000000] (got '1000000000')")]
-    [InlineData("learning_rate", "-0.1", "--lr must be a number in [0, inf) (got '-0.1')")]
-    [InlineData("hidden", "0", "--hidden must be a whole number in [1, 100000] (got '0')")]
-    [InlineData("batch_size", "5000", "--batch-size must be in [1, --samples = 1000] (got '5000')")]
-    [InlineData("samples", "10000000", "needs about")]
-    public void Stored_settings_are_validated_exactly_as_the_command_lines(string setting, string value, string expected)
+    [InlineData("momentum", "1.5", "--momentum")]
+    [InlineData("seed", "-5", "--seed")]
+    [InlineData("epochs", "1000000000", "--epochs")]
+    [InlineData("learning_rate", "-0.1", "--lr")]
+    [InlineData("hidden", "0", "--hidden")]
+    [InlineData("batch_size", "5000", "--batch-size")]
+    [InlineData("samples", "10000000", null)]
+    public void Stored_settings_are_validated_exactly_as_the_command_lines(string setting, string value, string? option)
     {
         string folder = CheckpointedRun("run");
         Reseal(Path.Combine(folder, "checkpoint.bin"), fields => fields["settings"]![setting] = JsonNode.Parse(value));
+        // What the command line itself says of the same value given as its option.
+        string expected = option is null ? "needs about" : CliRunner.Run("train", option, value, "--out", temporary["refused"]).Error.Trim().TrimEnd('.');
+        Assert.StartsWith(option ?? "needs", expected);
         if (setting == "samples")
         {
             // Within --samples' range but beyond this process's memory: as the command line, refused before it starts.

@@ -70,7 +70,20 @@ public sealed class CliTests : IDisposable
         var last = summary.RootElement.GetProperty("final_epoch_mean_loss");
         string Above(string name) => (last.GetProperty(name).GetDouble() - 0.01).ToString("+0.000000;-0.000000", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains($"Last epoch above the noise floor 0.01: sgd {Above("sgd")}, adam {Above("adam")}", output.ReplaceLineEndings(" ").Replace("  ", " "));
-        Assert.Equal(0.1 * 0.1, TorchMomentum.Data.ChapterData.NoiseFloor); // the variance of the chapter's 0.1 * randn
+    }
+
+    [Fact]
+    public void The_noise_floor_is_the_variance_of_the_noise_the_data_is_drawn_with()
+    {
+        // A million samples of y = x^2 + noise: the mean of (y - x^2)^2 estimates the noise's variance to within
+        // 0.14% (one standard deviation, sqrt(2 / n)); 1% is seven of them.
+        TorchSharp.torch.manual_seed(27);
+        var (x, y) = TorchMomentum.Data.ChapterData.Generate(1_000_000, TorchSharp.torch.CPU, TorchSharp.torch.ScalarType.Float64);
+        using (x)
+        using (y)
+        using (var noise = y - x.square())
+        using (var variance = noise.square().mean())
+            Assert.Equal(1, variance.item<double>() / TorchMomentum.Data.ChapterData.NoiseFloor, 0.01);
     }
 
     [Fact]

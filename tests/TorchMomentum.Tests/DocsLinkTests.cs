@@ -6,8 +6,8 @@ namespace TorchMomentum.Tests;
 /// <summary>
 /// The README a newcomer reads stays short, and it and the pages in docs/ point only at files and folders that
 /// exist: every relative markdown link <c>[text](target)</c>, image <c>![alt](target)</c> and reference
-/// definition <c>[name]: target</c>. Web and mail links (http:, https:, mailto:) and links to an anchor of the
-/// same page (#...) are not checked; a #fragment after a relative path is ignored, the path is checked.
+/// definition <c>[name]: target</c>, and each #fragment, of another page or the same one, names a heading there (as
+/// GitHub makes a heading's anchor) or an element's id. Web and mail links (http:, https:, mailto:) are not checked.
 /// </summary>
 public sealed partial class DocsLinkTests
 {
@@ -54,6 +54,44 @@ public sealed partial class DocsLinkTests
         }
     }
 
+    /// <summary>Each link to an anchor of the same page (#...) in <paramref name="markdown"/>, with the line it is on.</summary>
+    internal static IEnumerable<(int Line, string Target)> AnchorLinks(string markdown)
+    {
+        string text = FencedCode().Replace(markdown, m => new string('\n', m.Value.Count(c => c == '\n')));
+        text = InlineCode().Replace(text, "");
+        foreach (Match match in InlineLink().Matches(text))
+        {
+            string target = match.Groups["target"].Value.Trim();
+            if (target.StartsWith('#')) yield return (1 + text.AsSpan(0, match.Index).Count('\n'), target);
+        }
+    }
+
+    [GeneratedRegex("^ {0,3}#{1,6}[ \t]+(?<text>.+?)[ \t#]*$", RegexOptions.Multiline)]
+    private static partial Regex Heading();
+
+    [GeneratedRegex("\\b(?:id|name)=\"(?<id>[^\"]+)\"")]
+    private static partial Regex ElementId();
+
+    /// <summary>
+    /// The anchors of a page, as GitHub makes them: each heading's text without its markdown, lower case, with
+    /// everything but letters, digits, spaces, hyphens and underscores dropped and spaces made hyphens; a repeated one
+    /// gets -1, -2, ...; and the ids of its HTML elements.
+    /// </summary>
+    internal static HashSet<string> Anchors(string markdown)
+    {
+        string text = FencedCode().Replace(markdown, m => new string('\n', m.Value.Count(c => c == '\n')));
+        var anchors = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Match heading in Heading().Matches(text))
+        {
+            string plain = Regex.Replace(heading.Groups["text"].Value, @"!?\[([^\]]*)\]\([^)]*\)", "$1").Replace("`", "").Replace("*", "");
+            string slug = new string(plain.ToLowerInvariant().Where(c => char.IsLetterOrDigit(c) || c is ' ' or '-' or '_').ToArray()).Replace(' ', '-');
+            string anchor = slug;
+            for (int n = 1; !anchors.Add(anchor); n++) anchor = $"{slug}-{n}";
+        }
+        foreach (Match id in ElementId().Matches(markdown)) anchors.Add(id.Groups["id"].Value);
+        return anchors;
+    }
+
     /// <summary>Where <paramref name="target"/>, linked from <paramref name="document"/>, points on disk.</summary>
     private static string Resolve(string document, string target)
     {
@@ -77,6 +115,14 @@ public sealed partial class DocsLinkTests
                 string resolved = Resolve(document, target);
                 if (!File.Exists(resolved) && !Directory.Exists(resolved))
                     broken.Add($"{name}:{line}: ({target}) points at {Path.GetRelativePath(Root, resolved)}, which does not exist");
+                else if (target.Split('#', 2) is [_, var fragment] && resolved.EndsWith(".md", StringComparison.Ordinal) && !Anchors(File.ReadAllText(resolved)).Contains(fragment))
+                    broken.Add($"{name}:{line}: ({target}): {Path.GetRelativePath(Root, resolved)} has no heading or id '{fragment}'");
+            }
+            var own = Anchors(File.ReadAllText(document));
+            foreach (var (line, target) in AnchorLinks(File.ReadAllText(document)))
+            {
+                checkedLinks++;
+                if (!own.Contains(target[1..])) broken.Add($"{name}:{line}: ({target}): this page has no heading or id '{target[1..]}'");
             }
         }
         Assert.True(broken.Count == 0, $"{broken.Count} broken link(s) in README.md or docs/:\n" + string.Join("\n", broken));
@@ -110,4 +156,15 @@ public sealed partial class DocsLinkTests
     [InlineData("```\n[a](in-a-fence.md)\n```")]
     public void Web_mail_anchor_and_code_links_are_left_alone(string markdown) =>
         Assert.Empty(RelativeLinks(markdown));
+
+    [Theory]
+    [InlineData("## Exit codes", "exit-codes")]
+    [InlineData("## `torchmomentum quadratic` (5.4)", "torchmomentum-quadratic-54")]
+    [InlineData("### `torchmomentum noise`: Distill's noisy gradients", "torchmomentum-noise-distills-noisy-gradients")]
+    [InlineData("## [The tool](x.md) and more", "the-tool-and-more")]
+    [InlineData("<a id=\"here\"></a>", "here")]
+    public void Anchors_are_made_as_github_makes_them(string markdown, string anchor) => Assert.Contains(anchor, Anchors(markdown));
+
+    [Fact]
+    public void A_repeated_heading_gets_a_numbered_anchor() => Assert.Equal(["outputs", "outputs-1"], Anchors("## Outputs\n## Outputs").Order());
 }

@@ -48,8 +48,34 @@ public sealed class ExploreRangeTests : IAsyncLifetime
             (rows, axis) => rows.SelectMany(row => axis.Values.Distinct().Select(v => row.Append((axis.Name, v)))));
 
     [Fact]
-    public void The_limits_are_those_the_api_enforces()
+    public async Task The_limits_are_those_the_api_enforces()
     {
+        // Every published edge of every parameter is where the API starts refusing: one step past it (an open end
+        // itself) is a 400 that names the parameter. The page's sliders and inputs take their ranges from these.
+        var missed = new List<string>();
+        int tried = 0;
+        foreach (var endpoint in new[] { "bowl", "ratemap", "noise", "velocity", "train", "sweep" })
+            foreach (var parameter in limits.GetProperty(endpoint).EnumerateObject())
+            {
+                var p = parameter.Value;
+                if (p.GetProperty("max_values").GetInt32() > 1) continue; // a list: its own test
+                bool whole = p.GetProperty("whole").GetBoolean();
+                double min = p.GetProperty("min").GetDouble(), max = p.GetProperty("max").GetDouble();
+                double Past(double end, bool open, int direction) =>
+                    open ? end : whole ? end + direction : end + direction * Math.Max(Math.Abs(end) * 1e-9, double.Epsilon);
+                foreach (double value in new[] { Past(min, p.GetProperty("min_open").GetBoolean(), -1), Past(max, p.GetProperty("max_open").GetBoolean(), +1) }.Where(double.IsFinite))
+                {
+                    tried++;
+                    string shown = value.ToString("R", CultureInfo.InvariantCulture);
+                    using var response = await client.GetAsync($"api/{endpoint}?{parameter.Name}={shown}");
+                    string body = await response.Content.ReadAsStringAsync();
+                    if (response.StatusCode != HttpStatusCode.BadRequest || !body.Contains($"{parameter.Name} must be", StringComparison.Ordinal))
+                        missed.Add($"{endpoint} {parameter.Name}={shown}: HTTP {(int)response.StatusCode} {body[..Math.Min(body.Length, 200)]}");
+                }
+            }
+        Assert.True(missed.Count == 0, $"{missed.Count} of {tried} edges not enforced:\n{string.Join('\n', missed)}");
+        Assert.True(tried > 40, $"only {tried} edges tried: the limits were not read");
+
         Assert.Equal(ApiLimits.Bowl.Iterations.Range.Max, limits.GetProperty("bowl").GetProperty("iterations").GetProperty("max").GetDouble());
         Assert.Equal(ApiLimits.Train.Epochs.Range.Max, limits.GetProperty("train").GetProperty("epochs").GetProperty("max").GetDouble());
         Assert.True(limits.GetProperty("train").GetProperty("momentum").GetProperty("max_open").GetBoolean());

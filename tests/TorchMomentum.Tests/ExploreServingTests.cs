@@ -74,8 +74,8 @@ public sealed class ExploreServingTests : LoopbackExploreServer
         // The URL's own rule (RFC 3986 5.2.4): /vendor/../../explore.js is /explore.js, never a folder above.
         var (_, script) = await RawHttp.GetAsync(url, "/explore.js");
         var (status, answer) = await RawHttp.GetAsync(url, "/vendor/../../explore.js");
-        Assert.True(status is 200 or 400 or 404, $"HTTP {status}");
-        if (status == 200) Assert.Equal(RawHttp.Body(script), RawHttp.Body(answer));
+        Assert.Equal(200, status); // Kestrel removes the dot segments before routing
+        Assert.Equal(RawHttp.Body(script), RawHttp.Body(answer));
     }
 
     [Theory]
