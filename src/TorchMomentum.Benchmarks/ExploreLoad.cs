@@ -9,28 +9,51 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Benchmarks;
 
 /// <summary>
-/// The explore server under load, on loopback in this process: the latency of <c>/api/bowl</c> (100 iterations)
-/// over 1,000 requests from one client dragging a slider (each request after the last answer) and from 8 concurrent
-/// clients, and 8 trainings streamed at
-/// once, each checked complete and equal to the same run trained alone. With EXPLORE_URL set, the requests go to
-/// a server started separately (`torchmomentum explore --max-trainings 8`) instead, as a browser's would.
+/// The explore server under load, on loopback in this process: the latency of the slider-driven endpoints as wrk
+/// measures it (one connection dragging a slider, and 8 at once; <see cref="WrkLatency"/>) with the server's
+/// garbage collections per 1,000 requests, and 8 trainings streamed at once, each checked complete and equal to the
+/// same run trained alone.
 /// </summary>
 public static class ExploreLoad
 {
-    private const int Clients = 8, Requests = 1000;
+    private const int Clients = 8;
 
-    /// <summary>Runs both measurements and prints one table; returns 0 when every goal is met.</summary>
+    /// <summary>The endpoints a drag sends, at the page's defaults, one value moving as a slider moves it.</summary>
+    private static readonly DraggedEndpoint Bowl = new("bowl", "/api/bowl", "\"lr=\" .. (0.01 + 0.003 * (i % 100)) .. \"&momentum=0.7&x=-8&y=2&iterations=100&s=10\"");
+    private static readonly DraggedEndpoint Noise = new("noise", "/api/noise", "\"lr=\" .. (0.01 + 0.001 * (i % 100))");
+    private static readonly DraggedEndpoint Velocity = new("velocity", "/api/velocity", "\"momentum=\" .. (0.5 + 0.004 * (i % 100))");
+    private static readonly DraggedEndpoint RateMap = new("ratemap", "/api/ratemap", "\"s=\" .. (2 + (i % 100) / 10)");
+
+    /// <summary>Runs the measurements and prints one table; returns 0 when every goal is met.</summary>
     public static async Task<int> RunAsync()
     {
         // As `torchmomentum explore` runs.
         set_num_threads(1);
+        AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160); // the table's rows on one line each, in a log too
+        if (WrkLatency.Find(out string? missing) is not { } wrk)
+        {
+            Console.Error.WriteLine($"explore benchmark: {missing}.");
+            return 2;
+        }
         await using var server = await ExploreServer.StartAsync(IPAddress.Loopback, 0, maxTrainings: Clients);
-        using var client = new HttpClient { BaseAddress = new Uri(Environment.GetEnvironmentVariable("EXPLORE_URL") ?? server.Url), Timeout = TimeSpan.FromMinutes(5) };
+        var url = new Uri(server.Url);
+        using var client = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(5) };
 
-        // Warm-up: JIT and the first tensors.
-        for (int i = 0; i < 50; i++) await Bowl(client, i);
-        var alone = await BowlLatencies(client, 1);
-        var together = await BowlLatencies(client, Clients);
+        // Warm-up: JIT and the first tensors of every endpoint.
+        foreach (var endpoint in new[] { Bowl, Noise, Velocity, RateMap }) WrkLatency.Measure(wrk, url, endpoint, 1, seconds: 2);
+        // Goals: a slider move answered within a frame or two (16 ms at 60 Hz) even in the slowest 1%.
+        var rows = new List<(WrkFigures Figures, string Goal, bool Met)>();
+        void Row(DraggedEndpoint endpoint, int connections, double? p50Goal, double p99Goal)
+        {
+            var f = WrkLatency.Measure(wrk, url, endpoint, connections);
+            bool met = f.P99 <= p99Goal && (p50Goal is not { } p50 || f.P50 <= p50);
+            rows.Add((f, (p50Goal is { } g ? $"p50 <= {g} ms, " : "") + $"p99 <= {p99Goal} ms", met));
+        }
+        Row(Bowl, 1, null, 8);
+        Row(Bowl, Clients, null, 30);
+        Row(Noise, 1, 16, 40);
+        Row(Velocity, 1, 16, 40);
+        Row(RateMap, 1, null, 40);
 
         // The same eight runs alone first (what train computes), then streamed all at once.
         var seeds = Enumerable.Range(1, Clients).ToArray();
@@ -40,47 +63,18 @@ public static class ExploreLoad
         double streamSeconds = clock.Elapsed.TotalSeconds;
         int complete = streamed.Count(s => s.Done);
         int equal = seeds.Count(i => streamed[i - 1].Lines.SequenceEqual(expected[i - 1]));
+        bool loadMet = complete == Clients && equal == Clients;
 
-        // A slider move redraws within a frame or two (60 Hz): one client dragging, and 8 at once.
-        bool aloneMet = alone.P99 <= 16, togetherMet = together.P99 <= 50, loadMet = complete == Clients && equal == Clients;
-        var table = new Table().Title($"explore under load: {Environment.ProcessorCount} cores, loopback, server and clients in one process")
-            .AddColumns("figure", "measured", "goal", "met");
-        table.AddRow($"/api/bowl, 100 iterations: {Requests} requests, 1 client", alone.Text, "p99 <= 16 ms", aloneMet ? "[green]yes[/]" : "[red]no[/]");
-        table.AddRow($"/api/bowl, 100 iterations: {Requests} requests, {Clients} clients", together.Text, "p99 <= 50 ms", togetherMet ? "[green]yes[/]" : "[red]no[/]");
+        var table = new Table().Title($"explore under load: {Environment.ProcessorCount} cores, loopback, wrk -t1 -d12s against the server in this process")
+            .AddColumns("figure", "measured", "GC per 1,000 requests (gen 0 / 1 / 2)", "goal", "met");
+        foreach (var (f, goal, met) in rows)
+            table.AddRow($"{f.Endpoint.Path}, {f.Connections} connection(s), {f.Requests} requests",
+                $"p50 {f.P50:F2} ms, p90 {f.P90:F2} ms, p99 {f.P99:F2} ms, max {f.Max:F1} ms", f.CollectionsPerThousand, goal, met ? "[green]yes[/]" : "[red]no[/]");
         table.AddRow($"{Clients} trainings streamed at once (chapter's settings, seeds 1-{Clients})",
             $"{complete} of {Clients} complete, {equal} of {Clients} equal to the run alone, {streamed.Sum(s => s.Lines.Count)} steps in {streamSeconds:F1} s",
-            "all complete and equal", loadMet ? "[green]yes[/]" : "[red]no[/]");
+            "-", "all complete and equal", loadMet ? "[green]yes[/]" : "[red]no[/]");
         AnsiConsole.Write(table);
-        return aloneMet && togetherMet && loadMet ? 0 : 1;
-    }
-
-    // The latency of every request when `clients` clients each send theirs as soon as the last was answered.
-    private static async Task<(double P99, string Text)> BowlLatencies(HttpClient client, int clients)
-    {
-        var latencies = new List<double>();
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
-        {
-            for (int i = c; i < Requests; i += clients)
-            {
-                var one = Stopwatch.StartNew();
-                await Bowl(client, i);
-                lock (latencies) latencies.Add(one.Elapsed.TotalMilliseconds);
-            }
-        })));
-        double seconds = clock.Elapsed.TotalSeconds;
-        latencies.Sort();
-        double Percentile(double p) => latencies[(int)Math.Ceiling(p * latencies.Count) - 1];
-        return (Percentile(0.99), $"p50 {Percentile(0.5):F1} ms, p99 {Percentile(0.99):F1} ms, max {latencies[^1]:F1} ms, {Requests / seconds:F0} requests/s");
-    }
-
-    private static async Task Bowl(HttpClient client, int i)
-    {
-        // A slider drag: the momentum moves a little with every request.
-        string momentum = (0.5 + 0.4 * (i % 100) / 100.0).ToString(CultureInfo.InvariantCulture);
-        using var response = await client.GetAsync($"api/bowl?lr=0.05&momentum={momentum}&x=-10&y=1.5&iterations=100&s=10");
-        response.EnsureSuccessStatusCode();
-        await response.Content.ReadAsByteArrayAsync();
+        return rows.All(r => r.Met) && loadMet ? 0 : 1;
     }
 
     /// <summary>The run trained alone, as the stream's data lines would carry its losses.</summary>

@@ -32,14 +32,14 @@ internal static class MomentumUpdate
     {
         double momentum = o.momentum!.Value;
         if (o.maximize!.Value) g = g.neg();
-        if (o.weight_decay!.Value != 0) g = g.add(p, alpha: o.weight_decay.Value);
+        if (o.weight_decay!.Value != 0) g = g.add(p, alpha: factors.ScalarOf(o.weight_decay.Value));
         if (momentum != 0)
         {
             if (b is null) b = newBuffer(g);
-            else b.mul_(factors.Of(momentum, p)).add_(g, alpha: 1 - o.dampening!.Value);
-            g = o.nesterov!.Value ? g.add(b, alpha: momentum) : b;
+            else b.mul_(factors.Of(momentum, p)).add_(g, alpha: factors.ScalarOf(1 - o.dampening!.Value));
+            g = o.nesterov!.Value ? g.add(b, alpha: factors.ScalarOf(momentum)) : b;
         }
-        p.add_(g, alpha: -o.LearningRate!.Value);
+        p.add_(g, alpha: factors.ScalarOf(-o.LearningRate!.Value));
         return b;
     }
 
@@ -80,7 +80,7 @@ internal static class MomentumUpdate
     public static void Chapter(Tensor p, Tensor g, Tensor v, Tensor momentum, Tensor lr)
     {
         using var step = g.mul(lr);
-        v.mul_(momentum).add_(step);
+        v.mul_(momentum).add_(step, Scalars.One);
         p.sub_(v);
     }
 }

@@ -1,4 +1,5 @@
 using TorchMomentum.Model;
+using TorchMomentum.Optimizers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -57,10 +58,10 @@ public sealed class StackedNet : Module<Tensor, Tensor>
     }
 
     /// <summary>The hidden layer, h = relu(w1 x + b1), for a batch laid out as a row [1, 1, batch]: [cells, hidden, batch].</summary>
-    private Tensor Hidden(Tensor row) => (hidden_weight * row).add_(hidden_bias.unsqueeze(2)).relu_();
+    private Tensor Hidden(Tensor row) => (hidden_weight * row).add_(hidden_bias.unsqueeze(2), Scalars.One).relu_();
 
     /// <summary>The output, out = w2 . h + b2, one product a pass and then the sum over hidden units: [cells, batch].</summary>
-    private Tensor Output(Tensor h) => (h * predict_weight.view(Cells, -1, 1)).sum(1).add_(predict_bias);
+    private Tensor Output(Tensor h) => (h * predict_weight.view(Cells, -1, 1)).sum(1).add_(predict_bias, Scalars.One);
 
     /// <summary>
     /// Every cell's loss and the gradient of it, worked out by hand: the chain rule through the chapter's net, as
@@ -98,7 +99,7 @@ public sealed class StackedNet : Module<Tensor, Tensor>
         var s1 = masked.sum(2);
         var s2 = masked.mul_(row).sum(2);
         // In parameters() order (checked when the net is built), as a flat buffer lays them out.
-        Tensor[] parts = [(w2 * s2).view(-1), (w2 * s1).view(-1), (w1 * s2).add_(b1 * s1).view(-1), r.sum(1)];
+        Tensor[] parts = [(w2 * s2).view(-1), (w2 * s1).view(-1), (w1 * s2).add_(b1 * s1, Scalars.One).view(-1), r.sum(1)];
         gradient = cat(parts, 0).MoveToOuterDisposeScope();
         return loss.MoveToOuterDisposeScope();
     }

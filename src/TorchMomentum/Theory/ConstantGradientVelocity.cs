@@ -1,3 +1,5 @@
+using TorchSharp;
+using TorchMomentum.Devices;
 using TorchMomentum.Optimizers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -40,20 +42,9 @@ public static class ConstantGradientVelocity
     /// </summary>
     public static double[] PastGradientWeights(double lr, double momentum, int steps)
     {
-        using var zero = zeros(1, dtype: ScalarType.Float64);
-        using var p = new Parameter(zero);
-        using var optimizer = new MomentumSgd([p], lr, momentum, formulation: MomentumFormulation.Chapter);
         var weights = new double[steps];
-        for (int k = 0; k < steps; k++)
-        {
-            using (var scope = NewDisposeScope())
-            {
-                optimizer.zero_grad();
-                ((k == 0 ? 1.0 : 0.0) * p).sum().backward(); // a unit gradient once, then none
-                optimizer.step();
-            }
-            weights[k] = optimizer.MomentumBuffer(p)!.data<double>()[0];
-        }
+        // A unit gradient once, then none: what autograd gives for (1 * p).sum() and then (0 * p).sum().
+        Measure(lr, momentum, steps, (k, grad) => grad.fill_(k == 0 ? Scalars.One : Scalars.Zero), (k, velocity) => weights[k] = velocity);
         return weights;
     }
 
@@ -63,20 +54,44 @@ public static class ConstantGradientVelocity
     /// </summary>
     public static IReadOnlyList<VelocityStep> Run(double lr, double momentum, double g, int steps)
     {
+        var result = new List<VelocityStep>(steps);
+        using Scalar gradient = g;
+        // g, added into a zeroed .grad as autograd adds the gradient of (g * p).sum() (so a -0 gradient is +0).
+        Measure(lr, momentum, steps, (_, grad) => grad.fill_(gradient).add_(Scalars.Zero, Scalars.One),
+            (t, velocity) => result.Add(new VelocityStep(t + 1, velocity, GeometricSum(lr, momentum, g, t + 1))));
+        return result;
+    }
+
+    /// <summary>
+    /// <paramref name="steps"/> steps of <see cref="MomentumSgd"/> (chapter form) on one float64 parameter, each with
+    /// the gradient <paramref name="gradient"/> writes into its .grad in place, and the velocity after each; every
+    /// tensor made once, as the explore page asks for these on every slider move.
+    /// </summary>
+    private static void Measure(double lr, double momentum, int steps, Action<int, Tensor> gradient, Action<int, double> velocity)
+    {
         using var zero = zeros(1, dtype: ScalarType.Float64);
         using var p = new Parameter(zero);
+        using (var initial = zeros_like(p)) p.grad = initial; // the parameter holds its own reference
         using var optimizer = new MomentumSgd([p], lr, momentum, formulation: MomentumFormulation.Chapter);
-        var result = new List<VelocityStep>(steps);
-        for (int t = 1; t <= steps; t++)
+        Tensor? grad = null;
+        try
         {
-            using (var scope = NewDisposeScope())
+            for (int k = 0; k < steps; k++)
             {
-                optimizer.zero_grad();
-                (g * p).sum().backward();
+                // The optimizer keeps the gradient in its flat buffer from the first step on: the same tensor every step after.
+                if (k <= 1)
+                {
+                    grad?.Dispose();
+                    grad = p.grad!;
+                }
+                using (no_grad()) gradient(k, grad!);
                 optimizer.step();
+                velocity(k, HostValues.Doubles(optimizer.MomentumBuffer(p)!)[0]);
             }
-            result.Add(new VelocityStep(t, optimizer.MomentumBuffer(p)!.data<double>()[0], GeometricSum(lr, momentum, g, t)));
         }
-        return result;
+        finally
+        {
+            grad?.Dispose();
+        }
     }
 }

@@ -1,3 +1,4 @@
+using TorchMomentum.Devices;
 using System.Numerics;
 using TorchMomentum.Optimizers;
 using TorchSharp.Modules;
@@ -90,7 +91,7 @@ public static class HeavyBall
                 (0.5 * h * x * x).sum().backward();
                 optimizer.step();
             }
-            xs[t] = x.data<double>()[0];
+            xs[t] = HostValues.Doubles(x)[0];
         }
         return xs;
     }

@@ -1,3 +1,5 @@
+using TorchMomentum.Devices;
+using TorchSharp;
 using TorchMomentum.Optimizers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -60,34 +62,60 @@ public static class NoisyMomentum
 
     /// <summary>
     /// <paramref name="runs"/> noisy runs from x_0 = <paramref name="start"/>, as one tensor: the gradient of
-    /// f = h/2 x^2 by TorchSharp's autograd, plus noise drawn from a generator seeded with <paramref name="seed"/>,
-    /// and the step by <see cref="MomentumSgd"/> (chapter form), like every other number of the theory commands.
+    /// f = h/2 x^2, h x, plus noise drawn from a generator seeded with <paramref name="seed"/>, and the step by
+    /// <see cref="MomentumSgd"/> (chapter form), like every other number of the theory commands. The gradient is
+    /// worked out by hand, as autograd works it out ((h/2) (2x), which is h x to the bit), and every step works in
+    /// place in tensors made once: the explore page asks for these runs on every slider move. Each iteration's x of
+    /// every run is kept, and turned into f and sorted for the band once, at the end.
     /// </summary>
     public static NoisyRuns Simulate(double lr, double momentum, double h, double sigma, double start, int runs, int iterations, long seed)
     {
         using var generator = new Generator((ulong)seed);
         using var starts = full(runs, start, dtype: ScalarType.Float64);
         using var x = new Parameter(starts);
+        using (var zero = zeros_like(x)) x.grad = zero; // the parameter holds its own reference
         using var optimizer = new MomentumSgd([x], lr, momentum, formulation: MomentumFormulation.Chapter);
-        var (mean, low, high) = (new double[iterations + 1], new double[iterations + 1], new double[iterations + 1]);
-        void Record(int t)
+        using var noise = empty(runs, dtype: ScalarType.Float64);
+        using var xs = empty(iterations + 1, runs, dtype: ScalarType.Float64); // every run's x, each iteration
+        var kept = HostValues.Doubles(xs);
+        using Scalar curvature = h, half = h / 2, spread = sigma;
+        Tensor? grad = null;
+        try
         {
-            using var scope = NewDisposeScope();
-            var f = (h / 2 * x.detach().square()).sort().Values;
-            var values = f.data<double>().ToArray();
-            (mean[t], low[t], high[t]) = (values.Average(), values[(int)(0.1 * (runs - 1))], values[(int)(0.9 * (runs - 1))]);
-        }
-        Record(0);
-        for (int t = 1; t <= iterations; t++)
-        {
-            using (NewDisposeScope())
+            for (int t = 0; t <= iterations; t++)
             {
-                optimizer.zero_grad();
-                (h / 2 * x.square()).sum().backward(); // each run's own gradient h*x: the runs share nothing
-                using (no_grad()) x.grad!.add_(randn(runs, dtype: ScalarType.Float64, generator: generator).mul_(sigma));
-                optimizer.step();
+                if (t > 0)
+                {
+                    // The optimizer keeps the gradient in its flat buffer from the first step on: the same tensor every step after.
+                    if (t <= 2)
+                    {
+                        grad?.Dispose();
+                        grad = x.grad!;
+                    }
+                    using (no_grad())
+                    {
+                        grad!.copy_(x).mul_(curvature); // each run's own gradient h*x: the runs share nothing
+                        grad.add_(noise.normal_(generator: generator).mul_(spread), Scalars.One); // as randn(runs) * sigma
+                    }
+                    optimizer.step();
+                }
+                HostValues.Doubles(x).CopyTo(kept.Slice(t * runs, runs));
             }
-            Record(t);
+        }
+        finally
+        {
+            grad?.Dispose();
+        }
+        var (mean, low, high) = (new double[iterations + 1], new double[iterations + 1], new double[iterations + 1]);
+        using var f = xs.mul(xs).mul_(half); // f = h/2 x^2 as (h/2 * x.square()) rounds it (x.square() is x * x), every run and iteration at once
+        using var sorted = f.sort(dim: 1).Values;
+        var values = HostValues.Doubles(sorted);
+        for (int t = 0; t <= iterations; t++)
+        {
+            int first = t * runs; // at most 1,001 x 1,000: a span's int index
+            double sum = 0; // in order, as Enumerable.Average adds
+            for (int r = 0; r < runs; r++) sum += values[first + r];
+            (mean[t], low[t], high[t]) = (sum / runs, values[first + (int)(0.1 * (runs - 1))], values[first + (int)(0.9 * (runs - 1))]);
         }
         return new NoisyRuns(mean, low, high);
     }

@@ -1,3 +1,4 @@
+using TorchMomentum.Devices;
 using TorchMomentum.Optimizers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -42,27 +43,50 @@ public static class QuadraticBowl
     /// <returns>The start point and <paramref name="iterations"/> iterates.</returns>
     public static IReadOnlyList<BowlPoint> Path(double startX, double startY, double lr, double momentum, int iterations, double s = ChapterSteepness)
     {
-        using var start = tensor(new[] { startX, startY }, dtype: ScalarType.Float64);
+        // Every tensor is made once, before the loop, and each step works in place: the explore page asks for a path
+        // on every slider move, and each tensor or Scalar a step made was one more object for the garbage collector.
+        using var start = Vector(startX, startY);
         using var point = new Parameter(start);
+        using var weights = Vector(1.0, s);
+        using (var zero = zeros_like(point)) point.grad = zero; // the parameter holds its own reference
         using var optimizer = new MomentumSgd([point], lr, momentum);
-        using var weights = tensor(new[] { 1.0, s }, dtype: ScalarType.Float64);
-        var path = new List<BowlPoint> { new(0, startX, startY, F(startX, startY, s)) };
-        for (int t = 1; t <= iterations; t++)
+        var path = new List<BowlPoint>(iterations + 1) { new(0, startX, startY, F(startX, startY, s)) };
+        Tensor? grad = null;
+        try
         {
-            using (NewDisposeScope())
+            for (int t = 1; t <= iterations; t++)
             {
+                // The optimizer keeps the gradient in its flat buffer from the first step on: the same tensor every step after.
+                if (t <= 2)
+                {
+                    grad?.Dispose();
+                    grad = point.grad!;
+                }
                 using (no_grad())
                 {
-                    // In place after the product: u + u, then + 0 as autograd adds into the .grad zero_grad zeroed (which
-                    // makes a -0 gradient +0). The scope frees the handle; the parameter keeps its gradient.
-                    var u = weights * point;
-                    point.grad = u.add_(u).add_(0.0);
+                    // u = (1, s) * (x, y), then u + u, then 0 + that, in place in the .grad: as autograd adds the
+                    // gradient of sum((1, s) * (x, y)^2) into the .grad zero_grad zeroed (which makes a -0 gradient +0).
+                    grad!.copy_(point).mul_(weights);
+                    grad.add_(grad, Scalars.One).add_(Scalars.Zero, Scalars.One);
                 }
                 optimizer.step();
+                var xy = HostValues.Doubles(point);
+                path.Add(new BowlPoint(t, xy[0], xy[1], F(xy[0], xy[1], s)));
             }
-            var xy = point.data<double>();
-            path.Add(new BowlPoint(t, xy[0], xy[1], F(xy[0], xy[1], s)));
+        }
+        finally
+        {
+            grad?.Dispose();
         }
         return path;
+    }
+
+    /// <summary>The float64 vector (a, b), written in place: a tensor made from a .NET array pins the array for its whole life.</summary>
+    private static Tensor Vector(double a, double b)
+    {
+        var v = empty(2, dtype: ScalarType.Float64);
+        var values = HostValues.Doubles(v);
+        (values[0], values[1]) = (a, b);
+        return v;
     }
 }
