@@ -125,4 +125,22 @@ public class ChapterExperimentTests
         Assert.Single(liveAtEachStep.Skip(32).Distinct());
         Assert.Equal(before, Live());
     }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void Nets_stepped_on_several_threads_end_where_one_thread_ends_them_bit_for_bit(int workers)
+    {
+        var settings = new TorchMomentum.Training.ExperimentSettings { Epochs = 2, Contestants = "adam,sgd-effective,rmsprop,nesterov,handwritten,momentum,sgd" };
+        List<double[]> Losses(int threads)
+        {
+            using var run = new TorchMomentum.Training.ChapterRun(settings, TorchSharp.torch.CPU);
+            return run.Train(threads).Select(s => s.Losses).ToList();
+        }
+        var alone = Losses(1);
+        var shared = Losses(workers);
+        Assert.Equal(alone.Count, shared.Count);
+        for (int step = 0; step < alone.Count; step++) Assert.Equal(alone[step], shared[step]);
+    }
 }

@@ -52,10 +52,11 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var wall = new Timings();
+            var outputs = new TrainOutputs(console, error, wall, parse.GetValue(export));
+            outputs.WarmUp(); // on the other core, while this one loads libtorch
             if (DeviceChoice.Resolve(parse.GetValue(device), out var problem) is not { } chosen)
                 return ExitCodes.Refuse(error, DeviceChoice.Refusal(problem));
             wall.Mark("libtorch load");
-            var outputs = new TrainOutputs(console, error, wall, parse.GetValue(export));
             if (parse.GetValue(resume) is { } resumed)
             {
                 if (runSettings.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
@@ -146,9 +147,11 @@ public static class TrainCommand
     private static int Train(ChapterRun run, LossesCsv csv, LossHistory history, CheckpointPolicy? checkpoints, RunFolder folder, TrainOutputs outputs)
     {
         var settings = run.Settings;
-        outputs.Console.MarkupLine($"Training on [bold]{Describe(run)}[/] ({Threads()}): {settings.Epochs} epochs x {settings.StepsPerEpoch} steps, " +
+        // A net too small for libtorch to split an operation (one intra-op thread) steps beside the others, each
+        // core stepping its share of the nets; the numbers are the same for any sharing.
+        int workers = get_num_threads() == 1 ? Math.Min(Environment.ProcessorCount, run.Names.Count) : 1;
+        outputs.Console.MarkupLine($"Training on [bold]{Describe(run)}[/] ({Threads(workers)}): {settings.Epochs} epochs x {settings.StepsPerEpoch} steps, " +
             $"lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, momentum {settings.Momentum.ToString(CultureInfo.InvariantCulture)}, seed {settings.Seed}, {settings.DType.ToString().ToLowerInvariant()}");
-        outputs.WarmUp();
         int stepsBefore = history.Steps, lastCheckpointEpoch = checkpoints is null ? -1 : run.EpochsDone;
         var clock = Stopwatch.StartNew();
         bool stopped = false;
@@ -158,7 +161,7 @@ public static class TrainCommand
         using (csv)
         using (var progress = TrainingProgress.Start(outputs.Console, settings.TotalSteps, history.Steps))
         {
-            foreach (var step in run.Train())
+            foreach (var step in run.Train(workers))
             {
                 history.Add(step.Losses);
                 csv.Append(step.Step, step.Losses);
@@ -198,7 +201,8 @@ public static class TrainCommand
             : $"--export needs --lr > 0{(settings.LearningRate == 0 ? "" : $" in {settings.DType.ToString().ToLowerInvariant()}")} (got '{Shown.Number(settings.LearningRate)}'): " +
               "model.pt holds PyTorch's momentum buffer, v / lr, and at lr 0 the velocity v is 0 whatever that buffer is.";
 
-    private static string Threads() => get_num_threads() == 1 ? "1 thread, the fastest for a net this small" : $"{get_num_threads()} threads";
+    private static string Threads(int workers) => get_num_threads() > 1 ? $"{get_num_threads()} threads"
+        : workers == 1 ? "1 thread, the fastest for a net this small" : $"1 thread a net, the fastest for a net this small, {workers} nets at once";
 
     /// <summary>Where the run trains, as the console and summary.json name it.</summary>
     internal static string Describe(ChapterRun run) => run.Device.type.ToString().ToLowerInvariant();

@@ -8,18 +8,6 @@ public static class LossPlot
     /// <summary>The file's name inside a run folder.</summary>
     public const string FileName = "losses.png";
 
-    /// <summary>
-    /// Draws a throwaway figure, so that the first real one does not pay for loading the drawing library and
-    /// compiling its code: run on another thread while training keeps this one busy, it takes that cost off
-    /// the command's wall time.
-    /// </summary>
-    public static void WarmUp()
-    {
-        var plot = new ScottPlot.Plot();
-        plot.Add.Signal(new double[] { 1, 2 });
-        plot.GetImageBytes(90, 54, ScottPlot.ImageFormat.Png);
-    }
-
     /// <summary>Draws the result's per-step losses (every step, or an even sample of a long run's) and saves them as a PNG.</summary>
     public static void Write(string path, ExperimentResult result)
     {

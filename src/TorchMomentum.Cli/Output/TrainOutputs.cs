@@ -18,11 +18,11 @@ public sealed record TrainOutputs(IAnsiConsole Console, TextWriter Error, Timing
 {
     private Task? ready;
 
-    /// <summary>The plot's library and summary.json's serializer get ready on the other core while training runs.</summary>
+    /// <summary>The plots' library and summary.json's serializer get ready on the other core while libtorch loads and the nets train.</summary>
     public void WarmUp() => ready = Task.Run(() =>
     {
         Summary.WarmUp();
-        LossPlot.WarmUp();
+        PlotFile.WarmUp();
     });
 
     /// <summary>
@@ -33,11 +33,11 @@ public sealed record TrainOutputs(IAnsiConsole Console, TextWriter Error, Timing
     public int Write(ChapterRun run, ExperimentResult result, RunFolder folder)
     {
         var fit = run.Fit(); // on this thread, which owns the run's tensors; the figures are drawn from plain arrays
-        var plotted = (ready ?? Task.CompletedTask).ContinueWith(_ =>
-        {
-            LossPlot.Write(folder[LossPlot.FileName], result);
-            FitPlot.Write(folder[FitPlot.FileName], fit, run.Names);
-        }, TaskScheduler.Default);
+        // The two figures draw at once: one on the other core, one on this one once the report is printed.
+        var warm = ready ?? Task.CompletedTask;
+        var plotted = Task.WhenAll(
+            warm.ContinueWith(_ => LossPlot.Write(folder[LossPlot.FileName], result), TaskScheduler.Default),
+            warm.ContinueWith(_ => FitPlot.Write(folder[FitPlot.FileName], fit, run.Names), TaskScheduler.Default));
         TrainReport.Print(Console, result);
         Wall.Mark("report");
         plotted.GetAwaiter().GetResult();

@@ -155,12 +155,13 @@ public sealed class ChapterRun : IDisposable
     /// NaN or infinite (<see cref="Divergence"/> then says where). Stop enumerating to stop training; the
     /// run stays consistent at any step, and can be checkpointed after a step that ends an epoch.
     /// </summary>
-    public IEnumerable<TrainingStep> Train()
+    /// <param name="workers">Threads the contestants' steps are shared over (<see cref="LockstepTraining.Run"/>); the numbers are the same for any.</param>
+    public IEnumerable<TrainingStep> Train(int workers = 1)
     {
         if (Divergence is not null) yield break;
         int step = StepsDone;
         foreach (var losses in LockstepTraining.Run(x, y, Settings.BatchSize, Settings.Epochs - EpochsDone, contestants,
-            order: samples => generator.Draw(() => EpochOrder.Next(samples))))
+            order: samples => generator.Draw(() => EpochOrder.Next(samples)), workers: workers))
         {
             int blownUp = Array.FindIndex(losses, loss => !double.IsFinite(loss));
             if (blownUp >= 0)
