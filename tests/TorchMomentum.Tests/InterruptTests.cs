@@ -69,10 +69,10 @@ public sealed class InterruptTests : IDisposable
             "needs util-linux's script (a terminal) and coreutils' timeout");
         string folder = temporary["terminal"], transcript = temporary["transcript"];
         string dll = CliRunner.Dll;
-        // script gives the run a pseudo-terminal, so the progress bar hides the cursor; timeout sends SIGINT after 10 s, by which time even a busy machine is training.
+        // script gives the run a pseudo-terminal, so the progress bar hides the cursor; timeout sends SIGINT after 5 s, by which time even a busy machine is training (it starts in under 1 s).
         var start = new ProcessStartInfo("/usr/bin/script")
         {
-            ArgumentList = { "-qec", $"timeout --preserve-status -s INT 10 dotnet '{dll}' train --epochs 20000 --out '{folder}'", transcript },
+            ArgumentList = { "-qec", $"timeout --preserve-status -s INT 5 dotnet '{dll}' train --epochs 20000 --out '{folder}'", transcript },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,

@@ -11,7 +11,8 @@ namespace TorchMomentum.Tests;
 /// </summary>
 public sealed class ResumeTests : IDisposable
 {
-    private static readonly string[] Run = ["train", "--epochs", "60", "--checkpoint-every", "1"];
+    // Long enough that every kill (at most 250 ms after the first checkpoint) lands before the run ends.
+    private static readonly string[] Run = ["train", "--epochs", "30", "--checkpoint-every", "1"];
     private readonly TemporaryFolder temporary = new();
 
     public void Dispose() => temporary.Dispose();

@@ -186,10 +186,12 @@ public sealed class RunSafetyTests : IDisposable
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "needs bash's ulimit");
         string folder = temporary["limited"], reference = temporary["reference"];
-        Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "600", "--out", reference).Exit);
-        // 1 MiB per file, and SIGXFSZ ignored so the write fails with EFBIG instead of killing the process.
+        // 150 epochs write a losses.csv of about 330 KB, past a limit of 256 KiB per file.
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run("train", "--epochs", "150", "--out", reference).Exit);
+        Assert.True(new FileInfo(Path.Combine(reference, "losses.csv")).Length > 300_000, "the run writes too little to reach the limit");
+        // SIGXFSZ ignored so the write fails with EFBIG instead of killing the process.
         // W^X off: the runtime's double-mapped code pages count against the limit otherwise.
-        var start = CliRunner.Process(["train", "--epochs", "600", "--checkpoint-every", "1", "--out", folder], "trap '' XFSZ; ulimit -f 1024");
+        var start = CliRunner.Process(["train", "--epochs", "150", "--checkpoint-every", "1", "--out", folder], "trap '' XFSZ; ulimit -f 256");
         start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
         using var limited = Process.Start(start)!;
         var (exit, error) = Finish(limited);
