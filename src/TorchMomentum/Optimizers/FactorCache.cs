@@ -13,16 +13,19 @@ internal sealed class FactorCache : IDisposable
 {
     // A scheduler that changes a value every step would otherwise grow the cache without end.
     private const int Capacity = 16;
-    private readonly Dictionary<(double, ScalarType, DeviceType, int), Tensor> factors = [];
-    private readonly Dictionary<double, Scalar> scalars = [];
+    // Keyed by the value's bits: 0.0 and -0.0 are equal as doubles, but an alpha of -0.0 (the -lr of an lr of 0) and
+    // one of 0.0 (the 1 - dampening of a dampening of 1) give zeros of different signs.
+    private readonly Dictionary<(long, ScalarType, DeviceType, int), Tensor> factors = [];
+    private readonly Dictionary<long, Scalar> scalars = [];
 
     /// <summary><paramref name="value"/> as a Scalar, for an alpha.</summary>
     public Scalar ScalarOf(double value)
     {
-        if (!scalars.TryGetValue(value, out var scalar))
+        long bits = BitConverter.DoubleToInt64Bits(value);
+        if (!scalars.TryGetValue(bits, out var scalar))
         {
             if (scalars.Count >= Capacity) Dispose();
-            scalars[value] = scalar = value.ToScalar();
+            scalars[bits] = scalar = value.ToScalar();
         }
         return scalar;
     }
@@ -30,7 +33,7 @@ internal sealed class FactorCache : IDisposable
     /// <summary><paramref name="value"/> as a 0-dim tensor of <paramref name="like"/>'s dtype, on its device.</summary>
     public Tensor Of(double value, Tensor like)
     {
-        var key = (value, like.dtype, like.device_type, like.device_index);
+        var key = (BitConverter.DoubleToInt64Bits(value), like.dtype, like.device_type, like.device_index);
         if (!factors.TryGetValue(key, out var factor))
         {
             if (factors.Count >= Capacity) Dispose();
