@@ -39,11 +39,16 @@ public sealed partial class DocsLinkTests
     [GeneratedRegex("^(?:https?|mailto):", RegexOptions.IgnoreCase)]
     private static partial Regex External();
 
+    /// <summary>The markdown with its fenced code blocks blanked, their line breaks kept (for line numbers).</summary>
+    private static string WithoutFences(string markdown) => FencedCode().Replace(markdown, m => new string('\n', m.Value.Count(c => c == '\n')));
+
+    /// <summary>The markdown with all its code blanked: fenced blocks and inline spans.</summary>
+    private static string WithoutCode(string markdown) => InlineCode().Replace(WithoutFences(markdown), "");
+
     /// <summary>Each relative link target in <paramref name="markdown"/>, with the line it is on.</summary>
     internal static IEnumerable<(int Line, string Target)> RelativeLinks(string markdown)
     {
-        string text = FencedCode().Replace(markdown, m => new string('\n', m.Value.Count(c => c == '\n')));
-        text = InlineCode().Replace(text, "");
+        string text = WithoutCode(markdown);
         var matches = InlineLink().Matches(text).Concat(ReferenceDefinition().Matches(text));
         foreach (var match in matches.OrderBy(m => m.Index))
         {
@@ -57,8 +62,7 @@ public sealed partial class DocsLinkTests
     /// <summary>Each link to an anchor of the same page (#...) in <paramref name="markdown"/>, with the line it is on.</summary>
     internal static IEnumerable<(int Line, string Target)> AnchorLinks(string markdown)
     {
-        string text = FencedCode().Replace(markdown, m => new string('\n', m.Value.Count(c => c == '\n')));
-        text = InlineCode().Replace(text, "");
+        string text = WithoutCode(markdown);
         foreach (Match match in InlineLink().Matches(text))
         {
             string target = match.Groups["target"].Value.Trim();
@@ -79,7 +83,7 @@ public sealed partial class DocsLinkTests
     /// </summary>
     internal static HashSet<string> Anchors(string markdown)
     {
-        string text = FencedCode().Replace(markdown, m => new string('\n', m.Value.Count(c => c == '\n')));
+        string text = WithoutFences(markdown); // a heading's inline code is part of its anchor
         var anchors = new HashSet<string>(StringComparer.Ordinal);
         foreach (Match heading in Heading().Matches(text))
         {

@@ -178,7 +178,7 @@ public static class SweepCommand
             if (SweepMerge.Read(dir, out string? mergeError) is not { } merged) return ExitCodes.Refuse(error, mergeError);
             var shards = merged.Shards;
             long shardBytes = Directory.GetFiles(dir, SweepShardFile.Pattern).Sum(f => new FileInfo(f).Length);
-            if (HostMemory.Refusal((256L << 20) + 2 * shardBytes + merged.Grid.CellCount * merged.Grid.ResultBytesPerCell, HostMemory.AvailableBytes(),
+            if (HostMemory.Refusal(merged.Grid.EstimatedMergeBytes(shardBytes), HostMemory.AvailableBytes(),
                     $"merging {shards.Length} shards of a {merged.Grid.CellCount}-cell sweep", "merge on a machine with more memory") is { } tooBig)
                 return ExitCodes.Refuse(error, $"sweep merge: {tooBig.ForCommandLine}.");
             using var interruption = Interruption.Listen();

@@ -154,7 +154,7 @@ public sealed class RunFolder : IDisposable
     /// </summary>
     public string Staged(string name)
     {
-        string temporary = this[$"{name}.{Guid.NewGuid():N}.tmp"];
+        string temporary = AtomicFile.TemporaryPath(this[name]);
         staged.Add((temporary, this[name]));
         return temporary;
     }

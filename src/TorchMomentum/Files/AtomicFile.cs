@@ -11,10 +11,13 @@ public static class AtomicFile
     /// <summary>What follows a file's name in the names of its temporary files (a search pattern).</summary>
     public const string TemporaryPattern = ".*.tmp";
 
+    /// <summary>A temporary file's path for <paramref name="path"/>, its own (it matches <see cref="TemporaryPattern"/>).</summary>
+    public static string TemporaryPath(string path) => $"{path}.{Guid.NewGuid():N}.tmp";
+
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, atomically.</summary>
     public static void Write(string path, Action<Stream> write)
     {
-        string temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        string temporary = TemporaryPath(path);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))

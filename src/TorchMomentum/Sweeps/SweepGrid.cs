@@ -118,13 +118,19 @@ public sealed record SweepGrid
         long element = Training.DType == ScalarType.Float64 ? 8 : 4;
         long parameters = 3L * Training.Hidden + 1;
         long perCell = 5 * parameters * element + ResultBytesPerCell;
-        long perSeed = Training.EstimatedPeakBytes - (256L << 20);
+        long perSeed = Training.EstimatedPeakBytes - ExperimentSettings.RuntimeBytes;
         int chunkCells = SweepTraining.ChunkCells(Training);
         long seeds = Math.Min(Seeds.Count, cells);
         long working = Math.Min(threads, (cells + chunkCells - 1) / chunkCells + seeds);
         long perThread = 16L * chunkCells * Training.BatchSize * Training.Hidden * element;
-        return (256L << 20) + cells * perCell + seeds * perSeed + working * perThread;
+        return ExperimentSettings.RuntimeBytes + cells * perCell + seeds * perSeed + working * perThread;
     }
+
+    /// <summary>
+    /// The most memory <c>sweep merge</c> holds for this grid's shard files of <paramref name="shardBytes"/> in all:
+    /// the files read and parsed (twice their bytes) and every cell's results as they are written out.
+    /// </summary>
+    public long EstimatedMergeBytes(long shardBytes) => ExperimentSettings.RuntimeBytes + 2 * shardBytes + CellCount * ResultBytesPerCell;
 
     /// <summary>
     /// Bytes a cell's results take while they are written out: its epoch losses as doubles and as text, its row of

@@ -68,6 +68,9 @@ public sealed record ExperimentSettings
     [JsonIgnore]
     public bool BatchFits => BatchSize >= 1 && BatchSize <= Samples;
 
+    /// <summary>What any run holds before its own work: .NET, libtorch and the first allocations.</summary>
+    public const long RuntimeBytes = 256L << 20;
+
     /// <summary>
     /// The most memory a run with these settings holds at once, estimated from above, so that work the machine
     /// cannot hold is refused before it starts. Measured on the chapter's net (float32): 1e7 samples peaked at
@@ -79,12 +82,11 @@ public sealed record ExperimentSettings
         get
         {
             long element = DType == ScalarType.Float64 ? 8 : 4;
-            const long runtime = 256L << 20; // .NET, libtorch and the first allocations
             long data = Samples * 16 * element; // x, y and their draws, the shuffled copy of an epoch, its order
             long nets = ContestantList.Count;
             long activations = 4 * nets * BatchSize * Hidden * element; // per net: hidden output, relu and their gradients
             long weights = nets * 5 * (3L * Hidden + 1) * element; // per net: weights, gradients, up to two optimizer states, flat copies
-            return runtime + data + activations + weights;
+            return RuntimeBytes + data + activations + weights;
         }
     }
 

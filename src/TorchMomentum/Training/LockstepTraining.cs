@@ -47,6 +47,8 @@ public static class LockstepTraining
             throw new ArgumentException("each contestant must train a net of its own: one backward serves them all, and a shared net would get two gradients", nameof(contestants));
         objective ??= (output, target) => nn.functional.mse_loss(output, target);
         using var crew = new Crew(Math.Clamp(workers, 1, Math.Max(1, contestants.Count)));
+        // Net i steps on worker i mod the crew's size.
+        int[][] shares = [.. Enumerable.Range(0, crew.Size).Select(w => Enumerable.Range(0, contestants.Count).Where(i => i % crew.Size == w).ToArray())];
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             using var epochScope = NewDisposeScope();
@@ -58,7 +60,7 @@ public static class LockstepTraining
                 crew.Run(worker =>
                 {
                     using var stepScope = NewDisposeScope();
-                    var mine = Enumerable.Range(0, contestants.Count).Where(i => i % crew.Size == worker).ToArray();
+                    var mine = shares[worker];
                     var objectives = new Tensor[mine.Length];
                     for (int k = 0; k < mine.Length; k++)
                     {
