@@ -13,47 +13,34 @@ namespace TorchMomentum.Tests;
 /// <c>TORCHMOMENTUM_SCREENSHOTS=$PWD/docs dotnet test --filter-trait Category=Browser</c>).
 /// </summary>
 [Trait("Category", Trait)]
-public sealed partial class ExploreBrowserTests : IAsyncLifetime
+public sealed partial class ExploreBrowserTests : IAsyncLifetime, IClassFixture<HeadlessChromium>
 {
     public const string Trait = "Browser";
-    private const string Chromium = "/usr/bin/chromium";
     private readonly TemporaryFolder temporary = new();
+    private readonly HeadlessChromium chromium;
     private ExploreServer? server;
-    private IPlaywright? playwright;
-    private IBrowser? browser;
+    private IBrowserContext? context;
     private IPage page = null!;
     private string? missing;
     private readonly HttpClient client = new();
     // Uncaught errors of the page's scripts, unhandled promise rejections among them.
     private readonly List<string> pageErrors = [];
 
+    public ExploreBrowserTests(HeadlessChromium chromium) => this.chromium = chromium;
+
     public async ValueTask InitializeAsync()
     {
-        if (!File.Exists(Chromium))
+        if (chromium.Missing is not null)
         {
-            missing = $"needs Debian's chromium at {Chromium} (apt-get install chromium)";
-            return;
-        }
-        playwright = await Playwright.CreateAsync();
-        try
-        {
-            // As root (CI) chromium needs --no-sandbox; the rest keeps it off a network it cannot reach.
-            browser = await playwright.Chromium.LaunchAsync(new()
-            {
-                ExecutablePath = Chromium,
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-            });
-        }
-        catch (PlaywrightException e)
-        {
-            missing = $"{Chromium} does not start (apt-get install chromium): {e.Message.Split('\n')[0]}";
+            missing = chromium.Missing;
             return;
         }
         // One training at a time: a second is refused with 429, which shows whether the first still runs.
         server = await ExploreServer.StartAsync(IPAddress.Loopback, 0, maxTrainings: 1);
         client.BaseAddress = new Uri(server.Url);
-        page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1250, Height = 1000 } });
+        // A context of its own per test (no cookies, storage or cache from another), in the one browser the class shares.
+        context = await chromium.Browser!.NewContextAsync(new() { ViewportSize = new() { Width = 1250, Height = 1000 } });
+        page = await context.NewPageAsync();
         page.PageError += (_, error) => { lock (pageErrors) pageErrors.Add(error); };
         await page.GotoAsync(server.Url);
         await WaitFor("() => document.querySelectorAll('#directions tbody tr').length === 4 && !document.getElementById('bowl').hasAttribute('aria-busy')");
@@ -61,8 +48,7 @@ public sealed partial class ExploreBrowserTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (browser is not null) await browser.DisposeAsync();
-        playwright?.Dispose();
+        if (context is not null) await context.DisposeAsync();
         if (server is not null) await server.DisposeAsync();
         client.Dispose();
         temporary.Dispose();

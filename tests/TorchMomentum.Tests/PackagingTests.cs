@@ -11,18 +11,49 @@ namespace TorchMomentum.Tests;
 /// each built and run as a user would, with a NuGet cache of its own so nothing stale is reused.
 /// </summary>
 [Trait("Category", "Packaging")]
-public sealed class PackagingTests : IDisposable
+public sealed class PackagingTests : IClassFixture<PackagingTests.Packed>
 {
     private static readonly string Root = PythonScripts.RepositoryRoot();
     private static readonly string Version = typeof(Cli.CommandLine.CliApp).Assembly
         .GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
-    private readonly TemporaryFolder temporary = new();
+    private readonly Packed packed;
+    private readonly TemporaryFolder temporary;
 
-    public void Dispose() => temporary.Dispose();
+    public PackagingTests(Packed packed) => (this.packed, temporary) = (packed, packed.Folder);
 
-    /// <summary>Runs a program; with <paramref name="ownCache"/>, against a NuGet cache of the test's own, so a package
+    /// <summary>
+    /// What the class's tests share: a folder with each project packed once, and the NuGet cache of their own that
+    /// the tool and the outside project restore into, so TorchSharp's native packages are unpacked once, not per test.
+    /// </summary>
+    public sealed class Packed : IDisposable
+    {
+        private readonly Dictionary<string, string> packs = [];
+
+        /// <summary>The class's folder; each test takes names of its own in it.</summary>
+        public TemporaryFolder Folder { get; } = new();
+
+        /// <summary>The folder <paramref name="project"/>'s package is in, packed the first time it is asked for.</summary>
+        public string Pack(string project)
+        {
+            lock (packs)
+            {
+                if (packs.TryGetValue(project, out var done)) return done;
+                string packages = Folder["packages"];
+                var (exit, output, error) = Run(Folder, "dotnet", ["pack", Path.Combine(Root, "src", project), "-c", "Release", "-o", packages], Root, ownCache: false);
+                Assert.True(exit == 0, output + error);
+                return packs[project] = packages;
+            }
+        }
+
+        public void Dispose() => Folder.Dispose();
+    }
+
+    /// <summary>Runs a program; with <paramref name="ownCache"/>, against the class's own NuGet cache, so a package
     /// of this version from an earlier build is never taken from the user's cache.</summary>
-    private (int Exit, string Output, string Error) Run(string program, IEnumerable<string> arguments, string directory, bool ownCache = true)
+    private (int Exit, string Output, string Error) Run(string program, IEnumerable<string> arguments, string directory, bool ownCache = true) =>
+        Run(temporary, program, arguments, directory, ownCache);
+
+    private static (int Exit, string Output, string Error) Run(TemporaryFolder temporary, string program, IEnumerable<string> arguments, string directory, bool ownCache)
     {
         var start = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in arguments) start.ArgumentList.Add(a);
@@ -35,13 +66,7 @@ public sealed class PackagingTests : IDisposable
         return (process.ExitCode, output, error.Result);
     }
 
-    private string Pack(string project)
-    {
-        string packages = temporary["packages"];
-        var (exit, output, error) = Run("dotnet", ["pack", Path.Combine(Root, "src", project), "-c", "Release", "-o", packages], Root, ownCache: false);
-        Assert.True(exit == 0, output + error);
-        return packages;
-    }
+    private string Pack(string project) => packed.Pack(project);
 
     [Fact]
     public void The_library_package_depends_on_torchsharp_alone_and_carries_the_loading_fix()
