@@ -6,6 +6,8 @@ PyTorch: tests/TorchMomentum.Tests/Fixtures/pytorch/
                        (scripts/sgd_reference.py): final parameters and momentum buffer, exact
   chapter-losses.csv   the chapter's program with its defaults (scripts/chapter_momentum.py)
   race-losses.csv      the same with section 5.6's four nets (--contestants sgd,momentum,rmsprop,adam)
+  steps-to-target.csv  steps to three full-data losses for twelve cells of the batch-size study
+                       (scripts/steps_to_target.py)
 
 Needs Debian's python3-torch (apt-get install python3-torch). Run from the repository root:
   /usr/bin/python3 scripts/make_fixtures.py              rewrites the committed fixtures
@@ -24,6 +26,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chapter_momentum  # noqa: E402
 import sgd_reference  # noqa: E402
+import steps_to_target  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "TorchMomentum.Tests", "Fixtures", "pytorch")
 
@@ -59,7 +62,11 @@ def main():
         with tempfile.TemporaryDirectory() as run:
             chapter_momentum.main(["--out", run] + options)
             shutil.copyfile(os.path.join(run, "losses.csv"), os.path.join(out, name))
-    print("wrote sgd-reference.json (%d cases), chapter-losses.csv and race-losses.csv to %s" % (len(cases), os.path.normpath(out)))
+    steps = os.path.join(out, "steps-to-target.csv")
+    if os.path.exists(steps):
+        os.remove(steps)
+    steps_to_target.main(["--out", steps])
+    print("wrote sgd-reference.json (%d cases), chapter-losses.csv, race-losses.csv and steps-to-target.csv to %s" % (len(cases), os.path.normpath(out)))
 
 
 if __name__ == "__main__":

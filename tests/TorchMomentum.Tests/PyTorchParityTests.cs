@@ -61,5 +61,9 @@ public sealed class PyTorchParityTests : IDisposable
         // Training in float32 may pick other kernels on another CPU: equal to rounding.
         Assert.InRange(Fixtures.LargestLossDifference(Fixtures.Path("pytorch/chapter-losses.csv"), Path.Combine(fresh, "chapter-losses.csv")), 0, 1e-6);
         Assert.InRange(Fixtures.LargestLossDifference(Fixtures.Path("pytorch/race-losses.csv"), Path.Combine(fresh, "race-losses.csv")), 0, 1e-6);
+        // Steps are whole numbers: the same; the loss at the first target's step to rounding.
+        var steps = File.ReadAllLines(Fixtures.Path("pytorch/steps-to-target.csv")).Select(r => r.Split(',')).ToArray();
+        var again = File.ReadAllLines(Path.Combine(fresh, "steps-to-target.csv")).Select(r => r.Split(',')).ToArray();
+        Assert.Equal(steps.Select(r => string.Join(',', r[..^1])), again.Select(r => string.Join(',', r[..^1])));
     }
 }

@@ -37,31 +37,54 @@ public sealed partial class SweepCommandTests : IDisposable
         string folder = temporary["whole"];
         var (exit, output, error) = CliRunner.Run(With("--out", folder));
         Assert.True(exit == ExitCodes.Ok, error);
-        Assert.Equal(SweepOutputs.Files.Order(StringComparer.Ordinal), RunFolderFiles.Of(folder));
+        Assert.Equal(SweepOutputs.FilesOf(new SweepGrid()).Order(StringComparer.Ordinal), RunFolderFiles.Of(folder));
         var rows = File.ReadAllLines(Path.Combine(folder, SweepCsv.FileName));
-        Assert.Equal("cell,lr,momentum,seed,effective_lr,final_loss,last_epoch_loss,diverged_step", rows[0]);
+        Assert.Equal("cell,lr,momentum,batch_size,seed,effective_lr,final_loss,last_epoch_loss,diverged_step", rows[0]);
         Assert.Equal(13, rows.Length);
-        Assert.Equal("10,0.07071067811865475,0.9,5,0.7071067811865477", string.Join(',', rows[11].Split(',')[..5])); // id = (seed 1 x 2 momenta + momentum 1) x 3 + lr 1
+        Assert.Equal("10,0.07071067811865475,0.9,10,5,0.7071067811865477", string.Join(',', rows[11].Split(',')[..6])); // id = (seed 1 x 2 momenta + momentum 1) x 3 + lr 1
         Assert.Equal(1 + 12 * 2, File.ReadAllLines(Path.Combine(folder, SweepCsv.EpochsFileName)).Length);
         Assert.Contains("What the map says", output);
         Assert.Contains("\"cells\": 12", File.ReadAllText(Path.Combine(folder, Summary.FileName)));
     }
 
-    [Fact]
-    public void Shards_merge_into_the_same_bytes_as_the_one_process_sweep()
+    private static string[] WithoutBatchSize(string[] args)
+    {
+        int at = Array.IndexOf(args, "--batch-size");
+        return at < 0 ? args : [.. args[..at], .. args[(at + 2)..]];
+    }
+
+    /// <summary>The small sweep as a batch-size study: two batch sizes (the second the full data), two targets, a budget of 40 steps.</summary>
+    private static string[] StudyArgs(params string[] more) =>
+        WithoutBatchSize(With([.. more, "--batch-sizes", "5,64", "--targets", "0.08,0.05", "--steps", "40"]));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Shards_merge_into_the_same_bytes_as_the_one_process_sweep(bool study)
     {
         string whole = temporary["whole"], shards = temporary["shards"];
-        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--out", whole)).Exit);
+        string[] Args(params string[] more) => study ? StudyArgs(more) : With(more);
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(Args("--out", whole)).Exit);
         for (int i = 0; i < 3; i++)
         {
-            var (exit, _, error) = CliRunner.Run(With("--shard", $"{i}/3", "--out", shards));
+            var (exit, _, error) = CliRunner.Run(Args("--shard", $"{i}/3", "--out", shards));
             Assert.True(exit == ExitCodes.Ok, error);
         }
         Assert.Equal(["sweep-shard-0-of-3.bin", "sweep-shard-1-of-3.bin", "sweep-shard-2-of-3.bin"], RunFolderFiles.Of(shards));
         var (merged, _, mergeError) = CliRunner.Run("sweep", "merge", shards);
         Assert.True(merged == ExitCodes.Ok, mergeError);
-        foreach (var file in new[] { SweepCsv.FileName, SweepCsv.EpochsFileName })
+        string[] compared = study ? [SweepCsv.FileName, SweepCsv.EpochsFileName, ScalingOutputs.CsvFileName] : [SweepCsv.FileName, SweepCsv.EpochsFileName];
+        foreach (var file in compared)
             Assert.Equal(File.ReadAllBytes(Path.Combine(whole, file)), File.ReadAllBytes(Path.Combine(shards, file)));
+        if (study)
+        {
+            // The study measured something: some cell reached a target, at both batch sizes.
+            var rows = File.ReadAllLines(Path.Combine(whole, SweepCsv.FileName)).Skip(1).Select(r => r.Split(',')).ToArray();
+            Assert.Equal(24, rows.Length);
+            Assert.All(new[] { "5", "64" }, b => Assert.Contains(rows, r => r[3] == b && r[^1] != ""));
+            Assert.Equal(ScalingOutputs.Files.Order(StringComparer.Ordinal), RunFolderFiles.Of(whole).Intersect(ScalingOutputs.Files).Order(StringComparer.Ordinal));
+            return;
+        }
 
         // A second merge would replace the first's files: only with --force.
         var (again, _, againError) = CliRunner.Run("sweep", "merge", shards);
@@ -141,11 +164,22 @@ public sealed partial class SweepCommandTests : IDisposable
     [InlineData("--shard", "3/3", "--shard must be i/n with n in [1, 100000] and i in [0, n - 1], or auto (got '3/3')")]
     [InlineData("--shards", "4", "--shards goes with --shard auto (a Kubernetes Indexed Job).")]
     [InlineData("--lr-count", "4096", "needs about")]
+    [InlineData("--batch-sizes", "0", "--batch-sizes must be distinct comma-separated whole numbers in [1, 10000000] (got '0')")]
+    [InlineData("--batch-sizes", "2.5", "--batch-sizes must be distinct comma-separated whole numbers in [1, 10000000] (got '2.5')")]
+    [InlineData("--batch-sizes", "4,4", "--batch-sizes must be distinct comma-separated whole numbers in [1, 10000000] (got '4,4')")]
+    [InlineData("--batch-sizes", "1,65", "--batch-sizes must be 1 to 4096 distinct whole numbers in [1, --samples = 64], comma-separated (got '1,65')")]
+    [InlineData("--targets", "0", "--targets must be distinct comma-separated numbers in (0, inf) (got '0')")]
+    [InlineData("--targets", "NaN", "--targets must be distinct comma-separated numbers in (0, inf) (got 'NaN')")]
+    [InlineData("--targets", "0.02,0.02", "--targets must be distinct comma-separated numbers in (0, inf) (got '0.02,0.02')")]
+    [InlineData("--steps", "0", "--steps must be a whole number in [1, 10000000] (got '0')")]
+    [InlineData("--batch-size+", "5", "--batch-size and --batch-sizes: give one of them")]
     public void Bad_input_is_one_line_exit_2_and_nothing_written(string option, string value, string message)
     {
         string folder = temporary["out"];
         string[] args = option == "--lr-count" && value == "4096"
             ? With("--lr-count", "4096", "--momentum-count", "4096", "--seeds", string.Join(',', Enumerable.Range(1, 64)), "--out", folder)
+            : option == "--batch-size+" ? With("--batch-sizes", "1,2", "--out", folder)
+            : option == "--batch-sizes" ? WithoutBatchSize(With(option, value, "--out", folder))
             : With(option, value, "--out", folder);
         var (exit, _, error) = CliRunner.Run(args);
         Assert.Equal(ExitCodes.BadInput, exit);

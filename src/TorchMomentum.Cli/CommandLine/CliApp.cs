@@ -61,6 +61,7 @@ public static class CliApp
             new VersionOption { Action = new PrintVersion(output) },
             TrainCommand.Create(console, error),
             SweepCommand.Create(console, error),
+            SweepCommand.CreateScaling(console, error),
             VerifyCommand.Create(console, output),
             QuadraticCommand.Create(console, error),
             RateCommand.Create(console, error),

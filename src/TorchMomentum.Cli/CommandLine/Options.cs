@@ -46,6 +46,30 @@ public static class Options
         },
     };
 
+    /// <summary>A comma-separated list of distinct numbers (e.g. <c>--targets 0.0204,0.0154</c>), each in <paramref name="range"/>, given once.</summary>
+    public static Option<double[]> NumberList(string name, string description, double[] defaults, Interval range) => new(name)
+    {
+        Description = $"{description}, comma-separated and distinct (each in {range}{(defaults.Length > 0 ? $", default {string.Join(",", defaults.Select(d => Shown.Number(d)))}" : "")})",
+        HelpName = "list",
+        Arity = ArgumentArity.ExactlyOne,
+        DefaultValueFactory = _ => defaults,
+        CustomParser = result =>
+        {
+            string given = Given(result);
+            var values = new List<double>();
+            foreach (var part in given.Split(','))
+            {
+                if (!TryNumber(name, part.Trim(), range, out double value, out _) || values.Contains(value))
+                {
+                    result.AddError($"{name} must be distinct comma-separated numbers in {range} (got '{given}').");
+                    return defaults;
+                }
+                values.Add(value);
+            }
+            return values.ToArray();
+        },
+    };
+
     /// <summary>A comma-separated list of distinct whole numbers (e.g. <c>--seeds 1,2,3</c>), each in [min, max], given once.</summary>
     public static Option<long[]> WholeList(string name, string description, long[] defaults, long min, long max = long.MaxValue) => new(name)
     {

@@ -10,15 +10,24 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Cli.CommandLine;
 
 /// <summary>
-/// <c>torchmomentum sweep</c>: the chapter's momentum net over a grid of (learning rate, momentum, seed) cells, all
-/// trained at once, whole or as one shard of a scheduler's array; <c>sweep merge</c> joins the shards.
+/// <c>torchmomentum sweep</c>: the chapter's momentum net over a grid of (learning rate, momentum, batch size, seed)
+/// cells, all trained at once, whole or as one shard of a scheduler's array; <c>sweep merge</c> joins the shards.
+/// <c>torchmomentum scaling</c> is the same command with the batch-size study's grid as its defaults
+/// (<see cref="ScalingStudy.DefaultGrid"/>).
 /// </summary>
 public static class SweepCommand
 {
-    private static readonly SweepGrid Defaults = new();
+    /// <summary>Builds <c>sweep</c> and its <c>merge</c> subcommand.</summary>
+    public static Command Create(IAnsiConsole console, TextWriter error) =>
+        Create(console, error, "sweep", new SweepGrid(),
+            "Train the chapter's momentum net over a grid of learning rates, momenta, batch sizes and seeds at once, and map where momentum beats plain SGD.");
 
-    /// <summary>Builds the command and its <c>merge</c> subcommand.</summary>
-    public static Command Create(IAnsiConsole console, TextWriter error)
+    /// <summary>Builds <c>scaling</c> and its <c>merge</c> subcommand: the sweep with the batch-size study's defaults.</summary>
+    public static Command CreateScaling(IAnsiConsole console, TextWriter error) =>
+        Create(console, error, "scaling", ScalingStudy.DefaultGrid,
+            "The batch-size study: steps to a target loss against batch size, plain SGD and momentum each tuned at every batch size, and the critical batch size.");
+
+    private static Command Create(IAnsiConsole console, TextWriter error, string name, SweepGrid Defaults, string description)
     {
         var training = Defaults.Training;
         var lrMin = Options.Number("--lr-min", "Smallest learning rate", Defaults.LrMin, new(0, MinOpen: true));
@@ -28,28 +37,37 @@ public static class SweepCommand
         var momentumMax = Options.Number("--momentum-max", "Largest momentum, at least --momentum-min", Defaults.MomentumMax, new(0, 1, MaxOpen: true));
         var momentumCount = Options.Count("--momentum-count", "Momenta, evenly spaced; 1 takes --momentum-min alone", Defaults.MomentumCount, 1, SweepGrid.MaxCount);
         var seeds = Options.WholeList("--seeds", "Seeds (each fixes data, initial weights and batch order, as train --seed)", [.. Defaults.Seeds], 0);
+        var batchSizes = Options.WholeList("--batch-sizes", "Batch sizes, each a cell axis (instead of --batch-size)", [.. (Defaults.BatchSizes ?? []).Select(b => (long)b)], 1, ExperimentSettings.MaxSamples);
+        var targets = Options.NumberList("--targets", "Full-data losses: each cell reports its first step at or below each, and stops when it has reached them all", [.. Defaults.Targets], new(0, MinOpen: true));
+        var steps = Options.OptionalCount("--steps", $"A budget in steps for every cell, whatever its batch size (default: {(Defaults.Steps is { } s ? s.ToString() : "--epochs")})", 1, SweepGrid.MaxSteps);
         var net = new TrainingOptions(training);
         var device = net.Device;
         var threads = Options.OptionalCount("--threads", "Chunks of cells trained at once, each on one thread (default: one per core on the CPU)", 1, SweepTraining.MaxThreads);
         var shard = new Option<string?>("--shard") { Description = "Train only shard i/n (the cells whose id mod n is i) and write sweep-shard-i-of-n.bin; auto: from a Slurm job array or, with --shards, a Kubernetes Indexed Job" };
         var shards = Options.OptionalCount("--shards", "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions)", 1, ShardChoice.MaxShards);
         var force = Options.Force();
-        var output = Options.Out("sweep.csv, epoch-losses.csv, summary.json, sweep.png and effective-lr.png (or a shard's file)");
+        var output = Options.Out("sweep.csv, epoch-losses.csv, summary.json, sweep.png and effective-lr.png, with targets scaling.csv and scaling.png (or a shard's file)");
 
-        var command = new Command("sweep", "Train the chapter's momentum net over a grid of learning rates, momenta and seeds at once, and map where momentum beats plain SGD.")
+        var command = new Command(name, description)
         {
-            lrMin, lrMax, lrCount, momentumMin, momentumMax, momentumCount, seeds,
+            lrMin, lrMax, lrCount, momentumMin, momentumMax, momentumCount, seeds, batchSizes, targets, steps,
         };
         foreach (var option in net.Settings.Append(device).Append(threads).Append(output).Append(force).Append(shard).Append(shards)) command.Options.Add(option);
-        command.Subcommands.Add(Merge(console, error));
+        command.Subcommands.Add(Merge(console, error, name));
         command.SetAction(parse =>
         {
             if (DeviceChoice.Resolve(parse.GetValue(device), out var problem) is not { } chosen) return ExitCodes.Refuse(error, DeviceChoice.Refusal(problem));
+            if (parse.GetResult(batchSizes) is { Implicit: false } && parse.GetResult(net.BatchSize) is { Implicit: false })
+                return ExitCodes.Refuse(error, "--batch-size and --batch-sizes: give one of them (--batch-sizes takes a list, such as 1,32,1000).");
+            long[] sizes = parse.GetValue(batchSizes)!;
             var grid = new SweepGrid
             {
                 LrMin = parse.GetValue(lrMin), LrMax = parse.GetValue(lrMax), LrCount = parse.GetValue(lrCount),
                 MomentumMin = parse.GetValue(momentumMin), MomentumMax = parse.GetValue(momentumMax), MomentumCount = parse.GetValue(momentumCount),
                 Seeds = parse.GetValue(seeds)!,
+                BatchSizes = sizes.Length == 0 || parse.GetResult(net.BatchSize) is { Implicit: false } ? null : [.. sizes.Select(b => (int)b)],
+                Targets = parse.GetValue(targets)!,
+                Steps = parse.GetValue(steps) ?? Defaults.Steps,
                 Training = net.Read(parse, training),
             };
             if (grid.Problem() is { } bad) return ExitCodes.Refuse(error, bad.ForCommandLine + ".");
@@ -69,12 +87,12 @@ public static class SweepCommand
             {
                 // Any --shard writes a shard file, --shard 0/1 (a job array of one task) too: merge makes the sweep's files.
                 return parse.GetValue(shard) is null
-                    ? Whole(console, error, grid, chosen, workers, parse.GetValue(output), parse.GetValue(force), interruption)
+                    ? Whole(console, error, name, grid, chosen, workers, parse.GetValue(output), parse.GetValue(force), interruption)
                     : OneShard(console, error, grid, part, chosen, workers, parse.GetValue(output), parse.GetValue(force), interruption);
             }
             catch (OperationCanceledException) when (interruption.Requested)
             {
-                return Stopped(error, interruption, "sweep");
+                return Stopped(error, interruption, name);
             }
         });
         return command;
@@ -87,9 +105,9 @@ public static class SweepCommand
         return interruption.ExitCode;
     }
 
-    private static int Whole(IAnsiConsole console, TextWriter error, SweepGrid grid, Device device, int workers, string? output, bool force, Interruption interruption)
+    private static int Whole(IAnsiConsole console, TextWriter error, string name, SweepGrid grid, Device device, int workers, string? output, bool force, Interruption interruption)
     {
-        using var folder = RunFolder.Open(output, "sweep", force, SweepOutputs.Files, out string? folderError);
+        using var folder = RunFolder.Open(output, name, force, SweepOutputs.Files, out string? folderError);
         if (folder is null) return ExitCodes.Refuse(error, folderError);
         var (results, run) = Train(console, grid, Shard.Whole, device, workers, interruption);
         SweepOutputs.Write(console, folder, grid, results, shards: 1, run, interruption.Token);
@@ -125,9 +143,9 @@ public static class SweepCommand
         {
             Format = SweepShardFile.FormatName, Version = SweepShardFile.CurrentVersion, Grid = SweepGridJson.From(grid), ShardIndex = shard.Index, ShardCount = shard.Count,
             Run = run,
-            Cells = results.Select(r => new ShardCell(r.Cell.Id, r.EpochLosses, r.FinalLoss, r.DivergedStep)).ToArray(),
+            Cells = results.Select(r => new ShardCell(r.Cell.Id, r.EpochLosses, r.FinalLoss, r.DivergedStep, r.StepsToTargets)).ToArray(),
         }.Write(path);
-        console.MarkupLineInterpolated($"Wrote [bold]{path}[/]: shard {shard} of the sweep, {results.Count} cells; when every shard is done, run `sweep merge {output}`.");
+        console.MarkupLineInterpolated($"Wrote [bold]{path}[/]: shard {shard} of the sweep, {results.Count} cells; when every shard is done, run `sweep merge {output}` (or `scaling merge`: the same).");
         return ExitCodes.Ok;
     }
 
@@ -143,9 +161,12 @@ public static class SweepCommand
         if (!NativeHeap.KeepFreedBuffers(2 * SweepTraining.ChunkActivationBytes))
             console.MarkupLine("[grey](malloc keeps its own policy for large buffers here: a step may page-fault through fresh ones)[/]");
         int cells = (int)grid.CellCountOf(shard);
-        long total = (long)cells * grid.Training.TotalSteps, done = 0;
+        long total = grid.CellSteps(shard), done = 0;
         var rss = new List<long>();
-        console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard.Count == 1 ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} with {workers} thread(s): {grid.LrCount} learning rates x {grid.MomentumCount} momenta x {grid.Seeds.Count} seed(s), {grid.Training.Epochs} epochs of {grid.Training.StepsPerEpoch} steps");
+        string batches = grid.BatchSizes is null ? "" : $" x {grid.CellBatchSizes.Count} batch sizes";
+        string budget = grid.Steps is { } steps ? $"up to {steps} steps each" : grid.BatchSizes is null ? $"{grid.Training.Epochs} epochs of {grid.Training.StepsPerEpoch} steps" : $"{grid.Training.Epochs} epochs each";
+        string targets = grid.Targets.Count == 0 ? "" : $", to full-data losses {string.Join(", ", grid.Targets.Select(t => Shown.Number(t)))}";
+        console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard.Count == 1 ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} with {workers} thread(s): {grid.LrCount} learning rates x {grid.MomentumCount} momenta{batches} x {grid.Seeds.Count} seed(s), {budget}{targets}");
         var clock = Stopwatch.StartNew();
         IReadOnlyList<CellResult> results;
         using (var progress = TrainingProgress.Start(console, total, 0, "cell-steps"))
@@ -158,8 +179,8 @@ public static class SweepCommand
         return (results, new SweepRun(device.type.ToString().ToLowerInvariant(), workers, seconds, self.PeakWorkingSet64, [.. rss]));
     }
 
-    /// <summary><c>sweep merge DIR</c>.</summary>
-    private static Command Merge(IAnsiConsole console, TextWriter error)
+    /// <summary><c>sweep merge DIR</c> (or <c>scaling merge DIR</c>: the same, as a shard file says which grid it is of).</summary>
+    private static Command Merge(IAnsiConsole console, TextWriter error, string name)
     {
         var folderArgument = new Argument<string>("folder") { Description = "The folder the shards wrote their sweep-shard-i-of-n.bin files into" };
         var force = new Option<bool>("--force") { Description = "Replace the merged results of an earlier merge in the folder" };
@@ -170,17 +191,17 @@ public static class SweepCommand
         merge.SetAction(parse =>
         {
             string dir = parse.GetValue(folderArgument)!;
-            if (!Directory.Exists(dir)) return ExitCodes.Refuse(error, $"sweep merge: the folder must exist (got '{dir}').");
+            if (!Directory.Exists(dir)) return ExitCodes.Refuse(error, $"{name} merge: the folder must exist (got '{dir}').");
             // Checked before anything is made in the folder, the lock file included.
             RunFolder.Recover(dir, SweepOutputs.Files);
             if (!parse.GetValue(force) && SweepOutputs.Files.FirstOrDefault(f => Path.Exists(Path.Combine(dir, f))) is { } earlier)
-                return ExitCodes.Refuse(error, $"sweep merge: '{dir}' already holds {earlier} of an earlier merge; add --force to replace it.");
+                return ExitCodes.Refuse(error, $"{name} merge: '{dir}' already holds {earlier} of an earlier merge; add --force to replace it.");
             if (SweepMerge.Read(dir, out string? mergeError) is not { } merged) return ExitCodes.Refuse(error, mergeError);
             var shards = merged.Shards;
             long shardBytes = Directory.GetFiles(dir, SweepShardFile.Pattern).Sum(f => new FileInfo(f).Length);
             if (HostMemory.Refusal(merged.Grid.EstimatedMergeBytes(shardBytes), HostMemory.AvailableBytes(),
                     $"merging {shards.Length} shards of a {merged.Grid.CellCount}-cell sweep", "merge on a machine with more memory") is { } tooBig)
-                return ExitCodes.Refuse(error, $"sweep merge: {tooBig.ForCommandLine}.");
+                return ExitCodes.Refuse(error, $"{name} merge: {tooBig.ForCommandLine}.");
             using var interruption = Interruption.Listen();
             using var folder = RunFolder.Existing(dir, "sweep merge FOLDER", SweepOutputs.Files, out string? folderError, replaceEarlier: parse.GetValue(force));
             if (folder is null) return ExitCodes.Refuse(error, folderError);
@@ -191,7 +212,7 @@ public static class SweepCommand
             }
             catch (OperationCanceledException) when (interruption.Requested)
             {
-                return Stopped(error, interruption, "sweep merge");
+                return Stopped(error, interruption, $"{name} merge");
             }
             return ExitCodes.Ok;
         });

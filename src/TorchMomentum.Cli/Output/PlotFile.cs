@@ -28,6 +28,34 @@ public static class PlotFile
     }
 
     /// <summary>
+    /// Several figures side by side in one PNG (one panel per target, say), each finished as <see cref="Save"/> finishes
+    /// one, at two thirds of its width.
+    /// </summary>
+    public static void SavePanels(IReadOnlyList<(ScottPlot.Plot Plot, string Title, string XLabel, string YLabel)> panels, string path, ScottPlot.Alignment legend)
+    {
+        int width = Width * 2 / 3, height = Height;
+        using var surface = SKSurface.Create(new SKImageInfo(width * panels.Count, height));
+        surface.Canvas.Clear(SKColors.White);
+        for (int i = 0; i < panels.Count; i++)
+        {
+            var (plot, title, x, y) = panels[i];
+            plot.Title(title);
+            plot.XLabel(x);
+            plot.YLabel(y);
+            plot.ShowLegend(legend);
+            using var image = SKSurface.Create(new SKImageInfo(width, height));
+            plot.Render(image.Canvas, width, height);
+            using var snapshot = image.Snapshot();
+            surface.Canvas.DrawImage(snapshot, i * width, 0);
+        }
+        using var all = surface.Snapshot();
+        using var pixels = all.PeekPixels() ?? throw new InvalidOperationException("the figure's pixels cannot be read");
+        using var png = pixels.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.AllFilters, CompressionLevel))
+            ?? throw new InvalidOperationException("the figure cannot be encoded as a PNG");
+        AtomicFile.Write(path, stream => png.SaveTo(stream));
+    }
+
+    /// <summary>
     /// Draws and encodes a throwaway figure, so that the first real one does not pay for loading the drawing library
     /// and its fonts and compiling its code: run on the other core while this one loads libtorch and trains, it takes
     /// that cost off the command's wall time.

@@ -53,27 +53,39 @@ public static class SweepMerge
                 return Fail($"sweep merge: '{name}' does not hold exactly its shard's {own.Length} cells (ids {file.ShardIndex}, {file.ShardIndex + file.ShardCount}, ...) in order.", out error);
             foreach (var c in file.Cells)
             {
-                if (Problem(c, grid) is { } problem) return Fail($"sweep merge: '{name}', cell {c.Id}: {problem}.", out error);
-                results[c.Id] = new CellResult(cells[c.Id], c.EpochLosses, c.FinalLoss, c.DivergedStep);
+                if (Problem(c, cells[c.Id], grid) is { } problem) return Fail($"sweep merge: '{name}', cell {c.Id}: {problem}.", out error);
+                results[c.Id] = new CellResult(cells[c.Id], c.EpochLosses, c.FinalLoss, c.DivergedStep, c.StepsToTargets);
             }
         }
         return (grid, results.Select(r => r!).ToArray(), shards.Select(s => s.File).ToArray());
     }
 
-    /// <summary>What is wrong with a cell's results, or null: finite losses, one per epoch it finished, a final loss exactly when it did not diverge.</summary>
-    private static string? Problem(ShardCell c, SweepGrid grid)
+    /// <summary>
+    /// What is wrong with a cell's results, or null: finite losses, one per epoch it finished, a final loss exactly
+    /// when it did not diverge, steps to each target within what it trained, in the order of the targets' losses.
+    /// </summary>
+    private static string? Problem(ShardCell c, SweepCell cell, SweepGrid grid)
     {
-        var s = grid.Training;
+        var s = grid.SettingsOf(cell.BatchSize);
+        int budget = grid.StepBudget(cell.BatchSize);
         // A mean squared error is finite and never negative.
         if (c.EpochLosses is null || c.EpochLosses.Any(l => !double.IsFinite(l) || l < 0)) return "its epoch losses are missing, negative or not finite";
+        if (c.StepsToTargets is null || c.StepsToTargets.Length != grid.Targets.Count) return $"it has no steps to each of the {grid.Targets.Count} targets";
+        if (c.StepsToTargets.Any(t => t is < 1 || t > budget)) return $"its steps to a target are outside [1, {budget}]";
+        // A lower loss is reached no sooner than a higher one.
+        var byLoss = grid.Targets.Select((t, i) => (t, c.StepsToTargets[i])).OrderByDescending(p => p.t).Select(p => p.Item2).ToArray();
+        for (int i = 1; i < byLoss.Length; i++)
+            if (byLoss[i] is { } lower && (byLoss[i - 1] is not { } higher || higher > lower)) return "it reached a lower target before a higher one";
         if (c.DivergedStep is { } step)
         {
-            if (step < 0 || step >= s.TotalSteps) return $"diverged_step {step} is not a step of the sweep";
+            if (step < 0 || step >= budget) return $"diverged_step {step} is not a step of the sweep";
+            if (c.StepsToTargets.Any(t => t > step)) return "it reached a target after it diverged";
             if (c.FinalLoss is not null || c.EpochLosses.Length != step / s.StepsPerEpoch) return "a diverged cell has a loss per finished epoch and no final loss";
             return null;
         }
-        if (c.FinalLoss is not { } final || !double.IsFinite(final) || final < 0 || c.EpochLosses.Length != s.Epochs)
-            return $"a cell that did not diverge has a finite, non-negative final loss and {s.Epochs} epoch losses";
+        int trained = CellResult.StepsTrained(budget, null, c.StepsToTargets);
+        if (c.FinalLoss is not { } final || !double.IsFinite(final) || final < 0 || c.EpochLosses.Length != trained / s.StepsPerEpoch)
+            return $"a cell that did not diverge has a finite, non-negative final loss and {trained / s.StepsPerEpoch} epoch losses";
         return null;
     }
 

@@ -10,8 +10,11 @@ namespace TorchMomentum.Cli.Output;
 /// </summary>
 public static class SweepOutputs
 {
-    /// <summary>Every file a whole sweep writes into its folder.</summary>
-    public static readonly string[] Files = [SweepCsv.FileName, SweepCsv.EpochsFileName, SweepPlots.MapFileName, SweepPlots.EffectiveLrFileName, Summary.FileName];
+    /// <summary>Every file a whole sweep writes into its folder, with targets (<see cref="ScalingOutputs"/>) or without.</summary>
+    public static readonly string[] Files = [SweepCsv.FileName, SweepCsv.EpochsFileName, SweepPlots.MapFileName, SweepPlots.EffectiveLrFileName, Summary.FileName, .. ScalingOutputs.Files];
+
+    /// <summary>The files a sweep of <paramref name="grid"/> writes.</summary>
+    public static string[] FilesOf(SweepGrid grid) => grid.Targets.Count > 0 ? Files : Files[..^ScalingOutputs.Files.Length];
 
     /// <summary>
     /// Writes every file beside its final name, then moves them into place together (<see cref="RunFolder.Publish(IAnsiConsole, string[])"/>),
@@ -23,15 +26,19 @@ public static class SweepOutputs
     public static void Write(IAnsiConsole console, RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, int shards, SweepRun run, CancellationToken cancel)
     {
         var map = new SweepMap(grid, results);
+        var study = grid.Targets.Count > 0 ? new ScalingStudy(grid, results) : null;
         string mapFile = folder.Staged(SweepPlots.MapFileName), effectiveLrFile = folder.Staged(SweepPlots.EffectiveLrFileName), summaryFile = folder.Staged(Summary.FileName);
+        var scalingFiles = study is null ? null : ScalingOutputs.Files.Select(folder.Staged).ToArray();
         var figures = Task.Run(() =>
         {
             SweepPlots.WriteMap(mapFile, map);
             SweepPlots.WriteEffectiveLr(effectiveLrFile, map);
+            if (study is not null) ScalingOutputs.WriteFigures(scalingFiles![1], scalingFiles[2], scalingFiles[3], study);
         });
         try
         {
-            SweepCsv.Write(folder, results, cancel);
+            SweepCsv.Write(folder, grid, results, cancel);
+            if (study is not null) ScalingOutputs.WriteCsv(scalingFiles![0], study, cancel);
         }
         finally
         {
@@ -39,9 +46,31 @@ public static class SweepOutputs
         }
         cancel.ThrowIfCancellationRequested();
         Print(console, map);
-        SweepSummary.Of(map, shards, run).Write(summaryFile);
+        if (study is not null) PrintStudy(console, study);
+        SweepSummary.Of(map, study, shards, run).Write(summaryFile);
         cancel.ThrowIfCancellationRequested();
-        folder.Publish(console, Files);
+        folder.Publish(console, FilesOf(grid));
+    }
+
+    /// <summary>The study's table: per batch size and target, the best steps of plain SGD and of momentum, and the speed-up.</summary>
+    private static void PrintStudy(IAnsiConsole console, ScalingStudy study)
+    {
+        static string Steps(BestSetting? b) => b is null ? "-" : b.Reached ? $"{b.Steps:0.#} (lr {b.Lr:G3}{(b.Family == Family.Momentum ? $", m {b.Momentum:0.##}" : "")}{(b.OnGridEdge ? ", edge" : "")})" : "not reached";
+        var table = new Table().Border(TableBorder.Rounded).Title($"Steps to each target, best of each family, median over {study.Grid.Seeds.Count} seed(s)");
+        table.AddColumns("batch", "target", "plain SGD", "momentum", "speed-up");
+        foreach (var group in study.Best.GroupBy(b => (b.BatchSize, b.Target)))
+        {
+            double speedUp = study.SpeedUp(group.Key.BatchSize, group.Key.Target);
+            table.AddRow(group.Key.BatchSize.ToString(CultureInfo.InvariantCulture), Shown.Number(group.Key.Target),
+                Markup.Escape(Steps(group.FirstOrDefault(b => b.Family == Family.PlainSgd))), Markup.Escape(Steps(group.FirstOrDefault(b => b.Family == Family.Momentum))),
+                double.IsFinite(speedUp) ? speedUp.ToString("0.00", CultureInfo.InvariantCulture) : "-");
+        }
+        console.Write(table);
+        foreach (double target in study.Grid.Targets)
+        {
+            string Critical(Family f) => study.CriticalBatchSize(f, target) is { } b ? b.ToString("0", CultureInfo.InvariantCulture) : "beyond the grid";
+            console.MarkupLineInterpolated($"Critical batch size (steps 20% above perfect scaling) for target {Shown.Number(target)}: plain SGD {Critical(Family.PlainSgd)}, momentum {Critical(Family.Momentum)}.");
+        }
     }
 
     /// <summary>The table: the best point, the best plain SGD, the chapter's point and plain SGD at its effective lr, and how many cells diverged.</summary>

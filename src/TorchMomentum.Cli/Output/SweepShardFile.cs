@@ -9,18 +9,23 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Cli.Output;
 
 /// <summary>A sweep's grid as shard files and summary.json write it.</summary>
+/// <remarks><c>batch_sizes</c> is null for the one batch size of <c>batch_size</c>; <c>targets</c> is empty and <c>steps</c> null when the sweep measures no steps to targets.</remarks>
 public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, double MomentumMin, double MomentumMax, int MomentumCount,
-    long[] Seeds, int Epochs, int BatchSize, int Samples, int Hidden, string Dtype)
+    long[] Seeds, int Epochs, int BatchSize, int Samples, int Hidden, string Dtype, int[]? BatchSizes, double[] Targets, int? Steps)
 {
     /// <summary>The JSON form of a grid.</summary>
     public static SweepGridJson From(SweepGrid g) => new(g.LrMin, g.LrMax, g.LrCount, g.MomentumMin, g.MomentumMax, g.MomentumCount, [.. g.Seeds],
-        g.Training.Epochs, g.Training.BatchSize, g.Training.Samples, g.Training.Hidden, g.Training.DType.ToString().ToLowerInvariant());
+        g.Training.Epochs, g.Training.BatchSize, g.Training.Samples, g.Training.Hidden, g.Training.DType.ToString().ToLowerInvariant(),
+        g.BatchSizes is null ? null : [.. g.BatchSizes], [.. g.Targets], g.Steps);
 
     /// <summary>The grid it describes (check it with <see cref="SweepGrid.Problem"/>).</summary>
     public SweepGrid ToGrid() => new()
     {
         LrMin = LrMin, LrMax = LrMax, LrCount = LrCount, MomentumMin = MomentumMin, MomentumMax = MomentumMax, MomentumCount = MomentumCount,
         Seeds = Seeds ?? [],
+        BatchSizes = BatchSizes,
+        Targets = Targets ?? [],
+        Steps = Steps,
         Training = new ExperimentSettings
         {
             Epochs = Epochs, BatchSize = BatchSize, Samples = Samples, Hidden = Hidden,
@@ -29,7 +34,9 @@ public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, doub
     };
 
     /// <summary>Whether two grids are the same sweep (the record's own equality compares the seed arrays by reference).</summary>
-    public bool SameAs(SweepGridJson other) => this with { Seeds = [] } == other with { Seeds = [] } && Seeds.SequenceEqual(other.Seeds);
+    public bool SameAs(SweepGridJson other) => this with { Seeds = [], BatchSizes = null, Targets = [] } == other with { Seeds = [], BatchSizes = null, Targets = [] }
+        && Seeds.SequenceEqual(other.Seeds) && (BatchSizes ?? []).SequenceEqual(other.BatchSizes ?? []) && (BatchSizes is null) == (other.BatchSizes is null)
+        && (Targets ?? []).SequenceEqual(other.Targets ?? []);
 }
 
 /// <summary>
@@ -60,8 +67,8 @@ public sealed record SweepRun(string Device, int Threads, double TrainingSeconds
         : null;
 }
 
-/// <summary>One cell's results in a shard file.</summary>
-public sealed record ShardCell(int Id, double[] EpochLosses, double? FinalLoss, int? DivergedStep);
+/// <summary>One cell's results in a shard file (<see cref="CellResult"/>'s fields).</summary>
+public sealed record ShardCell(int Id, double[] EpochLosses, double? FinalLoss, int? DivergedStep, int?[] StepsToTargets);
 
 /// <summary>
 /// <c>sweep-shard-I-of-N.bin</c>: what one shard of a sweep trained (the cells whose id mod N is I), with the grid,
@@ -76,8 +83,8 @@ public sealed record SweepShardFile
     /// <summary>What the file says it is.</summary>
     public const string FormatName = "torchmomentum-sweep-shard";
 
-    /// <summary>The format's version (1 was unsealed JSON named .json).</summary>
-    public const int CurrentVersion = 2;
+    /// <summary>The format's version (1 was unsealed JSON named .json; 2 had no batch sizes, targets or steps to them).</summary>
+    public const int CurrentVersion = 3;
 
     /// <summary>The names shard files of version 1 had, which this build no longer reads.</summary>
     public const string EarlierPattern = "sweep-shard-*-of-*.json";

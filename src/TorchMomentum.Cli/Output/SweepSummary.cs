@@ -13,6 +13,26 @@ public sealed record SweepPointJson(double Lr, double Momentum, double Effective
         : new(p.Lr, p.Momentum, p.EffectiveLr, p.Diverged ? null : p.MedianLoss, p.DivergedSeeds);
 }
 
+/// <summary>One family's best at one batch size, as summary.json gives it (steps null where not reached).</summary>
+public sealed record ScalingPointJson(int BatchSize, double? MedianSteps, double? FewestSteps, double? MostSteps, double? Lr, double? Momentum, double? EffectiveLr, bool LrOnGridEdge)
+{
+    /// <summary>The JSON form of a best setting.</summary>
+    public static ScalingPointJson From(BestSetting b)
+    {
+        static double? F(double v) => double.IsFinite(v) ? v : null;
+        return new(b.BatchSize, F(b.Steps), F(b.FewestSteps), F(b.MostSteps), F(b.Lr), F(b.Momentum), b.Reached ? b.EffectiveLr : null, b.Reached && b.OnGridEdge);
+    }
+}
+
+/// <summary>The study at one target in summary.json: each family's curve and critical batch size (null: beyond the grid).</summary>
+public sealed record ScalingTargetJson(double Target, ScalingPointJson[] PlainSgd, ScalingPointJson[] Momentum, double? PlainSgdCriticalBatchSize, double? MomentumCriticalBatchSize)
+{
+    /// <summary>The study at <paramref name="target"/>.</summary>
+    public static ScalingTargetJson Of(ScalingStudy study, double target) => new(target,
+        [.. study.Curve(Family.PlainSgd, target).Select(ScalingPointJson.From)], [.. study.Curve(Family.Momentum, target).Select(ScalingPointJson.From)],
+        study.CriticalBatchSize(Family.PlainSgd, target), study.CriticalBatchSize(Family.Momentum, target));
+}
+
 /// <summary>A sweep's summary.json: the grid, what the map says, and how it was trained; made once, by <see cref="Of"/>.</summary>
 /// <param name="Grid">The grid and the shared settings.</param>
 /// <param name="Cells">Number of cells.</param>
@@ -26,16 +46,21 @@ public sealed record SweepPointJson(double Lr, double Momentum, double Effective
 /// <param name="Run">Where, on how many threads, for how long and in how much memory it trained.</param>
 /// <param name="CellStepsPerSecond">Cell-steps per second of training: <paramref name="CellSteps"/> / the run's training seconds.</param>
 /// <param name="TorchsharpVersion">TorchSharp's assembly version.</param>
+/// <param name="MapBatchSize">The batch size of the map's cells (<see cref="SweepMap.BatchSize"/>).</param>
+/// <param name="Scaling">With targets: per target, each family's best steps per batch size and its critical batch size; null without.</param>
 public sealed record SweepSummary(SweepGridJson Grid, long Cells, long CellSteps, int DivergedCells, SweepPointJson? Best, SweepPointJson? BestPlainSgd,
-    SweepPointJson? ChapterPoint, SweepPointJson? PlainSgdAtChapterEffectiveLr, int Shards, SweepRun Run, double CellStepsPerSecond, string TorchsharpVersion)
+    SweepPointJson? ChapterPoint, SweepPointJson? PlainSgdAtChapterEffectiveLr, int Shards, SweepRun Run, double CellStepsPerSecond, string TorchsharpVersion,
+    int MapBatchSize, ScalingTargetJson[]? Scaling)
 {
     /// <summary>The summary of a sweep trained (or merged from <paramref name="shards"/> shards) as <paramref name="run"/> says.</summary>
-    public static SweepSummary Of(SweepMap map, int shards, SweepRun run)
+    public static SweepSummary Of(SweepMap map, ScalingStudy? study, int shards, SweepRun run)
     {
-        long cellSteps = map.Grid.CellCount * map.Grid.Training.TotalSteps;
+        // The most cell-steps the grid could train (cells that reach every target stop sooner).
+        long cellSteps = map.Grid.CellSteps(Sweeps.Shard.Whole);
         return new(SweepGridJson.From(map.Grid), map.Grid.CellCount, cellSteps, map.DivergedCells, SweepPointJson.From(map.Best), SweepPointJson.From(map.BestPlainSgd),
             SweepPointJson.From(map.NearestChapter), SweepPointJson.From(map.PlainSgdAtChapterEffectiveLr), shards, run,
-            run.TrainingSeconds > 0 ? cellSteps / run.TrainingSeconds : 0, BuildInfo.TorchSharpVersion);
+            run.TrainingSeconds > 0 ? cellSteps / run.TrainingSeconds : 0, BuildInfo.TorchSharpVersion, map.BatchSize,
+            study is null ? null : [.. study.Grid.Targets.Select(t => ScalingTargetJson.Of(study, t))]);
     }
 
     /// <summary>Writes it as indented JSON.</summary>

@@ -8,9 +8,10 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Sweeps;
 
 /// <summary>
-/// A sweep's grid of cells: every (learning rate, momentum, seed), each cell the built-in momentum net of
-/// <c>train --lr LR --momentum M --seed S</c> with the shared <see cref="Training"/> settings. Learning rates are
-/// log-spaced, momenta evenly spaced (momentum 0 is plain SGD); a count of 1 takes the minimum alone.
+/// A sweep's grid of cells: every (learning rate, momentum, batch size, seed), each cell the built-in momentum net of
+/// <c>train --lr LR --momentum M --batch-size B --seed S</c> with the shared <see cref="Training"/> settings. Learning
+/// rates are log-spaced, momenta evenly spaced (momentum 0 is plain SGD); a count of 1 takes the minimum alone. With
+/// <see cref="Targets"/>, every cell also measures its steps to each target loss (the batch-size study's measure).
 /// </summary>
 public sealed record SweepGrid
 {
@@ -38,11 +39,51 @@ public sealed record SweepGrid
     /// <summary>The seeds, each fixing data, initial weights and batch order, as <c>train --seed</c> does.</summary>
     public IReadOnlyList<long> Seeds { get; init; } = [1, 2, 3, 4];
 
-    /// <summary>What every cell shares: epochs, batch size, samples, hidden width, dtype (lr, momentum and seed are the cell's).</summary>
+    /// <summary>What every cell shares: epochs, samples, hidden width, dtype (lr, momentum, seed and batch size are the cell's).</summary>
     public ExperimentSettings Training { get; init; } = new();
 
-    /// <summary>Number of cells: learning rates x momenta x seeds.</summary>
-    public long CellCount => (long)LrCount * MomentumCount * Seeds.Count;
+    /// <summary>
+    /// The batch sizes, each cut from the same per-epoch permutation as train's (the last batch of an epoch shorter);
+    /// null for <see cref="Training"/>'s batch size alone.
+    /// </summary>
+    public IReadOnlyList<int>? BatchSizes { get; init; }
+
+    /// <summary>The batch sizes the cells have: <see cref="BatchSizes"/>, or <see cref="Training"/>'s alone.</summary>
+    public IReadOnlyList<int> CellBatchSizes => BatchSizes ?? [Training.BatchSize];
+
+    /// <summary>
+    /// Full-data losses to reach, largest first or in any order: a cell reports the first step whose full-data loss
+    /// (<see cref="FullDataLoss"/>, taken after every step) is at or below each, and stops once it has reached them all.
+    /// </summary>
+    public IReadOnlyList<double> Targets { get; init; } = [];
+
+    /// <summary>
+    /// A budget in steps for every cell, whatever its batch size (a full batch makes one step an epoch); null for
+    /// <see cref="Training"/>'s epochs.
+    /// </summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Most steps a cell's budget may have.</summary>
+    public const int MaxSteps = 10_000_000;
+
+    /// <summary>
+    /// The settings of a cell of batch size <paramref name="batchSize"/>: <see cref="Training"/> at that batch size,
+    /// with enough epochs for <see cref="Steps"/> when a step budget is set (the last one cut short).
+    /// </summary>
+    public ExperimentSettings SettingsOf(int batchSize)
+    {
+        var settings = Training with { BatchSize = batchSize };
+        return Steps is { } steps ? settings with { Epochs = (steps + settings.StepsPerEpoch - 1) / settings.StepsPerEpoch } : settings;
+    }
+
+    /// <summary>Steps a cell of batch size <paramref name="batchSize"/> trains unless it stops early: <see cref="Steps"/>, or its epochs' steps.</summary>
+    public int StepBudget(int batchSize) => Steps ?? (int)SettingsOf(batchSize).TotalSteps;
+
+    /// <summary>Steps every cell of the grid trains at most, summed over cells: the progress bar's length.</summary>
+    public long CellSteps(Shard shard) => CellBatchSizes.Sum(b => (long)StepBudget(b)) * CellCountOf(shard) / CellBatchSizes.Count;
+
+    /// <summary>Number of cells: learning rates x momenta x batch sizes x seeds.</summary>
+    public long CellCount => (long)LrCount * MomentumCount * CellBatchSizes.Count * Seeds.Count;
 
     /// <summary>The learning rates, smallest first: <c>lr_k = lr_min * (lr_max / lr_min)^(k / (count - 1))</c>, the ends exact.</summary>
     public double[] LearningRates() => Enumerable.Range(0, LrCount).Select(k =>
@@ -53,8 +94,9 @@ public sealed record SweepGrid
         k == 0 ? MomentumMin : k == MomentumCount - 1 ? MomentumMax : MomentumMin + k * (MomentumMax - MomentumMin) / (MomentumCount - 1)).ToArray();
 
     /// <summary>
-    /// Every cell in id order, the order that never changes for a grid: seed outermost, then momentum, then
-    /// learning rate, so <c>id = (seed index * momentum count + momentum index) * lr count + lr index</c>.
+    /// Every cell in id order, the order that never changes for a grid: seed outermost, then batch size, then
+    /// momentum, then learning rate, so <c>id = ((seed index * batch sizes + batch index) * momentum count + momentum
+    /// index) * lr count + lr index</c> (with one batch size, the order of a sweep without the axis).
     /// </summary>
     public IEnumerable<SweepCell> Cells() => Cells(Shard.Whole);
 
@@ -66,10 +108,12 @@ public sealed record SweepGrid
     {
         var rates = LearningRates();
         var momenta = Momenta();
+        var batchSizes = CellBatchSizes;
         for (long id = shard.Index; id < CellCount; id += shard.Count)
         {
-            long lr = id % LrCount, rest = id / LrCount;
-            yield return new SweepCell((int)id, rates[lr], momenta[rest % MomentumCount], Seeds[(int)(rest / MomentumCount)]);
+            long lr = id % LrCount, rest = id / LrCount, momentum = rest % MomentumCount;
+            rest /= MomentumCount;
+            yield return new SweepCell((int)id, rates[lr], momenta[momentum], Seeds[(int)(rest / batchSizes.Count)], batchSizes[(int)(rest % batchSizes.Count)]);
         }
     }
 
@@ -94,9 +138,8 @@ public sealed record SweepGrid
         if (Refusal.Check("momentum-count", 1, MaxCount, MomentumCount) is { } momentumCount) return momentumCount;
         if (Seeds.Count < 1 || Seeds.Count > MaxCount || Seeds.Any(s => s < 0) || Seeds.Distinct().Count() != Seeds.Count)
             return new Refusal($"{N("seeds")} must be 1 to {MaxCount} distinct whole numbers in [0, {long.MaxValue}], comma-separated (got '{string.Join(',', Seeds)}')");
-        if (CellCount > int.MaxValue) return new Refusal($"{N("lr-count")} x {N("momentum-count")} x seeds must be at most {int.MaxValue} cells (got {CellCount})");
         // Every cell's lr/(1 - momentum) is written and drawn: the largest must be a number.
-        double widest = new SweepCell(0, LrMax, MomentumMax, 0).EffectiveLr;
+        double widest = new SweepCell(0, LrMax, MomentumMax, 0, 1).EffectiveLr;
         if (!double.IsFinite(widest))
             return new Refusal($"{N("lr-max")} / (1 - {N("momentum-max")}), the largest effective lr, must be finite (got {Shown(LrMax)} / (1 - {Shown(MomentumMax)}) = {Shown(widest)})");
         // A float32 cell trains at its lr rounded to float32: one that rounds to 0 (or overflows) would train at another lr than sweep.csv says.
@@ -104,8 +147,23 @@ public sealed record SweepGrid
             return new Refusal($"{N("lr-min")} must be at least {Shown(float.Epsilon)}, the smallest float32, with {N("dtype")} float32 (got '{Shown(LrMin)}')");
         if (Training.DType == ScalarType.Float32 && !float.IsFinite((float)LrMax))
             return new Refusal($"{N("lr-max")} must be at most {Shown(float.MaxValue)}, the largest float32, with {N("dtype")} float32 (got '{Shown(LrMax)}')");
+        if (BatchSizes is { } sizes)
+        {
+            if (sizes.Count < 1 || sizes.Count > MaxCount || sizes.Any(b => b < 1 || b > Training.Samples) || sizes.Distinct().Count() != sizes.Count)
+                return new Refusal($"{N("batch-sizes")} must be 1 to {MaxCount} distinct whole numbers in [1, {N("samples")} = {Training.Samples}], comma-separated (got '{string.Join(',', sizes)}')");
+        }
+        if (Targets.Count > MaxTargets || Targets.Any(t => !(t > 0) || !double.IsFinite(t)) || Targets.Distinct().Count() != Targets.Count)
+            return new Refusal($"{N("targets")} must be up to {MaxTargets} distinct losses in (0, inf), comma-separated (got '{string.Join(',', Targets.Select(Shown))}')");
+        if (Steps is { } budget && Refusal.Check("steps", 1, MaxSteps, budget) is { } steps) return steps;
+        if (CellCount > int.MaxValue) return new Refusal($"{N("lr-count")} x {N("momentum-count")} x batch sizes x seeds must be at most {int.MaxValue} cells (got {CellCount})");
+        // Every batch size's run must be one train accepts (its epochs' steps fit an int).
+        foreach (int b in CellBatchSizes)
+            if (SettingsOf(b).Problem() is { } bad) return bad;
         return Training.Problem();
     }
+
+    /// <summary>Most targets a grid may have.</summary>
+    public const int MaxTargets = 16;
 
     /// <summary>
     /// The most memory a sweep of <paramref name="cells"/> cells of this grid holds at once, from above: per cell its
@@ -119,10 +177,11 @@ public sealed record SweepGrid
         long parameters = 3L * Training.Hidden + 1;
         long perCell = 5 * parameters * element + ResultBytesPerCell;
         long perSeed = Training.EstimatedPeakBytes - ExperimentSettings.RuntimeBytes;
-        int chunkCells = SweepTraining.ChunkCells(Training);
+        int widest = CellBatchSizes.Max();
+        int chunkCells = SweepTraining.ChunkCells(SettingsOf(widest));
         long seeds = Math.Min(Seeds.Count, cells);
-        long working = Math.Min(threads, (cells + chunkCells - 1) / chunkCells + seeds);
-        long perThread = 16L * chunkCells * Training.BatchSize * Training.Hidden * element;
+        long working = Math.Min(threads, (cells + chunkCells - 1) / chunkCells + seeds * CellBatchSizes.Count);
+        long perThread = 16L * chunkCells * widest * Training.Hidden * element;
         return ExperimentSettings.RuntimeBytes + cells * perCell + seeds * perSeed + working * perThread;
     }
 
@@ -136,7 +195,7 @@ public sealed record SweepGrid
     /// Bytes a cell's results take while they are written out: its epoch losses as doubles and as text, its row of
     /// sweep.csv, and the objects around them (measured: a 1M-cell, 1-epoch sweep peaks near 1 KB a cell).
     /// </summary>
-    public long ResultBytesPerCell => 24L * Training.Epochs + 1024;
+    public long ResultBytesPerCell => 24L * CellBatchSizes.Max(b => SettingsOf(b).Epochs) + 16L * Targets.Count + 1024;
 
     /// <summary>
     /// Why a sweep of <paramref name="cells"/> cells cannot fit in <paramref name="availableBytes"/> (it may take
@@ -145,15 +204,16 @@ public sealed record SweepGrid
     public Refusal? MemoryProblem(long cells, int threads, long availableBytes) =>
         HostMemory.Refusal(EstimatedPeakBytes(cells, threads), availableBytes,
             $"a sweep of {cells} cells ({LrCount} learning rates x {MomentumCount} momenta x {Seeds.Count} seeds, {Refusal.Name("epochs")} {Training.Epochs}, " +
-            $"{Refusal.Name("hidden")} {Training.Hidden}, {Refusal.Name("batch-size")} {Training.BatchSize})", $"make the grid smaller or run it in shards ({Refusal.Name("shard")})");
+            $"{Refusal.Name("hidden")} {Training.Hidden}, batch size {string.Join(',', CellBatchSizes)})", $"make the grid smaller or run it in shards ({Refusal.Name("shard")})");
 }
 
-/// <summary>One cell of a sweep: the built-in momentum net of <c>train --lr Lr --momentum Momentum --seed Seed</c>.</summary>
+/// <summary>One cell of a sweep: the built-in momentum net of <c>train --lr Lr --momentum Momentum --seed Seed --batch-size BatchSize</c>.</summary>
 /// <param name="Id">Its place in the grid's id order (<see cref="SweepGrid.Cells()"/>).</param>
 /// <param name="Lr">Learning rate.</param>
 /// <param name="Momentum">Momentum; 0 is plain SGD.</param>
 /// <param name="Seed">Seed of its data, initial weights and batch order.</param>
-public sealed record SweepCell(int Id, double Lr, double Momentum, long Seed)
+/// <param name="BatchSize">Samples a step (an epoch's last batch may be shorter).</param>
+public sealed record SweepCell(int Id, double Lr, double Momentum, long Seed, int BatchSize)
 {
     /// <summary>
     /// The step size momentum reaches under a steady gradient, lr / (1 - momentum) (section 5.3: the velocity's

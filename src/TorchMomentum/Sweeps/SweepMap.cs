@@ -8,7 +8,7 @@ namespace TorchMomentum.Sweeps;
 public sealed record MapPoint(double Lr, double Momentum, double MedianLoss, int DivergedSeeds)
 {
     /// <summary>lr / (1 - momentum), as <see cref="SweepCell.EffectiveLr"/>.</summary>
-    public double EffectiveLr => new SweepCell(0, Lr, Momentum, 0).EffectiveLr;
+    public double EffectiveLr => Theory.ConstantGradientVelocity.Limit(Lr, Momentum, g: 1);
 
     /// <summary>Whether the point counts as diverged on the map (its median is infinite).</summary>
     public bool Diverged => double.IsPositiveInfinity(MedianLoss);
@@ -17,7 +17,8 @@ public sealed record MapPoint(double Lr, double Momentum, double MedianLoss, int
 /// <summary>
 /// What a whole sweep says, read off its cells: the map of median losses over (lr, momentum), and the points a
 /// reader asks about first: the best, the best plain SGD, the chapter's (lr 0.01, momentum 0.8, section 5.6) and
-/// plain SGD at the chapter's effective learning rate 0.05.
+/// plain SGD at the chapter's effective learning rate 0.05. A map is of one batch size (<see cref="BatchSize"/>):
+/// the chapter's 32 when the grid has it, else its first.
 /// </summary>
 public sealed class SweepMap
 {
@@ -30,7 +31,8 @@ public sealed class SweepMap
         Grid = grid;
         Rates = grid.LearningRates();
         Momenta = grid.Momenta();
-        var byPoint = results.GroupBy(r => r.Cell.Id % (grid.LrCount * grid.MomentumCount)).ToDictionary(g => g.Key, g => g.ToArray());
+        BatchSize = grid.CellBatchSizes.Contains(grid.Training.BatchSize) ? grid.Training.BatchSize : grid.CellBatchSizes[0];
+        var byPoint = results.Where(r => r.Cell.BatchSize == BatchSize).GroupBy(r => r.Cell.Id % (grid.LrCount * grid.MomentumCount)).ToDictionary(g => g.Key, g => g.ToArray());
         Points = new MapPoint[Momenta.Length, Rates.Length];
         for (int m = 0; m < Momenta.Length; m++)
             for (int l = 0; l < Rates.Length; l++)
@@ -46,6 +48,9 @@ public sealed class SweepMap
     /// <summary>The sweep's grid.</summary>
     public SweepGrid Grid { get; }
 
+    /// <summary>The batch size of the map's cells.</summary>
+    public int BatchSize { get; }
+
     /// <summary>The learning rates, the map's columns.</summary>
     public double[] Rates { get; }
 
@@ -55,7 +60,7 @@ public sealed class SweepMap
     /// <summary>Points[momentum index, lr index].</summary>
     public MapPoint[,] Points { get; }
 
-    /// <summary>Cells (of any seed) that diverged.</summary>
+    /// <summary>Cells (of any seed and batch size) that diverged.</summary>
     public int DivergedCells { get; }
 
     private IEnumerable<MapPoint> All => Points.Cast<MapPoint>();
@@ -74,7 +79,7 @@ public sealed class SweepMap
     /// that momentum is measured against. Null without momentum 0 in the grid.
     /// </summary>
     public MapPoint? PlainSgdAtChapterEffectiveLr =>
-        Momenta.Contains(0) ? Nearest(All.Where(p => p.Momentum == 0), new SweepCell(0, Chapter.Lr, Chapter.Momentum, 0).EffectiveLr, 0) : null;
+        Momenta.Contains(0) ? Nearest(All.Where(p => p.Momentum == 0), Theory.ConstantGradientVelocity.Limit(Chapter.Lr, Chapter.Momentum, g: 1), 0) : null;
 
     private static MapPoint Nearest(IEnumerable<MapPoint> points, double lr, double momentum) =>
         points.MinBy(p => Math.Abs(Math.Log(p.Lr / lr)) + Math.Abs(p.Momentum - momentum))!;

@@ -7,13 +7,24 @@ namespace TorchMomentum.Sweeps;
 
 /// <summary>What one cell of a sweep measured; its numbers are those of <c>train</c>'s <c>momentum</c> column for the cell's settings.</summary>
 /// <param name="Cell">The cell.</param>
-/// <param name="EpochLosses">The mean loss of each epoch it completed (batches weighted by their size, as <see cref="LossHistory"/> does); every epoch unless it diverged.</param>
-/// <param name="FinalLoss">The loss of the last step, on that step's batch before its update; null when it diverged.</param>
+/// <param name="EpochLosses">The mean loss of each epoch it completed (batches weighted by their size, as <see cref="LossHistory"/> does); every epoch unless it diverged or stopped early.</param>
+/// <param name="FinalLoss">The loss of the last step it trained, on that step's batch before its update; null when it diverged.</param>
 /// <param name="DivergedStep">The step (from 0) whose loss was NaN or infinite, where the cell was frozen; null when it did not diverge.</param>
-public sealed record CellResult(SweepCell Cell, double[] EpochLosses, double? FinalLoss, int? DivergedStep)
+/// <param name="StepsToTargets">
+/// Per target of the grid (<see cref="SweepGrid.Targets"/>), the first number of steps after which the full-data
+/// loss was at or below it; null where it was not reached within the budget (or before the cell diverged).
+/// </param>
+public sealed record CellResult(SweepCell Cell, double[] EpochLosses, double? FinalLoss, int? DivergedStep, int?[] StepsToTargets)
 {
-    /// <summary>The last epoch's mean loss; null when the cell diverged.</summary>
-    public double? LastEpochLoss => DivergedStep is null ? EpochLosses[^1] : null;
+    /// <summary>The last completed epoch's mean loss; null when the cell diverged or stopped before an epoch ended.</summary>
+    public double? LastEpochLoss => DivergedStep is null && EpochLosses.Length > 0 ? EpochLosses[^1] : null;
+
+    /// <summary>
+    /// Steps the cell trained: to its step budget, to the step that reached its last target (it stops there), or to
+    /// the step before the one that diverged.
+    /// </summary>
+    public static int StepsTrained(int budget, int? divergedStep, int?[] stepsToTargets) =>
+        divergedStep ?? (stepsToTargets.Length > 0 && stepsToTargets.All(s => s is not null) ? stepsToTargets.Max()!.Value : budget);
 }
 
 /// <summary>
@@ -73,14 +84,23 @@ public static class SweepTraining
                 cancel.ThrowIfCancellationRequested();
                 runs[seed] = new ChapterRun(grid.Training with { Seed = seed }, device);
             }
-            foreach (var group in cells.GroupBy(c => c.Seed))
-                foreach (var part in group.Chunk(ChunkCells(grid.Training)))
+            // The seed's data and batch order are the same at every batch size (one permutation per epoch, cut into
+            // batches of the cell's size). Cells of close effective lr share a chunk: with targets, a chunk stops when
+            // all its cells have reached them (or diverged), and such cells tend to get there together. Which cells
+            // share a chunk changes no cell's numbers.
+            var full = grid.Targets.Count > 0 ? runs.ToDictionary(r => r.Key, r => FullDataLossOf(r.Value.Data)) : null;
+            foreach (var group in cells.GroupBy(c => (c.Seed, c.BatchSize)))
+            {
+                var settings = grid.SettingsOf(group.Key.BatchSize);
+                foreach (var part in group.OrderByDescending(c => c.EffectiveLr).ThenBy(c => c.Id).Chunk(ChunkCells(settings)))
                 {
                     cancel.ThrowIfCancellationRequested();
-                    chunks.Add(new Chunk(part, runs[group.Key], grid.Training));
+                    chunks.Add(new Chunk(part, runs[group.Key.Seed], settings, grid.StepBudget(group.Key.BatchSize), grid.Targets, full?[group.Key.Seed]));
                 }
-            TrainOnWorkers(chunks, threads, grid.Training.Epochs, onSteps, onEpoch, cancel);
-            return InIdOrder(chunks, grid.Training.Epochs);
+            }
+            int epochs = grid.CellBatchSizes.Max(b => grid.SettingsOf(b).Epochs);
+            TrainOnWorkers(chunks, threads, epochs, onSteps, onEpoch, cancel);
+            return InIdOrder(chunks, epochs);
         }
         finally
         {
@@ -137,32 +157,48 @@ public static class SweepTraining
         if (failures.TryDequeue(out var first)) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
     }
 
+    /// <summary>The full-data loss of a seed's samples, read once in float64.</summary>
+    private static FullDataLoss FullDataLossOf((Tensor X, Tensor Y) data)
+    {
+        using var x = data.X.to(ScalarType.Float64, CPU).contiguous();
+        using var y = data.Y.to(ScalarType.Float64, CPU).contiguous();
+        return new FullDataLoss(Devices.HostValues.Doubles(x), Devices.HostValues.Doubles(y));
+    }
+
     private static CellResult[] InIdOrder(List<Chunk> chunks, int epochsDone) =>
         chunks.SelectMany(c => c.Results(epochsDone)).OrderBy(r => r.Cell.Id).ToArray();
 
     /// <summary>
-    /// One chunk of cells that share a seed, and where its training is: the chapter's loop, an epoch at a time.
-    /// A diverged cell is frozen: its lr and momentum become 0, its velocity and its (NaN) gradients 0, so the
-    /// update p - v leaves it where it was, and its results end at the step before.
+    /// One chunk of cells that share a seed and a batch size, and where its training is: the chapter's loop, an epoch
+    /// at a time, up to its step budget. A cell that diverged, or has reached every target, is frozen: its lr and
+    /// momentum become 0, its velocity and its gradients 0, so the update p - v leaves it where it was, and its
+    /// results end at the step before (diverged) or at the step that reached the last target.
     /// </summary>
     private sealed class Chunk : IDisposable
     {
         private readonly SweepCell[] cells;
         private readonly ExperimentSettings settings;
+        private readonly int budget;
+        private readonly IReadOnlyList<double> targets;
+        private readonly FullDataLoss? full;
         private readonly Tensor x, y;
         private readonly RunGenerator generator;
         private readonly StackedNet net;
         private readonly FlatBucket bucket;
         private readonly double[][] epochLosses;
-        private readonly double[] epochSum, finalLoss, losses;
-        private readonly int[] diverged;
+        private readonly double[] epochSum, finalLoss, losses, weights, scratch;
+        private readonly int[] diverged, trained;
+        private readonly int?[][] reached;
         private Tensor lr, momentum;
         private Tensor? frozen;
 
-        public Chunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings)
+        public Chunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings, int budget, IReadOnlyList<double> targets, FullDataLoss? full)
         {
             this.cells = cells;
             this.settings = settings;
+            this.budget = budget;
+            this.targets = targets;
+            this.full = full;
             (x, y) = start.Data;
             generator = new RunGenerator(start.GeneratorState);
             epochLosses = cells.Select(_ => new double[settings.Epochs]).ToArray();
@@ -170,8 +206,12 @@ public static class SweepTraining
             finalLoss = new double[cells.Length];
             losses = new double[cells.Length];
             diverged = Enumerable.Repeat(-1, cells.Length).ToArray();
+            trained = new int[cells.Length];
+            reached = cells.Select(_ => new int?[targets.Count]).ToArray();
             net = new StackedNet(start.MomentumNet, cells.Length);
             bucket = new FlatBucket(net.parameters().ToList());
+            weights = new double[bucket.FlatParameters.numel()];
+            scratch = new double[2 * settings.Hidden];
             lr = PerElement(c => cells[c].Lr);
             momentum = PerElement(c => cells[c].Momentum);
         }
@@ -182,12 +222,15 @@ public static class SweepTraining
             return net.PerElement(perCell).DetachFromDisposeScope();
         }
 
+        private bool Stopped(int c) => diverged[c] >= 0 || (targets.Count > 0 && reached[c].All(r => r is not null));
+
         public void TrainEpoch(int epoch, Action<int>? onSteps, CancellationToken cancel)
         {
-            int n = cells.Length;
+            int n = cells.Length, first = epoch * settings.StepsPerEpoch;
+            if (first >= budget || Enumerable.Range(0, n).All(Stopped)) return;
             using var epochScope = NewDisposeScope();
             var (batchesX, batchesY) = EpochOrder.Batches(x, y, settings.BatchSize, samples => generator.Draw(() => EpochOrder.Next(samples)));
-            for (int b = 0, step = epoch * settings.StepsPerEpoch; b < batchesX.Length; b++, step++)
+            for (int b = 0, step = first; b < batchesX.Length && step < budget; b++, step++)
             {
                 cancel.ThrowIfCancellationRequested();
                 using var stepScope = NewDisposeScope();
@@ -197,7 +240,7 @@ public static class SweepTraining
                 bool froze = false;
                 for (int c = 0; c < n; c++)
                 {
-                    if (diverged[c] >= 0) continue;
+                    if (Stopped(c)) continue;
                     if (!double.IsFinite(losses[c]))
                     {
                         diverged[c] = step;
@@ -206,42 +249,72 @@ public static class SweepTraining
                     }
                     epochSum[c] += losses[c] * size;
                     finalLoss[c] = losses[c];
+                    trained[c] = step + 1;
                 }
                 if (froze) Freeze();
                 if (frozen is not null) gradient.masked_fill_(frozen, 0);
                 using (no_grad()) MomentumUpdate.Chapter(bucket.FlatParameters, gradient, bucket.FlatState, momentum, lr);
+                if (full is not null && MeasureTargets(step + 1)) Freeze();
                 onSteps?.Invoke(n);
+                if (Enumerable.Range(0, n).All(Stopped))
+                {
+                    // The rest of the budget will not be trained: the progress bar counts it done.
+                    onSteps?.Invoke(n * (budget - step - 1));
+                    break;
+                }
             }
-            // The epoch's mean over its samples, as LossHistory takes it for train.
+            // The epoch's mean over its samples, as LossHistory takes it for train, for the cells that trained all of it.
             for (int c = 0; c < n; c++)
             {
-                if (diverged[c] < 0) epochLosses[c][epoch] = epochSum[c] / settings.Samples;
+                if (diverged[c] < 0 && trained[c] == first + settings.StepsPerEpoch) epochLosses[c][epoch] = epochSum[c] / settings.Samples;
                 epochSum[c] = 0;
             }
         }
 
         /// <summary>
-        /// The cells' losses as doubles, read from the tensor's bytes into an array made once (a step allocates
-        /// nothing that outlives it, and a float32 loss needs no conversion on the device first).
+        /// Takes every training cell's full-data loss after <paramref name="steps"/> steps and notes the targets it
+        /// reached; true when a cell has now reached them all (and is to be frozen).
         /// </summary>
-        private static void ReadInto(double[] losses, Tensor loss)
+        private bool MeasureTargets(int steps)
         {
-            using var host = loss.device_type == TorchSharp.DeviceType.CPU ? null : loss.cpu();
-            var bytes = (host ?? loss).bytes;
-            if (loss.dtype == ScalarType.Float32)
+            int n = cells.Length, hidden = settings.Hidden;
+            ReadInto(weights, bucket.FlatParameters);
+            // The flat buffer lays out hidden.weight, hidden.bias and predict.weight, [cells, hidden] each, then predict.bias [cells].
+            var all = weights.AsSpan();
+            bool done = false;
+            for (int c = 0; c < n; c++)
             {
-                var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes);
-                for (int c = 0; c < losses.Length; c++) losses[c] = values[c];
+                if (Stopped(c)) continue;
+                double loss = full!.Of(all.Slice(c * hidden, hidden), all.Slice((n + c) * hidden, hidden), all.Slice((2 * n + c) * hidden, hidden), all[3 * n * hidden + c], scratch);
+                for (int t = 0; t < targets.Count; t++)
+                    if (reached[c][t] is null && loss <= targets[t]) reached[c][t] = steps;
+                done |= Stopped(c);
             }
-            else System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(bytes).CopyTo(losses);
+            return done;
+        }
+
+        /// <summary>
+        /// The tensor's numbers as doubles, read from its bytes into an array made once (a step allocates nothing
+        /// that outlives it, and a float32 tensor needs no conversion on the device first).
+        /// </summary>
+        private static void ReadInto(double[] values, Tensor t)
+        {
+            using var host = t.device_type == TorchSharp.DeviceType.CPU ? null : t.cpu();
+            var bytes = (host ?? t).bytes;
+            if (t.dtype == ScalarType.Float32)
+            {
+                var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes);
+                for (int i = 0; i < values.Length; i++) values[i] = floats[i];
+            }
+            else System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(bytes).CopyTo(values);
         }
 
         private void Freeze()
         {
             var (oldLr, oldMomentum, oldFrozen) = (lr, momentum, frozen);
-            lr = PerElement(c => diverged[c] >= 0 ? 0 : cells[c].Lr);
-            momentum = PerElement(c => diverged[c] >= 0 ? 0 : cells[c].Momentum);
-            using (var isFrozen = tensor(diverged.Select(d => d >= 0).ToArray(), device: x.device))
+            lr = PerElement(c => Stopped(c) ? 0 : cells[c].Lr);
+            momentum = PerElement(c => Stopped(c) ? 0 : cells[c].Momentum);
+            using (var isFrozen = tensor(Enumerable.Range(0, cells.Length).Select(Stopped).ToArray(), device: x.device))
                 frozen = net.PerElement(isFrozen).DetachFromDisposeScope();
             bucket.FlatState.masked_fill_(frozen, 0);
             oldLr.Dispose();
@@ -249,10 +322,14 @@ public static class SweepTraining
             oldFrozen?.Dispose();
         }
 
-        /// <summary>Every cell's results after <paramref name="epochsDone"/> epochs.</summary>
-        public IEnumerable<CellResult> Results(int epochsDone) => cells.Select((cell, c) => diverged[c] < 0
-            ? new CellResult(cell, epochLosses[c][..epochsDone], finalLoss[c], null)
-            : new CellResult(cell, epochLosses[c][..(diverged[c] / settings.StepsPerEpoch)], null, diverged[c]));
+        /// <summary>Every cell's results after <paramref name="epochsDone"/> epochs (of the sweep's longest run).</summary>
+        public IEnumerable<CellResult> Results(int epochsDone) => cells.Select((cell, c) =>
+        {
+            int epochs = Math.Min(Math.Min(epochsDone, settings.Epochs), trained[c] / settings.StepsPerEpoch);
+            return diverged[c] < 0
+                ? new CellResult(cell, epochLosses[c][..epochs], trained[c] > 0 ? finalLoss[c] : null, null, [.. reached[c]])
+                : new CellResult(cell, epochLosses[c][..(diverged[c] / settings.StepsPerEpoch)], null, diverged[c], [.. reached[c]]);
+        });
 
         public void Dispose()
         {

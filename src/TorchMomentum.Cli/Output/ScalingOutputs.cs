@@ -1,0 +1,134 @@
+using System.Globalization;
+using ScottPlot;
+using TorchMomentum.Sweeps;
+
+namespace TorchMomentum.Cli.Output;
+
+/// <summary>
+/// What a sweep with targets adds (and <c>scaling</c> is for): scaling.csv, every number the figures draw, and three
+/// figures. scaling.png: steps to each target against batch size, log-log, one panel per target, plain SGD and momentum
+/// each at its best, with its seeds' range, the perfect-scaling line and the critical batch size. speedup.png: plain
+/// SGD's steps over momentum's. best-lr.png: the best effective lr, lr/(1 - momentum), against batch size.
+/// </summary>
+public static class ScalingOutputs
+{
+    /// <summary>The table's name inside a run folder.</summary>
+    public const string CsvFileName = "scaling.csv";
+
+    /// <summary>Figure (a)'s name.</summary>
+    public const string StepsFileName = "scaling.png";
+
+    /// <summary>Figure (b)'s name.</summary>
+    public const string SpeedUpFileName = "speedup.png";
+
+    /// <summary>Figure (c)'s name.</summary>
+    public const string BestLrFileName = "best-lr.png";
+
+    /// <summary>Every file it writes.</summary>
+    public static readonly string[] Files = [CsvFileName, StepsFileName, SpeedUpFileName, BestLrFileName];
+
+    private static string FamilyName(Family f) => f == Family.PlainSgd ? "sgd" : "momentum";
+
+    private static Color ColorOf(Family f) => f == Family.PlainSgd ? Colors.Black : Colors.OrangeRed;
+
+    /// <summary>Writes scaling.csv: a row per batch size, target and family, with its best setting, the speed-up and perfect scaling's steps.</summary>
+    public static void WriteCsv(string path, ScalingStudy study, CancellationToken cancel)
+    {
+        static string N(double v) => double.IsFinite(v) ? CsvFile.Number(v) : "";
+        CsvFile.Write(path, ["batch_size", "target", "family", "median_steps", "fewest_steps", "most_steps", "lr", "momentum", "effective_lr", "lr_on_grid_edge",
+                "speed_up", "perfect_scaling_steps"],
+            study.Best.Select(b => (string[])
+            [
+                CsvFile.Number(b.BatchSize), CsvFile.Number(b.Target), FamilyName(b.Family), N(b.Steps), N(b.FewestSteps), N(b.MostSteps),
+                N(b.Lr), N(b.Momentum), b.Reached ? N(b.EffectiveLr) : "", b.Reached ? (b.OnGridEdge ? "true" : "false") : "",
+                N(study.SpeedUp(b.BatchSize, b.Target)),
+                study.PerfectScalingAnchor(b.Family, b.Target) is { } a ? N(a.Steps * a.BatchSize / b.BatchSize) : "",
+            ]), cancel);
+    }
+
+    /// <summary>Draws the three figures.</summary>
+    public static void WriteFigures(string stepsPath, string speedUpPath, string bestLrPath, ScalingStudy study)
+    {
+        var targets = study.Grid.Targets;
+        var panels = targets.Select(t => (StepsPanel(study, t), $"Steps to full-data loss {Shown.Number(t)}", "batch size (log scale)", "steps (log scale)")).ToList();
+        PlotFile.SavePanels(panels, stepsPath, Alignment.LowerLeft);
+
+        var speedUp = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < targets.Count; i++)
+        {
+            var points = study.Grid.CellBatchSizes.Order().Select(b => (b, r: study.SpeedUp(b, targets[i]))).Where(p => double.IsFinite(p.r)).ToArray();
+            if (points.Length == 0) continue;
+            var line = speedUp.Add.Scatter(points.Select(p => Math.Log10(p.b)).ToArray(), points.Select(p => p.r).ToArray(), palette.GetColor(i));
+            line.LegendText = $"target {Shown.Number(targets[i])}";
+        }
+        var even = speedUp.Add.HorizontalLine(1, 1, Colors.Gray, LinePattern.Dashed);
+        even.LegendText = "equal steps";
+        speedUp.Axes.Bottom.TickGenerator = BatchTicks(study);
+        PlotFile.Save(speedUp, speedUpPath, "Momentum's speed-up over plain SGD, each tuned at every batch size", "batch size (log scale)",
+            "plain SGD's steps / momentum's steps", Alignment.UpperLeft);
+
+        var lrs = new Plot();
+        for (int i = 0; i < targets.Count; i++)
+            foreach (var family in study.Families)
+            {
+                var curve = study.Curve(family, targets[i]).Where(b => b.Reached).ToArray();
+                if (curve.Length == 0) continue;
+                var line = lrs.Add.Scatter(curve.Select(b => Math.Log10(b.BatchSize)).ToArray(), curve.Select(b => Math.Log10(b.EffectiveLr)).ToArray(), palette.GetColor(i));
+                line.LinePattern = family == Family.PlainSgd ? LinePattern.Solid : LinePattern.Dashed;
+                line.MarkerShape = family == Family.PlainSgd ? MarkerShape.FilledCircle : MarkerShape.OpenSquare;
+                line.LegendText = $"{(family == Family.PlainSgd ? "plain SGD" : "momentum")}, target {Shown.Number(targets[i])}";
+            }
+        lrs.Axes.Bottom.TickGenerator = BatchTicks(study);
+        var rates = study.Grid.LearningRates();
+        lrs.Axes.Left.TickGenerator = LogAxis.DecadeTicks(Math.Log10(rates[0]), Math.Log10(rates[^1] / (1 - study.Grid.Momenta()[^1])));
+        PlotFile.Save(lrs, bestLrPath, "The best effective learning rate lr/(1 - momentum) at each batch size", "batch size (log scale)",
+            "best lr/(1 - momentum) (log scale)", Alignment.UpperLeft);
+    }
+
+    private static Plot StepsPanel(ScalingStudy study, double target)
+    {
+        var plot = new Plot();
+        double yMin = double.PositiveInfinity, yMax = double.NegativeInfinity;
+        foreach (var family in study.Families)
+        {
+            var curve = study.Curve(family, target).Where(b => b.Reached).ToArray();
+            if (curve.Length == 0) continue;
+            var xs = curve.Select(b => Math.Log10(b.BatchSize)).ToArray();
+            var color = ColorOf(family);
+            // The seeds' range of the best setting: a band from its fastest to its slowest seed (capped where one never reached).
+            double cap = curve.Max(b => b.Steps) * 4;
+            var band = plot.Add.FillY(xs, curve.Select(b => Math.Log10(b.FewestSteps)).ToArray(), curve.Select(b => Math.Log10(Math.Min(b.MostSteps, cap))).ToArray());
+            band.FillColor = color.WithAlpha(0.15);
+            band.LineWidth = 0;
+            var line = plot.Add.Scatter(xs, curve.Select(b => Math.Log10(b.Steps)).ToArray(), color);
+            line.LineWidth = 2;
+            line.LegendText = family == Family.PlainSgd ? "plain SGD, best lr" : "momentum, best lr and momentum";
+            if (study.PerfectScalingAnchor(family, target) is { } a)
+            {
+                double[] ends = [Math.Log10(a.BatchSize), Math.Log10(study.Grid.CellBatchSizes.Max())];
+                var perfect = plot.Add.ScatterLine(ends, ends.Select(x => Math.Log10(a.Steps * a.BatchSize) - x).ToArray(), color);
+                perfect.LinePattern = LinePattern.Dotted;
+                perfect.LineWidth = 1;
+                if (family == Family.PlainSgd) perfect.LegendText = "perfect scaling (slope -1)";
+            }
+            if (study.CriticalBatchSize(family, target) is { } critical)
+            {
+                var mark = plot.Add.VerticalLine(Math.Log10(critical), 1, color, LinePattern.Dashed);
+                mark.LegendText = $"{(family == Family.PlainSgd ? "SGD" : "momentum")}'s critical batch {critical.ToString("0", CultureInfo.InvariantCulture)}";
+            }
+            yMin = Math.Min(yMin, curve.Min(b => Math.Log10(b.FewestSteps)));
+            yMax = Math.Max(yMax, curve.Max(b => Math.Log10(Math.Min(b.MostSteps, cap))));
+        }
+        plot.Axes.Bottom.TickGenerator = BatchTicks(study);
+        if (double.IsFinite(yMin)) plot.Axes.Left.TickGenerator = LogAxis.DecadeTicks(yMin, yMax);
+        return plot;
+    }
+
+    private static ScottPlot.TickGenerators.NumericManual BatchTicks(ScalingStudy study)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        foreach (int b in study.Grid.CellBatchSizes) ticks.AddMajor(Math.Log10(b), b.ToString(CultureInfo.InvariantCulture));
+        return ticks;
+    }
+}
