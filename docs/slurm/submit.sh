@@ -8,6 +8,7 @@
 # --wait   do not return until the merge has ended; exit with its status (non-zero too when a shard failed)
 # SHARDS   how many tasks, so shards (default: sweep.sbatch's --array=0-3, 4)
 # TORCHMOMENTUM, as for sweep.sbatch: the command, `torchmomentum` by default
+# STUDY, as for sweep.sbatch: sweep (default) or scaling, the batch-size study's defaults
 # sbatch's own variables (SBATCH_PARTITION, SBATCH_ACCOUNT, SBATCH_TIMELIMIT, ...) apply to both jobs, but for
 # SBATCH_ARRAY_INX (--array), which is the array's alone.
 # The jobs' logs (torchmomentum-sweep-<job>_<task>.out, torchmomentum-merge-<job>.out) go to the current folder.

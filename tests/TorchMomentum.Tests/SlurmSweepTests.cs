@@ -72,9 +72,16 @@ public sealed class SlurmSweepTests : IDisposable
         }
     }
 
-    [Fact]
-    public void A_sweep_sharded_over_a_slurm_job_array_and_merged_writes_the_sweep_csv_of_one_process()
+    /// <summary>A small batch-size study: two batch sizes (the second the full data), two targets, 30 steps.</summary>
+    private static readonly string[] Study =
+        ["--lr-count", "2", "--momentum-count", "2", "--seeds", "1,2", "--batch-sizes", "4,64", "--targets", "0.08,0.05", "--steps", "30", "--samples", "64", "--hidden", "4"];
+
+    [Theory]
+    [InlineData("sweep")]
+    [InlineData("scaling")]
+    public void A_study_sharded_over_a_slurm_job_array_and_merged_writes_the_csv_of_one_process(string study)
     {
+        string[] grid = study == "sweep" ? Grid : Study;
         Assert.SkipWhen(missing.Value is not null, missing.Value ?? "");
         string dll = CliRunner.Dll;
         // sweep.sbatch splits TORCHMOMENTUM at spaces.
@@ -87,9 +94,10 @@ public sealed class SlurmSweepTests : IDisposable
             ["SHARDS"] = $"{Shards}",
             // Minutes: a job that hangs is ended by Slurm too, not only waited for here.
             ["SBATCH_TIMELIMIT"] = $"{Patience.TotalMinutes:0}",
+            ["STUDY"] = study,
         };
 
-        var run = Run("bash", [submit, "--wait", sharded, .. Grid], temporary.Path, environment, Patience);
+        var run = Run("bash", [submit, "--wait", sharded, .. grid], temporary.Path, environment, Patience);
         Assert.NotNull(run);
         var (exit, output, error) = run.Value;
         if (exit != 0)
@@ -102,13 +110,14 @@ public sealed class SlurmSweepTests : IDisposable
 
         for (int i = 0; i < Shards; i++)
             Assert.True(File.Exists(Path.Combine(sharded, $"sweep-shard-{i}-of-{Shards}.bin")), $"no shard {i} of {Shards}\n{JobLogs()}");
-        foreach (string name in Outputs)
+        foreach (string name in study == "sweep" ? Outputs : [.. Outputs, "scaling.csv", "scaling.png"])
             Assert.True(File.Exists(Path.Combine(sharded, name)), $"the merge wrote no {name}\n{JobLogs()}");
 
         string one = temporary["one"];
-        var (oneExit, oneOutput, oneError) = CliRunner.Run(["sweep", .. Grid, "--out", one]);
-        Assert.True(oneExit == ExitCodes.Ok, $"the one-process sweep exited {oneExit}\n{oneOutput}\n{oneError}");
-        Assert.Equal(File.ReadAllBytes(Path.Combine(one, "sweep.csv")), File.ReadAllBytes(Path.Combine(sharded, "sweep.csv")));
+        var (oneExit, oneOutput, oneError) = CliRunner.Run([study, .. grid, "--out", one]);
+        Assert.True(oneExit == ExitCodes.Ok, $"the one-process {study} exited {oneExit}\n{oneOutput}\n{oneError}");
+        foreach (string name in study == "sweep" ? ["sweep.csv"] : new[] { "sweep.csv", "scaling.csv" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(one, name)), File.ReadAllBytes(Path.Combine(sharded, name)));
     }
 
     /// <summary>What the jobs wrote, for a failure's message: their logs land in the folder submit.sh ran in.</summary>

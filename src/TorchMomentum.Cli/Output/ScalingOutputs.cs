@@ -7,7 +7,7 @@ namespace TorchMomentum.Cli.Output;
 /// <summary>
 /// What a sweep with targets adds (and <c>scaling</c> is for): scaling.csv, every number the figures draw, and three
 /// figures. scaling.png: steps to each target against batch size, log-log, one panel per target, plain SGD and momentum
-/// each at its best, with its seeds' range, the perfect-scaling line and the critical batch size. speedup.png: plain
+/// each at its best, with its seeds' range, the perfect-scaling line, the critical batch size and the gradient noise scale. speedup.png: plain
 /// SGD's steps over momentum's. best-lr.png: the best effective lr, lr/(1 - momentum), against batch size.
 /// </summary>
 public static class ScalingOutputs
@@ -47,10 +47,10 @@ public static class ScalingOutputs
     }
 
     /// <summary>Draws the three figures.</summary>
-    public static void WriteFigures(string stepsPath, string speedUpPath, string bestLrPath, ScalingStudy study)
+    public static void WriteFigures(string stepsPath, string speedUpPath, string bestLrPath, ScalingStudy study, IReadOnlyDictionary<Family, IReadOnlyList<NoiseScaleAt>> noise)
     {
         var targets = study.Grid.Targets;
-        var panels = targets.Select(t => (StepsPanel(study, t), $"Steps to full-data loss {Shown.Number(t)}", "batch size (log scale)", "steps (log scale)")).ToList();
+        var panels = targets.Select((t, i) => (StepsPanel(study, t, noise.ToDictionary(n => n.Key, n => n.Value[i].NoiseScale)), $"Steps to full-data loss {Shown.Number(t)}", "batch size (log scale)", "steps (log scale)")).ToList();
         PlotFile.SavePanels(panels, stepsPath, Alignment.LowerLeft);
 
         var speedUp = new Plot();
@@ -86,42 +86,57 @@ public static class ScalingOutputs
             "best lr/(1 - momentum) (log scale)", Alignment.UpperLeft);
     }
 
-    private static Plot StepsPanel(ScalingStudy study, double target)
+    private static Plot StepsPanel(ScalingStudy study, double target, IReadOnlyDictionary<Family, double?> noise)
     {
         var plot = new Plot();
         double yMin = double.PositiveInfinity, yMax = double.NegativeInfinity;
-        foreach (var family in study.Families)
+        var drawn = study.Families.Select(f => (Family: f, Curve: study.Curve(f, target).Where(b => b.Reached).ToArray())).Where(d => d.Curve.Length > 0).ToArray();
+        // The seeds' range of a best setting is drawn up to 4 times the largest median (a seed that never reached has no top).
+        double cap = drawn.Length == 0 ? 1 : drawn.Max(d => d.Curve.Max(b => b.Steps)) * 4;
+        foreach (var (family, curve) in drawn)
         {
-            var curve = study.Curve(family, target).Where(b => b.Reached).ToArray();
-            if (curve.Length == 0) continue;
+            yMin = Math.Min(yMin, curve.Min(b => Math.Log10(b.FewestSteps)));
+            yMax = Math.Max(yMax, curve.Max(b => Math.Log10(Math.Min(b.MostSteps, cap))));
+        }
+        // Perfect scaling falls a decade per decade of batch size: drawn only as far as half a decade below the data.
+        double floor = yMin - 0.5;
+        foreach (var (family, curve) in drawn)
+        {
             var xs = curve.Select(b => Math.Log10(b.BatchSize)).ToArray();
             var color = ColorOf(family);
-            // The seeds' range of the best setting: a band from its fastest to its slowest seed (capped where one never reached).
-            double cap = curve.Max(b => b.Steps) * 4;
             var band = plot.Add.FillY(xs, curve.Select(b => Math.Log10(b.FewestSteps)).ToArray(), curve.Select(b => Math.Log10(Math.Min(b.MostSteps, cap))).ToArray());
             band.FillColor = color.WithAlpha(0.15);
             band.LineWidth = 0;
             var line = plot.Add.Scatter(xs, curve.Select(b => Math.Log10(b.Steps)).ToArray(), color);
             line.LineWidth = 2;
-            line.LegendText = family == Family.PlainSgd ? "plain SGD, best lr" : "momentum, best lr and momentum";
+            line.LegendText = family == Family.PlainSgd ? "plain SGD, best lr (band: its seeds)" : "momentum, best lr and momentum";
             if (study.PerfectScalingAnchor(family, target) is { } a)
             {
-                double[] ends = [Math.Log10(a.BatchSize), Math.Log10(study.Grid.CellBatchSizes.Max())];
-                var perfect = plot.Add.ScatterLine(ends, ends.Select(x => Math.Log10(a.Steps * a.BatchSize) - x).ToArray(), color);
+                double top = Math.Log10(a.Steps * a.BatchSize);
+                double[] ends = [Math.Log10(a.BatchSize), Math.Min(Math.Log10(study.Grid.CellBatchSizes.Max()), top - floor)];
+                var perfect = plot.Add.ScatterLine(ends, ends.Select(x => top - x).ToArray(), color);
                 perfect.LinePattern = LinePattern.Dotted;
-                perfect.LineWidth = 1;
-                if (family == Family.PlainSgd) perfect.LegendText = "perfect scaling (slope -1)";
+                perfect.LineWidth = 1.5f;
+                perfect.LegendText = $"perfect scaling from batch {a.BatchSize} (slope -1)";
             }
+            string who = family == Family.PlainSgd ? "SGD" : "momentum";
             if (study.CriticalBatchSize(family, target) is { } critical)
             {
                 var mark = plot.Add.VerticalLine(Math.Log10(critical), 1, color, LinePattern.Dashed);
-                mark.LegendText = $"{(family == Family.PlainSgd ? "SGD" : "momentum")}'s critical batch {critical.ToString("0", CultureInfo.InvariantCulture)}";
+                mark.LegendText = $"{who}'s critical batch {critical.ToString("0.#", CultureInfo.InvariantCulture)}";
             }
-            yMin = Math.Min(yMin, curve.Min(b => Math.Log10(b.FewestSteps)));
-            yMax = Math.Max(yMax, curve.Max(b => Math.Log10(Math.Min(b.MostSteps, cap))));
+            if (noise.GetValueOrDefault(family) is { } scale && scale > 0)
+            {
+                var mark = plot.Add.VerticalLine(Math.Log10(scale), 1.5f, color, LinePattern.DenselyDashed);
+                mark.LegendText = $"{who}'s B_noise {scale.ToString("0.##", CultureInfo.InvariantCulture)} (McCandlish)";
+            }
         }
         plot.Axes.Bottom.TickGenerator = BatchTicks(study);
-        if (double.IsFinite(yMin)) plot.Axes.Left.TickGenerator = LogAxis.DecadeTicks(yMin, yMax);
+        if (double.IsFinite(yMin))
+        {
+            plot.Axes.Left.TickGenerator = LogAxis.OneTwoFiveTicks(floor, yMax + 0.1);
+            plot.Axes.SetLimitsY(floor, yMax + 0.1);
+        }
         return plot;
     }
 

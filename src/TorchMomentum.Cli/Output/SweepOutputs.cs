@@ -27,13 +27,14 @@ public static class SweepOutputs
     {
         var map = new SweepMap(grid, results);
         var study = grid.Targets.Count > 0 ? new ScalingStudy(grid, results) : null;
+        var noise = study?.NoiseScales() ?? new Dictionary<Family, IReadOnlyList<NoiseScaleAt>>();
         string mapFile = folder.Staged(SweepPlots.MapFileName), effectiveLrFile = folder.Staged(SweepPlots.EffectiveLrFileName), summaryFile = folder.Staged(Summary.FileName);
         var scalingFiles = study is null ? null : ScalingOutputs.Files.Select(folder.Staged).ToArray();
         var figures = Task.Run(() =>
         {
             SweepPlots.WriteMap(mapFile, map);
             SweepPlots.WriteEffectiveLr(effectiveLrFile, map);
-            if (study is not null) ScalingOutputs.WriteFigures(scalingFiles![1], scalingFiles[2], scalingFiles[3], study);
+            if (study is not null) ScalingOutputs.WriteFigures(scalingFiles![1], scalingFiles[2], scalingFiles[3], study, noise);
         });
         try
         {
@@ -46,14 +47,14 @@ public static class SweepOutputs
         }
         cancel.ThrowIfCancellationRequested();
         Print(console, map);
-        if (study is not null) PrintStudy(console, study);
-        SweepSummary.Of(map, study, shards, run).Write(summaryFile);
+        if (study is not null) PrintStudy(console, study, noise);
+        SweepSummary.Of(map, study, noise, shards, run).Write(summaryFile);
         cancel.ThrowIfCancellationRequested();
         folder.Publish(console, FilesOf(grid));
     }
 
     /// <summary>The study's table: per batch size and target, the best steps of plain SGD and of momentum, and the speed-up.</summary>
-    private static void PrintStudy(IAnsiConsole console, ScalingStudy study)
+    private static void PrintStudy(IAnsiConsole console, ScalingStudy study, IReadOnlyDictionary<Family, IReadOnlyList<NoiseScaleAt>> noise)
     {
         static string Steps(BestSetting? b) => b is null ? "-" : b.Reached ? $"{b.Steps:0.#} (lr {b.Lr:G3}{(b.Family == Family.Momentum ? $", m {b.Momentum:0.##}" : "")}{(b.OnGridEdge ? ", edge" : "")})" : "not reached";
         var table = new Table().Border(TableBorder.Rounded).Title($"Steps to each target, best of each family, median over {study.Grid.Seeds.Count} seed(s)");
@@ -66,10 +67,12 @@ public static class SweepOutputs
                 double.IsFinite(speedUp) ? speedUp.ToString("0.00", CultureInfo.InvariantCulture) : "-");
         }
         console.Write(table);
-        foreach (double target in study.Grid.Targets)
+        for (int t = 0; t < study.Grid.Targets.Count; t++)
         {
-            string Critical(Family f) => study.CriticalBatchSize(f, target) is { } b ? b.ToString("0", CultureInfo.InvariantCulture) : "beyond the grid";
-            console.MarkupLineInterpolated($"Critical batch size (steps 20% above perfect scaling) for target {Shown.Number(target)}: plain SGD {Critical(Family.PlainSgd)}, momentum {Critical(Family.Momentum)}.");
+            double target = study.Grid.Targets[t];
+            string Critical(Family f) => study.CriticalBatchSize(f, target) is { } b ? b.ToString("0.#", CultureInfo.InvariantCulture) : "beyond the grid";
+            string Noise(Family f) => noise.TryGetValue(f, out var along) && along[t].NoiseScale is { } b ? b.ToString("0.##", CultureInfo.InvariantCulture) : "-";
+            console.MarkupLineInterpolated($"Target {Shown.Number(target)}: critical batch size (steps 20% above perfect scaling) plain SGD {Critical(Family.PlainSgd)}, momentum {Critical(Family.Momentum)}; gradient noise scale B_noise there: {Noise(Family.PlainSgd)} and {Noise(Family.Momentum)}.");
         }
     }
 

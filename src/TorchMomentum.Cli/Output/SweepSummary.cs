@@ -24,13 +24,17 @@ public sealed record ScalingPointJson(int BatchSize, double? MedianSteps, double
     }
 }
 
-/// <summary>The study at one target in summary.json: each family's curve and critical batch size (null: beyond the grid).</summary>
-public sealed record ScalingTargetJson(double Target, ScalingPointJson[] PlainSgd, ScalingPointJson[] Momentum, double? PlainSgdCriticalBatchSize, double? MomentumCriticalBatchSize)
+/// <summary>
+/// The study at one target in summary.json: each family's curve, critical batch size (null: beyond the grid) and
+/// gradient noise scale where its run reached the target (<see cref="ScalingStudy.NoiseScales"/>; null: not reached).
+/// </summary>
+public sealed record ScalingTargetJson(double Target, ScalingPointJson[] PlainSgd, ScalingPointJson[] Momentum, double? PlainSgdCriticalBatchSize, double? MomentumCriticalBatchSize,
+    double? PlainSgdNoiseScale, double? MomentumNoiseScale)
 {
     /// <summary>The study at <paramref name="target"/>.</summary>
-    public static ScalingTargetJson Of(ScalingStudy study, double target) => new(target,
+    public static ScalingTargetJson Of(ScalingStudy study, double target, double? plainSgdNoise, double? momentumNoise) => new(target,
         [.. study.Curve(Family.PlainSgd, target).Select(ScalingPointJson.From)], [.. study.Curve(Family.Momentum, target).Select(ScalingPointJson.From)],
-        study.CriticalBatchSize(Family.PlainSgd, target), study.CriticalBatchSize(Family.Momentum, target));
+        study.CriticalBatchSize(Family.PlainSgd, target), study.CriticalBatchSize(Family.Momentum, target), plainSgdNoise, momentumNoise);
 }
 
 /// <summary>A sweep's summary.json: the grid, what the map says, and how it was trained; made once, by <see cref="Of"/>.</summary>
@@ -53,14 +57,15 @@ public sealed record SweepSummary(SweepGridJson Grid, long Cells, long CellSteps
     int MapBatchSize, ScalingTargetJson[]? Scaling)
 {
     /// <summary>The summary of a sweep trained (or merged from <paramref name="shards"/> shards) as <paramref name="run"/> says.</summary>
-    public static SweepSummary Of(SweepMap map, ScalingStudy? study, int shards, SweepRun run)
+    public static SweepSummary Of(SweepMap map, ScalingStudy? study, IReadOnlyDictionary<Family, IReadOnlyList<NoiseScaleAt>> noise, int shards, SweepRun run)
     {
         // The most cell-steps the grid could train (cells that reach every target stop sooner).
         long cellSteps = map.Grid.CellSteps(Sweeps.Shard.Whole);
         return new(SweepGridJson.From(map.Grid), map.Grid.CellCount, cellSteps, map.DivergedCells, SweepPointJson.From(map.Best), SweepPointJson.From(map.BestPlainSgd),
             SweepPointJson.From(map.NearestChapter), SweepPointJson.From(map.PlainSgdAtChapterEffectiveLr), shards, run,
             run.TrainingSeconds > 0 ? cellSteps / run.TrainingSeconds : 0, BuildInfo.TorchSharpVersion, map.BatchSize,
-            study is null ? null : [.. study.Grid.Targets.Select(t => ScalingTargetJson.Of(study, t))]);
+            study is null ? null : [.. study.Grid.Targets.Select((t, i) => ScalingTargetJson.Of(study, t,
+                noise.GetValueOrDefault(Family.PlainSgd)?[i].NoiseScale, noise.GetValueOrDefault(Family.Momentum)?[i].NoiseScale))]);
     }
 
     /// <summary>Writes it as indented JSON.</summary>

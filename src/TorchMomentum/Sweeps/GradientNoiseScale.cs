@@ -1,0 +1,92 @@
+using TorchMomentum.Devices;
+using TorchMomentum.Training;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Sweeps;
+
+/// <summary>Where a run first reached a target loss, and the gradient noise scale there.</summary>
+/// <param name="Target">The full-data loss.</param>
+/// <param name="Step">Steps taken when the full-data loss first was at or below it; null when never within the budget.</param>
+/// <param name="NoiseScale">B_noise at that point; null when not reached.</param>
+public sealed record NoiseScaleAt(double Target, int? Step, double? NoiseScale);
+
+/// <summary>
+/// McCandlish et al. 2018's simple gradient noise scale, B_noise = tr(Sigma) / |G|^2: G the full-data gradient,
+/// Sigma the covariance of the per-example gradients. A batch of B samples has gradient noise tr(Sigma)/B, so B_noise
+/// is the batch size at which noise and signal are equal: far below it a step is mostly noise and doubling the batch
+/// halves the steps; far above it the step is the full gradient and a larger batch buys nothing. Their model of steps
+/// against batch size, S(B) = S_min (1 + B_noise / B), puts the critical batch size near it.
+/// </summary>
+/// <remarks>
+/// Per-example gradients of the chapter's net are cheap to write out (section 5.5.1's net, 1 -> hidden -> 1, relu):
+/// with e_i = f(x_i) - y_i and r_i = 2 e_i, sample i's gradient of e_i^2 has dw1_j = r_i w2_j x_i [z_ij > 0],
+/// db1_j = r_i w2_j [z_ij > 0], dw2_j = r_i relu(z_ij), db2 = r_i. G is their mean, tr(Sigma) their summed variance
+/// (with N - 1, as the samples are all there is).
+/// </remarks>
+public static class GradientNoiseScale
+{
+    /// <summary>B_noise of a net with these weights on these samples, in float64.</summary>
+    public static double Of(ReadOnlySpan<double> w1, ReadOnlySpan<double> b1, ReadOnlySpan<double> w2, double b2, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int hidden = w1.Length, n = x.Length, size = 3 * hidden + 1;
+        var sum = new double[size];
+        var gradient = new double[size];
+        double sumOfSquares = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double f = b2;
+            for (int j = 0; j < hidden; j++) f += w2[j] * Math.Max(0, w1[j] * x[i] + b1[j]);
+            double r = 2 * (f - y[i]);
+            for (int j = 0; j < hidden; j++)
+            {
+                double z = w1[j] * x[i] + b1[j];
+                bool on = z > 0;
+                gradient[j] = on ? r * w2[j] * x[i] : 0;
+                gradient[hidden + j] = on ? r * w2[j] : 0;
+                gradient[2 * hidden + j] = on ? r * z : 0;
+            }
+            gradient[3 * hidden] = r;
+            for (int k = 0; k < size; k++)
+            {
+                sum[k] += gradient[k];
+                sumOfSquares += gradient[k] * gradient[k];
+            }
+        }
+        double meanSquared = 0;
+        foreach (double s in sum) meanSquared += (s / n) * (s / n);
+        // sum_i |g_i - G|^2 = sum_i |g_i|^2 - n |G|^2.
+        double traceSigma = (sumOfSquares - n * meanSquared) / (n - 1);
+        return traceSigma / meanSquared;
+    }
+
+    /// <summary>
+    /// Trains the momentum net of <c>train</c> with <paramref name="settings"/> (its lr and momentum; momentum 0 is
+    /// plain SGD) for up to <paramref name="budget"/> steps, taking the full-data loss after every step, and measures
+    /// B_noise where it first reaches each target.
+    /// </summary>
+    public static IReadOnlyList<NoiseScaleAt> AlongRun(ExperimentSettings settings, int budget, IReadOnlyList<double> targets)
+    {
+        using var run = new ChapterRun(settings with { Epochs = Math.Max(1, (budget + settings.StepsPerEpoch - 1) / settings.StepsPerEpoch) }, CPU);
+        var (xs, ys) = run.Data;
+        using var xd = xs.to(ScalarType.Float64).contiguous();
+        using var yd = ys.to(ScalarType.Float64).contiguous();
+        double[] x = HostValues.Doubles(xd).ToArray(), y = HostValues.Doubles(yd).ToArray();
+        var full = new FullDataLoss(x, y);
+        var net = run.MomentumNet;
+        int hidden = settings.Hidden;
+        var scratch = new double[2 * hidden];
+        var found = new NoiseScaleAt?[targets.Count];
+        foreach (var step in run.Train())
+        {
+            using var scope = NewDisposeScope();
+            var p = net.parameters().Select(t => t.detach().to(ScalarType.Float64, CPU).contiguous().reshape(-1)).ToArray();
+            double[] w1 = HostValues.Doubles(p[0]).ToArray(), b1 = HostValues.Doubles(p[1]).ToArray(), w2 = HostValues.Doubles(p[2]).ToArray();
+            double b2 = HostValues.Doubles(p[3])[0];
+            double loss = full.Of(w1, b1, w2, b2, scratch);
+            for (int t = 0; t < targets.Count; t++)
+                if (found[t] is null && loss <= targets[t]) found[t] = new NoiseScaleAt(targets[t], step.Step + 1, Of(w1, b1, w2, b2, x, y));
+            if (step.Step + 1 >= budget || found.All(f => f is not null) || !double.IsFinite(loss)) break;
+        }
+        return [.. found.Select((f, t) => f ?? new NoiseScaleAt(targets[t], null, null))];
+    }
+}
