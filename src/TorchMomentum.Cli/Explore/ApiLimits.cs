@@ -166,4 +166,41 @@ public static class ApiLimits
         /// <summary>All of them.</summary>
         public static readonly IReadOnlyList<ApiParameter> All = [LrMin, LrMax, LrCount, MomentumMin, MomentumMax, MomentumCount, Seeds, Epochs];
     }
+
+    /// <summary>
+    /// The parameters of <c>GET /api/scaling</c>: a small batch-size study (<c>torchmomentum scaling</c>) with its
+    /// learning rates (0.01 to 1), momenta (0 to 0.9) and targets, few enough cells and steps for seconds of one core.
+    /// </summary>
+    public static class Scaling
+    {
+        /// <summary>The page's batch sizes: 1 to the full 1,000 samples, about half a decade apart.</summary>
+        public static readonly long[] DefaultBatchSizes = [1, 3, 10, 32, 100, 1000];
+
+        /// <summary>Most cells (learning rates x momenta x batch sizes x seeds) of one request.</summary>
+        public const int MaxCells = 1024;
+
+        /// <summary>
+        /// Most samples a request's cells may see, summed over cells (steps x batch size): the work of a step grows with
+        /// its batch. The page's default study is 1.8e7; 1e8 is about 10 s of one core of the project's machine.
+        /// </summary>
+        public const double MaxSampleSteps = 1e8;
+
+        /// <summary>Batch sizes, comma-separated.</summary>
+        public static readonly ApiParameter BatchSizes = new("batch-sizes", 32, new(1, new ExperimentSettings().Samples), Whole: true, MaxValues: 8);
+
+        /// <summary>Learning rates, log-spaced over the study's range.</summary>
+        public static readonly ApiParameter LrCount = new("lr-count", 8, new(1, 16), Whole: true);
+
+        /// <summary>Momenta, evenly spaced over the study's range (the first is 0, plain SGD).</summary>
+        public static readonly ApiParameter MomentumCount = new("momentum-count", 4, new(2, 8), Whole: true);
+
+        /// <summary>The seeds.</summary>
+        public static readonly ApiParameter Seeds = new("seeds", 1, new(0, int.MaxValue), Whole: true, MaxValues: 4);
+
+        /// <summary>Each cell's budget in steps.</summary>
+        public static readonly ApiParameter Steps = new("steps", 500, new(1, 1000), Whole: true);
+
+        /// <summary>All of them.</summary>
+        public static readonly IReadOnlyList<ApiParameter> All = [BatchSizes, LrCount, MomentumCount, Seeds, Steps];
+    }
 }

@@ -79,6 +79,7 @@ public sealed class ExploreServer : IAsyncDisposable
         app.MapGet("/api/velocity", VelocityApi.Handle);
         app.MapGet("/api/train", (HttpContext context, TrainingSlots slots) => TrainApi.Handle(context, slots, app.Lifetime.ApplicationStopping));
         app.MapGet("/api/sweep", (HttpContext context, TrainingSlots slots) => SweepApi.Handle(context, slots, app.Lifetime.ApplicationStopping));
+        app.MapGet("/api/scaling", (HttpContext context, TrainingSlots slots) => ScalingApi.Handle(context, slots, app.Lifetime.ApplicationStopping));
         app.MapGet("/{**path}", (string? path) => PageAssets.Handle(path));
 
         await app.StartAsync();

@@ -6,7 +6,7 @@ namespace TorchMomentum.Cli.Explore;
 /// <c>GET /api/limits</c>: every API parameter's range and default (<see cref="ApiLimits"/>), so that the page's
 /// inputs allow what the server does and no more: <c>{"bowl": {"lr": {"min", "max", "min_open", "max_open",
 /// "default", "whole", "at_most", "max_values"}, ...}, "ratemap": {...}, "noise": {...}, "velocity": {...}, "train": {...},
-/// "sweep": {...}, "sweep_max_cells"}</c>;
+/// "sweep": {...}, "sweep_max_cells", "scaling": {...}, "scaling_max_cells"}</c>;
 /// an open bound is itself not allowed, <c>at_most</c> names another parameter this one may not exceed (or is null),
 /// <c>max_values</c> above 1 makes it a comma-separated list of that many values at most, <c>sweep_max_cells</c>
 /// bounds lr-count x momentum-count x seeds, and <c>contestants</c> lists the names /api/train's
@@ -25,6 +25,8 @@ public static class LimitsApi
         ["train"] = Describe(ApiLimits.Train.All),
         ["sweep"] = Describe(ApiLimits.Sweep.All),
         ["sweep_max_cells"] = ApiLimits.Sweep.MaxCells,
+        ["scaling"] = Describe(ApiLimits.Scaling.All),
+        ["scaling_max_cells"] = ApiLimits.Scaling.MaxCells,
         // The loss no net can beat on average, drawn on the train view's plot (ChapterData.NoiseFloor).
         ["noise_floor"] = Data.ChapterData.NoiseFloor,
         // The train view's contestants: every name, the default race, and each one's colour and dash (ContestantKinds, once).

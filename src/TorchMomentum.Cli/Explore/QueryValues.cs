@@ -33,11 +33,11 @@ public sealed class QueryValues(IQueryCollection query)
 
     /// <summary>
     /// A comma-separated list of 1 to <see cref="ApiParameter.MaxValues"/> distinct whole numbers in the parameter's
-    /// (closed) range, or its default alone when absent.
+    /// (closed) range, or, when absent, <paramref name="defaults"/> (the parameter's default alone when not given).
     /// </summary>
-    public long[] Wholes(ApiParameter parameter)
+    public long[] Wholes(ApiParameter parameter, long[]? defaults = null)
     {
-        long[] fallback = [(long)parameter.Default];
+        long[] fallback = defaults ?? [(long)parameter.Default];
         if (Given(parameter.Name) is not { } text) return fallback;
         string[] parts = text.Split(',');
         var values = new List<long>();

@@ -9,6 +9,7 @@ import { refreshVelocity } from "./velocity.js";
 import { refreshNoise } from "./noise.js";
 import { showContestants } from "./train.js";
 import "./sweep.js";
+import "./scaling.js";
 
 const state = { lr: 0.09, momentum: 0.6, s: 10, iterations: 50, start: { x: -10, y: 1.5 }, shown: 0, paths: null, drawn: null, rateMap: null };
 

@@ -1,0 +1,166 @@
+// The Batch size view: a small batch-size study trained live on the server (/api/scaling), steps to a target
+// against batch size for plain SGD and momentum each at its best, their speed-up, and a clicked batch size's steps
+// against the learning rate. Every number is the server's (ScalingStudy); this module only draws.
+
+import { $, colors, dataAt, plotConfig, report, shortly } from "./page.js";
+import { openStream, readStream, streamFailure } from "./streams.js";
+
+// The study shown: its newest event, the batch size clicked, and the controller of its stream while it runs.
+const scaling = { controller: null, study: null, batch: null };
+const stepsMargin = { l: 60, r: 20, t: 40, b: 50, autoexpand: false };
+const familyColor = (family) => (family === "sgd" ? colors.sgd ?? "#333" : colors.momentum);
+const familyName = (family) => (family === "sgd" ? "plain SGD, best lr" : "momentum, best lr and momentum");
+
+function settings() {
+  const read = (id) => $(`scaling-${id}`).value.replace(/\s+/g, "");
+  return Object.fromEntries(["batch-sizes", "lr-count", "momentum-count", "seeds", "steps"].map((id) => [id, read(id)]));
+}
+
+const targetIndex = () => Math.max(0, $("scaling-target").selectedIndex);
+
+$("scaling-start").onclick = async () => {
+  scaling.controller?.abort();
+  const controller = new AbortController();
+  Object.assign(scaling, { controller, study: null, batch: null });
+  for (const id of ["scaling-steps-plot", "scaling-speedup", "scaling-by-lr"]) Plotly.purge(id);
+  $("scaling-progress").value = 0;
+  $("scaling-status").textContent = "starting";
+  $("scaling-start").disabled = true;
+  $("scaling-stop").disabled = false;
+  let frame = null;
+  try {
+    const response = await openStream("api/scaling", settings(), controller.signal);
+    report("scaling", null);
+    await readStream(response, (kind, data) => {
+      if (scaling.controller !== controller) return true; // stopped, or another study started
+      if (kind === "progress") {
+        $("scaling-progress").max = data.total;
+        $("scaling-progress").value = data.cell_steps;
+        return false;
+      }
+      if (kind === "study") {
+        scaling.study = data;
+        frame ??= requestAnimationFrame(() => { frame = null; if (scaling.study === data) drawAll(); });
+        return false;
+      }
+      if (kind !== "done") {
+        finish(controller, `failed: ${data.error}`, true);
+        return true;
+      }
+      drawAll();
+      finish(controller, `done: ${scaling.study.steps[0].length} cells in ${data.seconds.toFixed(2)} s; click a batch size`);
+      return true;
+    });
+  } catch (error) {
+    if (controller.signal.aborted) finish(controller, "stopped");
+    else finish(controller, streamFailure(error), true);
+  }
+};
+
+function finish(controller, message, failed = false) {
+  if (scaling.controller !== controller) return;
+  scaling.controller = null;
+  controller.abort();
+  $("scaling-status").textContent = message;
+  report("scaling", failed ? `The batch-size study failed: ${message}` : null);
+  $("scaling-start").disabled = false;
+  $("scaling-stop").disabled = true;
+}
+$("scaling-stop").onclick = () => scaling.controller && finish(scaling.controller, "stopped");
+$("scaling-target").onchange = () => scaling.study && drawAll();
+
+function drawAll() {
+  const study = scaling.study, select = $("scaling-target");
+  if (select.options.length !== study.targets.length) {
+    select.replaceChildren(...study.targets.map((t) => new Option(`full-data loss ${t}`, String(t))));
+    select.selectedIndex = study.targets.length - 1;
+  }
+  drawSteps();
+  drawSpeedUp();
+  if (scaling.batch !== null) drawByLr();
+}
+
+// Log-log axes: log10 of the batch size across, of the steps up.
+const batchAxis = (study) => {
+  const x = study.batch_sizes.map(Math.log10), pad = 0.15;
+  return { x, range: [Math.min(...x) - pad, Math.max(...x) + pad], tickvals: x, ticktext: study.batch_sizes.map(String) };
+};
+
+function drawSteps() {
+  const study = scaling.study, t = targetIndex(), target = study.targets[t], axis = batchAxis(study);
+  const traces = [];
+  for (const family of ["sgd", "momentum"]) {
+    const best = study.best.filter((b) => b.family === family && b.target === target && b.steps !== null);
+    if (best.length === 0) continue;
+    const x = best.map((b) => Math.log10(b.batch_size));
+    traces.push({ type: "scatter", mode: "lines+markers", name: familyName(family), x, y: best.map((b) => b.steps),
+      customdata: best.map((b) => [b.batch_size, b.lr, b.momentum, b.fewest, b.most ?? Infinity]),
+      hovertemplate: "batch %{customdata[0]}: %{y} steps<br>lr %{customdata[1]:.3g}, momentum %{customdata[2]:.2g}<br>seeds %{customdata[3]} to %{customdata[4]}<extra></extra>",
+      line: { color: familyColor(family), width: 2.5 }, error_y: { type: "data", symmetric: false, color: familyColor(family),
+        array: best.map((b) => (b.most === null ? 0 : b.most - b.steps)), arrayminus: best.map((b) => b.steps - b.fewest) } });
+    // Perfect scaling from the smallest batch size that reached the target: steps x batch size stays the same.
+    const first = best[0], last = Math.log10(Math.max(...study.batch_sizes));
+    traces.push({ type: "scatter", mode: "lines", name: `perfect scaling from batch ${first.batch_size}`, hoverinfo: "skip", showlegend: family === "sgd",
+      x: [Math.log10(first.batch_size), last], y: [first.steps, first.steps * first.batch_size / 10 ** last],
+      line: { color: familyColor(family), dash: "dot", width: 1.2 } });
+  }
+  const critical = study.critical[t];
+  const shapes = ["sgd", "momentum"].filter((f) => critical[f] !== null).map((f) => ({ type: "line", xref: "x", yref: "paper",
+    x0: Math.log10(critical[f]), x1: Math.log10(critical[f]), y0: 0, y1: 1, line: { color: familyColor(f), dash: "dash", width: 1 } }));
+  const reached = study.best.filter((b) => b.target === target && b.steps !== null).map((b) => b.steps);
+  const yRange = reached.length ? [Math.log10(Math.min(...reached)) - 0.3, Math.log10(Math.max(...reached)) + 0.2] : [0, 3];
+  Plotly.react("scaling-steps-plot", traces, {
+    title: { text: `steps to ${target}; dashed: critical batch sizes`, font: { size: 14 } }, margin: stepsMargin, shapes,
+    xaxis: { title: { text: "batch size" }, fixedrange: true, range: axis.range, tickvals: axis.tickvals, ticktext: axis.ticktext },
+    yaxis: { title: { text: "steps (median over seeds)" }, type: "log", range: yRange },
+    legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,0.7)" },
+  }, plotConfig);
+}
+
+function drawSpeedUp() {
+  const study = scaling.study, axis = batchAxis(study);
+  const traces = study.targets.map((target, t) => ({ type: "scatter", mode: "lines+markers", name: `target ${target}`,
+    x: axis.x, y: study.speed_up[t], connectgaps: false }));
+  Plotly.react("scaling-speedup", traces, {
+    title: { text: "plain SGD's steps / momentum's", font: { size: 14 } }, margin: { l: 60, r: 20, t: 40, b: 50 },
+    shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: 1, y1: 1, line: { color: "#999", dash: "dash", width: 1 } }],
+    xaxis: { title: { text: "batch size" }, fixedrange: true, range: axis.range, tickvals: axis.tickvals, ticktext: axis.ticktext },
+    yaxis: { title: { text: "speed-up" }, rangemode: "tozero" },
+    legend: { x: 0, y: 1, bgcolor: "rgba(255,255,255,0.7)" },
+  }, plotConfig);
+}
+
+// A click on the steps plot picks the batch size nearest it.
+$("scaling-steps-plot").addEventListener("click", (event) => {
+  if (!scaling.study) return;
+  const axis = batchAxis(scaling.study), layout = $("scaling-steps-plot")._fullLayout;
+  const at = dataAt(event, $("scaling-steps-plot"), stepsMargin, axis.range, layout.yaxis.range);
+  if (!(at.x >= axis.range[0] && at.x <= axis.range[1])) return;
+  const nearest = axis.x.reduce((best, value, i) => (Math.abs(value - at.x) < Math.abs(axis.x[best] - at.x) ? i : best), 0);
+  scaling.batch = scaling.study.batch_sizes[nearest];
+  drawByLr();
+});
+
+// The clicked batch size's steps against the learning rate: one curve per momentum (0 is plain SGD), each point the
+// median over seeds of the cells' steps (a cell that has not reached the target counts as never), read off the
+// study's cells in their id order: ((seed x batch sizes + batch) x momenta + momentum) x learning rates + lr.
+function drawByLr() {
+  const study = scaling.study, t = targetIndex(), b = study.batch_sizes.indexOf(scaling.batch);
+  const L = study.lr.length, M = study.momentum.length, B = study.batch_sizes.length, S = study.seeds.length;
+  const median = (values) => {
+    const sorted = values.map((v) => v ?? Infinity).sort((p, q) => p - q), n = sorted.length;
+    const m = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    return Number.isFinite(m) ? m : null;
+  };
+  const traces = study.momentum.map((momentum, m) => ({
+    type: "scatter", mode: "lines+markers", name: momentum === 0 ? "plain SGD" : `momentum ${shortly(momentum)}`,
+    x: study.lr, y: study.lr.map((_, l) => median(Array.from({ length: S }, (_, s) => study.steps[t][((s * B + b) * M + m) * L + l]))),
+    line: momentum === 0 ? { color: familyColor("sgd"), width: 3 } : { width: 1.5 },
+  }));
+  Plotly.react("scaling-by-lr", traces, {
+    title: { text: `batch ${scaling.batch}: steps to ${study.targets[t]} against the learning rate (gaps: not reached)`, font: { size: 14 } },
+    margin: { l: 60, r: 20, t: 40, b: 50 },
+    xaxis: { title: { text: "learning rate" }, type: "log" }, yaxis: { title: { text: "steps (median over seeds)" }, type: "log" },
+    legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,0.7)" },
+  }, plotConfig);
+}
