@@ -51,6 +51,8 @@ public sealed partial class ExploreBrowserTests
         Assert.Equal(expected, plainByLr);
         Assert.Equal(Best("sgd")[^1], plainByLr.Where(v => v is not null).Min());
         Assert.Empty(pageErrors);
+        Assert.True(await page.EvaluateAsync<bool>("() => document.getElementById('shared-controls').classList.contains('hidden')"), "the bowl's sliders do not belong to this view");
+        await page.Mouse.MoveAsync(0, 0); // no hover label in the picture
         await Screenshot("scaling");
     }
 }

@@ -75,6 +75,39 @@ public class ScalingStudyTests
         Assert.InRange(reached, 20, 36); // most cells reach most targets: the comparison is not of empty columns
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1000)]
+    public void The_studys_numbers_in_the_docs_are_what_its_best_cells_train(int batchSize)
+    {
+        // docs/scaling.csv is the default study's scaling.csv; docs/scaling.md and the README quote it. Its best
+        // settings at this batch size for the tight target, trained again: the same steps, median and range.
+        string root = Shared.PythonScripts.RepositoryRoot();
+        var rows = File.ReadAllLines(Path.Combine(root, "docs", "scaling.csv"));
+        var header = rows[0].Split(',');
+        int Column(string name) => Array.IndexOf(header, name);
+        var grid = ScalingStudy.DefaultGrid;
+        double target = grid.Targets.Min();
+        var quoted = new Dictionary<string, double>();
+        foreach (var row in rows.Skip(1).Select(r => r.Split(',')).Where(r => r[0] == batchSize.ToString(CultureInfo.InvariantCulture) && double.Parse(r[1], CultureInfo.InvariantCulture) == target))
+        {
+            double N(string name) => double.Parse(row[Column(name)], CultureInfo.InvariantCulture);
+            var cells = new SweepGrid
+            {
+                LrMin = N("lr"), LrMax = N("lr"), LrCount = 1, MomentumMin = N("momentum"), MomentumMax = N("momentum"), MomentumCount = 1,
+                Seeds = grid.Seeds, BatchSizes = [batchSize], Targets = [target], Steps = grid.Steps,
+            };
+            var steps = SweepTraining.Train(cells, Shard.Whole, CPU, threads: 2).Select(r => (double)r.StepsToTargets[0]!.Value).Order().ToArray();
+            Assert.Equal((N("median_steps"), N("fewest_steps"), N("most_steps")), ((steps[1] + steps[2]) / 2, steps[0], steps[^1]));
+            quoted[row[Column("family")]] = N("median_steps");
+        }
+        Assert.Equal(["momentum", "sgd"], quoted.Keys.Order());
+        // The README's sentence quotes these two medians at batch 1 and 1000.
+        string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings(" ");
+        string Shown(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
+        Assert.Contains($"{Shown(quoted["momentum"])} against {Shown(quoted["sgd"])} at batch {batchSize.ToString("#,0", CultureInfo.InvariantCulture)}", readme);
+    }
+
     /// <summary>A result with the given steps to one target (null: not reached).</summary>
     private static CellResult Cell(int id, double lr, double momentum, int batch, long seed, int? steps) =>
         new(new SweepCell(id, lr, momentum, seed, batch), [], 0.01, null, [steps]);

@@ -80,8 +80,8 @@ public static class ScalingOutputs
                 line.LegendText = $"{(family == Family.PlainSgd ? "plain SGD" : "momentum")}, target {Shown.Number(targets[i])}";
             }
         lrs.Axes.Bottom.TickGenerator = BatchTicks(study);
-        var rates = study.Grid.LearningRates();
-        lrs.Axes.Left.TickGenerator = LogAxis.DecadeTicks(Math.Log10(rates[0]), Math.Log10(rates[^1] / (1 - study.Grid.Momenta()[^1])));
+        var drawnLrs = study.Best.Where(b => b.Reached).Select(b => Math.Log10(b.EffectiveLr)).ToArray();
+        if (drawnLrs.Length > 0) lrs.Axes.Left.TickGenerator = LogAxis.OneTwoFiveTicks(drawnLrs.Min() - 0.1, drawnLrs.Max() + 0.1);
         PlotFile.Save(lrs, bestLrPath, "The best effective learning rate lr/(1 - momentum) at each batch size", "batch size (log scale)",
             "best lr/(1 - momentum) (log scale)", Alignment.UpperLeft);
     }

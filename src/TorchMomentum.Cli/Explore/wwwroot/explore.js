@@ -91,7 +91,7 @@ for (const tab of document.querySelectorAll(".tab")) {
     // The shared sliders drive the bowl, the rate map, the velocity and the noise; what is the bowl's alone (its
     // steepness, its directions' critical damping) says in data-views where it shows.
     shownView = tab.dataset.view;
-    $("shared-controls").classList.toggle("hidden", ["train", "sweep"].includes(shownView));
+    $("shared-controls").classList.toggle("hidden", ["train", "sweep", "scaling"].includes(shownView));
     for (const part of document.querySelectorAll("[data-views]")) part.classList.toggle("hidden", !part.dataset.views.split(" ").includes(shownView));
     refreshShownTheory();
     // A plot drawn while its view was hidden has no size yet: give it the view's now; busy until it has it.
