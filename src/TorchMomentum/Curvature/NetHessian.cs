@@ -1,0 +1,124 @@
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Curvature;
+
+/// <summary>The weights of one chapter net in float64, laid out as its parameters: hidden.weight, hidden.bias, predict.weight (hidden each), predict.bias.</summary>
+/// <param name="W1">hidden.weight.</param>
+/// <param name="B1">hidden.bias.</param>
+/// <param name="W2">predict.weight.</param>
+/// <param name="B2">predict.bias.</param>
+public sealed record NetWeights(double[] W1, double[] B1, double[] W2, double B2)
+{
+    /// <summary>Hidden units.</summary>
+    public int Hidden => W1.Length;
+
+    /// <summary>Parameters: 3 hidden + 1 (61 for the chapter's 20).</summary>
+    public int Count => 3 * Hidden + 1;
+
+    /// <summary>A net's weights, read in float64 from wherever they are.</summary>
+    public static NetWeights Of(Model.Net net)
+    {
+        using var scope = NewDisposeScope();
+        double[] Read(Tensor p) => Devices.HostValues.Doubles(p.detach().to(ScalarType.Float64, CPU).contiguous()).ToArray();
+        var p = net.parameters().ToArray();
+        return new(Read(p[0]), Read(p[1]), Read(p[2]), Read(p[3])[0]);
+    }
+}
+
+/// <summary>
+/// The exact Hessian of the chapter's loss, the mean squared error of <c>predict(relu(hidden(x)))</c> over a set of
+/// samples, with respect to the net's 3 hidden + 1 parameters, in float64: what section 5.2's condition
+/// lr * lambda_max &lt; 2 (heavy ball: 2(1 + momentum)) is about, computed on the net itself.
+/// </summary>
+/// <remarks>
+/// With f_i = f(x_i), e_i = f_i - y_i and L = (1/N) sum_i e_i^2 (section 5.5.1's MSELoss):
+/// <code>
+///   H = (2/N) sum_i ( g_i g_i' + e_i S_i ),   g_i = grad f_i,   S_i = Hessian of f_i
+///   g_i: d/dw1_j = w2_j m_ij x_i,  d/db1_j = w2_j m_ij,  d/dw2_j = relu(z_ij),  d/db2 = 1     (z_ij = w1_j x_i + b1_j, m_ij = [z_ij > 0])
+///   S_i: d2/(dw1_j dw2_j) = m_ij x_i,  d2/(db1_j dw2_j) = m_ij,  all else 0
+/// </code>
+/// The relu's second derivative is 0 wherever it exists, as autograd takes it, so this is what autograd's double
+/// backward computes (NetHessianTests holds it to that, to 1e-12). The Gauss-Newton part G'G is one matrix product
+/// of the per-sample gradients (libtorch's); the rest touches 2 x hidden pairs.
+/// </remarks>
+public static class NetHessian
+{
+    /// <summary>Most parameters a Hessian may have here: 4,097 x 4,097 float64 is 134 MB (hidden 1,365).</summary>
+    public const int MaxParameters = 4097;
+
+    /// <summary>Bytes the Hessian of a net of <paramref name="hidden"/> units takes, with its per-sample gradients for <paramref name="samples"/> samples.</summary>
+    public static long Bytes(int hidden, long samples)
+    {
+        long p = 3L * hidden + 1;
+        return 8 * (3 * p * p + samples * p);
+    }
+
+    /// <summary>The Hessian of the MSE over samples (<paramref name="x"/>, <paramref name="y"/>), [parameters, parameters], float64 on the CPU.</summary>
+    public static Tensor Of(NetWeights w, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int h = w.Hidden, p = w.Count, n = x.Length;
+        var g = new double[n * p];
+        var cross = new double[2 * h]; // (2/N) sum_i e_i m_ij x_i and (2/N) sum_i e_i m_ij
+        for (int i = 0; i < n; i++)
+        {
+            var row = g.AsSpan(i * p, p);
+            double f = w.B2;
+            for (int j = 0; j < h; j++)
+            {
+                double z = w.W1[j] * x[i] + w.B1[j];
+                bool on = z > 0;
+                row[j] = on ? w.W2[j] * x[i] : 0;
+                row[h + j] = on ? w.W2[j] : 0;
+                row[2 * h + j] = on ? z : 0;
+                if (on) f += w.W2[j] * z;
+            }
+            row[3 * h] = 1;
+            double e = f - y[i];
+            for (int j = 0; j < h; j++)
+            {
+                if (!(w.W1[j] * x[i] + w.B1[j] > 0)) continue;
+                cross[j] += e * x[i];
+                cross[h + j] += e;
+            }
+        }
+        using var scope = NewDisposeScope();
+        var gradients = tensor(g, [n, p], ScalarType.Float64);
+        var hessian = gradients.t().mm(gradients).mul_(2.0 / n);
+        var values = Devices.HostValues.Doubles(hessian);
+        for (int j = 0; j < h; j++)
+        {
+            double dw1 = 2.0 / n * cross[j], db1 = 2.0 / n * cross[h + j];
+            values[j * p + 2 * h + j] += dw1;
+            values[(2 * h + j) * p + j] += dw1;
+            values[(h + j) * p + 2 * h + j] += db1;
+            values[(2 * h + j) * p + h + j] += db1;
+        }
+        return hessian.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The eigenvalues of a symmetric matrix, largest first (libtorch's eigvalsh, float64).</summary>
+    public static double[] Eigenvalues(Tensor symmetric)
+    {
+        using var values = linalg.eigvalsh(symmetric);
+        return Devices.HostValues.Doubles(values).ToArray().Reverse().ToArray();
+    }
+
+    /// <summary>The eigenvalues and eigenvectors (columns, same order) of a symmetric matrix, largest first.</summary>
+    public static (double[] Values, double[,] Vectors) EigenDecomposition(Tensor symmetric)
+    {
+        var (values, vectors) = linalg.eigh(symmetric);
+        using (values)
+        using (vectors)
+        {
+            int p = (int)values.shape[0];
+            var v = Devices.HostValues.Doubles(values).ToArray();
+            using var contiguous = vectors.contiguous();
+            var m = Devices.HostValues.Doubles(contiguous).ToArray();
+            var order = Enumerable.Range(0, p).OrderByDescending(k => v[k]).ToArray();
+            var sorted = new double[p, p];
+            for (int r = 0; r < p; r++)
+                for (int c = 0; c < p; c++) sorted[r, c] = m[r * p + order[c]];
+            return (order.Select(k => v[k]).ToArray(), sorted);
+        }
+    }
+}
