@@ -8,6 +8,8 @@ PyTorch: tests/TorchMomentum.Tests/Fixtures/pytorch/
   race-losses.csv      the same with section 5.6's four nets (--contestants sgd,momentum,rmsprop,adam)
   steps-to-target.csv  steps to three full-data losses for twelve cells of the batch-size study
                        (scripts/steps_to_target.py)
+  hessian-eigenvalues.json  the full-data loss's Hessian's eigenvalues on train's momentum net, at its initial
+                       weights and after the chapter's run, seeds 1 and 2 (scripts/hessian_reference.py)
 
 Needs Debian's python3-torch (apt-get install python3-torch). Run from the repository root:
   /usr/bin/python3 scripts/make_fixtures.py              rewrites the committed fixtures
@@ -27,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chapter_momentum  # noqa: E402
 import sgd_reference  # noqa: E402
 import steps_to_target  # noqa: E402
+import hessian_reference  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "TorchMomentum.Tests", "Fixtures", "pytorch")
 
@@ -66,7 +69,12 @@ def main():
     if os.path.exists(steps):
         os.remove(steps)
     steps_to_target.main(["--out", steps])
-    print("wrote sgd-reference.json (%d cases), chapter-losses.csv, race-losses.csv and steps-to-target.csv to %s" % (len(cases), os.path.normpath(out)))
+    hessian = os.path.join(out, "hessian-eigenvalues.json")
+    if os.path.exists(hessian):
+        os.remove(hessian)
+    hessian_reference.main(["--out", hessian])
+    print("wrote sgd-reference.json (%d cases), chapter-losses.csv, race-losses.csv, steps-to-target.csv and hessian-eigenvalues.json to %s"
+          % (len(cases), os.path.normpath(out)))
 
 
 if __name__ == "__main__":

@@ -274,7 +274,7 @@ public sealed class CliTests : IDisposable
         Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllBytes(file.Key)));
     }
 
-    private const string Commands = "the commands are train, sweep, scaling, verify, quadratic, rate, velocity, noise, explore";
+    private const string Commands = "the commands are train, sweep, scaling, curvature, verify, quadratic, rate, velocity, noise, explore";
 
     [Theory]
     [InlineData("frobnicate")]

@@ -62,6 +62,7 @@ public static class CliApp
             TrainCommand.Create(console, error),
             SweepCommand.Create(console, error),
             SweepCommand.CreateScaling(console, error),
+            CurvatureCommand.Create(console, error),
             VerifyCommand.Create(console, output),
             QuadraticCommand.Create(console, error),
             RateCommand.Create(console, error),

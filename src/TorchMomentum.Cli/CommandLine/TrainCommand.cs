@@ -20,20 +20,29 @@ public static class TrainCommand
     /// <summary>Every file a train run writes into its folder.</summary>
     private static readonly string[] Results = [LossesCsv.FileName, Summary.FileName, LossPlot.FileName, FitPlot.FileName, Checkpoint.FileName, PyTorchExport.FileName];
 
-    /// <summary>Builds the command; its action writes to <paramref name="console"/> and <paramref name="error"/>.</summary>
-    public static Command Create(IAnsiConsole console, TextWriter error)
-    {
-        var seed = Options.Long("--seed", "Seed for torch.manual_seed", Defaults.Seed, 0);
-        var lr = Options.Number("--lr", "Learning rate", Defaults.LearningRate, new(0));
-        var momentum = Options.Number("--momentum", "Momentum parameter", Defaults.Momentum, new(0, 1, MaxOpen: true));
-        var contestants = new Option<string>("--contestants")
+    /// <summary>
+    /// The options that choose a run beside its shape (<see cref="TrainingOptions"/>): --seed, --lr, --momentum and
+    /// --contestants, with the chapter's defaults; every command that trains the chapter's run takes them so.
+    /// </summary>
+    public static (Option<long> Seed, Option<double> Lr, Option<double> Momentum, Option<string> Contestants) RunChoices() =>
+    (
+        Options.Long("--seed", "Seed for torch.manual_seed", Defaults.Seed, 0),
+        Options.Number("--lr", "Learning rate", Defaults.LearningRate, new(0)),
+        Options.Number("--momentum", "Momentum parameter", Defaults.Momentum, new(0, 1, MaxOpen: true)),
+        new Option<string>("--contestants")
         {
             Description = $"The contestants, comma-separated, in column order ({string.Join("|", ContestantNames.All)}; default {ContestantNames.Default}). " +
                 "The nets of sgd, momentum, rmsprop and adam are drawn in the chapter's order (net_SGD, net_Momentum, net_RMSprop, net_Adam), " +
                 "those the list needs, whatever its order; handwritten, nesterov and sgd-effective (plain SGD at lr/(1 - momentum)) start from a copy " +
                 "of the momentum net. Every net drawn shifts the batch order, in PyTorch as here.",
             DefaultValueFactory = _ => ContestantNames.Default,
-        };
+        }
+    );
+
+    /// <summary>Builds the command; its action writes to <paramref name="console"/> and <paramref name="error"/>.</summary>
+    public static Command Create(IAnsiConsole console, TextWriter error)
+    {
+        var (seed, lr, momentum, contestants) = RunChoices();
         var net = new TrainingOptions(Defaults);
         var (batchSize, epochs, samples, hidden, dtype, device) = (net.BatchSize, net.Epochs, net.Samples, net.Hidden, net.DType, net.Device);
         var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: 1 for nets whose batch x hidden is under 32768, else libtorch's choice)", 1, Environment.ProcessorCount);

@@ -57,30 +57,15 @@ public static class NetHessian
     public static Tensor Of(NetWeights w, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         int h = w.Hidden, p = w.Count, n = x.Length;
-        var g = new double[n * p];
-        var cross = new double[2 * h]; // (2/N) sum_i e_i m_ij x_i and (2/N) sum_i e_i m_ij
+        var (g, e) = OutputGradients(w, x, y);
+        var cross = new double[2 * h]; // sum_i e_i m_ij x_i and sum_i e_i m_ij
         for (int i = 0; i < n; i++)
-        {
-            var row = g.AsSpan(i * p, p);
-            double f = w.B2;
-            for (int j = 0; j < h; j++)
-            {
-                double z = w.W1[j] * x[i] + w.B1[j];
-                bool on = z > 0;
-                row[j] = on ? w.W2[j] * x[i] : 0;
-                row[h + j] = on ? w.W2[j] : 0;
-                row[2 * h + j] = on ? z : 0;
-                if (on) f += w.W2[j] * z;
-            }
-            row[3 * h] = 1;
-            double e = f - y[i];
             for (int j = 0; j < h; j++)
             {
                 if (!(w.W1[j] * x[i] + w.B1[j] > 0)) continue;
-                cross[j] += e * x[i];
-                cross[h + j] += e;
+                cross[j] += e[i] * x[i];
+                cross[h + j] += e[i];
             }
-        }
         using var scope = NewDisposeScope();
         var gradients = tensor(g, [n, p], ScalarType.Float64);
         var hessian = gradients.t().mm(gradients).mul_(2.0 / n);
@@ -94,6 +79,41 @@ public static class NetHessian
             values[(2 * h + j) * p + h + j] += db1;
         }
         return hessian.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Each sample's gradient of its own squared error, 2 e_i grad f_i: [samples, parameters], float64 on the CPU.</summary>
+    public static Tensor PerSampleLossGradients(NetWeights w, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int p = w.Count;
+        var (g, e) = OutputGradients(w, x, y);
+        for (int i = 0; i < x.Length; i++)
+            for (int k = 0; k < p; k++) g[i * p + k] *= 2 * e[i];
+        return tensor(g, [x.Length, p], ScalarType.Float64);
+    }
+
+    /// <summary>Every sample's gradient of the net's output, grad f_i, as rows of [samples, parameters], and its error e_i = f_i - y_i.</summary>
+    private static (double[] Gradients, double[] Errors) OutputGradients(NetWeights w, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int h = w.Hidden, p = w.Count, n = x.Length;
+        var g = new double[n * p];
+        var e = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            var row = g.AsSpan(i * p, p);
+            double f = w.B2;
+            for (int j = 0; j < h; j++)
+            {
+                double z = w.W1[j] * x[i] + w.B1[j];
+                if (!(z > 0)) continue;
+                row[j] = w.W2[j] * x[i];
+                row[h + j] = w.W2[j];
+                row[2 * h + j] = z;
+                f += w.W2[j] * z;
+            }
+            row[3 * h] = 1;
+            e[i] = f - y[i];
+        }
+        return (g, e);
     }
 
     /// <summary>The eigenvalues of a symmetric matrix, largest first (libtorch's eigvalsh, float64).</summary>

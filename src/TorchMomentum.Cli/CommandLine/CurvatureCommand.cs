@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Spectre.Console;
+using TorchMomentum.Cli.Output;
+using TorchMomentum.Curvature;
+using TorchMomentum.Devices;
+using TorchMomentum.Training;
+using TorchMomentum.Validation;
+
+namespace TorchMomentum.Cli.CommandLine;
+
+/// <summary>
+/// <c>torchmomentum curvature</c>: the exact Hessian of the chapter's loss on its own net, at the initial weights and
+/// along a run of <c>train</c>'s settings: its largest eigenvalues (lambda_max, the sharpness section 5.2's stability
+/// condition lr * lambda_max &lt; 2 is about) and the sharpness of each next batch, on the CPU in float64.
+/// </summary>
+public static class CurvatureCommand
+{
+    private static readonly ExperimentSettings Defaults = new();
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create(IAnsiConsole console, TextWriter error)
+    {
+        var (seed, lr, momentum, contestants) = TrainCommand.RunChoices();
+        var net = new TrainingOptions(Defaults);
+        var every = Options.Count("--every", "Measure every K steps (and at the start and the end)", 4, 1, int.MaxValue);
+        var top = Options.Count("--top", "Eigenvalues kept per measurement, largest first", 5, 1, NetHessian.MaxParameters);
+        var force = Options.Force();
+        var output = Options.Out("curvature.csv and curvature.png");
+        var command = new Command("curvature", "The exact Hessian of the chapter's loss on its net, at the start and along a run: lambda_max against 2/lr, the edge of stability.")
+        {
+            seed, lr, momentum, contestants, every, top, output, force,
+        };
+        foreach (var option in net.Settings) command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            var settings = net.Read(parse, Defaults with
+            {
+                Seed = parse.GetValue(seed), LearningRate = parse.GetValue(lr), Momentum = parse.GetValue(momentum), Contestants = parse.GetValue(contestants)!,
+            });
+            if (settings.Problem() is { } bad) return ExitCodes.Refuse(error, bad.ForCommandLine + ".");
+            int parameters = 3 * settings.Hidden + 1;
+            if (parameters > NetHessian.MaxParameters)
+                return ExitCodes.Refuse(error, $"--hidden must be at most {(NetHessian.MaxParameters - 1) / 3} for curvature, whose Hessian has 3 x hidden + 1 rows and columns (got {settings.Hidden}: {parameters} x {parameters}).");
+            long bytes = settings.EstimatedPeakBytes + NetHessian.Bytes(settings.Hidden, settings.Samples);
+            if (HostMemory.Refusal(bytes, HostMemory.AvailableBytes(), $"curvature of a net of {Refusal.Name("hidden")} {settings.Hidden} on {settings.Samples} samples", "a smaller --hidden or --samples") is { } tooBig)
+                return ExitCodes.Refuse(error, tooBig.ForCommandLine + ".");
+            int k = Math.Min(parse.GetValue(top), parameters);
+            using var folder = RunFolder.Open(parse.GetValue(output), "curvature", parse.GetValue(force), CurvatureOutputs.Files, out string? folderError);
+            if (folder is null) return ExitCodes.Refuse(error, folderError);
+            using var interruption = Interruption.Listen();
+            console.MarkupLineInterpolated($"Measuring the Hessian of {string.Join(", ", settings.ContestantList)} ({parameters} parameters) every {parse.GetValue(every)} of {settings.TotalSteps} steps: lr {settings.LearningRate}, momentum {settings.Momentum}, batch {settings.BatchSize}, seed {settings.Seed}");
+            List<CurvaturePoint> points;
+            try
+            {
+                points = [.. CurvatureAlongRun.Measure(settings, parse.GetValue(every), k, interruption.Token)];
+            }
+            catch (OperationCanceledException) when (interruption.Requested)
+            {
+                error.WriteLine($"curvature: stopped by {interruption.Name}; nothing was written.");
+                return interruption.ExitCode;
+            }
+            foreach (string line in CurvatureOutputs.Summary(points, settings)) console.WriteLine(line);
+            CurvatureOutputs.WriteCsv(folder.Staged(CurvatureOutputs.CsvFileName), points, k);
+            CurvatureOutputs.WritePlot(folder.Staged(CurvatureOutputs.PlotFileName), points, settings);
+            folder.Publish(console, CurvatureOutputs.Files);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

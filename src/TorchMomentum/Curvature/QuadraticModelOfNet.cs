@@ -1,0 +1,123 @@
+using TorchMomentum.Devices;
+using TorchMomentum.Sweeps;
+using TorchMomentum.Theory;
+using TorchMomentum.Training;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Curvature;
+
+/// <summary>
+/// The noisy quadratic model (<see cref="NoisyQuadraticModel"/>) of the chapter's net: the exact Hessian's
+/// eigen-directions at a trained point, the per-example gradients' variance along each, and where the run's initial
+/// weights lie along each; then, for a batch-size study's grid, the steps to each target the model predicts,
+/// tuned over the same learning rates and momenta as the measurement (Zhang et al. 2019).
+/// </summary>
+/// <remarks>
+/// The model is the net's loss as the quadratic of its curvature at the trained point: right near that point, and
+/// only roughly from the initial weights, where the net's curvature differs (lambda_max 9.9 at seed 1's initial
+/// weights, against the trained point's) and relus switch on and off. A direction of negative curvature (a trained
+/// point is a minimum only nearly) is taken as flat: it adds nothing to the loss.
+/// </remarks>
+public sealed class QuadraticModelOfNet
+{
+    private QuadraticModelOfNet(IReadOnlyList<QuadraticDirection> directions, double minimum, int samples)
+    {
+        Directions = directions;
+        Minimum = minimum;
+        Samples = samples;
+    }
+
+    /// <summary>Every eigen-direction, largest curvature first.</summary>
+    public IReadOnlyList<QuadraticDirection> Directions { get; }
+
+    /// <summary>The full-data loss at the trained point, L*.</summary>
+    public double Minimum { get; }
+
+    /// <summary>Samples in the data, N.</summary>
+    public int Samples { get; }
+
+    /// <summary>
+    /// Trains <c>train</c>'s momentum net with <paramref name="settings"/> (its seed, batch size, lr, momentum and
+    /// epochs) to the trained point and builds the model there, starting from the same net's initial weights.
+    /// </summary>
+    public static QuadraticModelOfNet Fit(ExperimentSettings settings)
+    {
+        using var run = new ChapterRun(settings with { Contestants = ContestantNames.Default }, CPU);
+        double[] x, y;
+        using (var xs = run.Data.X.to(ScalarType.Float64, CPU).contiguous())
+        using (var ys = run.Data.Y.to(ScalarType.Float64, CPU).contiguous())
+            (x, y) = (HostValues.Doubles(xs).ToArray(), HostValues.Doubles(ys).ToArray());
+        var start = NetWeights.Of(run.NetOf(ContestantNames.Momentum)!);
+        foreach (var _ in run.Train()) { }
+        if (run.Divergence is { } diverged) throw new InvalidOperationException($"the run to the trained point diverged at step {diverged.Step}");
+        return At(NetWeights.Of(run.NetOf(ContestantNames.Momentum)!), start, x, y);
+    }
+
+    /// <summary>The model at <paramref name="trained"/>, for runs starting at <paramref name="start"/>, on samples (<paramref name="x"/>, <paramref name="y"/>).</summary>
+    public static QuadraticModelOfNet At(NetWeights trained, NetWeights start, double[] x, double[] y)
+    {
+        using var scope = NewDisposeScope();
+        var (curvatures, vectors) = NetHessian.EigenDecomposition(NetHessian.Of(trained, x, y));
+        int p = trained.Count, n = x.Length;
+        // Per-example loss gradients 2 e_i grad f_i, centred, projected on the eigenvectors: their variance along each.
+        var gradients = NetHessian.PerSampleLossGradients(trained, x, y);
+        var centred = gradients - gradients.mean([0], keepdim: true);
+        var basis = tensor(Flatten(vectors), [p, p], ScalarType.Float64);
+        var along = centred.mm(basis);
+        var variances = HostValues.Doubles(along.square().sum([0]).div_(n - 1).contiguous()).ToArray();
+        double[] offset = [.. start.W1.Zip(trained.W1, (a, b) => a - b), .. start.B1.Zip(trained.B1, (a, b) => a - b),
+            .. start.W2.Zip(trained.W2, (a, b) => a - b), start.B2 - trained.B2];
+        var directions = Enumerable.Range(0, p).Select(k => new QuadraticDirection(Math.Max(0, curvatures[k]), variances[k],
+            Enumerable.Range(0, p).Sum(r => vectors[r, k] * offset[r]))).ToArray();
+        var full = new FullDataLoss(x, y);
+        double minimum = full.Of(trained.W1, trained.B1, trained.W2, trained.B2, new double[2 * trained.Hidden]);
+        return new QuadraticModelOfNet(directions, minimum, n);
+    }
+
+    private static double[] Flatten(double[,] m)
+    {
+        var flat = new double[m.Length];
+        Buffer.BlockCopy(m, 0, flat, 0, m.Length * sizeof(double));
+        return flat;
+    }
+
+    /// <summary>
+    /// The steps to each target the model predicts at each of the grid's batch sizes, for plain SGD (momentum 0) and
+    /// momentum (above 0), each its best over the grid's learning rates and momenta, within the grid's step budget.
+    /// </summary>
+    public IReadOnlyList<BestSetting> Predict(SweepGrid grid)
+    {
+        var rates = grid.LearningRates();
+        var momenta = grid.Momenta();
+        var best = new List<BestSetting>();
+        foreach (int batch in grid.CellBatchSizes.Order())
+        {
+            int budget = grid.StepBudget(batch);
+            // steps[m, l, t]: each setting's predicted steps to each target.
+            var steps = new int?[momenta.Length, rates.Length, grid.Targets.Count];
+            for (int m = 0; m < momenta.Length; m++)
+                for (int l = 0; l < rates.Length; l++)
+                {
+                    var losses = NoisyQuadraticModel.ExpectedLoss(Directions, Minimum, rates[l], momenta[m], batch, Samples, budget);
+                    for (int t = 0; t < grid.Targets.Count; t++)
+                    {
+                        int at = Array.FindIndex(losses, v => v <= grid.Targets[t]);
+                        steps[m, l, t] = at < 0 ? null : at + 1;
+                    }
+                }
+            for (int t = 0; t < grid.Targets.Count; t++)
+                foreach (var family in new[] { Family.PlainSgd, Family.Momentum })
+                {
+                    var candidates = Enumerable.Range(0, momenta.Length).Where(m => (momenta[m] == 0) == (family == Family.PlainSgd))
+                        .SelectMany(m => Enumerable.Range(0, rates.Length).Select(l => (m, l, s: steps[m, l, t]))).Where(c => c.s is not null)
+                        .OrderBy(c => c.s).ThenBy(c => rates[c.l]).ThenBy(c => momenta[c.m]).ToArray();
+                    if (!Enumerable.Range(0, momenta.Length).Any(m => (momenta[m] == 0) == (family == Family.PlainSgd))) continue;
+                    best.Add(candidates.Length == 0
+                        ? new BestSetting(batch, grid.Targets[t], family, double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity, double.NaN, double.NaN, false)
+                        : new BestSetting(batch, grid.Targets[t], family, candidates[0].s!.Value, candidates[0].s!.Value, candidates[0].s!.Value,
+                            rates[candidates[0].l], momenta[candidates[0].m], candidates[0].l == 0 || candidates[0].l == rates.Length - 1));
+                }
+        }
+        return best;
+    }
+}
