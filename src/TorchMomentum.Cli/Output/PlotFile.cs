@@ -29,11 +29,11 @@ public static class PlotFile
 
     /// <summary>
     /// Several figures side by side in one PNG (one panel per target, say), each finished as <see cref="Save"/> finishes
-    /// one, at two thirds of its width.
+    /// one, at two thirds of its width and a third more height; the legend, the same for every panel, only on the first.
     /// </summary>
     public static void SavePanels(IReadOnlyList<(ScottPlot.Plot Plot, string Title, string XLabel, string YLabel)> panels, string path, ScottPlot.Alignment legend)
     {
-        int width = Width * 2 / 3, height = Height;
+        int width = Width * 2 / 3, height = Height * 4 / 3;
         using var surface = SKSurface.Create(new SKImageInfo(width * panels.Count, height));
         surface.Canvas.Clear(SKColors.White);
         for (int i = 0; i < panels.Count; i++)
@@ -42,7 +42,12 @@ public static class PlotFile
             plot.Title(title);
             plot.XLabel(x);
             plot.YLabel(y);
-            plot.ShowLegend(legend);
+            if (i == 0)
+            {
+                plot.ShowLegend(legend);
+                plot.Legend.FontSize = 11;
+            }
+            else plot.HideLegend();
             using var image = SKSurface.Create(new SKImageInfo(width, height));
             plot.Render(image.Canvas, width, height);
             using var snapshot = image.Snapshot();

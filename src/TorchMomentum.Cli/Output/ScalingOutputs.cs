@@ -32,25 +32,28 @@ public static class ScalingOutputs
     private static Color ColorOf(Family f) => f == Family.PlainSgd ? Colors.Black : Colors.OrangeRed;
 
     /// <summary>Writes scaling.csv: a row per batch size, target and family, with its best setting, the speed-up and perfect scaling's steps.</summary>
-    public static void WriteCsv(string path, ScalingStudy study, CancellationToken cancel)
+    public static void WriteCsv(string path, ScalingStudy study, IReadOnlyList<BestSetting> predicted, CancellationToken cancel)
     {
         static string N(double v) => double.IsFinite(v) ? CsvFile.Number(v) : "";
+        BestSetting? Model(BestSetting b) => predicted.FirstOrDefault(p => p.BatchSize == b.BatchSize && p.Target == b.Target && p.Family == b.Family);
         CsvFile.Write(path, ["batch_size", "target", "family", "median_steps", "fewest_steps", "most_steps", "lr", "momentum", "effective_lr", "lr_on_grid_edge",
-                "speed_up", "perfect_scaling_steps"],
+                "speed_up", "perfect_scaling_steps", "model_steps", "model_lr", "model_momentum"],
             study.Best.Select(b => (string[])
             [
                 CsvFile.Number(b.BatchSize), CsvFile.Number(b.Target), FamilyName(b.Family), N(b.Steps), N(b.FewestSteps), N(b.MostSteps),
                 N(b.Lr), N(b.Momentum), b.Reached ? N(b.EffectiveLr) : "", b.Reached ? (b.OnGridEdge ? "true" : "false") : "",
                 N(study.SpeedUp(b.BatchSize, b.Target)),
                 study.PerfectScalingAnchor(b.Family, b.Target) is { } a ? N(a.Steps * a.BatchSize / b.BatchSize) : "",
+                Model(b) is { Reached: true } m ? N(m.Steps) : "", Model(b) is { Reached: true } ml ? N(ml.Lr) : "", Model(b) is { Reached: true } mm ? N(mm.Momentum) : "",
             ]), cancel);
     }
 
     /// <summary>Draws the three figures.</summary>
-    public static void WriteFigures(string stepsPath, string speedUpPath, string bestLrPath, ScalingStudy study, IReadOnlyDictionary<Family, IReadOnlyList<NoiseScaleAt>> noise)
+    public static void WriteFigures(string stepsPath, string speedUpPath, string bestLrPath, ScalingStudy study, IReadOnlyDictionary<Family, IReadOnlyList<NoiseScaleAt>> noise,
+        IReadOnlyList<BestSetting> predicted)
     {
         var targets = study.Grid.Targets;
-        var panels = targets.Select((t, i) => (StepsPanel(study, t, noise.ToDictionary(n => n.Key, n => n.Value[i].NoiseScale)), $"Steps to full-data loss {Shown.Number(t)}", "batch size (log scale)", "steps (log scale)")).ToList();
+        var panels = targets.Select((t, i) => (StepsPanel(study, t, noise.ToDictionary(n => n.Key, n => n.Value[i].NoiseScale), predicted), $"Steps to full-data loss {Shown.Number(t)}", "batch size (log scale)", "steps (log scale)")).ToList();
         PlotFile.SavePanels(panels, stepsPath, Alignment.LowerLeft);
 
         var speedUp = new Plot();
@@ -86,7 +89,7 @@ public static class ScalingOutputs
             "best lr/(1 - momentum) (log scale)", Alignment.UpperLeft);
     }
 
-    private static Plot StepsPanel(ScalingStudy study, double target, IReadOnlyDictionary<Family, double?> noise)
+    private static Plot StepsPanel(ScalingStudy study, double target, IReadOnlyDictionary<Family, double?> noise, IReadOnlyList<BestSetting> predicted)
     {
         var plot = new Plot();
         double yMin = double.PositiveInfinity, yMax = double.NegativeInfinity;
@@ -99,6 +102,8 @@ public static class ScalingOutputs
             yMax = Math.Max(yMax, curve.Max(b => Math.Log10(Math.Min(b.MostSteps, cap))));
         }
         // Perfect scaling falls a decade per decade of batch size: drawn only as far as half a decade below the data.
+        var modelled = predicted.Where(p => p.Target == target && p.Reached).Select(p => Math.Log10(p.Steps)).ToArray();
+        if (double.IsFinite(yMin) && modelled.Length > 0) (yMin, yMax) = (Math.Min(yMin, modelled.Min()), Math.Max(yMax, modelled.Max()));
         double floor = yMin - 0.5;
         foreach (var (family, curve) in drawn)
         {
@@ -130,6 +135,16 @@ public static class ScalingOutputs
                 var mark = plot.Add.VerticalLine(Math.Log10(scale), 1.5f, color, LinePattern.DenselyDashed);
                 mark.LegendText = $"{who}'s B_noise {scale.ToString("0.##", CultureInfo.InvariantCulture)} (McCandlish)";
             }
+        }
+        // The noisy quadratic model's prediction, tuned over the same grid: thin, dash-dotted, each family in its colour.
+        foreach (var family in study.Families)
+        {
+            var model = predicted.Where(p => p.Family == family && p.Target == target && p.Reached).OrderBy(p => p.BatchSize).ToArray();
+            if (model.Length == 0) continue;
+            var line = plot.Add.ScatterLine(model.Select(p => Math.Log10(p.BatchSize)).ToArray(), model.Select(p => Math.Log10(p.Steps)).ToArray(), ColorOf(family).WithAlpha(0.7));
+            line.LinePattern = LinePattern.DenselyDashed;
+            line.LineWidth = 1.5f;
+            line.LegendText = $"{(family == Family.PlainSgd ? "SGD" : "momentum")}: noisy quadratic model";
         }
         plot.Axes.Bottom.TickGenerator = BatchTicks(study);
         if (double.IsFinite(yMin))

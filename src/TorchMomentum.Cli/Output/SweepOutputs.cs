@@ -28,18 +28,20 @@ public static class SweepOutputs
         var map = new SweepMap(grid, results);
         var study = grid.Targets.Count > 0 ? new ScalingStudy(grid, results) : null;
         var noise = study?.NoiseScales() ?? new Dictionary<Family, IReadOnlyList<NoiseScaleAt>>();
+        var predicted = study?.QuadraticModel()?.Predicted ?? [];
+        double sharpness = ChapterSharpness(grid);
         string mapFile = folder.Staged(SweepPlots.MapFileName), effectiveLrFile = folder.Staged(SweepPlots.EffectiveLrFileName), summaryFile = folder.Staged(Summary.FileName);
         var scalingFiles = study is null ? null : ScalingOutputs.Files.Select(folder.Staged).ToArray();
         var figures = Task.Run(() =>
         {
             SweepPlots.WriteMap(mapFile, map);
-            SweepPlots.WriteEffectiveLr(effectiveLrFile, map);
-            if (study is not null) ScalingOutputs.WriteFigures(scalingFiles![1], scalingFiles[2], scalingFiles[3], study, noise);
+            SweepPlots.WriteEffectiveLr(effectiveLrFile, map, sharpness);
+            if (study is not null) ScalingOutputs.WriteFigures(scalingFiles![1], scalingFiles[2], scalingFiles[3], study, noise, predicted);
         });
         try
         {
             SweepCsv.Write(folder, grid, results, cancel);
-            if (study is not null) ScalingOutputs.WriteCsv(scalingFiles![0], study, cancel);
+            if (study is not null) ScalingOutputs.WriteCsv(scalingFiles![0], study, predicted, cancel);
         }
         finally
         {
@@ -51,6 +53,18 @@ public static class SweepOutputs
         SweepSummary.Of(map, study, noise, shards, run).Write(summaryFile);
         cancel.ThrowIfCancellationRequested();
         folder.Publish(console, FilesOf(grid));
+    }
+
+    /// <summary>
+    /// The largest lambda_max of the momentum net along the chapter's run (train's defaults, on the sweep's data and net
+    /// shape, its first seed, every epoch): where section 5.2 puts plain SGD's wall, 2/lambda_max, and heavy ball's,
+    /// 2(1 + m)/lambda_max, which effective-lr.png marks.
+    /// </summary>
+    private static double ChapterSharpness(SweepGrid grid)
+    {
+        // The cells' net: train's momentum column, drawn after net_SGD as the default race draws it.
+        var chapter = grid.Training with { Seed = grid.Seeds[0], LearningRate = SweepMap.Chapter.Lr, Momentum = SweepMap.Chapter.Momentum, Contestants = Training.ContestantNames.Default };
+        return Curvature.CurvatureAlongRun.Measure(chapter, chapter.StepsPerEpoch, top: 1).Where(p => p.Contestant == Training.ContestantNames.Momentum).Max(p => p.LambdaMax);
     }
 
     /// <summary>The study's table: per batch size and target, the best steps of plain SGD and of momentum, and the speed-up.</summary>

@@ -74,8 +74,12 @@ public static class SweepPlots
         PlotFile.Save(plot, path, "The momentum landscape of the chapter's net", "learning rate (log scale)", "momentum", Alignment.LowerLeft);
     }
 
-    /// <summary>Draws effective-lr.png.</summary>
-    public static void WriteEffectiveLr(string path, SweepMap map)
+    /// <summary>
+    /// Draws effective-lr.png, with section 5.2's walls for <paramref name="lambdaMax"/>, the sharpness measured along the
+    /// chapter's run: plain SGD's lr = 2/lambda_max and, for each labelled momentum m, the effective lr
+    /// 2(1 + m)/((1 - m) lambda_max), where heavy ball's lr reaches 2(1 + m)/lambda_max.
+    /// </summary>
+    public static void WriteEffectiveLr(string path, SweepMap map, double lambdaMax)
     {
         var plot = new Plot();
         var colormap = new ScottPlot.Colormaps.Viridis();
@@ -95,10 +99,25 @@ public static class SweepPlots
             if (line is ScottPlot.Plottables.Scatter scatter) scatter.LineWidth = map.Momenta[m] == 0 ? 3 : 1.5f;
             if (labelled.Contains(m)) line.LegendText = map.Momenta[m] == 0 ? "momentum 0 (plain SGD)" : $"momentum {map.Momenta[m].ToString("0.###", CultureInfo.InvariantCulture)}";
         }
+        if (double.IsFinite(xMin) && lambdaMax > 0)
+        {
+            var sgdWall = plot.Add.VerticalLine(Math.Log10(2 / lambdaMax), 1.5f, Colors.Black, LinePattern.Dashed);
+            sgdWall.LegendText = $"2/lambda_max = {(2 / lambdaMax).ToString("0.###", CultureInfo.InvariantCulture)} (lambda_max {lambdaMax.ToString("0.##", CultureInfo.InvariantCulture)}, the chapter's run)";
+            bool first = true;
+            foreach (int m in labelled.Where(m => map.Momenta[m] > 0))
+            {
+                double momentum = map.Momenta[m], wall = 2 * (1 + momentum) / ((1 - momentum) * lambdaMax);
+                if (Math.Log10(wall) > xMax) continue;
+                var line = plot.Add.VerticalLine(Math.Log10(wall), 1, colormap.GetColor(rows == 1 ? 0 : m / (rows - 1.0)), LinePattern.Dotted);
+                if (first) line.LegendText = "dotted, each momentum's colour: 2(1 + m)/((1 - m) lambda_max)";
+                first = false;
+            }
+        }
         if (double.IsFinite(xMin))
         {
             plot.Axes.Bottom.TickGenerator = LogAxis.DecadeTicks(xMin, xMax);
             plot.Axes.Left.TickGenerator = LogAxis.DecadeTicks(yMin, yMax);
+            plot.Axes.SetLimitsX(xMin - 0.1, xMax + 0.1);
         }
         PlotFile.Save(plot, path, "Loss against the effective learning rate lr/(1 - momentum)", "lr/(1 - momentum) (log scale)",
             "last epoch's mean loss, median over seeds (log scale)", Alignment.UpperLeft);

@@ -157,6 +157,22 @@ public sealed class ScalingStudy
         return scales;
     }
 
+    /// <summary>
+    /// The noisy quadratic model of the net (<see cref="Curvature.QuadraticModelOfNet"/>) and what it predicts for this
+    /// grid: built at the point momentum's best full-batch setting for the tightest target reaches after the grid's
+    /// step budget (the grid's first seed), for runs from that seed's initial weights. Null when no momentum setting
+    /// reached a target at the largest batch size. Trains one net and iterates the model over the grid: a second or two.
+    /// </summary>
+    public (Curvature.QuadraticModelOfNet Model, IReadOnlyList<BestSetting> Predicted)? QuadraticModel()
+    {
+        int largest = Grid.CellBatchSizes.Max();
+        var best = Grid.Targets.Order().Select(t => Curve(Family.Momentum, t).FirstOrDefault(b => b.BatchSize == largest)).FirstOrDefault(b => b is { Reached: true });
+        if (best is null) return null;
+        var settings = Grid.SettingsOf(largest) with { Seed = Grid.Seeds[0], LearningRate = best.Lr, Momentum = best.Momentum };
+        var model = Curvature.QuadraticModelOfNet.Fit(settings with { Epochs = (Grid.StepBudget(largest) + settings.StepsPerEpoch - 1) / settings.StepsPerEpoch });
+        return (model, model.Predict(Grid));
+    }
+
     private static double Median(double[] sorted) =>
         sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
