@@ -128,6 +128,34 @@ public sealed class ExploreApiTests : LoopbackExploreServer
     }
 
     [Fact]
+    public async Task The_train_stream_sends_each_nets_sharpness_as_curvature_measures_it()
+    {
+        using var response = await client.GetAsync("api/train?epochs=2&seed=1", HttpCompletionOption.ResponseHeadersRead);
+        var events = await SseEvents.ReadAllAsync(response);
+        var sharpness = events.Where(e => e.Type == "sharpness").Select(e => e.Data).ToList();
+        // At the start and every ceil(64 / 50) = 2 steps: 1 + 32 events, the last after step 64.
+        Assert.Equal(1 + 32, sharpness.Count);
+        Assert.Equal(-1, sharpness[0].GetProperty("step").GetInt32());
+        Assert.Equal(63, sharpness[^1].GetProperty("step").GetInt32());
+        Assert.True(events.Single(e => e.Type == "done").Data.GetProperty("sharpness").GetBoolean());
+        // The curvature command's numbers for the same run, at its start and after the last step.
+        var measured = TorchMomentum.Curvature.CurvatureAlongRun.Measure(new TorchMomentum.Training.ExperimentSettings { Epochs = 2, Seed = 1 }, every: 64, top: 1).ToList();
+        foreach (var (streamed, step) in new[] { (sharpness[0], 0), (sharpness[^1], 64) })
+            foreach (var point in measured.Where(p => p.Step == step))
+                Assert.Equal(point.LambdaMax, streamed.GetProperty(point.Contestant).GetDouble());
+        Assert.Equal(9.9313589614854, sharpness[0].GetProperty("momentum").GetDouble(), 1e-7); // PyTorch's, seed 1's initial weights
+    }
+
+    [Fact]
+    public async Task A_net_too_large_for_its_hessian_trains_without_sharpness_and_says_so()
+    {
+        using var response = await client.GetAsync("api/train?epochs=1&hidden=256&samples=1000&batch-size=500", HttpCompletionOption.ResponseHeadersRead);
+        var events = await SseEvents.ReadAllAsync(response);
+        Assert.DoesNotContain(events, e => e.Type == "sharpness");
+        Assert.False(events.Single(e => e.Type == "done").Data.GetProperty("sharpness").GetBoolean());
+    }
+
+    [Fact]
     public async Task Two_trainings_with_one_seed_at_the_same_time_stream_identical_losses()
     {
         var alone = await Train("epochs=4&seed=3");

@@ -372,6 +372,11 @@ public sealed partial class ExploreBrowserTests : IAsyncLifetime, IClassFixture<
         int[] lengths = await page.EvaluateAsync<int[]>("() => document.getElementById('train').data.map(t => t.x.length)");
         Assert.Equal([1920, 1920, 1920], lengths);
         Assert.True(early < 1920, $"the curve appeared whole ({early} steps) instead of growing");
+        // The sharpness of each net, from the start (step 0) to the last step, under plain SGD's edge 2/lr = 200.
+        var sharpness = await page.EvaluateAsync<double[][]>("() => document.getElementById('train-sharpness').data.map(t => [t.x.length, t.x[0], t.x[t.x.length - 1], t.y[0]])");
+        Assert.All(sharpness, t => Assert.Equal((1 + 50, 0.0, 1920.0), ((int)t[0], t[1], t[2])));
+        Assert.Equal(9.93, sharpness[1][3], 0.01); // the momentum net's lambda_max at seed 1's initial weights
+        Assert.Equal(200, await page.EvaluateAsync<double>("() => document.getElementById('train-sharpness').layout.shapes[0].y0"), 1e-9);
         AssertNoPageErrors();
         await Screenshot("train");
     }

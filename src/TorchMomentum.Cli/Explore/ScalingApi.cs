@@ -13,7 +13,9 @@ namespace TorchMomentum.Cli.Explore;
 /// "critical"}</c>: <c>steps[t][id]</c> each cell's steps to target t so far (null: not yet, or never), cells in the
 /// grid's id order (seed, batch size, momentum, lr); <c>best</c> each (target, family, batch size)'s best setting as
 /// <see cref="ScalingStudy"/> reads it (a cell still training counts as not reached); <c>speed_up[t][b]</c> plain
-/// SGD's steps over momentum's; <c>critical[t]</c> each family's critical batch size; then <c>event: done</c>
+/// SGD's steps over momentum's; <c>critical[t]</c> each family's critical batch size; in the last one only, <c>model</c>:
+/// the noisy quadratic model's best steps per (target, family, batch size) (<see cref="ScalingStudy.QuadraticModel"/>,
+/// null elsewhere); then <c>event: done</c>
 /// <c>{"seconds"}</c>. Closing the connection stops the training within a step.
 /// </summary>
 public static class ScalingApi
@@ -75,13 +77,14 @@ public static class ScalingApi
             send(Study(grid, sofar()));
         }, cancel);
         send(Progress(total, total));
-        send(Study(grid, results));
+        // The noisy quadratic model of the net, tuned over the same grid, comes with the last study event only.
+        send(Study(grid, results, new ScalingStudy(grid, results).QuadraticModel()?.Predicted));
         send(ServerSentEvents.Event("done", JsonSerializer.Serialize(new { seconds = clock.Elapsed.TotalSeconds })));
     }
 
     private static string Progress(long done, long total) => ServerSentEvents.Event("progress", $"{{\"cell_steps\":{done},\"total\":{total}}}");
 
-    private static string Study(SweepGrid grid, IReadOnlyList<CellResult> sofar)
+    private static string Study(SweepGrid grid, IReadOnlyList<CellResult> sofar, IReadOnlyList<BestSetting>? model = null)
     {
         var study = new ScalingStudy(grid, sofar);
         static double? F(double v) => double.IsFinite(v) ? v : null;
@@ -100,6 +103,10 @@ public static class ScalingApi
             }),
             speed_up = grid.Targets.Select(t => grid.CellBatchSizes.Select(b => F(study.SpeedUp(b, t)))),
             critical = grid.Targets.Select(t => new { sgd = study.CriticalBatchSize(Family.PlainSgd, t), momentum = study.CriticalBatchSize(Family.Momentum, t) }),
+            model = model?.Select(b => new
+            {
+                target = b.Target, family = b.Family == Family.PlainSgd ? "sgd" : "momentum", batch_size = b.BatchSize, steps = F(b.Steps), lr = F(b.Lr), momentum = F(b.Momentum),
+            }),
         }));
     }
 }

@@ -12,8 +12,11 @@ namespace TorchMomentum.Cli.Explore;
 /// <c>event: done</c>. What the nets learn comes with it (<see cref="ChapterRun.Fit"/>, train's fit.png): first
 /// <c>event: data</c> <c>{"x", "y", "grid", "curve"}</c>, the run's data, the inputs predicted on and y = x^2 there;
 /// then <c>event: fit</c> <c>{"step", "sgd": [...], ...}</c>, each contestant's predictions on the grid, before
-/// the first step (step -1), after every <see cref="FitEvery"/> steps and after the last. Closing the connection
-/// stops the training within a step.
+/// the first step (step -1), after every <see cref="FitEvery"/> steps and after the last. And how sharp the loss is
+/// (section 5.2, on the net itself: <see cref="Curvature.NetHessian"/>): <c>event: sharpness</c> <c>{"step", "sgd":
+/// lambda_max, ...}</c>, each contestant's full-data Hessian's largest eigenvalue, at the start and after every
+/// <see cref="SharpnessEvery"/> steps, for nets whose Hessian is cheap enough (<see cref="SharpnessBudget"/>).
+/// Closing the connection stops the training within a step.
 /// </summary>
 public static class TrainApi
 {
@@ -25,6 +28,21 @@ public static class TrainApi
 
     /// <summary>Steps between two fit events: a training's steps spread over at most <see cref="MostFits"/> of them.</summary>
     public static int FitEvery(ExperimentSettings settings) => Math.Max(1, (settings.StepsPerEpoch * settings.Epochs + MostFits - 1) / MostFits);
+
+    /// <summary>Most sharpness events of one training besides the first and the last.</summary>
+    public const int MostSharpness = 50;
+
+    /// <summary>Steps between two sharpness events.</summary>
+    public static int SharpnessEvery(ExperimentSettings settings) => Math.Max(1, (settings.StepsPerEpoch * settings.Epochs + MostSharpness - 1) / MostSharpness);
+
+    /// <summary>
+    /// Most multiply-adds one Hessian may take (samples x parameters^2, its Gauss-Newton product), about 50 ms on one
+    /// core: the chapter's net on up to 10,000 samples; wider nets get no sharpness events (the done event says so).
+    /// </summary>
+    public const double SharpnessBudget = 4e8;
+
+    /// <summary>Whether a training of these settings streams its sharpness.</summary>
+    public static bool StreamsSharpness(ExperimentSettings settings) => (double)settings.Samples * Math.Pow(3.0 * settings.Hidden + 1, 2) <= SharpnessBudget;
 
     /// <summary>Answers one request, holding a slot of <paramref name="slots"/> while it trains.</summary>
     public static async Task Handle(HttpContext context, TrainingSlots slots, CancellationToken stopping)
@@ -61,19 +79,34 @@ public static class TrainApi
             send(ServerSentEvents.Event("data", $"{{\"x\":{Numbers(fit.DataX)},\"y\":{Numbers(fit.DataY)},\"grid\":{Numbers(fit.GridX)}," +
                 $"\"curve\":{Numbers(fit.GridX.Select(Data.ChapterData.Curve))}}}"));
             send(FitEvent(-1, fit.Predictions, run.Names));
-            int sent = 0, every = FitEvery(settings);
+            bool sharpness = StreamsSharpness(settings);
+            double[] x = fit.DataX, y = fit.DataY;
+            if (sharpness) send(SharpnessEvent(-1, run, x, y));
+            int sent = 0, every = FitEvery(settings), sharpnessEvery = SharpnessEvery(settings);
             foreach (var step in run.Train())
             {
                 send(Event(step, run.Names));
                 sent++;
                 if (sent % every == 0) send(FitEvent(step.Step, run.Predictions(FitPoints), run.Names));
+                if (sharpness && sent % sharpnessEvery == 0) send(SharpnessEvent(step.Step, run, x, y));
             }
             if (sent % every != 0) send(FitEvent(sent - 1, run.Predictions(FitPoints), run.Names));
+            if (sharpness && sent % sharpnessEvery != 0) send(SharpnessEvent(sent - 1, run, x, y));
             var divergence = run.Divergence;
             string end = divergence is null ? "null"
                 : $"{{\"optimizer\":\"{divergence.Optimizer}\",\"step\":{divergence.Step},\"last_finite_loss\":{CsvFile.Number(divergence.LastFiniteLoss)}}}";
-            send(ServerSentEvents.Event("done", $"{{\"steps\":{sent},\"divergence\":{end}}}"));
+            send(ServerSentEvents.Event("done", $"{{\"steps\":{sent},\"divergence\":{end},\"sharpness\":{(sharpness ? "true" : "false")}}}"));
         });
+
+    // Each contestant's lambda_max on the run's own data (float64); a diverged net's is null.
+    private static string SharpnessEvent(int step, ChapterRun run, double[] x, double[] y) => ServerSentEvents.Event("sharpness",
+        $"{{\"step\":{step}" + string.Concat(run.Names.Select(name =>
+        {
+            var w = Curvature.NetWeights.Of(run.NetOf(name)!);
+            using var hessian = Curvature.NetHessian.Of(w, x, y);
+            double lambda = hessian.isfinite().all().item<bool>() ? Curvature.NetHessian.Eigenvalues(hessian)[0] : double.NaN;
+            return $",\"{name}\":{(double.IsFinite(lambda) ? CsvFile.Number(lambda) : "null")}";
+        })) + "}");
 
     private static string FitEvent(int step, IReadOnlyList<double[]> predictions, IReadOnlyList<string> names) => ServerSentEvents.Event("fit",
         $"{{\"step\":{step}" + string.Concat(names.Select((name, i) => $",\"{name}\":{Numbers(predictions[i])}")) + "}");

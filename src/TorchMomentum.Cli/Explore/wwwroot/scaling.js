@@ -104,10 +104,18 @@ function drawSteps() {
       x: [Math.log10(first.batch_size), last], y: [first.steps, first.steps * first.batch_size / 10 ** last],
       line: { color: familyColor(family), dash: "dot", width: 1.2 } });
   }
+  // The noisy quadratic model of the net (the last study event brings it): thin and dashed, each family in its colour.
+  for (const family of ["sgd", "momentum"]) {
+    const model = (study.model ?? []).filter((b) => b.family === family && b.target === target && b.steps !== null);
+    if (model.length === 0) continue;
+    traces.push({ type: "scatter", mode: "lines", name: `${family === "sgd" ? "plain SGD" : "momentum"}: noisy quadratic model`,
+      x: model.map((b) => Math.log10(b.batch_size)), y: model.map((b) => b.steps), hoverinfo: "x+y",
+      line: { color: familyColor(family), dash: "dashdot", width: 1.2 } });
+  }
   const critical = study.critical[t];
   const shapes = ["sgd", "momentum"].filter((f) => critical[f] !== null).map((f) => ({ type: "line", xref: "x", yref: "paper",
     x0: Math.log10(critical[f]), x1: Math.log10(critical[f]), y0: 0, y1: 1, line: { color: familyColor(f), dash: "dash", width: 1 } }));
-  const reached = study.best.filter((b) => b.target === target && b.steps !== null).map((b) => b.steps);
+  const reached = [...study.best, ...(study.model ?? [])].filter((b) => b.target === target && b.steps !== null).map((b) => b.steps);
   const yRange = reached.length ? [Math.log10(Math.min(...reached)) - 0.3, Math.log10(Math.max(...reached)) + 0.2] : [0, 3];
   Plotly.react("scaling-steps-plot", traces, {
     title: { text: `steps to ${target}; dashed: critical batch sizes`, font: { size: 14 } }, margin: stepsMargin, shapes,

@@ -57,6 +57,7 @@ $("train-start").onclick = async () => {
         text: `noise floor ${Number(server.limits.noise_floor.toPrecision(3))} (0.1²)`, font: { color: "gray", size: 11 } }],
     } : {}),
   }, plotConfig);
+  drawSharpnessAxes(settings, names);
   Plotly.purge("train-fit");
   $("train-status").textContent = "starting";
   $("train-start").disabled = true;
@@ -74,7 +75,7 @@ $("train-start").onclick = async () => {
 // The training's events: steps, and the newest predictions, are drawn once per animation frame, however many
 // arrived since the last.
 async function readEvents(response, settings, controller) {
-  let pending = [], fit = null, frame = null;
+  let pending = [], fit = null, frame = null, sharp = [];
   const names = settings.contestants.split(",");
   const draw = () => {
     frame = null;
@@ -84,6 +85,11 @@ async function readEvents(response, settings, controller) {
       Plotly.relayout("train-fit", { "title.text": fitTitle(fit.step) });
       fit = null;
     }
+    if (sharp.length > 0) {
+      const points = sharp;
+      sharp = [];
+      Plotly.extendTraces("train-sharpness", { x: names.map(() => points.map((p) => p.step + 1)), y: names.map((name) => points.map((p) => p[name])) }, names.map((_, i) => i));
+    }
     const steps = pending;
     pending = [];
     if (steps.length === 0) return;
@@ -92,8 +98,8 @@ async function readEvents(response, settings, controller) {
     $("train-status").textContent = `step ${last.step + 1}, epoch ${last.epoch + 1} of ${settings.epochs}`;
   };
   await readStream(response, (kind, data) => {
-    if (kind === "message" || kind === "fit") {
-      if (kind === "message") pending.push(data); else fit = data;
+    if (kind === "message" || kind === "fit" || kind === "sharpness") {
+      if (kind === "message") pending.push(data); else if (kind === "fit") fit = data; else sharp.push(data);
       frame ??= requestAnimationFrame(draw);
       return false;
     }
@@ -102,11 +108,27 @@ async function readEvents(response, settings, controller) {
       return false;
     }
     draw();
+    if (kind === "done" && !data.sharpness) Plotly.relayout("train-sharpness", { "title.text": "sharpness: not measured for a net this large (its Hessian would cost too much per event)" });
     const divergence = data.divergence;
     if (kind !== "done") finish(controller, `failed: ${data.error}`, true);
     else finish(controller, divergence ? `${divergence.optimizer} diverged at step ${divergence.step}` : `done: ${data.steps} steps`);
     return true;
   });
+}
+
+// Section 5.2 on the net itself: each contestant's lambda_max, the full-data loss's sharpest curvature, after each
+// batch of steps (the server's /api/train sharpness events), under plain SGD's edge 2/lr and heavy ball's 2(1 + m)/lr.
+function drawSharpnessAxes(settings, names) {
+  const lr = Number(settings.lr), m = Number(settings.momentum);
+  const edges = [{ value: 2 / lr, text: `2/lr = ${Number((2 / lr).toPrecision(3))}: plain SGD's edge` }];
+  if (m > 0) edges.push({ value: 2 * (1 + m) / lr, text: `2(1 + m)/lr = ${Number((2 * (1 + m) / lr).toPrecision(3))}: heavy ball's` });
+  Plotly.react("train-sharpness", names.map((name) => ({ type: "scatter", mode: "lines+markers", name, x: [], y: [], marker: { size: 3 },
+    line: { color: colors[name], width: contestants.dashed.includes(name) ? 1.5 : 2, dash: contestants.dashed.includes(name) ? "dash" : "solid" } })), {
+    title: { text: "sharpness: the Hessian's largest eigenvalue, lambda_max", font: { size: 14 } }, margin: { l: 60, r: 10, t: 40, b: 40 },
+    xaxis: { title: { text: "step" } }, yaxis: { title: { text: "lambda_max" }, type: "log" },
+    shapes: lr > 0 ? edges.map((e, i) => ({ type: "line", xref: "paper", x0: 0, x1: 1, y0: e.value, y1: e.value, line: { color: i ? "gray" : "black", dash: "dash", width: 1.5 } })) : [],
+    annotations: lr > 0 ? edges.map((e) => ({ xref: "paper", x: 1, y: Math.log10(e.value), xanchor: "right", yanchor: "bottom", showarrow: false, text: e.text, font: { size: 11 } })) : [],
+  }, plotConfig);
 }
 
 // What the nets learn (train's fit.png): the run's data, y = x² dashed, and each contestant's predictions on the
