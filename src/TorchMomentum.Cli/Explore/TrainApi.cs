@@ -36,13 +36,18 @@ public static class TrainApi
     public static int SharpnessEvery(ExperimentSettings settings) => Math.Max(1, (settings.StepsPerEpoch * settings.Epochs + MostSharpness - 1) / MostSharpness);
 
     /// <summary>
-    /// Most multiply-adds one Hessian may take (samples x parameters^2, its Gauss-Newton product), about 50 ms on one
-    /// core: the chapter's net on up to 10,000 samples; wider nets get no sharpness events (the done event says so).
+    /// Most work one sharpness measurement of a net may take: samples x P^2 for the Hessian's Gauss-Newton product and
+    /// about 10 P^3 for its eigenvalues (P = 3 hidden + 1 parameters), a few milliseconds to 20 ms on one core. The
+    /// chapter's net fits on up to 10,000 samples; wider nets get no sharpness events (the done event says so).
     /// </summary>
-    public const double SharpnessBudget = 4e8;
+    public const double SharpnessBudget = 4e7;
 
     /// <summary>Whether a training of these settings streams its sharpness.</summary>
-    public static bool StreamsSharpness(ExperimentSettings settings) => (double)settings.Samples * Math.Pow(3.0 * settings.Hidden + 1, 2) <= SharpnessBudget;
+    public static bool StreamsSharpness(ExperimentSettings settings)
+    {
+        double p = 3.0 * settings.Hidden + 1;
+        return settings.Samples * p * p + 10 * p * p * p <= SharpnessBudget;
+    }
 
     /// <summary>Answers one request, holding a slot of <paramref name="slots"/> while it trains.</summary>
     public static async Task Handle(HttpContext context, TrainingSlots slots, CancellationToken stopping)
