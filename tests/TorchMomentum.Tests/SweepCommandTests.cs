@@ -94,6 +94,22 @@ public sealed partial class SweepCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_torch_engine_still_trains_a_sweep_within_float32s_rounding_of_the_fused_one()
+    {
+        string fused = temporary["fused"], torch = temporary["torch"];
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run(With("--out", fused)).Exit);
+        var (exit, output, error) = CliRunner.Run(With("--engine", "torch", "--out", torch));
+        Assert.True(exit == ExitCodes.Ok, error);
+        Assert.Contains("by the torch engine", output);
+        Assert.Contains("\"engine\": \"torch\"", File.ReadAllText(Path.Combine(torch, Summary.FileName)));
+        double[] Losses(string folder) => File.ReadAllLines(Path.Combine(folder, SweepCsv.EpochsFileName)).Skip(1)
+            .Select(l => double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var (a, b) = (Losses(fused), Losses(torch));
+        Assert.Equal(a.Length, b.Length);
+        Assert.All(a.Zip(b), p => Assert.Equal(p.Second, p.First, Math.Abs(p.Second) * 1e-4));
+    }
+
+    [Fact]
     public void A_rerun_shard_rewrites_its_own_file_and_a_shard_of_another_sweep_is_kept_without_force()
     {
         string shards = temporary["shards"];
@@ -173,6 +189,7 @@ public sealed partial class SweepCommandTests : IDisposable
     [InlineData("--targets", "0.02,0.02", "--targets must be distinct comma-separated numbers in (0, inf) (got '0.02,0.02')")]
     [InlineData("--steps", "0", "--steps must be a whole number in [1, 10000000] (got '0')")]
     [InlineData("--batch-size+", "5", "--batch-size and --batch-sizes: give one of them")]
+    [InlineData("--engine", "gpu", "--engine must be one of fused|torch (got 'gpu').")]
     public void Bad_input_is_one_line_exit_2_and_nothing_written(string option, string value, string message)
     {
         string folder = temporary["out"];

@@ -32,11 +32,14 @@ public class SweepTrainingTests
         return worst;
     }
 
-    [Fact]
-    public void In_float64_every_cell_is_trains_momentum_column_to_1e_10()
+    [Theory]
+    [InlineData(SweepEngine.Fused)]
+    [InlineData(SweepEngine.Torch)]
+    public void In_float64_every_cell_is_trains_momentum_column_to_1e_10(SweepEngine engine)
     {
         var grid = new SweepGrid
         {
+            Engine = engine,
             LrMin = 0.003, LrMax = 0.1, LrCount = 3, MomentumMin = 0, MomentumMax = 0.9, MomentumCount = 2, Seeds = [1, 7],
             Training = new ExperimentSettings { DType = ScalarType.Float64 }, // the chapter's 12 epochs, as the README says
         };
@@ -44,12 +47,15 @@ public class SweepTrainingTests
         Assert.InRange(worst, 0, 1e-10);
     }
 
-    [Fact]
-    public void In_float64_a_cell_of_any_batch_size_is_train_at_that_batch_size_to_1e_10()
+    [Theory]
+    [InlineData(SweepEngine.Fused)]
+    [InlineData(SweepEngine.Torch)]
+    public void In_float64_a_cell_of_any_batch_size_is_train_at_that_batch_size_to_1e_10(SweepEngine engine)
     {
         // 7 leaves a short last batch (1000 = 142 x 7 + 6); 1000 is the full batch, one step an epoch.
         var grid = new SweepGrid
         {
+            Engine = engine,
             LrMin = 0.01, LrMax = 0.2, LrCount = 2, MomentumMin = 0, MomentumMax = 0.9, MomentumCount = 2, Seeds = [3], BatchSizes = [7, 1000],
             Training = new ExperimentSettings { DType = ScalarType.Float64, Epochs = 3 },
         };
@@ -57,12 +63,15 @@ public class SweepTrainingTests
         Assert.InRange(worst, 0, 1e-10);
     }
 
-    [Fact]
-    public void In_float32_every_cell_is_trains_momentum_column_within_the_bound_the_readme_states()
+    [Theory]
+    [InlineData(SweepEngine.Fused)]
+    [InlineData(SweepEngine.Torch)]
+    public void In_float32_every_cell_is_trains_momentum_column_within_the_bound_the_readme_states(SweepEngine engine)
     {
         // The chapter's 12 epochs at the chapter's point and around it. Measured on the project's machine: 9.6e-7 (float64: 1.6e-15).
         var grid = new SweepGrid
         {
+            Engine = engine,
             LrMin = 0.01, LrMax = 0.05, LrCount = 2, MomentumMin = 0, MomentumMax = 0.8, MomentumCount = 2, Seeds = [1],
         };
         double worst = LargestRelativeDifference(grid, Train(grid, Shard.Whole));
@@ -70,13 +79,17 @@ public class SweepTrainingTests
     }
 
     [Theory]
-    [InlineData(ScalarType.Float32)]
-    [InlineData(ScalarType.Float64)]
-    public void A_cells_numbers_do_not_depend_on_which_cells_share_its_stack(ScalarType dtype)
+    [InlineData(ScalarType.Float32, SweepEngine.Fused)]
+    [InlineData(ScalarType.Float64, SweepEngine.Fused)]
+    [InlineData(ScalarType.Float32, SweepEngine.Torch)]
+    [InlineData(ScalarType.Float64, SweepEngine.Torch)]
+    public void A_cells_numbers_do_not_depend_on_which_cells_share_its_stack(ScalarType dtype, SweepEngine engine)
     {
-        // An odd batch size and width, so that vectorised loops end in a scalar tail at places that move with the stack's size.
+        // An odd batch size and width, so that vectorised loops end in a scalar tail at places that move with the
+        // stack's size, and (fused) a cell sits in another lane of another group in each cut.
         var grid = new SweepGrid
         {
+            Engine = engine,
             LrMin = 0.01, LrMax = 1000, LrCount = 5, MomentumCount = 3, Seeds = [2, 3],
             Training = new ExperimentSettings { Epochs = 4, Samples = 61, BatchSize = 5, Hidden = 7, DType = dtype },
         };
@@ -91,6 +104,54 @@ public class SweepTrainingTests
             Assert.Equal(a.FinalLoss, b.FinalLoss);
             Assert.Equal(a.EpochLosses, b.EpochLosses);
         }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void The_fused_engines_vector_and_scalar_paths_give_the_same_bits(ScalarType dtype)
+    {
+        Assert.SkipUnless(FusedStep.VectorPathRuns, "needs 256-bit vectors with FMA (the vector path) to compare the scalar path with");
+        // Divergence (lr 1e6: float64 too reaches infinity within the 100 steps), a short last batch, two batch sizes and targets: every branch of the step.
+        var grid = new SweepGrid
+        {
+            LrMin = 0.01, LrMax = 1e6, LrCount = 5, MomentumCount = 3, Seeds = [2], BatchSizes = [5, 61], Targets = [0.3, 0.08], Steps = 100,
+            Training = new ExperimentSettings { Samples = 61, Hidden = 7, DType = dtype },
+        };
+        var vector = Train(grid, Shard.Whole);
+        IReadOnlyList<CellResult> scalar;
+        SweepTraining.ForceScalar = true;
+        try
+        {
+            scalar = Train(grid, Shard.Whole);
+        }
+        finally
+        {
+            SweepTraining.ForceScalar = false;
+        }
+        Assert.Contains(vector, r => r.DivergedStep is not null);
+        Assert.Contains(vector, r => r.StepsToTargets.All(s => s is not null));
+        foreach (var (a, b) in vector.Zip(scalar))
+        {
+            Assert.Equal(a.DivergedStep, b.DivergedStep);
+            Assert.Equal(a.FinalLoss is { } fa ? BitConverter.DoubleToInt64Bits(fa) : 0, b.FinalLoss is { } fb ? BitConverter.DoubleToInt64Bits(fb) : 0);
+            Assert.Equal(a.EpochLosses.Select(BitConverter.DoubleToInt64Bits), b.EpochLosses.Select(BitConverter.DoubleToInt64Bits));
+            Assert.Equal(a.StepsToTargets, b.StepsToTargets);
+        }
+    }
+
+    [Fact]
+    public void In_float64_both_engines_take_the_same_steps_to_every_target()
+    {
+        var grid = new SweepGrid
+        {
+            LrMin = 0.03, LrMax = 0.4, LrCount = 4, MomentumMin = 0, MomentumMax = 0.9, MomentumCount = 3, Seeds = [1, 2], BatchSizes = [1, 32, 1000],
+            Targets = [0.0204, 0.0154, 0.0124], Steps = 300, Training = new ExperimentSettings { DType = ScalarType.Float64 },
+        };
+        var fused = Train(grid, Shard.Whole, threads: 2);
+        var torch = Train(grid with { Engine = SweepEngine.Torch }, Shard.Whole, threads: 2);
+        Assert.Equal(torch.Select(r => r.StepsToTargets), fused.Select(r => r.StepsToTargets));
+        Assert.True(fused.Sum(r => r.StepsToTargets.Count(s => s is not null)) > 100, "the comparison is of steps, not of empty columns");
     }
 
     [Fact]

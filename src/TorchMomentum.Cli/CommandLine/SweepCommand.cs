@@ -45,12 +45,14 @@ public static class SweepCommand
         var threads = Options.OptionalCount("--threads", "Chunks of cells trained at once, each on one thread (default: one per core on the CPU)", 1, SweepTraining.MaxThreads);
         var shard = new Option<string?>("--shard") { Description = "Train only shard i/n (the cells whose id mod n is i) and write sweep-shard-i-of-n.bin; auto: from a Slurm job array or, with --shards, a Kubernetes Indexed Job" };
         var shards = Options.OptionalCount("--shards", "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions)", 1, ShardChoice.MaxShards);
+        var engine = Options.OneOf("--engine", "What trains the cells: fused (one pass per step in C#, a cell per vector lane; CPU) or torch (StackedNet on libtorch, the reference; CPU or CUDA)",
+            Defaults.Engine.ToString().ToLowerInvariant(), new Dictionary<string, SweepEngine> { ["fused"] = SweepEngine.Fused, ["torch"] = SweepEngine.Torch });
         var force = Options.Force();
         var output = Options.Out("sweep.csv, epoch-losses.csv, summary.json, sweep.png and effective-lr.png, with targets scaling.csv and scaling.png (or a shard's file)");
 
         var command = new Command(name, description)
         {
-            lrMin, lrMax, lrCount, momentumMin, momentumMax, momentumCount, seeds, batchSizes, targets, steps,
+            lrMin, lrMax, lrCount, momentumMin, momentumMax, momentumCount, seeds, batchSizes, targets, steps, engine,
         };
         foreach (var option in net.Settings.Append(device).Append(threads).Append(output).Append(force).Append(shard).Append(shards)) command.Options.Add(option);
         command.Subcommands.Add(Merge(console, error, name));
@@ -68,6 +70,7 @@ public static class SweepCommand
                 BatchSizes = sizes.Length == 0 || parse.GetResult(net.BatchSize) is { Implicit: false } ? null : [.. sizes.Select(b => (int)b)],
                 Targets = parse.GetValue(targets)!,
                 Steps = parse.GetValue(steps) ?? Defaults.Steps,
+                Engine = parse.GetValue(engine),
                 Training = net.Read(parse, training),
             };
             if (grid.Problem() is { } bad) return ExitCodes.Refuse(error, bad.ForCommandLine + ".");
@@ -79,6 +82,13 @@ public static class SweepCommand
                 part = resolved;
             }
             else if (parse.GetValue(shards) is not null) return ExitCodes.Refuse(error, "--shards goes with --shard auto (a Kubernetes Indexed Job).");
+            if (chosen.type != TorchSharp.DeviceType.CPU)
+            {
+                // The fused engine is the CPU's; on CUDA the torch engine trains, unless fused was asked for by name.
+                if (parse.GetResult(engine) is { Implicit: false } && grid.Engine == SweepEngine.Fused)
+                    return ExitCodes.Refuse(error, "--engine fused trains on the CPU; with --device cuda, give --engine torch.");
+                grid = grid with { Engine = SweepEngine.Torch };
+            }
             int workers = parse.GetValue(threads) ?? (chosen.type == TorchSharp.DeviceType.CPU ? Environment.ProcessorCount : 1);
             if (grid.MemoryProblem(grid.CellCountOf(part), workers, HostMemory.AvailableBytes()) is { } tooBig) return ExitCodes.Refuse(error, tooBig.ForCommandLine + ".");
             // Signals are heard from here until the last file is in place: a stop while the results are written leaves the folder as it was.
@@ -166,7 +176,8 @@ public static class SweepCommand
         string batches = grid.BatchSizes is null ? "" : $" x {grid.CellBatchSizes.Count} batch sizes";
         string budget = grid.Steps is { } steps ? $"up to {steps} steps each" : grid.BatchSizes is null ? $"{grid.Training.Epochs} epochs of {grid.Training.StepsPerEpoch} steps" : $"{grid.Training.Epochs} epochs each";
         string targets = grid.Targets.Count == 0 ? "" : $", to full-data losses {string.Join(", ", grid.Targets.Select(t => Shown.Number(t)))}";
-        console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard.Count == 1 ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} with {workers} thread(s): {grid.LrCount} learning rates x {grid.MomentumCount} momenta{batches} x {grid.Seeds.Count} seed(s), {budget}{targets}");
+        string engine = grid.Engine == SweepEngine.Torch ? "the torch engine" : FusedStep.VectorPathRuns ? "the fused engine (256-bit vectors)" : "the fused engine (scalar: no 256-bit vectors with FMA here)";
+        console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard.Count == 1 ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} by {engine} with {workers} thread(s): {grid.LrCount} learning rates x {grid.MomentumCount} momenta{batches} x {grid.Seeds.Count} seed(s), {budget}{targets}");
         var clock = Stopwatch.StartNew();
         IReadOnlyList<CellResult> results;
         using (var progress = TrainingProgress.Start(console, total, 0, "cell-steps"))

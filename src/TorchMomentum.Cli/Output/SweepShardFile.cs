@@ -9,14 +9,14 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Cli.Output;
 
 /// <summary>A sweep's grid as shard files and summary.json write it.</summary>
-/// <remarks><c>batch_sizes</c> is null for the one batch size of <c>batch_size</c>; <c>targets</c> is empty and <c>steps</c> null when the sweep measures no steps to targets.</remarks>
+/// <remarks><c>batch_sizes</c> is null for the one batch size of <c>batch_size</c>; <c>targets</c> is empty and <c>steps</c> null when the sweep measures no steps to targets; <c>engine</c> is <c>fused</c> or <c>torch</c>.</remarks>
 public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, double MomentumMin, double MomentumMax, int MomentumCount,
-    long[] Seeds, int Epochs, int BatchSize, int Samples, int Hidden, string Dtype, int[]? BatchSizes, double[] Targets, int? Steps)
+    long[] Seeds, int Epochs, int BatchSize, int Samples, int Hidden, string Dtype, int[]? BatchSizes, double[] Targets, int? Steps, string Engine)
 {
     /// <summary>The JSON form of a grid.</summary>
     public static SweepGridJson From(SweepGrid g) => new(g.LrMin, g.LrMax, g.LrCount, g.MomentumMin, g.MomentumMax, g.MomentumCount, [.. g.Seeds],
         g.Training.Epochs, g.Training.BatchSize, g.Training.Samples, g.Training.Hidden, g.Training.DType.ToString().ToLowerInvariant(),
-        g.BatchSizes is null ? null : [.. g.BatchSizes], [.. g.Targets], g.Steps);
+        g.BatchSizes is null ? null : [.. g.BatchSizes], [.. g.Targets], g.Steps, g.Engine.ToString().ToLowerInvariant());
 
     /// <summary>The grid it describes (check it with <see cref="SweepGrid.Problem"/>).</summary>
     public SweepGrid ToGrid() => new()
@@ -26,6 +26,8 @@ public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, doub
         BatchSizes = BatchSizes,
         Targets = Targets ?? [],
         Steps = Steps,
+        // An engine this build does not know: the torch engine's name stands in, and the grid reads as another sweep's.
+        Engine = Engine == "torch" ? SweepEngine.Torch : SweepEngine.Fused,
         Training = new ExperimentSettings
         {
             Epochs = Epochs, BatchSize = BatchSize, Samples = Samples, Hidden = Hidden,
@@ -145,6 +147,7 @@ public sealed record SweepShardFile
         if (file.Version != CurrentVersion) throw new InvalidDataException($"shard format version {file.Version}, this build reads {CurrentVersion}");
         if (file.Grid is null) throw new InvalidDataException("it has no grid");
         if (file.Grid.ToGrid().Problem() is { } problem) throw new InvalidDataException($"its grid is not valid: {problem.ForCommandLine}");
+        if (file.Grid.Engine is not ("fused" or "torch")) throw new InvalidDataException($"its engine '{file.Grid.Engine}' is not fused or torch");
         if (file.ShardCount < 1 || file.ShardCount > ShardChoice.MaxShards || file.ShardIndex < 0 || file.ShardIndex >= file.ShardCount)
             throw new InvalidDataException($"shard {file.ShardIndex}/{file.ShardCount} is not a shard");
         if (file.Run is null) throw new InvalidDataException("it does not say how it was trained (run)");

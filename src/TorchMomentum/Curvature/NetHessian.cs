@@ -57,7 +57,12 @@ public static class NetHessian
     public static Tensor Of(NetWeights w, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         int h = w.Hidden, p = w.Count, n = x.Length;
-        var (g, e) = OutputGradients(w, x, y);
+        using var scope = NewDisposeScope();
+        // The per-sample gradients are written straight into libtorch's memory: a managed copy would be a large-object
+        // allocation per Hessian, and the explore page takes dozens a training (each a gen-2 collection).
+        var gradients = zeros([n, p], ScalarType.Float64);
+        var e = new double[n];
+        OutputGradients(w, x, y, Devices.HostValues.Doubles(gradients), e);
         var cross = new double[2 * h]; // sum_i e_i m_ij x_i and sum_i e_i m_ij
         for (int i = 0; i < n; i++)
             for (int j = 0; j < h; j++)
@@ -66,8 +71,6 @@ public static class NetHessian
                 cross[j] += e[i] * x[i];
                 cross[h + j] += e[i];
             }
-        using var scope = NewDisposeScope();
-        var gradients = tensor(g, [n, p], ScalarType.Float64);
         var hessian = gradients.t().mm(gradients).mul_(2.0 / n);
         var values = Devices.HostValues.Doubles(hessian);
         for (int j = 0; j < h; j++)
@@ -85,21 +88,22 @@ public static class NetHessian
     public static Tensor PerSampleLossGradients(NetWeights w, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         int p = w.Count;
-        var (g, e) = OutputGradients(w, x, y);
+        var gradients = zeros([x.Length, p], ScalarType.Float64);
+        var g = Devices.HostValues.Doubles(gradients);
+        var e = new double[x.Length];
+        OutputGradients(w, x, y, g, e);
         for (int i = 0; i < x.Length; i++)
             for (int k = 0; k < p; k++) g[i * p + k] *= 2 * e[i];
-        return tensor(g, [x.Length, p], ScalarType.Float64);
+        return gradients;
     }
 
-    /// <summary>Every sample's gradient of the net's output, grad f_i, as rows of [samples, parameters], and its error e_i = f_i - y_i.</summary>
-    private static (double[] Gradients, double[] Errors) OutputGradients(NetWeights w, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    /// <summary>Every sample's gradient of the net's output, grad f_i, into the rows of <paramref name="g"/> [samples, parameters] (zeros), and its error e_i = f_i - y_i.</summary>
+    private static void OutputGradients(NetWeights w, ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<double> g, Span<double> e)
     {
         int h = w.Hidden, p = w.Count, n = x.Length;
-        var g = new double[n * p];
-        var e = new double[n];
         for (int i = 0; i < n; i++)
         {
-            var row = g.AsSpan(i * p, p);
+            var row = g.Slice(i * p, p);
             double f = w.B2;
             for (int j = 0; j < h; j++)
             {
@@ -113,7 +117,6 @@ public static class NetHessian
             row[3 * h] = 1;
             e[i] = f - y[i];
         }
-        return (g, e);
     }
 
     /// <summary>The eigenvalues of a symmetric matrix, largest first (libtorch's eigvalsh, float64).</summary>

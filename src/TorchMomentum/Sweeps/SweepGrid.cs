@@ -63,6 +63,12 @@ public sealed record SweepGrid
     /// </summary>
     public int? Steps { get; init; }
 
+    /// <summary>
+    /// Which engine trains the cells: <see cref="SweepEngine.Fused"/> (the default, on the CPU) or the reference,
+    /// <see cref="SweepEngine.Torch"/>. Part of the grid: shards of one sweep must be trained alike to merge.
+    /// </summary>
+    public SweepEngine Engine { get; init; } = SweepEngine.Fused;
+
     /// <summary>Most steps a cell's budget may have.</summary>
     public const int MaxSteps = 10_000_000;
 
@@ -220,6 +226,16 @@ public sealed record SweepCell(int Id, double Lr, double Momentum, long Seed, in
     /// limit is lr * g / (1 - momentum)); plain SGD at this learning rate is momentum's "bigger step" rival.
     /// </summary>
     public double EffectiveLr => Theory.ConstantGradientVelocity.Limit(Lr, Momentum, g: 1);
+}
+
+/// <summary>What trains a sweep's cells.</summary>
+public enum SweepEngine
+{
+    /// <summary><see cref="FusedStep"/>: one pass per step in C#, a cell per vector lane (CPU only).</summary>
+    Fused,
+
+    /// <summary><see cref="StackedNet"/> on libtorch: the reference engine, and the one on CUDA.</summary>
+    Torch,
 }
 
 /// <summary>A part of a sweep for one process: the cells whose id mod <paramref name="Count"/> is <paramref name="Index"/>.</summary>

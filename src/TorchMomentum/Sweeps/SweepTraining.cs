@@ -52,8 +52,10 @@ public static class SweepTraining
     public const long ChunkActivationBytes = 4L << 20;
 
     /// <summary>How many cells a chunk stacks for these settings.</summary>
-    public static int ChunkCells(ExperimentSettings settings)
+    public static int ChunkCells(ExperimentSettings settings, SweepEngine engine = SweepEngine.Torch)
     {
+        // The fused engine keeps a group's state in L1 and streams nothing: a chunk is a unit of work for a thread, 256 cells.
+        if (engine == SweepEngine.Fused) return 256;
         long element = settings.DType == ScalarType.Float64 ? 8 : 4;
         return (int)Math.Clamp(ChunkActivationBytes / ((long)settings.BatchSize * settings.Hidden * element), 1, 1024);
     }
@@ -74,7 +76,7 @@ public static class SweepTraining
     {
         var cells = grid.Cells(shard).ToArray();
         var runs = new Dictionary<long, ChapterRun>();
-        var chunks = new List<Chunk>();
+        var chunks = new List<ISweepChunk>();
         try
         {
             // The cell's data, initial weights and batch order are train's, drawn by train's own code: a chapter run of its seed.
@@ -92,10 +94,10 @@ public static class SweepTraining
             foreach (var group in cells.GroupBy(c => (c.Seed, c.BatchSize)))
             {
                 var settings = grid.SettingsOf(group.Key.BatchSize);
-                foreach (var part in group.OrderByDescending(c => c.EffectiveLr).ThenBy(c => c.Id).Chunk(ChunkCells(settings)))
+                foreach (var part in group.OrderByDescending(c => c.EffectiveLr).ThenBy(c => c.Id).Chunk(ChunkCells(settings, device.type == TorchSharp.DeviceType.CPU ? grid.Engine : SweepEngine.Torch)))
                 {
                     cancel.ThrowIfCancellationRequested();
-                    chunks.Add(new Chunk(part, runs[group.Key.Seed], settings, grid.StepBudget(group.Key.BatchSize), grid.Targets, full?[group.Key.Seed]));
+                    chunks.Add(NewChunk(grid, part, runs[group.Key.Seed], settings, full?[group.Key.Seed], device));
                 }
             }
             int epochs = grid.CellBatchSizes.Max(b => grid.SettingsOf(b).Epochs);
@@ -116,7 +118,7 @@ public static class SweepTraining
     /// then grows to the thread's working size, once. Epoch by epoch: a chunk needs no other, but a watcher wants the
     /// whole map after each epoch, so the workers meet at a barrier, and the last to arrive tells the watcher.
     /// </summary>
-    private static void TrainOnWorkers(List<Chunk> chunks, int threads, int epochs, Action<int>? onSteps,
+    private static void TrainOnWorkers(List<ISweepChunk> chunks, int threads, int epochs, Action<int>? onSteps,
         Action<int, Func<IReadOnlyList<CellResult>>>? onEpoch, CancellationToken cancel)
     {
         int workers = Math.Max(1, Math.Min(threads, chunks.Count));
@@ -157,6 +159,21 @@ public static class SweepTraining
         if (failures.TryDequeue(out var first)) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
     }
 
+    /// <summary>
+    /// Forces the fused engine's scalar path even where vectors run: for the tests, which compare the two paths' bytes.
+    /// </summary>
+    internal static bool ForceScalar { get; set; }
+
+    private static ISweepChunk NewChunk(SweepGrid grid, SweepCell[] part, ChapterRun start, ExperimentSettings settings, FullDataLoss? full, Device device)
+    {
+        int budget = grid.StepBudget(part[0].BatchSize);
+        if (grid.Engine == SweepEngine.Torch || device.type != TorchSharp.DeviceType.CPU)
+            return new TorchChunk(part, start, settings, budget, grid.Targets, full);
+        return settings.DType == ScalarType.Float64
+            ? new FusedChunk<double>(part, start, settings, budget, grid.Targets, full, ForceScalar)
+            : new FusedChunk<float>(part, start, settings, budget, grid.Targets, full, ForceScalar);
+    }
+
     /// <summary>The full-data loss of a seed's samples, read once in float64.</summary>
     private static FullDataLoss FullDataLossOf((Tensor X, Tensor Y) data)
     {
@@ -165,49 +182,40 @@ public static class SweepTraining
         return new FullDataLoss(Devices.HostValues.Doubles(x), Devices.HostValues.Doubles(y));
     }
 
-    private static CellResult[] InIdOrder(List<Chunk> chunks, int epochsDone) =>
+    private static CellResult[] InIdOrder(List<ISweepChunk> chunks, int epochsDone) =>
         chunks.SelectMany(c => c.Results(epochsDone)).OrderBy(r => r.Cell.Id).ToArray();
 
     /// <summary>
-    /// One chunk of cells that share a seed and a batch size, and where its training is: the chapter's loop, an epoch
-    /// at a time, up to its step budget. A cell that diverged, or has reached every target, is frozen: its lr and
-    /// momentum become 0, its velocity and its gradients 0, so the update p - v leaves it where it was, and its
-    /// results end at the step before (diverged) or at the step that reached the last target.
+    /// One chunk of cells that share a seed and a batch size, trained by <see cref="StackedNet"/> (the torch engine): the
+    /// chapter's loop, an epoch at a time, up to its step budget. A cell that diverged, or has reached every target,
+    /// is frozen: its lr and momentum become 0, its velocity and its gradients 0, so the update p - v leaves it where
+    /// it was (<see cref="CellLedger"/> keeps what it measured).
     /// </summary>
-    private sealed class Chunk : IDisposable
+    private sealed class TorchChunk : ISweepChunk
     {
         private readonly SweepCell[] cells;
         private readonly ExperimentSettings settings;
         private readonly int budget;
-        private readonly IReadOnlyList<double> targets;
         private readonly FullDataLoss? full;
+        private readonly CellLedger ledger;
         private readonly Tensor x, y;
         private readonly RunGenerator generator;
         private readonly StackedNet net;
         private readonly FlatBucket bucket;
-        private readonly double[][] epochLosses;
-        private readonly double[] epochSum, finalLoss, losses, weights, scratch;
-        private readonly int[] diverged, trained;
-        private readonly int?[][] reached;
+        private readonly double[] losses, weights, scratch;
         private Tensor lr, momentum;
         private Tensor? frozen;
 
-        public Chunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings, int budget, IReadOnlyList<double> targets, FullDataLoss? full)
+        public TorchChunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings, int budget, IReadOnlyList<double> targets, FullDataLoss? full)
         {
             this.cells = cells;
             this.settings = settings;
             this.budget = budget;
-            this.targets = targets;
             this.full = full;
+            ledger = new CellLedger(cells, settings, targets);
             (x, y) = start.Data;
             generator = new RunGenerator(start.GeneratorState);
-            epochLosses = cells.Select(_ => new double[settings.Epochs]).ToArray();
-            epochSum = new double[cells.Length];
-            finalLoss = new double[cells.Length];
             losses = new double[cells.Length];
-            diverged = Enumerable.Repeat(-1, cells.Length).ToArray();
-            trained = new int[cells.Length];
-            reached = cells.Select(_ => new int?[targets.Count]).ToArray();
             net = new StackedNet(start.MomentumNet, cells.Length);
             bucket = new FlatBucket(net.parameters().ToList());
             weights = new double[bucket.FlatParameters.numel()];
@@ -222,12 +230,10 @@ public static class SweepTraining
             return net.PerElement(perCell).DetachFromDisposeScope();
         }
 
-        private bool Stopped(int c) => diverged[c] >= 0 || (targets.Count > 0 && reached[c].All(r => r is not null));
-
         public void TrainEpoch(int epoch, Action<int>? onSteps, CancellationToken cancel)
         {
             int n = cells.Length, first = epoch * settings.StepsPerEpoch;
-            if (first >= budget || Enumerable.Range(0, n).All(Stopped)) return;
+            if (first >= budget || ledger.AllStopped) return;
             using var epochScope = NewDisposeScope();
             var (batchesX, batchesY) = EpochOrder.Batches(x, y, settings.BatchSize, samples => generator.Draw(() => EpochOrder.Next(samples)));
             for (int b = 0, step = first; b < batchesX.Length && step < budget; b++, step++)
@@ -236,61 +242,32 @@ public static class SweepTraining
                 using var stepScope = NewDisposeScope();
                 var loss = net.LossAndGradient(batchesX[b], batchesY[b], out var gradient);
                 ReadInto(losses, loss);
-                int size = settings.BatchSizeOf(step);
-                bool froze = false;
-                for (int c = 0; c < n; c++)
-                {
-                    if (Stopped(c)) continue;
-                    if (!double.IsFinite(losses[c]))
-                    {
-                        diverged[c] = step;
-                        froze = true;
-                        continue;
-                    }
-                    epochSum[c] += losses[c] * size;
-                    finalLoss[c] = losses[c];
-                    trained[c] = step + 1;
-                }
-                if (froze) Freeze();
+                if (ledger.RecordStep(step, losses)) Freeze();
                 if (frozen is not null) gradient.masked_fill_(frozen, 0);
                 using (no_grad()) MomentumUpdate.Chapter(bucket.FlatParameters, gradient, bucket.FlatState, momentum, lr);
                 if (full is not null && MeasureTargets(step + 1)) Freeze();
                 onSteps?.Invoke(n);
-                if (Enumerable.Range(0, n).All(Stopped))
+                if (ledger.AllStopped)
                 {
                     // The rest of the budget will not be trained: the progress bar counts it done.
                     onSteps?.Invoke(n * (budget - step - 1));
                     break;
                 }
             }
-            // The epoch's mean over its samples, as LossHistory takes it for train, for the cells that trained all of it.
-            for (int c = 0; c < n; c++)
-            {
-                if (diverged[c] < 0 && trained[c] == first + settings.StepsPerEpoch) epochLosses[c][epoch] = epochSum[c] / settings.Samples;
-                epochSum[c] = 0;
-            }
+            ledger.EndEpoch(epoch);
         }
 
-        /// <summary>
-        /// Takes every training cell's full-data loss after <paramref name="steps"/> steps and notes the targets it
-        /// reached; true when a cell has now reached them all (and is to be frozen).
-        /// </summary>
+        /// <summary>Takes every training cell's full-data loss after <paramref name="steps"/> steps; true when a cell has now reached every target.</summary>
         private bool MeasureTargets(int steps)
         {
             int n = cells.Length, hidden = settings.Hidden;
             ReadInto(weights, bucket.FlatParameters);
             // The flat buffer lays out hidden.weight, hidden.bias and predict.weight, [cells, hidden] each, then predict.bias [cells].
-            var all = weights.AsSpan();
-            bool done = false;
-            for (int c = 0; c < n; c++)
+            return ledger.RecordTargets(steps, c =>
             {
-                if (Stopped(c)) continue;
-                double loss = full!.Of(all.Slice(c * hidden, hidden), all.Slice((n + c) * hidden, hidden), all.Slice((2 * n + c) * hidden, hidden), all[3 * n * hidden + c], scratch);
-                for (int t = 0; t < targets.Count; t++)
-                    if (reached[c][t] is null && loss <= targets[t]) reached[c][t] = steps;
-                done |= Stopped(c);
-            }
-            return done;
+                var all = weights.AsSpan();
+                return full!.Of(all.Slice(c * hidden, hidden), all.Slice((n + c) * hidden, hidden), all.Slice((2 * n + c) * hidden, hidden), all[3 * n * hidden + c], scratch);
+            });
         }
 
         /// <summary>
@@ -312,9 +289,9 @@ public static class SweepTraining
         private void Freeze()
         {
             var (oldLr, oldMomentum, oldFrozen) = (lr, momentum, frozen);
-            lr = PerElement(c => Stopped(c) ? 0 : cells[c].Lr);
-            momentum = PerElement(c => Stopped(c) ? 0 : cells[c].Momentum);
-            using (var isFrozen = tensor(Enumerable.Range(0, cells.Length).Select(Stopped).ToArray(), device: x.device))
+            lr = PerElement(c => ledger.Stopped(c) ? 0 : cells[c].Lr);
+            momentum = PerElement(c => ledger.Stopped(c) ? 0 : cells[c].Momentum);
+            using (var isFrozen = tensor(Enumerable.Range(0, cells.Length).Select(ledger.Stopped).ToArray(), device: x.device))
                 frozen = net.PerElement(isFrozen).DetachFromDisposeScope();
             bucket.FlatState.masked_fill_(frozen, 0);
             oldLr.Dispose();
@@ -322,14 +299,7 @@ public static class SweepTraining
             oldFrozen?.Dispose();
         }
 
-        /// <summary>Every cell's results after <paramref name="epochsDone"/> epochs (of the sweep's longest run).</summary>
-        public IEnumerable<CellResult> Results(int epochsDone) => cells.Select((cell, c) =>
-        {
-            int epochs = Math.Min(Math.Min(epochsDone, settings.Epochs), trained[c] / settings.StepsPerEpoch);
-            return diverged[c] < 0
-                ? new CellResult(cell, epochLosses[c][..epochs], trained[c] > 0 ? finalLoss[c] : null, null, [.. reached[c]])
-                : new CellResult(cell, epochLosses[c][..(diverged[c] / settings.StepsPerEpoch)], null, diverged[c], [.. reached[c]]);
-        });
+        public IEnumerable<CellResult> Results(int epochsDone) => ledger.Results(epochsDone);
 
         public void Dispose()
         {
@@ -340,4 +310,14 @@ public static class SweepTraining
             net.Dispose();
         }
     }
+}
+
+/// <summary>A chunk of a sweep's cells that share a seed and a batch size, trained an epoch at a time by one engine.</summary>
+internal interface ISweepChunk : IDisposable
+{
+    /// <summary>Trains epoch <paramref name="epoch"/> (up to the chunk's budget), telling <paramref name="onSteps"/> the cell-steps done.</summary>
+    void TrainEpoch(int epoch, Action<int>? onSteps, CancellationToken cancel);
+
+    /// <summary>Every cell's results after <paramref name="epochsDone"/> epochs.</summary>
+    IEnumerable<CellResult> Results(int epochsDone);
 }

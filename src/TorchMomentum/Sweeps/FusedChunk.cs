@@ -1,0 +1,135 @@
+using System.Numerics;
+using TorchMomentum.Data;
+using TorchMomentum.Devices;
+using TorchMomentum.Training;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Sweeps;
+
+/// <summary>
+/// A chunk of cells that share a seed and a batch size, trained by <see cref="FusedStep"/> (the fused engine): the
+/// same loop as the torch engine's chunk, on the same batches (the seed's permutation per epoch, replayed from its
+/// generator), each step one pass per group of lanes. Cells are padded to whole groups with copies of the first cell
+/// at lr 0, whose results are never read.
+/// </summary>
+/// <typeparam name="T">float or double, the sweep's dtype.</typeparam>
+internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly SweepCell[] cells;
+    private readonly ExperimentSettings settings;
+    private readonly int budget, groups, lanes, parameters;
+    private readonly bool scalar;
+    private readonly FullDataLoss? full;
+    private readonly CellLedger ledger;
+    private readonly T[] x, y, weights, velocities, lr, momentum, frozen, batchX, batchY, scratch, groupLoss;
+    private readonly double[] losses, cellWeights, fullScratch;
+    private readonly RunGenerator generator;
+
+    public FusedChunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings, int budget, IReadOnlyList<double> targets, FullDataLoss? full, bool scalar)
+    {
+        this.cells = cells;
+        this.settings = settings;
+        this.budget = budget;
+        this.full = full;
+        this.scalar = scalar;
+        ledger = new CellLedger(cells, settings, targets);
+        lanes = FusedStep.Lanes<T>();
+        groups = (cells.Length + lanes - 1) / lanes;
+        parameters = 3 * settings.Hidden + 1;
+        generator = new RunGenerator(start.GeneratorState);
+        (x, y) = (Read(start.Data.X), Read(start.Data.Y));
+        // The cells' initial weights: train's momentum net, the same for every cell of the seed.
+        var net = Curvature.NetWeights.Of(start.MomentumNet);
+        double[] initial = [.. net.W1, .. net.B1, .. net.W2, net.B2];
+        weights = new T[groups * parameters * lanes];
+        velocities = new T[weights.Length];
+        for (int g = 0; g < groups; g++)
+            for (int k = 0; k < parameters; k++)
+                for (int lane = 0; lane < lanes; lane++) weights[(g * parameters + k) * lanes + lane] = T.CreateTruncating(initial[k]);
+        lr = new T[groups * lanes];
+        momentum = new T[groups * lanes];
+        frozen = new T[groups * lanes];
+        for (int c = 0; c < cells.Length; c++) (lr[c], momentum[c]) = (T.CreateTruncating(cells[c].Lr), T.CreateTruncating(cells[c].Momentum));
+        batchX = new T[settings.BatchSize];
+        batchY = new T[settings.BatchSize];
+        scratch = new T[2 * settings.BatchSize * lanes];
+        groupLoss = new T[lanes];
+        losses = new double[cells.Length];
+        cellWeights = new double[parameters];
+        fullScratch = new double[2 * settings.Hidden];
+    }
+
+    /// <summary>A [samples, 1] tensor's numbers as T: float32 data as drawn, converted as the torch engine converts it.</summary>
+    private T[] Read(Tensor t)
+    {
+        using var host = t.to(settings.DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32, CPU).contiguous();
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(host.bytes).ToArray();
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public void TrainEpoch(int epoch, Action<int>? onSteps, CancellationToken cancel)
+    {
+        int n = cells.Length, first = epoch * settings.StepsPerEpoch;
+        if (first >= budget || ledger.AllStopped) return;
+        long[] order;
+        using (var permutation = generator.Draw(() => EpochOrder.Next(x.Length)))
+        using (var host = permutation.to(ScalarType.Int64, CPU).contiguous())
+            order = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(host.bytes).ToArray();
+        for (int b = 0, step = first; b < settings.StepsPerEpoch && step < budget; b++, step++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            int from = b * settings.BatchSize, size = Math.Min(settings.BatchSize, x.Length - from);
+            for (int i = 0; i < size; i++) (batchX[i], batchY[i]) = (x[order[from + i]], y[order[from + i]]);
+            for (int g = 0; g < groups; g++)
+            {
+                int at = g * parameters * lanes;
+                FusedStep.Step<T>(weights.AsSpan(at, parameters * lanes), velocities.AsSpan(at, parameters * lanes), lr.AsSpan(g * lanes, lanes),
+                    momentum.AsSpan(g * lanes, lanes), frozen.AsSpan(g * lanes, lanes), batchX.AsSpan(0, size), batchY.AsSpan(0, size), settings.Hidden,
+                    scratch, groupLoss, scalar);
+                for (int lane = 0; lane < lanes && g * lanes + lane < n; lane++) losses[g * lanes + lane] = double.CreateTruncating(groupLoss[lane]);
+            }
+            // A cell whose loss is NaN or infinite is frozen from this step on (the step just taken moved it, where the
+            // torch engine's did not: its results end at the step before, so its weights are never read again).
+            if (ledger.RecordStep(step, losses)) Freeze();
+            if (full is not null && MeasureTargets(step + 1)) Freeze();
+            onSteps?.Invoke(n);
+            if (ledger.AllStopped)
+            {
+                onSteps?.Invoke(n * (budget - step - 1));
+                break;
+            }
+        }
+        ledger.EndEpoch(epoch);
+    }
+
+    private bool MeasureTargets(int steps) => ledger.RecordTargets(steps, c =>
+    {
+        int g = c / lanes, lane = c % lanes;
+        for (int k = 0; k < parameters; k++) cellWeights[k] = double.CreateTruncating(weights[(g * parameters + k) * lanes + lane]);
+        int h = settings.Hidden;
+        return full!.Of(cellWeights.AsSpan(0, h), cellWeights.AsSpan(h, h), cellWeights.AsSpan(2 * h, h), cellWeights[3 * h], fullScratch);
+    });
+
+    private void Freeze()
+    {
+        for (int c = 0; c < cells.Length; c++)
+        {
+            if (!ledger.Stopped(c) || frozen[c] != T.Zero) continue;
+            frozen[c] = BitsSet();
+            (lr[c], momentum[c]) = (T.Zero, T.Zero);
+            int g = c / lanes, lane = c % lanes;
+            for (int k = 0; k < parameters; k++) velocities[(g * parameters + k) * lanes + lane] = T.Zero;
+        }
+    }
+
+    /// <summary>A T with every bit set: the vector path's select mask.</summary>
+    private static T BitsSet()
+    {
+        if (typeof(T) == typeof(float)) return (T)(object)BitConverter.Int32BitsToSingle(-1);
+        return (T)(object)BitConverter.Int64BitsToDouble(-1L);
+    }
+
+    public IEnumerable<CellResult> Results(int epochsDone) => ledger.Results(epochsDone);
+
+    public void Dispose() { }
+}
