@@ -20,14 +20,18 @@ machine, and with torch.set_num_threads(1) for the PyTorch peers (timed in this 
   (b2) the same with functorch: vmap(grad_and_value(per-cell loss)) over the stacked parameters, the same
        update and chunks (the per-cell loss written with broadcasting too: with F.linear, ~3x slower).
   ours `dotnet APP sweep --seeds 1 --lr-count 32 --momentum-count 32 --threads 1 --out DIR`: the same
-       1,024 cells; its rate is summary.json's cell_steps_per_second.
-  and  the default sweep (4,096 cells, 4 seeds, default threads) as a whole process.
+       1,024 cells by the fused engine (the default); its rate is summary.json's cell_steps_per_second (training
+       alone, from the first step, as the peers are timed); and the same with --engine torch, the reference.
+  and  the default sweep (4,096 cells, 4 seeds, default threads) and the default batch-size study (`scaling`) as
+       whole processes.
 It prints one table of medians and ratios against the goals:
   1. cell-steps per second, ours / (a) >= 100
-  2. cell-steps per second, ours / the faster of (b1, b2) >= 4
-  3. the default sweep: wall time <= 10 s; peak RSS (wait4's ru_maxrss); and flat RSS: the default grid trained
-     LONG_EPOCHS epochs grows at most FLAT_MB from its middle epoch to its last (summary.json's
-     run.rss_per_epoch_bytes; the first epochs fill the allocators to their working size, as bench_train.py's 3a skips)
+  2. cell-steps per second, ours (fused) / the faster of (b1, b2) >= 10, and >= 5 million cell-steps/s on one core
+  3. the default sweep: training (summary.json) <= 0.5 s, whole process; peak RSS (wait4's ru_maxrss) <= 260 MB; and
+     flat RSS: the default grid trained LONG_EPOCHS epochs grows at most FLAT_MB from its middle epoch to its last
+     (summary.json's run.rss_per_epoch_bytes; the first epochs fill the allocators to their working size)
+  4. the default batch-size study, whole process <= 10 s
+and, from the benchmarks project (`-- fused`), one core's FMA peak and the fused kernel's share of it.
 At startup it checks the peers against each other: with a few cells, (a), (b1) and (b2) give the same
 losses, step by step, to within 1e-6.
 Needs Debian's python3-torch (1.13, with functorch), and for `ours` the app built: dotnet build -c Release.
@@ -241,6 +245,22 @@ def where_time_goes(rate, cells=1024):
           % (moved / MB, PASSES, chunk_bytes / MB, moved / step / 1e9, copy_small / 1e9, copy_large / 1e9))
 
 
+def fused_kernel(rate):
+    """The fused engine: one core's FMA peak and the kernel alone (the benchmarks project's `-- fused`), against the sweep's rate."""
+    project = os.path.join(SCRIPTS, "..", "src", "TorchMomentum.Benchmarks")
+    done = subprocess.run(["dotnet", "run", "--project", project, "-c", "Release", "--", "fused"], capture_output=True, text=True)
+    if done.returncode != 0:
+        print("(the benchmarks project's `-- fused` failed: %s)" % done.stderr.strip().splitlines()[-1:])
+        return
+    k = json.loads(done.stdout.strip().splitlines()[-1])
+    print("Where the time goes (fused): the kernel alone steps one 8-cell group on one batch at %s cell-steps/s; the sweep "
+          "trains %s (%.0f%% of it: the rest is batches gathered, losses read, the ledger and the progress)."
+          % ("{:,.0f}".format(k["kernel_cell_steps_per_second"]), "{:,.0f}".format(rate), 100 * rate / k["kernel_cell_steps_per_second"]))
+    print("One core's FMA peak, a loop of 12 independent 256-bit float32 FMA chains: %.1f GFLOP/s. The kernel: %.0f FLOPs a "
+          "cell-step (%.0f of them in FMAs), %.1f GFLOP/s; its FMAs alone take %.0f%% of the peak (its adds and multiplies run beside them)."
+          % (k["peak_gflops"], k["flops_per_cell_step"], k["fma_flops_per_cell_step"], k["gflops"], 100 * k["fraction_of_peak"]))
+
+
 def main():
     begun = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -270,7 +290,8 @@ def main():
     steps = len(batches)
     sample = sorted({round(i * (cells - 1) / max(1, args.sample_cells - 1)) for i in range(args.sample_cells)})
     work = tempfile.mkdtemp(prefix="bench-sweep-")
-    rates = {"a": [], "b1": [], "b2": [], "ours": []}
+    rates = {"a": [], "b1": [], "b2": [], "ours": [], "torch": []}
+    studies = []
     default_runs, last = [], {}
     finite = {}
 
@@ -296,6 +317,17 @@ def main():
                          % (summary.get("cells"), summary.get("cell_steps"), cells, cells * steps))
             rates["ours"].append(summary["cell_steps_per_second"])
             last["ours"] = summary
+            _, _, reference = run_ours(args.app, os.path.join(work, "t-%d" % pair), "--seeds", "1", "--lr-count", "32",
+                                       "--momentum-count", "32", "--threads", "1", "--engine", "torch")
+            rates["torch"].append(reference["cell_steps_per_second"])
+        return run
+
+    def run_study(pair):
+        def run():
+            out = os.path.join(work, "s-%d" % pair)
+            wall, _ = measure_apart(["dotnet", args.app, "scaling", "--out", out])
+            shutil.rmtree(out, ignore_errors=True)
+            studies.append(wall)
         return run
 
     def run_ours_default(pair):
@@ -312,7 +344,7 @@ def main():
         for pair in range(args.pairs):
             runs = [run_a, run_batched("b1", peer_b1), run_batched("b2", peer_b2)]
             if not args.skip_ours:
-                runs += [run_ours_1024(pair), run_ours_default(pair)]
+                runs += [run_ours_1024(pair), run_ours_default(pair), run_study(pair)]
             for run in runs[pair % len(runs):] + runs[:pair % len(runs)]:  # rotated: no one always runs first
                 run()
     finally:
@@ -336,16 +368,25 @@ def main():
     rows = [("1. 1,024 cells, one after another (a), 1 thread", *against("a", 100)),
             ("2a. 1,024 cells batched, %d at a time: stacked, autograd (b1), 1 thread" % args.chunk_cells, *against("b1", None)),
             ("2b. 1,024 cells batched, %d at a time: functorch.vmap (b2), 1 thread" % args.chunk_cells, *against("b2", None)),
-            ("2. against the faster batched peer, (%s)" % best, *against(best, 4))]
+            ("2. against the faster batched peer, (%s)" % best, *against(best, 10))]
+    if ours is not None:
+        rows.append(("2c. ours on one core, float32", rate(ours), "-", "-", ">= 5,000,000", "yes" if ours >= 5e6 else "no"))
+        reference = statistics.median(rates["torch"])
+        rows.append(("2d. the torch engine (--engine torch), against (%s)" % best, rate(reference), rate(median[best]),
+                     "%.1fx" % (reference / median[best]), "-", "-"))
     if default_runs:
         wall = statistics.median(run[0] for run in default_runs)
         rss = statistics.median(run[1] for run in default_runs)
         own = statistics.median(run[3]["run"]["peak_rss_bytes"] for run in default_runs) / MB
         growth = statistics.median(run[2] for run in default_runs)
-        rows += [("3a. default sweep (4,096 cells), whole process", "%.2f s" % wall, "-", "-", "<= 10 s", "yes" if wall <= 10 else "no"),
-                 ("3b. default sweep, peak RSS (its summary.json: %.0f MB)" % own, "%.0f MB" % rss, "-", "-", "-", "-"),
+        training = statistics.median(run[3]["run"]["training_seconds"] for run in default_runs)
+        study = statistics.median(studies)
+        rows += [("3a. default sweep (4,096 cells), training (summary.json)", "%.3f s" % training, "-", "-", "<= 0.5 s", "yes" if training <= 0.5 else "no"),
+                 ("3a'. default sweep, whole process", "%.2f s" % wall, "-", "-", "-", "-"),
+                 ("3b. default sweep, peak RSS (its summary.json: %.0f MB)" % own, "%.0f MB" % rss, "-", "-", "<= 260 MB", "yes" if rss <= 260 else "no"),
                  ("3c. default grid, %d epochs: RSS growth from epoch %d to %d" % (LONG_EPOCHS, LONG_EPOCHS // 2, LONG_EPOCHS), "%+.1f MB" % growth, "-", "-", "<= %d MB" % FLAT_MB,
-                  "yes" if growth <= FLAT_MB else "no")]
+                  "yes" if growth <= FLAT_MB else "no"),
+                 ("4. default batch-size study (`scaling`, 4,096 cells), whole process", "%.2f s" % study, "-", "-", "<= 10 s", "yes" if study <= 10 else "no")]
     else:
         rows += [("3. default sweep (4,096 cells), whole process", "(not run)", "-", "-", "<= 10 s, flat RSS", "-")]
 
@@ -365,8 +406,11 @@ def main():
     print("(a), (b1) and (b2) gave the same losses to 1e-6 over %d steps of 3 cells; cells whose last loss is finite: "
           "(b1) %d, (b2) %d of 1,024." % (checked, finite["b1"], finite["b2"]))
 
+    if rates["torch"]:
+        print("The torch engine, for the record:")
+        where_time_goes(statistics.median(rates["torch"]))
     if rates["ours"]:
-        where_time_goes(median["ours"])
+        fused_kernel(median["ours"])
 
     print("The whole benchmark took %.0f s." % (time.perf_counter() - begun))
 

@@ -8,8 +8,10 @@ using Spectre.Console;
 using TorchMomentum.Benchmarks;
 using static TorchSharp.torch;
 
-// `-- explore`: the explore server's latency and load run instead; `-- chapter`: the chapter loop's rate, as JSON.
+// `-- explore`: the explore server's latency and load run instead; `-- chapter`: the chapter loop's rate, as JSON;
+// `-- fused`: one core's FMA peak and the fused sweep kernel's rate, as JSON.
 if (args is ["explore"]) return await ExploreLoad.RunAsync();
+if (args is ["fused"]) return FusedKernelRate.Run();
 if (args is ["chapter"]) return ChapterLoopRate.Run(repeats: 15);
 
 // Every figure of the performance issue, each next to its anchor measured in this same run.

@@ -47,23 +47,25 @@ public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, doub
 /// </summary>
 /// <param name="Device">Where it trained: cpu or cuda.</param>
 /// <param name="Threads">Chunks trained at once, per process.</param>
-/// <param name="TrainingSeconds">Wall time of the training, seconds (of a merged sweep: the sum over its shards).</param>
+/// <param name="TrainingSeconds">Wall time of the training, seconds, from the first step (of a merged sweep: the sum over its shards).</param>
 /// <param name="PeakRssBytes">The process's peak resident memory, bytes (of a merged sweep: the largest shard's).</param>
 /// <param name="RssPerEpochBytes">Resident memory each time another epoch's worth of cell-steps was done, bytes (empty for a merged sweep).</param>
-public sealed record SweepRun(string Device, int Threads, double TrainingSeconds, long PeakRssBytes, long[] RssPerEpochBytes)
+/// <param name="SetUpSeconds">Wall time before the first step: each seed's data and initial net drawn, the cells made (of a merged sweep: the sum).</param>
+public sealed record SweepRun(string Device, int Threads, double TrainingSeconds, long PeakRssBytes, long[] RssPerEpochBytes, double SetUpSeconds)
 {
     /// <summary>Longest training a run may report, seconds (about 32 years): a sum over 100,000 shards stays finite.</summary>
     public const double MaxTrainingSeconds = 1e9;
 
     /// <summary>The whole sweep's run, from its shards'.</summary>
     public static SweepRun Merged(IReadOnlyList<SweepRun> shards) =>
-        new(shards[0].Device, shards.Max(s => s.Threads), shards.Sum(s => s.TrainingSeconds), shards.Max(s => s.PeakRssBytes), []);
+        new(shards[0].Device, shards.Max(s => s.Threads), shards.Sum(s => s.TrainingSeconds), shards.Max(s => s.PeakRssBytes), [], shards.Sum(s => s.SetUpSeconds));
 
     /// <summary>What no process could have reported (a damaged or edited file), or null.</summary>
     public string? Problem() =>
         Device is not ("cpu" or "cuda") ? $"device '{Device}' is not cpu or cuda"
         : Threads < 1 || Threads > SweepTraining.MaxThreads ? $"threads {Threads} is outside [1, {SweepTraining.MaxThreads}]"
         : !(TrainingSeconds >= 0 && TrainingSeconds <= MaxTrainingSeconds) ? $"training_seconds {TrainingSeconds} is outside [0, {MaxTrainingSeconds:0e0}]"
+        : !(SetUpSeconds >= 0 && SetUpSeconds <= MaxTrainingSeconds) ? $"set_up_seconds {SetUpSeconds} is outside [0, {MaxTrainingSeconds:0e0}]"
         : PeakRssBytes < 0 ? $"peak_rss_bytes {PeakRssBytes} is negative"
         : RssPerEpochBytes is null || RssPerEpochBytes.Any(b => b < 0) ? "rss_per_epoch_bytes is missing or negative"
         : null;

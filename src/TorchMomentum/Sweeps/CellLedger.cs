@@ -17,6 +17,8 @@ internal sealed class CellLedger
     private readonly double[] epochSum, finalLoss;
     private readonly int[] diverged, trained;
     private readonly int?[][] reached;
+    private readonly bool[] stopped; // kept, not worked out: the engines ask every step, for every cell
+    private int stoppedCount;
 
     public CellLedger(SweepCell[] cells, ExperimentSettings settings, IReadOnlyList<double> targets)
     {
@@ -29,16 +31,24 @@ internal sealed class CellLedger
         diverged = Enumerable.Repeat(-1, cells.Length).ToArray();
         trained = new int[cells.Length];
         reached = cells.Select(_ => new int?[targets.Count]).ToArray();
+        stopped = new bool[cells.Length];
+    }
+
+    private void Stop(int c)
+    {
+        if (stopped[c]) return;
+        stopped[c] = true;
+        stoppedCount++;
     }
 
     /// <summary>How many cells.</summary>
     public int Count => cells.Length;
 
     /// <summary>Whether cell <paramref name="c"/> trains no more: it diverged, or reached every target.</summary>
-    public bool Stopped(int c) => diverged[c] >= 0 || (targets.Count > 0 && reached[c].All(r => r is not null));
+    public bool Stopped(int c) => stopped[c];
 
     /// <summary>Whether every cell has stopped.</summary>
-    public bool AllStopped => Enumerable.Range(0, cells.Length).All(Stopped);
+    public bool AllStopped => stoppedCount == cells.Length;
 
     /// <summary>
     /// Records step <paramref name="step"/>'s batch losses (before its update) of the cells still training; true when
@@ -54,6 +64,7 @@ internal sealed class CellLedger
             if (!double.IsFinite(losses[c]))
             {
                 diverged[c] = step;
+                Stop(c);
                 froze = true;
                 continue;
             }
@@ -75,9 +86,17 @@ internal sealed class CellLedger
         {
             if (Stopped(c)) continue;
             double loss = lossOf(c);
+            bool all = true;
             for (int t = 0; t < targets.Count; t++)
+            {
                 if (reached[c][t] is null && loss <= targets[t]) reached[c][t] = steps;
-            done |= Stopped(c);
+                all &= reached[c][t] is not null;
+            }
+            if (all && targets.Count > 0)
+            {
+                Stop(c);
+                done = true;
+            }
         }
         return done;
     }

@@ -12,7 +12,7 @@ namespace TorchMomentum.Sweeps;
 /// <code>
 ///   forward, per sample b:   z_j = fma(w1_j, x_b, b1_j);  out = fma(w2_j, relu(z_j), out), from b2
 ///                            e = out - y_b;  loss = fma(e, e, loss);  r_b = e * (2 / B);  G0 += r_b
-///   backward, per unit j:    over the samples, z = fma(w1_j, x_b, b1_j) again and
+///   backward, per unit j:    over the samples, with the forward's z (kept: the scalar path computes it again, the same bits)
 ///                            S1 += [z > 0] r_b;  S2 = fma([z > 0] r_b, x_b, S2);  G2 = fma(r_b, relu(z), G2)
 ///                            dw1_j = w2_j S2,  db1_j = w2_j S1,  dw2_j = G2;  then the step of those three
 ///   at the end:              db2 = G0;  loss /= B
@@ -52,7 +52,7 @@ public static class FusedStep
     /// <param name="x">The batch's inputs.</param>
     /// <param name="y">Its targets.</param>
     /// <param name="hidden">Hidden units.</param>
-    /// <param name="scratch">Room for 2 x batch x lanes numbers.</param>
+    /// <param name="scratch">Room for (2 + hidden) x batch x lanes numbers.</param>
     /// <param name="loss">Each lane's loss, written.</param>
     /// <param name="scalar">Take the scalar path even where vectors run (the tests compare the two).</param>
     public static void Step<T>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> frozen,
@@ -76,6 +76,7 @@ public static class FusedStep
         var work = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector256<T>>(scratch);
         var xs = work[..n];            // each sample's x, broadcast
         var rs = work.Slice(n, n);     // each sample's dloss/dout, r = 2 e / B
+        var zs = work.Slice(2 * n, n * h); // each sample's z_j, kept for the backward: a load instead of an FMA there
         var zero = Vector256<T>.Zero;
         var sum = zero;
         var g0 = zero;
@@ -90,7 +91,13 @@ public static class FusedStep
             var xb = Vector256.Create(x[b]);
             xs[b] = xb;
             var output = b2;
-            for (int j = 0; j < h; j++) output = Fma(w2[j], Vector256.MaxNative(Fma(w1[j], xb, b1[j]), zero), output);
+            var zb = zs.Slice(b * h, h);
+            for (int j = 0; j < h; j++)
+            {
+                var z = Fma(w1[j], xb, b1[j]);
+                zb[j] = z;
+                output = Fma(w2[j], Vector256.MaxNative(z, zero), output);
+            }
             var e = output - Vector256.Create(y[b]);
             sum = Fma(e, e, sum);
             var r = e * twoOverB;
@@ -104,10 +111,10 @@ public static class FusedStep
         // The backward, unit by unit: its sums over the samples in registers, then its step (w2 read before its own update).
         for (int j = 0; j < h; j++)
         {
-            Vector256<T> a = w1[j], c = b1[j], s1 = zero, s2 = zero, g2 = zero;
+            Vector256<T> s1 = zero, s2 = zero, g2 = zero;
             for (int b = 0; b < n; b++)
             {
-                var z = Fma(a, xs[b], c);
+                var z = zs[b * h + j];
                 var mr = Vector256.GreaterThan(z, zero) & rs[b];
                 s1 += mr;
                 s2 = Fma(mr, xs[b], s2);

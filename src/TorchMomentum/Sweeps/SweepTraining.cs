@@ -71,8 +71,9 @@ public static class SweepTraining
     /// <param name="onSteps">Told, from any thread, each time a chunk has trained a step: how many cell-steps that was.</param>
     /// <param name="onEpoch">Told, after each epoch, how many epochs are done, and given a way to read every cell's results so far (made only when asked for).</param>
     /// <param name="cancel">Stops the training.</param>
+    /// <param name="onTrainingStarts">Told when set-up (each seed's data and net drawn, the cells made) is done and the first step is next.</param>
     public static IReadOnlyList<CellResult> Train(SweepGrid grid, Shard shard, Device device, int threads,
-        Action<int>? onSteps = null, Action<int, Func<IReadOnlyList<CellResult>>>? onEpoch = null, CancellationToken cancel = default)
+        Action<int>? onSteps = null, Action<int, Func<IReadOnlyList<CellResult>>>? onEpoch = null, CancellationToken cancel = default, Action? onTrainingStarts = null)
     {
         var cells = grid.Cells(shard).ToArray();
         var runs = new Dictionary<long, ChapterRun>();
@@ -101,6 +102,7 @@ public static class SweepTraining
                 }
             }
             int epochs = grid.CellBatchSizes.Max(b => grid.SettingsOf(b).Epochs);
+            onTrainingStarts?.Invoke();
             TrainOnWorkers(chunks, threads, epochs, onSteps, onEpoch, cancel);
             return InIdOrder(chunks, epochs);
         }
