@@ -54,6 +54,7 @@ internal sealed class CellLedger
     /// Records step <paramref name="step"/>'s batch losses (before its update) of the cells still training; true when
     /// a cell's loss was NaN or infinite, so that it must be frozen now.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool RecordStep(int step, ReadOnlySpan<double> losses)
     {
         int size = settings.BatchSizeOf(step);

@@ -76,6 +76,9 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         var scratch = new T[(2 + hidden) * l];
         foreach (bool scalar in new[] { false, true })
             FusedStep.Step<T>(weights, velocities, lanes, lanes, lanes, batch, batch, hidden, scratch, new T[l], scalar);
+        // And the step loop around it and its bookkeeping, compiled before the clock of the first step starts.
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(FusedChunk<T>).GetMethod(nameof(TrainEpoch))!.MethodHandle, [typeof(T).TypeHandle]);
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(CellLedger).GetMethod(nameof(CellLedger.RecordStep))!.MethodHandle);
         return true;
     });
 
