@@ -94,7 +94,9 @@ public sealed partial class ExploreBrowserTests
     {
         SkipWithoutBrowser();
         await page.ClickAsync("button[data-view=sweep]");
-        // The largest sweep the API takes, 1,024 cells for 50 epochs: a few seconds of one core.
+        // The largest sweep the API takes, 1,024 cells for 50 epochs, by the torch engine: a few seconds of one core
+        // (the fused engine ends it before a click could stop it).
+        await page.SelectOptionAsync("#sweep-engine", "torch");
         await page.FillAsync("#sweep-lr-count", "32");
         await page.FillAsync("#sweep-momentum-count", "32");
         await page.FillAsync("#sweep-epochs", "50");

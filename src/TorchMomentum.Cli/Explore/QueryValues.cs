@@ -57,6 +57,19 @@ public sealed class QueryValues(IQueryCollection query)
         return Training.ContestantNames.Default;
     }
 
+    /// <summary>The sweep engine asked for (<c>engine=fused|torch</c>), the fused one when absent.</summary>
+    public Sweeps.SweepEngine Engine()
+    {
+        switch (Given("engine"))
+        {
+            case null or "fused": return Sweeps.SweepEngine.Fused;
+            case "torch": return Sweeps.SweepEngine.Torch;
+            case var other:
+                Error ??= $"engine must be fused or torch (got '{other}')";
+                return Sweeps.SweepEngine.Fused;
+        }
+    }
+
     /// <summary>Records a problem that no single parameter's range catches (it becomes <see cref="Error"/> unless one came first).</summary>
     public void Refuse(string problem) => Error ??= problem;
 

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Cli.Explore;
 
 /// <summary>
-/// <c>GET /api/sweep</c>: a small <c>torchmomentum sweep</c> trained live on one core, streamed as server-sent events:
+/// <c>GET /api/sweep</c> (<c>engine=fused|torch</c> as <c>sweep --engine</c>, fused by default): a small <c>torchmomentum sweep</c> trained live on one core, streamed as server-sent events:
 /// <c>event: progress</c> <c>{"cell_steps", "total"}</c> as it goes; after each epoch <c>event: map</c> <c>{"epoch",
 /// "lr", "momentum", "loss", "diverged_seeds"}</c>, the map so far (<c>loss[m][l]</c> the median over seeds of that
 /// epoch's mean loss, as <see cref="SweepMap"/> takes it, null where at least half the seeds diverged); then
@@ -49,6 +49,7 @@ public static class SweepApi
             MomentumMax = momentumMax,
             MomentumCount = q.Count(ApiLimits.Sweep.MomentumCount),
             Seeds = q.Wholes(ApiLimits.Sweep.Seeds),
+            Engine = q.Engine(),
             Training = new ExperimentSettings { Epochs = q.Count(ApiLimits.Sweep.Epochs) },
         };
         if (q.Error is not null) return null;

@@ -12,7 +12,7 @@ const chapter = { lr: 0.01, momentum: 0.8 };
 
 function sweepSettings() {
   const read = (id) => $(`sweep-${id}`).value.replace(/\s+/g, "");
-  return Object.fromEntries(["lr-min", "lr-max", "lr-count", "momentum-min", "momentum-max", "momentum-count", "seeds", "epochs"]
+  return Object.fromEntries(["lr-min", "lr-max", "lr-count", "momentum-min", "momentum-max", "momentum-count", "seeds", "epochs", "engine"]
     .map((id) => [id, read(id)]));
 }
 
@@ -167,7 +167,7 @@ async function showPoint(l, m) {
   let trained = [];
   if (rates.length > 0) {
     const query = { "lr-min": rates[0], "lr-max": rates[rates.length - 1], "lr-count": rates.length, "momentum-min": 0, "momentum-count": 1,
-      seeds: settings.seeds, epochs: settings.epochs };
+      seeds: settings.seeds, epochs: settings.epochs, engine: settings.engine };
     try {
       trained = await sweepCells(query, controller.signal);
       report("sweep-point", null);
