@@ -1,5 +1,4 @@
 using TorchMomentum.Data;
-using TorchMomentum.Devices;
 using TorchMomentum.Sweeps;
 using TorchMomentum.Training;
 using static TorchSharp.torch;
@@ -35,10 +34,7 @@ public static class CurvatureAlongRun
     public static IEnumerable<CurvaturePoint> Measure(ExperimentSettings settings, int every, int top, CancellationToken cancel = default)
     {
         using var run = new ChapterRun(settings, CPU);
-        double[] x, y;
-        using (var xs = run.Data.X.to(ScalarType.Float64, CPU).contiguous())
-        using (var ys = run.Data.Y.to(ScalarType.Float64, CPU).contiguous())
-            (x, y) = (HostValues.Doubles(xs).ToArray(), HostValues.Doubles(ys).ToArray());
+        var (x, y) = run.DataInFloat64();
         var full = new FullDataLoss(x, y);
         // The batches, replayed from the generator as the run draws them: the permutation of each epoch, cut into batches.
         var replay = new RunGenerator(run.GeneratorState);

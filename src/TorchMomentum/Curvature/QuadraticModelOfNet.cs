@@ -43,10 +43,7 @@ public sealed class QuadraticModelOfNet
     public static QuadraticModelOfNet Fit(ExperimentSettings settings)
     {
         using var run = new ChapterRun(settings with { Contestants = ContestantNames.Default }, CPU);
-        double[] x, y;
-        using (var xs = run.Data.X.to(ScalarType.Float64, CPU).contiguous())
-        using (var ys = run.Data.Y.to(ScalarType.Float64, CPU).contiguous())
-            (x, y) = (HostValues.Doubles(xs).ToArray(), HostValues.Doubles(ys).ToArray());
+        var (x, y) = run.DataInFloat64();
         var start = NetWeights.Of(run.NetOf(ContestantNames.Momentum)!);
         foreach (var _ in run.Train()) { }
         if (run.Divergence is { } diverged) throw new InvalidOperationException($"the run to the trained point diverged at step {diverged.Step}");

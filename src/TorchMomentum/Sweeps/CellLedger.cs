@@ -102,6 +102,18 @@ internal sealed class CellLedger
         return done;
     }
 
+    /// <summary>
+    /// Step <paramref name="step"/> is done: tells <paramref name="onSteps"/> the cell-steps it trained, and when every
+    /// cell has stopped, the rest of the budget as done too (it will not be trained); true then, to end the loop.
+    /// </summary>
+    public bool StepDone(int step, int budget, Action<int>? onSteps)
+    {
+        onSteps?.Invoke(cells.Length);
+        if (!AllStopped) return false;
+        onSteps?.Invoke(cells.Length * (budget - step - 1));
+        return true;
+    }
+
     /// <summary>Ends epoch <paramref name="epoch"/>: its mean over its samples, as LossHistory takes it for train, for the cells that trained all of it.</summary>
     public void EndEpoch(int epoch)
     {

@@ -114,12 +114,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
             // torch engine's did not: its results end at the step before, so its weights are never read again).
             if (ledger.RecordStep(step, losses)) Freeze();
             if (full is not null && MeasureTargets(step + 1)) Freeze();
-            onSteps?.Invoke(n);
-            if (ledger.AllStopped)
-            {
-                onSteps?.Invoke(n * (budget - step - 1));
-                break;
-            }
+            if (ledger.StepDone(step, budget, onSteps)) break;
         }
         ledger.EndEpoch(epoch);
     }

@@ -1,4 +1,3 @@
-using TorchMomentum.Devices;
 using TorchMomentum.Training;
 using static TorchSharp.torch;
 
@@ -67,10 +66,7 @@ public static class GradientNoiseScale
     public static IReadOnlyList<NoiseScaleAt> AlongRun(ExperimentSettings settings, int budget, IReadOnlyList<double> targets)
     {
         using var run = new ChapterRun(settings with { Epochs = Math.Max(1, (budget + settings.StepsPerEpoch - 1) / settings.StepsPerEpoch) }, CPU);
-        var (xs, ys) = run.Data;
-        using var xd = xs.to(ScalarType.Float64).contiguous();
-        using var yd = ys.to(ScalarType.Float64).contiguous();
-        double[] x = HostValues.Doubles(xd).ToArray(), y = HostValues.Doubles(yd).ToArray();
+        var (x, y) = run.DataInFloat64();
         var full = new FullDataLoss(x, y);
         var net = run.MomentumNet;
         int hidden = settings.Hidden;
@@ -78,10 +74,7 @@ public static class GradientNoiseScale
         var found = new NoiseScaleAt?[targets.Count];
         foreach (var step in run.Train())
         {
-            using var scope = NewDisposeScope();
-            var p = net.parameters().Select(t => t.detach().to(ScalarType.Float64, CPU).contiguous().reshape(-1)).ToArray();
-            double[] w1 = HostValues.Doubles(p[0]).ToArray(), b1 = HostValues.Doubles(p[1]).ToArray(), w2 = HostValues.Doubles(p[2]).ToArray();
-            double b2 = HostValues.Doubles(p[3])[0];
+            var (w1, b1, w2, b2) = Curvature.NetWeights.Of(net);
             double loss = full.Of(w1, b1, w2, b2, scratch);
             for (int t = 0; t < targets.Count; t++)
                 if (found[t] is null && loss <= targets[t]) found[t] = new NoiseScaleAt(targets[t], step.Step + 1, Of(w1, b1, w2, b2, x, y));

@@ -91,7 +91,11 @@ public static class SweepTraining
             // batches of the cell's size). Cells of close effective lr share a chunk: with targets, a chunk stops when
             // all its cells have reached them (or diverged), and such cells tend to get there together. Which cells
             // share a chunk changes no cell's numbers.
-            var full = grid.Targets.Count > 0 ? runs.ToDictionary(r => r.Key, r => FullDataLossOf(r.Value.Data)) : null;
+            var full = grid.Targets.Count > 0 ? runs.ToDictionary(r => r.Key, r =>
+            {
+                var (x, y) = r.Value.DataInFloat64(); // read once a seed, in float64
+                return new FullDataLoss(x, y);
+            }) : null;
             foreach (var group in cells.GroupBy(c => (c.Seed, c.BatchSize)))
             {
                 var settings = grid.SettingsOf(group.Key.BatchSize);
@@ -176,14 +180,6 @@ public static class SweepTraining
             : new FusedChunk<float>(part, start, settings, budget, grid.Targets, full, ForceScalar);
     }
 
-    /// <summary>The full-data loss of a seed's samples, read once in float64.</summary>
-    private static FullDataLoss FullDataLossOf((Tensor X, Tensor Y) data)
-    {
-        using var x = data.X.to(ScalarType.Float64, CPU).contiguous();
-        using var y = data.Y.to(ScalarType.Float64, CPU).contiguous();
-        return new FullDataLoss(Devices.HostValues.Doubles(x), Devices.HostValues.Doubles(y));
-    }
-
     private static CellResult[] InIdOrder(List<ISweepChunk> chunks, int epochsDone) =>
         chunks.SelectMany(c => c.Results(epochsDone)).OrderBy(r => r.Cell.Id).ToArray();
 
@@ -234,7 +230,7 @@ public static class SweepTraining
 
         public void TrainEpoch(int epoch, Action<int>? onSteps, CancellationToken cancel)
         {
-            int n = cells.Length, first = epoch * settings.StepsPerEpoch;
+            int first = epoch * settings.StepsPerEpoch;
             if (first >= budget || ledger.AllStopped) return;
             using var epochScope = NewDisposeScope();
             var (batchesX, batchesY) = EpochOrder.Batches(x, y, settings.BatchSize, samples => generator.Draw(() => EpochOrder.Next(samples)));
@@ -248,13 +244,7 @@ public static class SweepTraining
                 if (frozen is not null) gradient.masked_fill_(frozen, 0);
                 using (no_grad()) MomentumUpdate.Chapter(bucket.FlatParameters, gradient, bucket.FlatState, momentum, lr);
                 if (full is not null && MeasureTargets(step + 1)) Freeze();
-                onSteps?.Invoke(n);
-                if (ledger.AllStopped)
-                {
-                    // The rest of the budget will not be trained: the progress bar counts it done.
-                    onSteps?.Invoke(n * (budget - step - 1));
-                    break;
-                }
+                if (ledger.StepDone(step, budget, onSteps)) break;
             }
             ledger.EndEpoch(epoch);
         }

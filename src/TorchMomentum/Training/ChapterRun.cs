@@ -254,6 +254,13 @@ public sealed class ChapterRun : IDisposable
 
     private static double[] Values(Tensor t) => t.to(ScalarType.Float64).cpu().data<double>().ToArray();
 
+    /// <summary>The run's data as float64 numbers (inputs, targets), read once: what the curvature and the full-data loss work on.</summary>
+    internal (double[] X, double[] Y) DataInFloat64()
+    {
+        using var scope = NewDisposeScope();
+        return (Values(x.view(-1)), Values(y.view(-1)));
+    }
+
     /// <summary>Largest |hand-written - built-in momentum| over all parameters, now; null unless the run races both.</summary>
     public double? MaxParameterDifference() =>
         NetOf(ContestantNames.Handwritten) is { } handwritten && NetOf(ContestantNames.Momentum) is { } momentum ? Net.MaxDifference(handwritten, momentum) : null;
