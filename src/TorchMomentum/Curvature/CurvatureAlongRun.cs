@@ -43,9 +43,9 @@ public static class CurvatureAlongRun
         {
             while (permutations.Count <= epoch)
             {
-                using var order = replay.Draw(() => EpochOrder.Next(x.Length));
-                using var host = order.to(ScalarType.Int64, CPU).contiguous();
-                permutations.Add(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(host.bytes).ToArray());
+                var order = new long[x.Length];
+                EpochOrder.NextInto(replay, order);
+                permutations.Add(order);
             }
             return permutations[epoch];
         }

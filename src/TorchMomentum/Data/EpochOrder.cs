@@ -25,6 +25,19 @@ public static class EpochOrder
     }
 
     /// <summary>
+    /// The next epoch's order drawn from <paramref name="generator"/> into <paramref name="order"/> (as long as the
+    /// samples are many), for loops that gather their own batches. Read from the drawn tensor itself (int64, on the
+    /// CPU): a <c>.to()</c> or <c>.contiguous()</c> would make a second tensor to dispose, and one left to the
+    /// finalizer holds its permutation until a collection (a sweep's RSS grew all run that way).
+    /// </summary>
+    public static void NextInto(RunGenerator generator, Span<long> order)
+    {
+        int samples = order.Length;
+        using var permutation = generator.Draw(() => Next(samples));
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(permutation.bytes).CopyTo(order);
+    }
+
+    /// <summary>
     /// The epoch's mini-batches in that order: one gather of the shuffled data, then one split into batches
     /// that are views of it, so no tensor operation is spent per step on batching. The last batch may be
     /// smaller. Call it inside a dispose scope that lasts the epoch.

@@ -50,16 +50,27 @@ public sealed class RunGenerator
     {
         lock (Global)
         {
-            using (var current = tensor(state, dtype: ScalarType.Byte)) random.set_rng_state(current);
+            // from_array lends the array to libtorch (pinned while the tensor lives) where tensor() would copy it.
+            using (var current = from_array(state)) random.set_rng_state(current);
             try
             {
                 return draws();
             }
             finally
             {
-                state = Capture();
+                CaptureInto(state);
             }
         }
+    }
+
+    /// <summary>
+    /// The global state into this run's array, whose length never changes: a draw allocates no copy of the state (a
+    /// sweep draws every epoch in every chunk; two 5 KB copies a draw were 100 KB of garbage an epoch in the default sweep).
+    /// </summary>
+    private static void CaptureInto(byte[] state)
+    {
+        using var current = random.get_rng_state();
+        current.bytes.CopyTo(state);
     }
 
     private static byte[] Capture()

@@ -94,9 +94,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     {
         int n = cells.Length, first = epoch * settings.StepsPerEpoch;
         if (first >= budget || ledger.AllStopped) return;
-        using (var permutation = generator.Draw(() => EpochOrder.Next(x.Length)))
-        using (var host = permutation.to(ScalarType.Int64, CPU).contiguous())
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(host.bytes).CopyTo(order);
+        EpochOrder.NextInto(generator, order);
         for (int b = 0, step = first; b < settings.StepsPerEpoch && step < budget; b++, step++)
         {
             cancel.ThrowIfCancellationRequested();
