@@ -18,8 +18,9 @@ namespace TorchMomentum.Sweeps;
 ///   at the end:              db2 = G0;  loss /= B
 ///   the step:                v = m * v + lr * g;  p = p - v      (two products and a sum, as MomentumUpdate.Chapter)
 /// </code>
-/// The backward goes unit by unit so that its three sums stay in registers: a step reads each sample's x and r from
-/// L1 twice and writes nothing else but the weights and velocities.
+/// The backward goes four units at a time so that their twelve sums stay in registers: a step reads each sample's x
+/// and r from L1 a few times and writes nothing else but the weights and velocities. Four samples (forward) and four
+/// units (backward) at once keep four chains of FMAs in flight, each in its own order, so the bits do not depend on it.
 /// </summary>
 /// <remarks>
 /// The same bits wherever a cell runs: every operation is lane-wise, every sum runs over samples and hidden units
@@ -65,68 +66,151 @@ public static class FusedStep
 
     // Optimized from the first call: a sweep's steps are microseconds, and tier-0 code of generic vector methods runs
     // tens of times slower until tiering replaces it (measured: 0.7 s of a 1-second default sweep).
+    // Four samples (forward) and four units (backward) go at once: each keeps its own sum in its own order, so the bits
+    // are those of one at a time, but the four chains of FMAs overlap instead of each waiting for the last (an FMA's
+    // result takes four cycles; one chain at a time ran at a quarter of the core's rate). Indexing is by reference:
+    // the spans' lengths are checked once here, not at every load.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StepVector<T>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> frozen,
         ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int h = hidden, n = x.Length;
-        var p = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector256<T>>(weights);
-        var v = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector256<T>>(velocities);
-        var work = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector256<T>>(scratch);
-        var xs = work[..n];            // each sample's x, broadcast
-        var rs = work.Slice(n, n);     // each sample's dloss/dout, r = 2 e / B
-        var zs = work.Slice(2 * n, n * h); // each sample's z_j, kept for the backward: a load instead of an FMA there
+        int h = hidden, n = x.Length, lanes = Lanes<T>();
+        if (weights.Length < (3 * h + 1) * lanes || velocities.Length < weights.Length || scratch.Length < (2 + h) * n * lanes || y.Length < n
+            || lr.Length < lanes || momentum.Length < lanes || frozen.Length < lanes || loss.Length < lanes)
+            throw new ArgumentException("a span is shorter than the group's layout needs");
+        ref var p = ref As(weights);
+        ref var v = ref As(velocities);
+        ref var xs = ref As(scratch);                 // each sample's x, broadcast
+        ref var rs = ref Unsafe.Add(ref xs, n);       // each sample's dloss/dout, r = 2 e / B
+        ref var zs = ref Unsafe.Add(ref xs, 2 * n);   // each sample's z_j at [b * h + j], kept for the backward
+        ref var w1 = ref p;
+        ref var b1 = ref Unsafe.Add(ref p, h);
+        ref var w2 = ref Unsafe.Add(ref p, 2 * h);
+        ref var b2 = ref Unsafe.Add(ref p, 3 * h);
         var zero = Vector256<T>.Zero;
         var sum = zero;
         var g0 = zero;
         var twoOverB = Vector256.Create(T.CreateTruncating(2) / T.CreateTruncating(n));
-        var b2 = p[3 * h];
-        var w1 = p[..h];
-        var b1 = p.Slice(h, h);
-        var w2 = p.Slice(2 * h, h);
-        // The forward, sample by sample: the loss and r.
-        for (int b = 0; b < n; b++)
+        // The forward: each sample's z, output, loss and r.
+        int b = 0;
+        for (; b + 4 <= n; b += 4)
         {
-            var xb = Vector256.Create(x[b]);
-            xs[b] = xb;
-            var output = b2;
-            var zb = zs.Slice(b * h, h);
+            Vector256<T> x0 = Vector256.Create(x[b]), x1 = Vector256.Create(x[b + 1]), x2 = Vector256.Create(x[b + 2]), x3 = Vector256.Create(x[b + 3]);
+            Unsafe.Add(ref xs, b) = x0;
+            Unsafe.Add(ref xs, b + 1) = x1;
+            Unsafe.Add(ref xs, b + 2) = x2;
+            Unsafe.Add(ref xs, b + 3) = x3;
+            Vector256<T> o0 = b2, o1 = b2, o2 = b2, o3 = b2;
+            ref var z0 = ref Unsafe.Add(ref zs, b * h);
             for (int j = 0; j < h; j++)
             {
-                var z = Fma(w1[j], xb, b1[j]);
-                zb[j] = z;
-                output = Fma(w2[j], Vector256.MaxNative(z, zero), output);
+                Vector256<T> a = Unsafe.Add(ref w1, j), c = Unsafe.Add(ref b1, j), w = Unsafe.Add(ref w2, j);
+                var z = Fma(a, x0, c);
+                Unsafe.Add(ref z0, j) = z;
+                o0 = Fma(w, Vector256.MaxNative(z, zero), o0);
+                z = Fma(a, x1, c);
+                Unsafe.Add(ref z0, h + j) = z;
+                o1 = Fma(w, Vector256.MaxNative(z, zero), o1);
+                z = Fma(a, x2, c);
+                Unsafe.Add(ref z0, 2 * h + j) = z;
+                o2 = Fma(w, Vector256.MaxNative(z, zero), o2);
+                z = Fma(a, x3, c);
+                Unsafe.Add(ref z0, 3 * h + j) = z;
+                o3 = Fma(w, Vector256.MaxNative(z, zero), o3);
             }
-            var e = output - Vector256.Create(y[b]);
-            sum = Fma(e, e, sum);
-            var r = e * twoOverB;
-            rs[b] = r;
-            g0 += r;
+            Residual(o0, y[b], twoOverB, ref sum, ref g0, ref Unsafe.Add(ref rs, b));
+            Residual(o1, y[b + 1], twoOverB, ref sum, ref g0, ref Unsafe.Add(ref rs, b + 1));
+            Residual(o2, y[b + 2], twoOverB, ref sum, ref g0, ref Unsafe.Add(ref rs, b + 2));
+            Residual(o3, y[b + 3], twoOverB, ref sum, ref g0, ref Unsafe.Add(ref rs, b + 3));
         }
-        System.Runtime.InteropServices.MemoryMarshal.Cast<T, Vector256<T>>(loss)[0] = sum / Vector256.Create(T.CreateTruncating(n));
+        for (; b < n; b++)
+        {
+            var xb = Vector256.Create(x[b]);
+            Unsafe.Add(ref xs, b) = xb;
+            var output = b2;
+            ref var zb = ref Unsafe.Add(ref zs, b * h);
+            for (int j = 0; j < h; j++)
+            {
+                var z = Fma(Unsafe.Add(ref w1, j), xb, Unsafe.Add(ref b1, j));
+                Unsafe.Add(ref zb, j) = z;
+                output = Fma(Unsafe.Add(ref w2, j), Vector256.MaxNative(z, zero), output);
+            }
+            Residual(output, y[b], twoOverB, ref sum, ref g0, ref Unsafe.Add(ref rs, b));
+        }
+        As(loss) = sum / Vector256.Create(T.CreateTruncating(n));
         var rate = Vector256.Create(lr);
         var m = Vector256.Create(momentum);
         var ice = Vector256.Create(frozen);
-        // The backward, unit by unit: its sums over the samples in registers, then its step (w2 read before its own update).
-        for (int j = 0; j < h; j++)
+        // The backward: each unit's three sums over the samples in registers, then its step (w2 read before its own update).
+        int k = 0;
+        for (; k + 4 <= h; k += 4)
+        {
+            Vector256<T> s10 = zero, s20 = zero, g20 = zero, s11 = zero, s21 = zero, g21 = zero;
+            Vector256<T> s12 = zero, s22 = zero, g22 = zero, s13 = zero, s23 = zero, g23 = zero;
+            ref var zk = ref Unsafe.Add(ref zs, k);
+            for (int i = 0; i < n; i++)
+            {
+                Vector256<T> r = Unsafe.Add(ref rs, i), xi = Unsafe.Add(ref xs, i);
+                ref var zi = ref Unsafe.Add(ref zk, i * h);
+                Accumulate(Unsafe.Add(ref zi, 0), r, xi, ref s10, ref s20, ref g20);
+                Accumulate(Unsafe.Add(ref zi, 1), r, xi, ref s11, ref s21, ref g21);
+                Accumulate(Unsafe.Add(ref zi, 2), r, xi, ref s12, ref s22, ref g22);
+                Accumulate(Unsafe.Add(ref zi, 3), r, xi, ref s13, ref s23, ref g23);
+            }
+            UpdateUnit(ref p, ref v, h, k, s10, s20, g20, rate, m, ice);
+            UpdateUnit(ref p, ref v, h, k + 1, s11, s21, g21, rate, m, ice);
+            UpdateUnit(ref p, ref v, h, k + 2, s12, s22, g22, rate, m, ice);
+            UpdateUnit(ref p, ref v, h, k + 3, s13, s23, g23, rate, m, ice);
+        }
+        for (; k < h; k++)
         {
             Vector256<T> s1 = zero, s2 = zero, g2 = zero;
-            for (int b = 0; b < n; b++)
-            {
-                var z = zs[b * h + j];
-                var mr = Vector256.GreaterThan(z, zero) & rs[b];
-                s1 += mr;
-                s2 = Fma(mr, xs[b], s2);
-                g2 = Fma(rs[b], Vector256.MaxNative(z, zero), g2);
-            }
-            var w = w2[j];
-            Update(ref w1[j], ref v[j], w * s2, rate, m, ice);
-            Update(ref b1[j], ref v[h + j], w * s1, rate, m, ice);
-            Update(ref w2[j], ref v[2 * h + j], g2, rate, m, ice);
+            for (int i = 0; i < n; i++) Accumulate(Unsafe.Add(ref zs, i * h + k), Unsafe.Add(ref rs, i), Unsafe.Add(ref xs, i), ref s1, ref s2, ref g2);
+            UpdateUnit(ref p, ref v, h, k, s1, s2, g2, rate, m, ice);
         }
-        Update(ref p[3 * h], ref v[3 * h], g0, rate, m, ice);
+        Update(ref b2, ref Unsafe.Add(ref v, 3 * h), g0, rate, m, ice);
     }
+
+    /// <summary>A sample's error e = out - y: its square into the loss's sum, r = e * (2 / B) kept, and r into db2's sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Residual<T>(Vector256<T> output, T y, Vector256<T> twoOverB, ref Vector256<T> sum, ref Vector256<T> g0, ref Vector256<T> r)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var e = output - Vector256.Create(y);
+        sum = Fma(e, e, sum);
+        r = e * twoOverB;
+        g0 += r;
+    }
+
+    /// <summary>One sample's share of one unit's sums: S1 += [z > 0] r;  S2 = fma([z > 0] r, x, S2);  G2 = fma(r, relu(z), G2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate<T>(Vector256<T> z, Vector256<T> r, Vector256<T> x, ref Vector256<T> s1, ref Vector256<T> s2, ref Vector256<T> g2)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var zero = Vector256<T>.Zero;
+        var mr = Vector256.GreaterThan(z, zero) & r;
+        s1 += mr;
+        s2 = Fma(mr, x, s2);
+        g2 = Fma(r, Vector256.MaxNative(z, zero), g2);
+    }
+
+    /// <summary>Unit j's step from its sums: dw1_j = w2_j S2, db1_j = w2_j S1, dw2_j = G2 (w2_j read before its own update).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UpdateUnit<T>(ref Vector256<T> p, ref Vector256<T> v, int h, int j, Vector256<T> s1, Vector256<T> s2, Vector256<T> g2,
+        Vector256<T> rate, Vector256<T> m, Vector256<T> frozen)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var w = Unsafe.Add(ref p, 2 * h + j);
+        Update(ref Unsafe.Add(ref p, j), ref Unsafe.Add(ref v, j), w * s2, rate, m, frozen);
+        Update(ref Unsafe.Add(ref p, h + j), ref Unsafe.Add(ref v, h + j), w * s1, rate, m, frozen);
+        Update(ref Unsafe.Add(ref p, 2 * h + j), ref Unsafe.Add(ref v, 2 * h + j), g2, rate, m, frozen);
+    }
+
+    /// <summary>The first vector of a span of T (its length checked by the caller).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref Vector256<T> As<T>(Span<T> span) where T : unmanaged =>
+        ref Unsafe.As<T, Vector256<T>>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span));
 
     /// <summary>The chapter's step for a vector of cells: v = m * v + lr * g; p = p - v (g taken as 0 in a frozen lane).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
