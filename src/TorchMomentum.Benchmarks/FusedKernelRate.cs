@@ -100,14 +100,15 @@ public static class FusedKernelRate
     {
         int lanes = FusedStep.Lanes<float>(), parameters = 3 * Hidden + 1, steps = 200_000;
         var random = new Random(1);
-        var weights = Enumerable.Range(0, parameters * lanes).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
-        var velocities = new float[weights.Length];
+        var weights = FusedStep.CacheAligned<float>(parameters * lanes); // as a sweep's chunk lays them out
+        for (int i = 0; i < weights.Count; i++) weights[i] = (float)(random.NextDouble() - 0.5);
+        var velocities = FusedStep.CacheAligned<float>(weights.Count);
         var lr = Enumerable.Repeat(1e-6f, lanes).ToArray();
         var momentum = Enumerable.Repeat(0.5f, lanes).ToArray();
         var frozen = new float[lanes];
         var x = Enumerable.Range(0, Batch).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         var y = x.Select(v => v * v).ToArray();
-        var scratch = new float[(2 + Hidden) * Batch * lanes];
+        var scratch = FusedStep.CacheAligned<float>((2 + Hidden) * Batch * lanes);
         var loss = new float[lanes];
         var clock = Stopwatch.StartNew();
         for (int s = 0; s < steps; s++) FusedStep.Step<float>(weights, velocities, lr, momentum, frozen, x, y, Hidden, scratch, loss);

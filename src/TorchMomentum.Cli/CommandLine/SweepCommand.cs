@@ -179,14 +179,20 @@ public static class SweepCommand
         string engine = grid.Engine == SweepEngine.Torch ? "the torch engine" : FusedStep.VectorPathRuns ? "the fused engine (256-bit vectors)" : "the fused engine (scalar: no 256-bit vectors with FMA here)";
         console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard.Count == 1 ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} by {engine} with {workers} thread(s): {grid.LrCount} learning rates x {grid.MomentumCount} momenta{batches} x {grid.Seeds.Count} seed(s), {budget}{targets}");
         var clock = Stopwatch.StartNew();
-        var setUp = TimeSpan.Zero;
+        TimeSpan setUp = TimeSpan.Zero, trained = TimeSpan.Zero;
         IReadOnlyList<CellResult> results;
         using (var progress = TrainingProgress.Start(console, total, 0, "cell-steps"))
         {
+            // Training is from the first step to the end of the last epoch: not the progress bar's last frame nor the
+            // gathering of the results after it (a few milliseconds, a tenth of a small sweep's training).
             results = SweepTraining.Train(grid, shard, device, workers, onSteps: n => progress.Report(Interlocked.Add(ref done, n)),
-                onEpoch: (_, _) => rss.Add(Environment.WorkingSet), cancel: interruption.Token, onTrainingStarts: () => setUp = clock.Elapsed);
+                onEpoch: (_, _) =>
+                {
+                    trained = clock.Elapsed;
+                    rss.Add(Environment.WorkingSet);
+                }, cancel: interruption.Token, onTrainingStarts: () => setUp = clock.Elapsed);
         }
-        double seconds = (clock.Elapsed - setUp).TotalSeconds;
+        double seconds = (trained - setUp).TotalSeconds;
         using var self = Process.GetCurrentProcess();
         return (results, new SweepRun(device.type.ToString().ToLowerInvariant(), workers, seconds, self.PeakWorkingSet64, [.. rss], setUp.TotalSeconds));
     }

@@ -47,7 +47,7 @@ public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, doub
 /// </summary>
 /// <param name="Device">Where it trained: cpu or cuda.</param>
 /// <param name="Threads">Chunks trained at once, per process.</param>
-/// <param name="TrainingSeconds">Wall time of the training, seconds, from the first step (of a merged sweep: the sum over its shards).</param>
+/// <param name="TrainingSeconds">Wall time of the training, seconds, from the first step to the end of the last epoch (of a merged sweep: the sum over its shards).</param>
 /// <param name="PeakRssBytes">The process's peak resident memory, bytes (of a merged sweep: the largest shard's).</param>
 /// <param name="RssPerEpochBytes">Resident memory each time another epoch's worth of cell-steps was done, bytes (empty for a merged sweep).</param>
 /// <param name="SetUpSeconds">Wall time before the first step: each seed's data and initial net drawn, the cells made (of a merged sweep: the sum).</param>

@@ -21,7 +21,8 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     private readonly bool scalar;
     private readonly FullDataLoss? full;
     private readonly CellLedger ledger;
-    private readonly T[] x, y, weights, velocities, lr, momentum, frozen, batchX, batchY, scratch, groupLoss;
+    private readonly T[] x, y, lr, momentum, frozen, batchX, batchY, groupLoss;
+    private readonly ArraySegment<T> weights, velocities, scratch; // what the kernel reads as vectors, cache-aligned
     private readonly double[] losses, cellWeights, fullScratch;
     private readonly RunGenerator generator;
     private readonly long[] order; // the epoch's permutation, into one array (a step or an epoch allocates nothing)
@@ -42,8 +43,8 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         // The cells' initial weights: train's momentum net, the same for every cell of the seed.
         var net = Curvature.NetWeights.Of(start.MomentumNet);
         double[] initial = [.. net.W1, .. net.B1, .. net.W2, net.B2];
-        weights = new T[groups * parameters * lanes];
-        velocities = new T[weights.Length];
+        weights = FusedStep.CacheAligned<T>(groups * parameters * lanes);
+        velocities = FusedStep.CacheAligned<T>(weights.Count);
         for (int g = 0; g < groups; g++)
             for (int k = 0; k < parameters; k++)
                 for (int lane = 0; lane < lanes; lane++) weights[(g * parameters + k) * lanes + lane] = T.CreateTruncating(initial[k]);
@@ -53,7 +54,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         for (int c = 0; c < cells.Length; c++) (lr[c], momentum[c]) = (T.CreateTruncating(cells[c].Lr), T.CreateTruncating(cells[c].Momentum));
         batchX = new T[settings.BatchSize];
         batchY = new T[settings.BatchSize];
-        scratch = new T[(2 + settings.Hidden) * settings.BatchSize * lanes];
+        scratch = FusedStep.CacheAligned<T>((2 + settings.Hidden) * settings.BatchSize * lanes);
         order = new long[x.Length];
         groupLoss = new T[lanes];
         losses = new double[cells.Length];
