@@ -9,7 +9,7 @@ namespace TorchMomentum.Sweeps;
 /// <summary>
 /// A chunk of cells that share a seed and a batch size, trained by <see cref="FusedStep"/> (the fused engine): the
 /// same loop as the torch engine's chunk, on the same batches (the seed's permutation per epoch, replayed from its
-/// generator), each step one pass per group of lanes. Cells are padded to whole groups with copies of the first cell
+/// generator once for all its chunks: <see cref="SharedEpochOrder"/>), each step one pass per group of lanes. Cells are padded to whole groups with copies of the first cell
 /// at lr 0, whose results are never read.
 /// </summary>
 /// <typeparam name="T">float or double, the sweep's dtype.</typeparam>
@@ -24,10 +24,10 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     private readonly T[] x, y, lr, momentum, frozen, batchX, batchY, groupLoss;
     private readonly ArraySegment<T> weights, velocities, scratch; // what the kernel reads as vectors, cache-aligned
     private readonly double[] losses, cellWeights, fullScratch;
-    private readonly RunGenerator generator;
+    private readonly SharedEpochOrder orders;
     private readonly long[] order; // the epoch's permutation, into one array (a step or an epoch allocates nothing)
 
-    public FusedChunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings, int budget, IReadOnlyList<double> targets, FullDataLoss? full, bool scalar)
+    public FusedChunk(SweepCell[] cells, ChapterRun start, SharedEpochOrder orders, ExperimentSettings settings, int budget, IReadOnlyList<double> targets, FullDataLoss? full, bool scalar)
     {
         this.cells = cells;
         this.settings = settings;
@@ -38,7 +38,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         lanes = FusedStep.Lanes<T>();
         groups = (cells.Length + lanes - 1) / lanes;
         parameters = 3 * settings.Hidden + 1;
-        generator = new RunGenerator(start.GeneratorState);
+        this.orders = orders;
         (x, y) = (Read(start.Data.X), Read(start.Data.Y));
         // The cells' initial weights: train's momentum net, the same for every cell of the seed.
         var net = Curvature.NetWeights.Of(start.MomentumNet);
@@ -95,7 +95,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     {
         int n = cells.Length, first = epoch * settings.StepsPerEpoch;
         if (first >= budget || ledger.AllStopped) return;
-        EpochOrder.NextInto(generator, order);
+        orders.CopyTo(epoch, order);
         for (int b = 0, step = first; b < settings.StepsPerEpoch && step < budget; b++, step++)
         {
             cancel.ThrowIfCancellationRequested();

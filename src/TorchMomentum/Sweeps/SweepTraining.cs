@@ -91,6 +91,7 @@ public static class SweepTraining
             // batches of the cell's size). Cells of close effective lr share a chunk: with targets, a chunk stops when
             // all its cells have reached them (or diverged), and such cells tend to get there together. Which cells
             // share a chunk changes no cell's numbers.
+            var orders = runs.ToDictionary(r => r.Key, r => new SharedEpochOrder(r.Value.GeneratorState, grid.Training.Samples));
             var full = grid.Targets.Count > 0 ? runs.ToDictionary(r => r.Key, r =>
             {
                 var (x, y) = r.Value.DataInFloat64(); // read once a seed, in float64
@@ -102,7 +103,7 @@ public static class SweepTraining
                 foreach (var part in group.OrderByDescending(c => c.EffectiveLr).ThenBy(c => c.Id).Chunk(ChunkCells(settings, device.type == TorchSharp.DeviceType.CPU ? grid.Engine : SweepEngine.Torch)))
                 {
                     cancel.ThrowIfCancellationRequested();
-                    chunks.Add(NewChunk(grid, part, runs[group.Key.Seed], settings, full?[group.Key.Seed], device));
+                    chunks.Add(NewChunk(grid, part, runs[group.Key.Seed], orders[group.Key.Seed], settings, full?[group.Key.Seed], device));
                 }
             }
             int epochs = grid.CellBatchSizes.Max(b => grid.SettingsOf(b).Epochs);
@@ -170,14 +171,14 @@ public static class SweepTraining
     /// </summary>
     internal static bool ForceScalar { get; set; }
 
-    private static ISweepChunk NewChunk(SweepGrid grid, SweepCell[] part, ChapterRun start, ExperimentSettings settings, FullDataLoss? full, Device device)
+    private static ISweepChunk NewChunk(SweepGrid grid, SweepCell[] part, ChapterRun start, SharedEpochOrder orders, ExperimentSettings settings, FullDataLoss? full, Device device)
     {
         int budget = grid.StepBudget(part[0].BatchSize);
         if (grid.Engine == SweepEngine.Torch || device.type != TorchSharp.DeviceType.CPU)
             return new TorchChunk(part, start, settings, budget, grid.Targets, full);
         return settings.DType == ScalarType.Float64
-            ? new FusedChunk<double>(part, start, settings, budget, grid.Targets, full, ForceScalar)
-            : new FusedChunk<float>(part, start, settings, budget, grid.Targets, full, ForceScalar);
+            ? new FusedChunk<double>(part, start, orders, settings, budget, grid.Targets, full, ForceScalar)
+            : new FusedChunk<float>(part, start, orders, settings, budget, grid.Targets, full, ForceScalar);
     }
 
     private static CellResult[] InIdOrder(List<ISweepChunk> chunks, int epochsDone) =>
