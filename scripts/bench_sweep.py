@@ -263,6 +263,23 @@ def fused_kernel(rate):
           % (k["peak_gflops"], k["flops_per_cell_step"], k["fma_flops_per_cell_step"], k["gflops"], 100 * k["fraction_of_peak"]))
 
 
+def machine():
+    """The CPU this ran on, as /proc/cpuinfo names it, its cores and the vector extensions the kernel's rate depends on."""
+    name, flags = "an unnamed CPU", set()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    name = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+    except OSError:
+        pass
+    vectors = [f for f in ("avx2", "fma", "avx512f") if f in flags]
+    return "%s, %d cores (%s)" % (name, os.cpu_count(), ", ".join(vectors) or "no AVX2")
+
+
 def main():
     begun = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -392,8 +409,8 @@ def main():
     else:
         rows += [("3. default sweep (4,096 cells), whole process", "(not run)", "-", "-", "<= 10 s, flat RSS", "-")]
 
-    print("sweep against PyTorch (%s, %d threads for the peers): medians of %d interleaved rounds, %s, %d cores"
-          % (torch.__version__, torch.get_num_threads(), args.pairs, time.strftime("%Y-%m-%d %H:%M"), os.cpu_count()))
+    print("sweep against PyTorch (%s, %d threads for the peers): medians of %d interleaved rounds, %s, on %s"
+          % (torch.__version__, torch.get_num_threads(), args.pairs, time.strftime("%Y-%m-%d %H:%M"), machine()))
     print("| figure | ours | PyTorch | ratio | goal | met |")
     print("|---|---|---|---|---|---|")
     for row in rows:
