@@ -19,6 +19,9 @@ machine, and with torch.set_num_threads(1) for the PyTorch peers (timed in this 
        time (256: a chunk's activations stay in cache, ~30% faster here than all 1,024 at once).
   (b2) the same with functorch: vmap(grad_and_value(per-cell loss)) over the stacked parameters, the same
        update and chunks (the per-cell loss written with broadcasting too: with F.linear, ~3x slower).
+  (b3) the same stacked layout and chunks with the gradient worked out by hand, no autograd: the fused kernel's
+       formulas as tensor operations (dw1 = w2 sum_b [z > 0] r x, db1 = w2 sum_b [z > 0] r, dw2 = sum_b r relu(z),
+       db2 = sum_b r, r = 2 (out - y) / B), w2 multiplied in after the sums over the batch.
   ours `dotnet APP sweep --seeds 1 --lr-count 32 --momentum-count 32 --threads 1 --out DIR`: the same
        1,024 cells by the fused engine (the default); its rate is summary.json's cell_steps_per_second (training
        alone, from the first step, as the peers are timed); and the same with --engine torch, the reference.
@@ -26,7 +29,7 @@ machine, and with torch.set_num_threads(1) for the PyTorch peers (timed in this 
        whole processes.
 It prints one table of medians and ratios against the goals:
   1. cell-steps per second, ours / (a) >= 100
-  2. cell-steps per second, ours (fused) / the faster of (b1, b2) >= 10, and >= 5 million cell-steps/s on one core
+  2. cell-steps per second, ours (fused) / the fastest of (b1, b2, b3) >= 10, and >= 5 million cell-steps/s on one core
   3. the default sweep: training (summary.json) <= 0.5 s, whole process; peak RSS (wait4's ru_maxrss) <= 260 MB; and
      flat RSS: the default grid trained LONG_EPOCHS epochs grows at most FLAT_MB over its last FLAT_WINDOW epochs
      (summary.json's run.rss_per_epoch_bytes). The first epochs and seconds are warm-up: the allocators fill to
@@ -34,7 +37,7 @@ It prints one table of medians and ratios against the goals:
      once (a step of ~5 MB, gone with DOTNET_TieredCompilation=0), so the window is the run's last 96 epochs.
   4. the default batch-size study, whole process <= 10 s
 and, from the benchmarks project (`-- fused`), one core's FMA peak and the fused kernel's share of it.
-At startup it checks the peers against each other: with a few cells, (a), (b1) and (b2) give the same
+At startup it checks the peers against each other: with a few cells, (a), (b1), (b2) and (b3) give the same
 losses, step by step, to within 1e-6.
 Needs Debian's python3-torch (1.13, with functorch), and for `ours` the app built: dotnet build -c Release.
 Run from the repository root (the PyTorch peers take about 10 s, `sweep` its own time; --skip-ours runs the peers alone):
@@ -161,12 +164,37 @@ def peer_b2(batches, initial, lrs, momenta):
     return time.perf_counter() - start, losses
 
 
+def peer_b3(batches, initial, lrs, momenta):
+    """(b3) every cell at once, the gradient by hand (no autograd), in-place momentum. Returns seconds and losses [steps, cells]."""
+    start = time.perf_counter()
+    cells = len(lrs)
+    params = stacked(initial, cells)
+    w1, b1, w2, b2 = params
+    velocities = [torch.zeros_like(p) for p in params]
+    lr, momentum = lrs.view(cells, 1), momenta.view(cells, 1)
+    losses = torch.empty(len(batches), cells)
+    with torch.no_grad():
+        for step, (batch_x, batch_y) in enumerate(batches):
+            x = batch_x.view(-1, 1, 1)
+            z = torch.addcmul(b1, x, w1)  # [batch, cells, hidden]
+            hidden = torch.relu(z)
+            error = (hidden * w2).sum(-1) + b2.view(1, cells) - batch_y  # [batch, cells]
+            losses[step] = error.pow(2).mean(0)
+            r = (error * (2.0 / len(batch_x))).unsqueeze(-1)  # dloss/dout, [batch, cells, 1]
+            active = r * (z > 0)  # dloss/dz without its factor w2, [batch, cells, hidden]
+            gradients = ((active * x).sum(0) * w2, active.sum(0) * w2, (r * hidden).sum(0), r.sum(0))
+            for p, v, g in zip(params, velocities, gradients):
+                v.mul_(momentum).add_(g)
+                p.addcmul_(v, lr, value=-1)
+    return time.perf_counter() - start, losses
+
+
 def check(steps, tolerance=1e-6):
-    """(a), (b1) and (b2) agree: the same losses, step by step, for a few cells (the chapter's, a fast and a slow one)."""
+    """(a), (b1), (b2) and (b3) agree: the same losses, step by step, for a few cells (the chapter's, a fast and a slow one)."""
     batches, initial = seed_batches(1)
     lrs, momenta = torch.tensor([0.01, 0.1, 0.001]), torch.tensor([0.8, 0.9, 0.0])
     _, a = peer_a(batches[:steps], initial, lrs, momenta, range(len(lrs)))
-    for name, peer in (("b1", peer_b1), ("b2", peer_b2)):
+    for name, peer in (("b1", peer_b1), ("b2", peer_b2), ("b3", peer_b3)):
         _, losses = peer(batches[:steps], initial, lrs, momenta)
         worst = (losses - a).abs().max().item()
         if not worst <= tolerance:
@@ -285,7 +313,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=3, help="interleaved rounds per figure (median taken)")
     parser.add_argument("--sample-cells", type=int, default=16, help="cells of the 1,024 that peer (a) trains and times")
-    parser.add_argument("--chunk-cells", type=int, default=256, help="cells that (b1) and (b2) train at once")
+    parser.add_argument("--chunk-cells", type=int, default=256, help="cells that (b1), (b2) and (b3) train at once")
     parser.add_argument("--app", help="the TorchMomentum.Cli.dll to measure (default: the Release build's)")
     parser.add_argument("--skip-ours", action="store_true", help="run the PyTorch peers alone")
     parser.add_argument("--check", action="store_true", help="only check the peers' agreement, over all 384 steps")
@@ -296,7 +324,7 @@ def main():
 
     checked = check(EPOCHS * -(-SAMPLES // BATCH_SIZE) if args.check else 40)  # 40 steps: across an epoch's short last batch
     if args.check:
-        print("(a), (b1) and (b2) agree to 1e-6 over %d steps" % checked)
+        print("(a), (b1), (b2) and (b3) agree to 1e-6 over %d steps" % checked)
         return
     if not args.skip_ours:
         args.app = args.app or built_app()
@@ -309,7 +337,7 @@ def main():
     steps = len(batches)
     sample = sorted({round(i * (cells - 1) / max(1, args.sample_cells - 1)) for i in range(args.sample_cells)})
     work = tempfile.mkdtemp(prefix="bench-sweep-")
-    rates = {"a": [], "b1": [], "b2": [], "ours": [], "torch": []}
+    rates = {"a": [], "b1": [], "b2": [], "b3": [], "ours": [], "torch": []}
     studies = []
     default_runs, last = [], {}
     finite = {}
@@ -361,7 +389,7 @@ def main():
 
     try:
         for pair in range(args.pairs):
-            runs = [run_a, run_batched("b1", peer_b1), run_batched("b2", peer_b2)]
+            runs = [run_a, run_batched("b1", peer_b1), run_batched("b2", peer_b2), run_batched("b3", peer_b3)]
             if not args.skip_ours:
                 runs += [run_ours_1024(pair), run_ours_default(pair), run_study(pair)]
             for run in runs[pair % len(runs):] + runs[:pair % len(runs)]:  # rotated: no one always runs first
@@ -370,7 +398,7 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
     median = {name: statistics.median(values) if values else None for name, values in rates.items()}
-    best = max(("b1", "b2"), key=median.get)
+    best = max(("b1", "b2", "b3"), key=median.get)
     ours = median["ours"]
 
     def rate(value):
@@ -387,11 +415,12 @@ def main():
     rows = [("1. 1,024 cells, one after another (a), 1 thread", *against("a", 100)),
             ("2a. 1,024 cells batched, %d at a time: stacked, autograd (b1), 1 thread" % args.chunk_cells, *against("b1", None)),
             ("2b. 1,024 cells batched, %d at a time: functorch.vmap (b2), 1 thread" % args.chunk_cells, *against("b2", None)),
-            ("2. against the faster batched peer, (%s)" % best, *against(best, 10))]
+            ("2c. 1,024 cells batched, %d at a time: stacked, gradient by hand (b3), 1 thread" % args.chunk_cells, *against("b3", None)),
+            ("2. against the fastest batched peer, (%s)" % best, *against(best, 10))]
     if ours is not None:
-        rows.append(("2c. ours on one core, float32", rate(ours), "-", "-", ">= 5,000,000", "yes" if ours >= 5e6 else "no"))
+        rows.append(("2d. ours on one core, float32", rate(ours), "-", "-", ">= 5,000,000", "yes" if ours >= 5e6 else "no"))
         reference = statistics.median(rates["torch"])
-        rows.append(("2d. the torch engine (--engine torch), against (%s)" % best, rate(reference), rate(median[best]),
+        rows.append(("2e. the torch engine (--engine torch), against (%s)" % best, rate(reference), rate(median[best]),
                      "%.1fx" % (reference / median[best]), "-", "-"))
     if default_runs:
         wall = statistics.median(run[0] for run in default_runs)
@@ -420,10 +449,10 @@ def main():
         return "/".join("{:,.0f}".format(value) for value in rates[name])
     print("(a) trained %d of the 1,024 cells (%d steps each) a round, and the rate is theirs: the whole grid that way "
           "would take about %.0f s." % (len(sample), steps, cells * steps / median["a"]))
-    print("Each round, in cell-steps/s: (a) %s; (b1) %s; (b2) %s%s." % (listed("a"), listed("b1"), listed("b2"),
-                                                                        "; ours " + listed("ours") if rates["ours"] else ""))
-    print("(a), (b1) and (b2) gave the same losses to 1e-6 over %d steps of 3 cells; cells whose last loss is finite: "
-          "(b1) %d, (b2) %d of 1,024." % (checked, finite["b1"], finite["b2"]))
+    print("Each round, in cell-steps/s: (a) %s; (b1) %s; (b2) %s; (b3) %s%s." % (
+        listed("a"), listed("b1"), listed("b2"), listed("b3"), "; ours " + listed("ours") if rates["ours"] else ""))
+    print("(a), (b1), (b2) and (b3) gave the same losses to 1e-6 over %d steps of 3 cells; cells whose last loss is finite: "
+          "(b1) %d, (b2) %d, (b3) %d of 1,024." % (checked, finite["b1"], finite["b2"], finite["b3"]))
 
     if rates["torch"]:
         print("The torch engine, for the record:")
