@@ -205,6 +205,21 @@ public sealed partial class SweepCommandTests : IDisposable
         Assert.False(Directory.Exists(folder));
     }
 
+    [Fact]
+    public void A_fused_scratch_larger_than_one_array_is_refused_before_training()
+    {
+        // (2 + 65,534) x 8,193 vectors of 8 float32 lanes: 2^32 + 2^19 numbers, which a 32-bit product wraps to 2^19
+        // (the kernel's own check once did, and would have written gigabytes past its scratch).
+        string folder = temporary["out"];
+        var (exit, _, error) = CliRunner.Run(["sweep", "--hidden", "65534", "--samples", "8193", "--batch-size", "8193", "--lr-count", "1",
+            "--momentum-count", "1", "--seeds", "1", "--out", folder]);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("(2 + --hidden) x the largest batch size must be at most 268,435,448 with --engine fused, whose scratch holds that many "
+            + "vectors of 8 numbers in one array (got (2 + 65534) x 8193 = 536,936,448); --engine torch has no such bound", error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.False(Directory.Exists(folder));
+    }
+
     [Theory]
     [InlineData("INT", 130, "Ctrl+C")]
     [InlineData("TERM", 143, "SIGTERM")]

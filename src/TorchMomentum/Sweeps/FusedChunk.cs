@@ -54,7 +54,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         for (int c = 0; c < cells.Length; c++) (lr[c], momentum[c]) = (T.CreateTruncating(cells[c].Lr), T.CreateTruncating(cells[c].Momentum));
         batchX = new T[settings.BatchSize];
         batchY = new T[settings.BatchSize];
-        scratch = FusedStep.CacheAligned<T>((2 + settings.Hidden) * settings.BatchSize * lanes);
+        scratch = FusedStep.CacheAligned<T>(checked((int)FusedStep.ScratchLength<T>(settings.Hidden, settings.BatchSize))); // SweepGrid.Problem bounds it
         order = new long[x.Length];
         groupLoss = new T[lanes];
         losses = new double[cells.Length];

@@ -18,7 +18,8 @@ namespace TorchMomentum.Sweeps;
 ///   at the end:              db2 = G0;  loss /= B
 ///   the step:                v = m * v + lr * g;  p = p - v      (two products and a sum, as MomentumUpdate.Chapter)
 /// </code>
-/// The backward goes four units at a time so that their twelve sums stay in registers: a step reads each sample's x
+/// The backward goes four units at a time so that their twelve sums stay in registers (with AVX-512's 32 registers;
+/// AVX2's 16 spill a few, which costs time, not bits): a step reads each sample's x
 /// and r from L1 a few times and writes nothing else but the weights and velocities. Four samples (forward) and four
 /// units (backward) at once keep four chains of FMAs in flight, each in its own order, so the bits do not depend on it.
 /// </summary>
@@ -34,11 +35,17 @@ namespace TorchMomentum.Sweeps;
 /// </remarks>
 public static class FusedStep
 {
-    /// <summary>Whether the vector path runs here: 256-bit vectors and FMA in hardware (x64 AVX2 and FMA, or Arm).</summary>
-    public static bool VectorPathRuns { get; } = Vector256.IsHardwareAccelerated && (System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported);
+    /// <summary>
+    /// Whether the vector path runs here: 256-bit vectors and FMA in hardware, that is x64 with AVX2 and FMA. (Arm has no
+    /// 256-bit vectors in .NET, and its max keeps a NaN where maxps and the scalar path take 0: it takes the scalar path.)
+    /// </summary>
+    public static bool VectorPathRuns { get; } = Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
 
     /// <summary>Lanes of a group: the cells one vector holds.</summary>
     public static int Lanes<T>() where T : unmanaged => Vector256<T>.Count;
+
+    /// <summary>Numbers of a group's scratch for a batch of <paramref name="batch"/>: each sample's x, r and z_1..z_hidden, a vector each.</summary>
+    public static long ScratchLength<T>(int hidden, int batch) where T : unmanaged => (2L + hidden) * batch * Lanes<T>();
 
     /// <summary>
     /// Room for <paramref name="length"/> numbers that starts on a 64-byte boundary and never moves (an array on the
@@ -90,7 +97,7 @@ public static class FusedStep
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = hidden, n = x.Length, lanes = Lanes<T>();
-        if (weights.Length < (3 * h + 1) * lanes || velocities.Length < weights.Length || scratch.Length < (2 + h) * n * lanes || y.Length < n
+        if (weights.Length < (3L * h + 1) * lanes || velocities.Length < weights.Length || scratch.Length < ScratchLength<T>(h, n) || y.Length < n
             || lr.Length < lanes || momentum.Length < lanes || frozen.Length < lanes || loss.Length < lanes)
             throw new ArgumentException("a span is shorter than the group's layout needs");
         ref var p = ref As(weights);
