@@ -23,7 +23,7 @@ public static class FusedKernelRate
     /// </summary>
     public static int Run()
     {
-        // The most the loop reached: its rate varies from run to run by half (where the JIT places the loop), never above what the core can do.
+        // The most of seven: a shared machine only ever slows the loop, never lifts it above what the core can do.
         double peak = Enumerable.Range(0, 7).Max(_ => PeakGflops());
         double kernel = Median(7, KernelRate);
         // Floating-point arithmetic only (an FMA 2, an add, subtract or multiply 1; compares, masks and maxes not counted).
