@@ -9,8 +9,8 @@ namespace TorchMomentum.Sweeps;
 /// <summary>
 /// A chunk of cells that share a seed and a batch size, trained by <see cref="FusedStep"/> (the fused engine): the
 /// same loop as the torch engine's chunk, on the same batches (the seed's permutation per epoch, replayed from its
-/// generator once for all its chunks: <see cref="SharedEpochOrder"/>), each step one pass per group of lanes. Cells are padded to whole groups with copies of the first cell
-/// at lr 0, whose results are never read.
+/// generator once for all its chunks: <see cref="SharedEpochOrder"/>), each step one pass per group of lanes. Cells
+/// are padded to whole groups with copies of the first cell at lr 0, whose results are never read.
 /// </summary>
 /// <typeparam name="T">float or double, the sweep's dtype.</typeparam>
 internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloatingPointIeee754<T>
