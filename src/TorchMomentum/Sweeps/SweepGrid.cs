@@ -166,11 +166,13 @@ public sealed record SweepGrid
         foreach (int b in CellBatchSizes)
             if (SettingsOf(b).Problem() is { } bad) return bad;
         // The fused engine keeps a batch's activations, a vector of lanes a sample and unit, in one array per thread.
-        int lanes = Training.DType == ScalarType.Float64 ? FusedStep.Lanes<double>() : FusedStep.Lanes<float>();
-        long vectors = (2L + Training.Hidden) * CellBatchSizes.Max();
-        if (Engine == SweepEngine.Fused && vectors > Array.MaxLength / lanes)
+        bool wide = Training.DType == ScalarType.Float64;
+        int lanes = wide ? FusedStep.Lanes<double>() : FusedStep.Lanes<float>(), batch = CellBatchSizes.Max();
+        long numbers = wide ? FusedStep.ScratchLength<double>(Training.Hidden, batch) : FusedStep.ScratchLength<float>(Training.Hidden, batch);
+        long vectors = numbers / lanes;
+        if (Engine == SweepEngine.Fused && numbers > Array.MaxLength)
             return new Refusal($"(2 + {N("hidden")}) x the largest batch size must be at most {Array.MaxLength / lanes:N0} with {N("engine")} fused, "
-                + $"whose scratch holds that many vectors of {lanes} numbers in one array (got (2 + {Training.Hidden}) x {CellBatchSizes.Max()} = {vectors:N0}); {N("engine")} torch has no such bound");
+                + $"whose scratch holds that many vectors of {lanes} numbers in one array (got (2 + {Training.Hidden}) x {batch} = {vectors:N0}); {N("engine")} torch has no such bound");
         return Training.Problem();
     }
 
