@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TorchMomentum.Cli.CommandLine;
+using static TorchSharp.torch;
 
 namespace TorchMomentum.Tests;
 
@@ -83,7 +84,7 @@ public sealed class CliTests : IDisposable
         using (y)
         using (var noise = y - x.square())
         using (var variance = noise.square().mean())
-            Assert.Equal(1, variance.item<double>() / TorchMomentum.Data.ChapterData.NoiseFloor, 0.01);
+            Assert.Equal(1, variance.item<double>() / TorchMomentum.Data.ChapterData.NoiseFloor(0.1), 0.01);
     }
 
     [Fact]
@@ -120,6 +121,31 @@ public sealed class CliTests : IDisposable
         byte[] first = File.ReadAllBytes(Path.Combine(a, "losses.csv"));
         Assert.Equal(first, File.ReadAllBytes(Path.Combine(b, "losses.csv")));
         Assert.NotEqual(first, File.ReadAllBytes(Path.Combine(c, "losses.csv")));
+    }
+
+    [Fact]
+    public void The_label_noise_scales_the_same_draws_and_the_chapters_stays_byte_identical()
+    {
+        string chapter = temporary["chapter"], given = temporary["given"], none = temporary["none"];
+        Assert.Equal(0, Run("train", "--epochs", "1", "--out", chapter).Exit);
+        Assert.Equal(0, Run("train", "--epochs", "1", "--label-noise", "0.1", "--out", given).Exit);
+        Assert.Equal(0, Run("train", "--epochs", "1", "--label-noise", "0", "--out", none).Exit);
+        byte[] first = File.ReadAllBytes(Path.Combine(chapter, "losses.csv"));
+        Assert.Equal(first, File.ReadAllBytes(Path.Combine(given, "losses.csv")));
+        Assert.NotEqual(first, File.ReadAllBytes(Path.Combine(none, "losses.csv")));
+        // The same draws, scaled: sigma 0.3's noise is three times sigma 0.1's, sample for sample (float32 rounding apart).
+        double[] Noise(double sigma)
+        {
+            manual_seed(1);
+            var (x, y) = TorchMomentum.Data.ChapterData.Generate(1000, CPU, ScalarType.Float64, sigma);
+            using (x)
+            using (y)
+            using (var noise = y - x.square())
+                return noise.data<double>().ToArray();
+        }
+        var (tenth, three, zero) = (Noise(0.1), Noise(0.3), Noise(0));
+        Assert.All(tenth.Zip(three), p => Assert.Equal(3 * p.First, p.Second, 1e-6));
+        Assert.All(zero, v => Assert.Equal(0, v, 1e-7)); // y = x^2 in float32, widened
     }
 
     [Fact]
@@ -166,6 +192,9 @@ public sealed class CliTests : IDisposable
     [InlineData("--samples", "0", "--samples must be a whole number in [1,")]
     [InlineData("--dtype", "float16", "--dtype must be one of float32|float64 (got 'float16')")]
     [InlineData("--seed", "-1", "--seed must be a whole number in [0,")]
+    [InlineData("--label-noise", "-0.1", "--label-noise must be a number in [0, 100] (got '-0.1')")]
+    [InlineData("--label-noise", "NaN", "--label-noise must be a number in [0, 100] (got 'NaN')")]
+    [InlineData("--label-noise", "1e300", "--label-noise must be a number in [0, 100] (got '1e300')")]
     [InlineData("--bogus", "1", "--bogus")]
     public void Bad_values_are_refused_with_one_line_and_exit_code_2(string option, string value, string expected)
     {

@@ -345,7 +345,7 @@ public sealed partial class ExploreBrowserTests : IAsyncLifetime, IClassFixture<
         double[] shown = await page.EvaluateAsync<double[]>("() => document.getElementById('train').data.map(t => t.y[t.y.length - 1])");
         Assert.Equal(last, shown);
         // The noise floor, drawn from the server's number.
-        Assert.Equal(TorchMomentum.Data.ChapterData.NoiseFloor, await page.EvaluateAsync<double>("() => document.getElementById('train').layout.shapes[0].y0"));
+        Assert.Equal(TorchMomentum.Data.ChapterData.NoiseFloor(0.1), await page.EvaluateAsync<double>("() => document.getElementById('train').layout.shapes[0].y0"));
         Assert.StartsWith("noise floor 0.01", await page.EvaluateAsync<string>("() => document.getElementById('train').layout.annotations[0].text"));
         // What the nets learned: the data, and the predictions drawn last are the trained nets' on the server's grid.
         var fit = run.Fit(TrainApi.FitPoints);

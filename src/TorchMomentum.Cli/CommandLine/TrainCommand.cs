@@ -44,7 +44,7 @@ public static class TrainCommand
     {
         var (seed, lr, momentum, contestants) = RunChoices();
         var net = new TrainingOptions(Defaults);
-        var (batchSize, epochs, samples, hidden, dtype, device) = (net.BatchSize, net.Epochs, net.Samples, net.Hidden, net.DType, net.Device);
+        var (batchSize, epochs, samples, hidden, labelNoise, dtype, device) = (net.BatchSize, net.Epochs, net.Samples, net.Hidden, net.LabelNoise, net.DType, net.Device);
         var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: 1 for nets whose batch x hidden is under 32768, else libtorch's choice)", 1, Environment.ProcessorCount);
         var checkpointEvery = Options.OptionalCount("--checkpoint-every", "Save a checkpoint every N epochs, for --resume", 1, ExperimentSettings.MaxEpochs);
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint, with its stored settings" };
@@ -52,11 +52,11 @@ public static class TrainCommand
         var export = new Option<bool>("--export") { Description = $"Also write {PyTorchExport.FileName}: the hand-written net and its optimizer state in PyTorch's format" };
         var force = Options.Force();
         var output = Options.Out("losses.csv, summary.json, losses.png, fit.png, checkpoint.bin (with --checkpoint-every) and model.pt (with --export)");
-        Option[] runSettings = [seed, lr, momentum, contestants, batchSize, epochs, samples, hidden, dtype, checkpointEvery, output, force];
+        Option[] runSettings = [seed, lr, momentum, contestants, batchSize, epochs, samples, hidden, labelNoise, dtype, checkpointEvery, output, force];
 
         var command = new Command("train", "Train the chapter's net with SGD, built-in momentum and the hand-written momentum optimizer, side by side.")
         {
-            seed, lr, momentum, contestants, batchSize, epochs, samples, hidden, dtype, device, threads, checkpointEvery, resume, output, force, export, timings,
+            seed, lr, momentum, contestants, batchSize, epochs, samples, hidden, labelNoise, dtype, device, threads, checkpointEvery, resume, output, force, export, timings,
         };
         command.SetAction(parse =>
         {

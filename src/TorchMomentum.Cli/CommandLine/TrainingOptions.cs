@@ -14,6 +14,8 @@ public sealed class TrainingOptions
         Epochs = Options.Count("--epochs", "Passes over the data", defaults.Epochs, 1, ExperimentSettings.MaxEpochs);
         Samples = Options.Count("--samples", "Number of data points", defaults.Samples, 1, ExperimentSettings.MaxSamples);
         Hidden = Options.Count("--hidden", "Width of the hidden layer", defaults.Hidden, 1, ExperimentSettings.MaxHidden);
+        LabelNoise = Options.Number("--label-noise", "sigma in the data's y = x^2 + sigma*noise (the chapter's 0.1; the same draws, scaled)", defaults.LabelNoise,
+            new(0, Data.ChapterData.MaxLabelNoise));
         DType = Options.OneOf("--dtype", "Floating type of data and weights", "float32",
             new Dictionary<string, ScalarType> { ["float32"] = ScalarType.Float32, ["float64"] = ScalarType.Float64 });
         Device = Options.OneOf("--device", "Where to train", "auto",
@@ -28,13 +30,15 @@ public sealed class TrainingOptions
     public Option<int> Samples { get; }
     /// <summary>--hidden.</summary>
     public Option<int> Hidden { get; }
+    /// <summary>--label-noise.</summary>
+    public Option<double> LabelNoise { get; }
     /// <summary>--dtype.</summary>
     public Option<ScalarType> DType { get; }
     /// <summary>--device.</summary>
     public Option<DeviceRequest> Device { get; }
 
     /// <summary>The options that set the run (all but --device), in the order --help lists them.</summary>
-    public Option[] Settings => [BatchSize, Epochs, Samples, Hidden, DType];
+    public Option[] Settings => [BatchSize, Epochs, Samples, Hidden, LabelNoise, DType];
 
     /// <summary><paramref name="settings"/> with the values given on the command line.</summary>
     public ExperimentSettings Read(ParseResult parse, ExperimentSettings settings) => settings with
@@ -43,6 +47,7 @@ public sealed class TrainingOptions
         Epochs = parse.GetValue(Epochs),
         Samples = parse.GetValue(Samples),
         Hidden = parse.GetValue(Hidden),
+        LabelNoise = parse.GetValue(LabelNoise),
         DType = parse.GetValue(DType),
     };
 }

@@ -27,8 +27,8 @@ public static class LimitsApi
         ["sweep_max_cells"] = ApiLimits.Sweep.MaxCells,
         ["scaling"] = Describe(ApiLimits.Scaling.All),
         ["scaling_max_cells"] = ApiLimits.Scaling.MaxCells,
-        // The loss no net can beat on average, drawn on the train view's plot (ChapterData.NoiseFloor).
-        ["noise_floor"] = Data.ChapterData.NoiseFloor,
+        // The loss no net can beat on average at the chapter's label noise, drawn on the train view's plot (ChapterData.NoiseFloor).
+        ["noise_floor"] = Data.ChapterData.NoiseFloor(Data.ChapterData.NoiseScale),
         // The train view's contestants: every name, the default race, and each one's colour and dash (ContestantKinds, once).
         ["contestants"] = new
         {

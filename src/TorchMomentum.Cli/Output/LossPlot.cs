@@ -23,8 +23,9 @@ public static class LossPlot
             // The hand-written curve lies on top of the built-in momentum one; dashes keep both visible.
             if (ContestantKinds.Of(name).Dashed) line.LinePattern = ScottPlot.LinePattern.Dashed;
         }
-        var floor = plot.Add.HorizontalLine(TorchMomentum.Data.ChapterData.NoiseFloor, 1, ScottPlot.Colors.Gray, ScottPlot.LinePattern.Dotted);
-        floor.LegendText = $"noise floor {TorchMomentum.Data.ChapterData.NoiseFloor.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)} (the targets' noise variance, 0.1²)";
+        double sigma = result.Settings.LabelNoise, noiseFloor = TorchMomentum.Data.ChapterData.NoiseFloor(sigma);
+        var floor = plot.Add.HorizontalLine(noiseFloor, 1, ScottPlot.Colors.Gray, ScottPlot.LinePattern.Dotted);
+        floor.LegendText = $"noise floor {noiseFloor.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)} (the targets' noise variance, {sigma.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)}²)";
         PlotFile.Save(plot, path, "Loss per step", "Steps", "Loss", ScottPlot.Alignment.UpperRight);
     }
 }

@@ -22,7 +22,7 @@ public static class TrainReport
         if (means.Count > 0)
         {
             // How far each contestant ended above what no net can beat on average (the targets' noise variance).
-            double floor = TorchMomentum.Data.ChapterData.NoiseFloor;
+            double floor = TorchMomentum.Data.ChapterData.NoiseFloor(result.Settings.LabelNoise);
             console.WriteLine($"Last epoch above the noise floor {floor.ToString("G3", CultureInfo.InvariantCulture)}: " +
                 string.Join(", ", result.Names.Select((n, i) => $"{n} {(means[^1][i] - floor).ToString("+0.000000;-0.000000", CultureInfo.InvariantCulture)}")));
         }

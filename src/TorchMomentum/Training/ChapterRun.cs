@@ -15,7 +15,7 @@ public sealed record Divergence(string Optimizer, int Step, double LastFiniteLos
 
 /// <summary>The data and each contestant's prediction, as <see cref="ChapterRun.Fit"/> gives them.</summary>
 /// <param name="DataX">The inputs x.</param>
-/// <param name="DataY">The targets y = x^2 + 0.1 * noise.</param>
+/// <param name="DataY">The targets y = x^2 + sigma * noise (sigma the label noise, the chapter's 0.1).</param>
 /// <param name="GridX">Evenly spaced inputs over [-1, 1].</param>
 /// <param name="Predictions">Each contestant's net's output at <paramref name="GridX"/>, in <see cref="ChapterRun.Names"/> order.</param>
 public sealed record Fit(double[] DataX, double[] DataY, double[] GridX, IReadOnlyList<double[]> Predictions);
@@ -63,7 +63,7 @@ public sealed class ChapterRun : IDisposable
         this.generator = generator;
         (x, y, nets) = generator.Draw(() =>
         {
-            var (x, y) = ChapterData.Generate(settings.Samples, device, settings.DType);
+            var (x, y) = ChapterData.Generate(settings.Samples, device, settings.DType, settings.LabelNoise);
             if (!drawNets) return (x, y, Array.Empty<Net>());
             var drawn = new Dictionary<string, Net>();
             foreach (string name in ContestantKinds.DrawnInChapterOrder.Select(k => k.Name))

@@ -39,6 +39,12 @@ public sealed record ExperimentSettings
     public int Hidden { get; init; } = 20;
 
     /// <summary>
+    /// sigma in the data's y = x^2 + sigma * eps: the chapter's 0.1 (<see cref="Data.ChapterData.NoiseScale"/>). The
+    /// same draws are scaled, so 0.1 keeps the chapter's bytes; a checkpoint of an older version, which has none, reads 0.1.
+    /// </summary>
+    public double LabelNoise { get; init; } = Data.ChapterData.NoiseScale;
+
+    /// <summary>
     /// The contestants raced, comma-separated, in the order of losses.csv's columns (<see cref="ContestantNames"/>).
     /// A string, so that settings compare by value and a checkpoint of an older version, which has none, reads as the default.
     /// </summary>
@@ -103,6 +109,7 @@ public sealed record ExperimentSettings
         if (Refusal.Check("epochs", 1, MaxEpochs, Epochs) is { } epochs) return epochs;
         if (Refusal.Check("samples", 1, MaxSamples, Samples) is { } samples) return samples;
         if (Refusal.Check("hidden", 1, MaxHidden, Hidden) is { } hidden) return hidden;
+        if (Refusal.Check("label-noise", new Interval(0, Data.ChapterData.MaxLabelNoise), LabelNoise) is { } noise) return noise;
         if (!BatchFits) return new Refusal($"{Refusal.Name("batch-size")} must be in [1, {Refusal.Name("samples")} = {Samples}] (got '{BatchSize}')");
         if (ContestantNames.Problem(Contestants) is { } contestants) return contestants;
         if (DType is not (ScalarType.Float32 or ScalarType.Float64)) return new Refusal($"{Refusal.Name("dtype")} must be one of float32|float64 (got '{DType}')");
