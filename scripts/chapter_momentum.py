@@ -33,10 +33,10 @@ class Net(torch.nn.Module):
         return self.predict(x)
 
 
-def chapter_data(samples):
-    """Section 5.5.1, step 3: x = linspace(-1, 1) as a column, y = x^2 + 0.1*eps with eps ~ N(0, 1)."""
+def chapter_data(samples, label_noise=0.1):
+    """Section 5.5.1, step 3: x = linspace(-1, 1) as a column, y = x^2 + 0.1*eps with eps ~ N(0, 1) (0.1: the label noise)."""
     x = torch.unsqueeze(torch.linspace(-1, 1, samples), dim=1)
-    y = x.pow(2) + 0.1 * torch.randn(*x.size())
+    y = x.pow(2) + label_noise * torch.randn(*x.size())
     return x, y
 
 

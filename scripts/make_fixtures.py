@@ -8,6 +8,8 @@ PyTorch: tests/TorchMomentum.Tests/Fixtures/pytorch/
   race-losses.csv      the same with section 5.6's four nets (--contestants sgd,momentum,rmsprop,adam)
   steps-to-target.csv  steps to three full-data losses for twelve cells of the batch-size study
                        (scripts/steps_to_target.py)
+  steps-to-target-noise.csv  the study's three measures for its label-noise cells: label noise 0, 0.3 and 1,
+                       targets above each seed's noise floor, seeds 1 to 3 (steps_to_target.py --label-noise-study)
   hessian-eigenvalues.json  the full-data loss's Hessian's eigenvalues on train's momentum net, at its initial
                        weights and after the chapter's run, seeds 1 and 2 (scripts/hessian_reference.py)
 
@@ -69,11 +71,15 @@ def main():
     if os.path.exists(steps):
         os.remove(steps)
     steps_to_target.main(["--out", steps])
+    noise = os.path.join(out, "steps-to-target-noise.csv")
+    if os.path.exists(noise):
+        os.remove(noise)
+    steps_to_target.main(["--label-noise-study", "--out", noise])
     hessian = os.path.join(out, "hessian-eigenvalues.json")
     if os.path.exists(hessian):
         os.remove(hessian)
     hessian_reference.main(["--out", hessian])
-    print("wrote sgd-reference.json (%d cases), chapter-losses.csv, race-losses.csv, steps-to-target.csv and hessian-eigenvalues.json to %s"
+    print("wrote sgd-reference.json (%d cases), chapter-losses.csv, race-losses.csv, steps-to-target.csv, steps-to-target-noise.csv and hessian-eigenvalues.json to %s"
           % (len(cases), os.path.normpath(out)))
 
 

@@ -11,31 +11,42 @@ public sealed class ExploreScalingApiTests : LoopbackExploreServer
     [Fact]
     public async Task A_study_streams_its_steps_to_targets_and_ends_with_the_numbers_of_sweep_training()
     {
-        using var response = await client.GetAsync("api/scaling?batch-sizes=2,1000&lr-count=3&momentum-count=2&seeds=4&steps=200", HttpCompletionOption.ResponseHeadersRead);
+        using var response = await client.GetAsync("api/scaling?batch-sizes=2,1000&lr-count=3&tune-seeds=4&eval-seeds=5,6,7&label-noise=0.3&steps=200", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var events = await SseEvents.ReadAllAsync(response);
         Assert.Equal("done", events[^1].Type);
         var study = events.Last(e => e.Type == "study").Data;
 
-        // The same study trained here: every cell's steps to every target, and the speed-up read off them.
-        var grid = ScalingStudy.DefaultGrid with { BatchSizes = [2, 1000], LrCount = 3, MomentumCount = 2, Seeds = [4], Steps = 200 };
+        // The same study trained here: every cell's sustained steps to every target, and the held-out speed-up read off them.
+        var grid = ScalingStudy.DefaultGrid with { BatchSizes = [2, 1000], LrCount = 3, Seeds = [4], EvalSeeds = [5, 6, 7], Studies = 1, Steps = 200,
+            Training = ScalingStudy.DefaultGrid.Training with { LabelNoise = 0.3 } };
         var results = SweepTraining.Train(grid, Shard.Whole, CPU, threads: 1);
-        for (int t = 0; t < grid.Targets.Count; t++)
-            Assert.Equal(results.Select(r => r.StepsToTargets[t]),
+        for (int t = 0; t < grid.TargetNames.Count; t++)
+            Assert.Equal(results.Select(r => r.SustainedSteps[t]),
                 study.GetProperty("steps")[t].EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? (int?)null : v.GetInt32()));
         var expected = new ScalingStudy(grid, results);
-        Assert.Equal(grid.Targets.Select(t => grid.CellBatchSizes.Select(b => expected.SpeedUp(b, t)).Select(v => double.IsFinite(v) ? v : (double?)null)),
-            study.GetProperty("speed_up").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? (double?)null : v.GetDouble())));
-        Assert.Contains(results, r => r.StepsToTargets.All(s => s is not null)); // the comparison is of steps, not of empty cells
+        var rows = study.GetProperty("rows").EnumerateArray().Where(r => r.GetProperty("family").GetString() == "momentum").ToArray();
+        Assert.Equal(grid.TargetNames.Count * 2, rows.Length);
+        foreach (var row in rows)
+        {
+            var mine = expected.Comparison(0.3, Measure.Sustained, row.GetProperty("batch_size").GetInt32(), row.GetProperty("target").GetDouble())!;
+            var speedUp = row.GetProperty("speed_up");
+            Assert.Equal(double.IsFinite(mine.SpeedUp) ? mine.SpeedUp : (double?)null, speedUp.ValueKind == JsonValueKind.Null ? (double?)null : speedUp.GetDouble());
+            Assert.Equal(mine.Verdict!.Value.ToString().ToLowerInvariant(), row.GetProperty("verdict").GetString());
+        }
+        Assert.Equal(0.3, study.GetProperty("label_noise").GetDouble());
+        Assert.Contains(results, r => r.SustainedSteps.All(s => s is not null)); // the comparison is of steps, not of empty cells
     }
 
     [Theory]
     [InlineData("steps=0", "steps must be a whole number in [1, 1000] (got '0')")]
     [InlineData("batch-sizes=0,2", "batch-sizes must be 1 to 8 distinct whole numbers in [1, 1000], comma-separated (got '0,2')")]
     [InlineData("batch-sizes=1001", "batch-sizes must be 1 to 8 distinct whole numbers in [1, 1000], comma-separated (got '1001')")]
-    [InlineData("momentum-count=1", "momentum-count must be a whole number in [2, 8] (got '1')")]
-    [InlineData("lr-count=16&momentum-count=8&seeds=1,2,3,4&batch-sizes=1,2,3", "lr-count x momentum-count x batch sizes x seeds must be at most 1024 cells (got 1536)")]
-    [InlineData("batch-sizes=1000,500&lr-count=16&momentum-count=8&steps=1000", "cells x steps x batch size, the samples the study would see, must be at most 1e8 (got 1.92e8)")]
+    [InlineData("label-noise=-0.1", "label-noise must be a number in [0, 1] (got '-0.1')")]
+    [InlineData("label-noise=NaN", "label-noise must be a number in [0, 1] (got 'NaN')")]
+    [InlineData("tune-seeds=1,2&eval-seeds=2,3", "tune-seeds and eval-seeds must not share a seed: a held-out seed chooses nothing (got 2 in both)")]
+    [InlineData("lr-count=16&tune-seeds=1,2,3,4&eval-seeds=5,6,7,8,9,10,11,12&batch-sizes=1,2,3", "2 x lr-count x batch sizes x seeds (tuning and held-out) must be at most 1024 cells (got 1152)")]
+    [InlineData("batch-sizes=1000,500&lr-count=16&steps=1000", "cells x steps x batch size, the samples the study would see, must be at most 1e8 (got 2.88e8)")]
     public async Task Bad_input_is_a_400_naming_the_parameter_its_range_and_the_value(string query, string expected)
     {
         using var response = await client.GetAsync($"api/scaling?{query}");

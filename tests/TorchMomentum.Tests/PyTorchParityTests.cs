@@ -65,6 +65,7 @@ public sealed class PyTorchParityTests : IDisposable
         var steps = File.ReadAllLines(Fixtures.Path("pytorch/steps-to-target.csv")).Select(r => r.Split(',')).ToArray();
         var again = File.ReadAllLines(Path.Combine(fresh, "steps-to-target.csv")).Select(r => r.Split(',')).ToArray();
         Assert.Equal(steps.Select(r => string.Join(',', r[..^1])), again.Select(r => string.Join(',', r[..^1])));
+        Assert.Equal(File.ReadAllLines(Fixtures.Path("pytorch/steps-to-target-noise.csv")), File.ReadAllLines(Path.Combine(fresh, "steps-to-target-noise.csv")));
         // Eigenvalues of a float64 Hessian: the same to rounding (after a float32 run: to its rounding).
         using var hessians = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Fixtures.Path("pytorch/hessian-eigenvalues.json")));
         using var fresh2 = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(fresh, "hessian-eigenvalues.json")));

@@ -177,7 +177,7 @@ public sealed partial class SweepCommandTests
         var (exit, output, _) = CliRunner.Run("sweep", "--help");
         Assert.Equal(ExitCodes.Ok, exit);
         Assert.DoesNotContain("[default:", output);
-        Assert.Contains("default 1,2,3,4)", output);
+        Assert.Contains("default 1-4)", output);
         Assert.Contains("default float32)", output);
     }
 }

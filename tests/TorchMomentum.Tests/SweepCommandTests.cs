@@ -39,9 +39,9 @@ public sealed partial class SweepCommandTests : IDisposable
         Assert.True(exit == ExitCodes.Ok, error);
         Assert.Equal(SweepOutputs.FilesOf(new SweepGrid()).Order(StringComparer.Ordinal), RunFolderFiles.Of(folder));
         var rows = File.ReadAllLines(Path.Combine(folder, SweepCsv.FileName));
-        Assert.Equal("cell,lr,momentum,batch_size,seed,effective_lr,final_loss,last_epoch_loss,diverged_step", rows[0]);
+        Assert.Equal("cell,lr,momentum,batch_size,seed,label_noise,effective_lr,final_loss,last_epoch_loss,diverged_step", rows[0]);
         Assert.Equal(13, rows.Length);
-        Assert.Equal("10,0.07071067811865475,0.9,10,5,0.7071067811865477", string.Join(',', rows[11].Split(',')[..6])); // id = (seed 1 x 2 momenta + momentum 1) x 3 + lr 1
+        Assert.Equal("10,0.07071067811865475,0.9,10,5,0.1,0.7071067811865477", string.Join(',', rows[11].Split(',')[..7])); // id = (seed 1 x 2 momenta + momentum 1) x 3 + lr 1
         Assert.Equal(1 + 12 * 2, File.ReadAllLines(Path.Combine(folder, SweepCsv.EpochsFileName)).Length);
         Assert.Contains("What the map says", output);
         Assert.Contains("\"cells\": 12", File.ReadAllText(Path.Combine(folder, Summary.FileName)));
@@ -80,7 +80,7 @@ public sealed partial class SweepCommandTests : IDisposable
         {
             // The study measured something: some cell reached a target, at both batch sizes.
             var rows = File.ReadAllLines(Path.Combine(whole, SweepCsv.FileName)).Skip(1).Select(r => r.Split(',')).ToArray();
-            Assert.Equal(24, rows.Length);
+            Assert.Equal(12 * (2 + 32), rows.Length); // two tuning seeds and the 32 held-out ones
             Assert.All(new[] { "5", "64" }, b => Assert.Contains(rows, r => r[3] == b && r[^1] != ""));
             Assert.Equal(ScalingOutputs.Files.Order(StringComparer.Ordinal), RunFolderFiles.Of(whole).Intersect(ScalingOutputs.Files).Order(StringComparer.Ordinal));
             return;
@@ -172,17 +172,17 @@ public sealed partial class SweepCommandTests : IDisposable
     [InlineData("--lr-count", "0", "--lr-count must be a whole number in [1, 4096] (got '0')")]
     [InlineData("--lr-min", "5e-324", "--lr-max / --lr-min must be a finite ratio (got 0.5 / 5E-324)")]
     [InlineData("--momentum-max", "1", "--momentum-max must be a number in [0, 1) (got '1')")]
-    [InlineData("--seeds", "1,x", "--seeds must be distinct comma-separated whole numbers in [0, 9223372036854775807] (got '1,x')")]
-    [InlineData("--seeds", "01,1", "--seeds must be distinct comma-separated whole numbers in [0, 9223372036854775807] (got '01,1')")]
+    [InlineData("--seeds", "1,x", "--seeds must be distinct comma-separated whole numbers or ranges a-b in [0, 9223372036854775807] (got '1,x')")]
+    [InlineData("--seeds", "01,1", "--seeds must be distinct comma-separated whole numbers or ranges a-b in [0, 9223372036854775807] (got '01,1')")]
     [InlineData("--lr-min", "1e-300", "--lr-min must be at least 1.401298464324817E-45, the smallest float32, with --dtype float32 (got '1E-300')")]
     [InlineData("--lr-max", "1e39", "--lr-max must be at most 3.4028234663852886E+38, the largest float32, with --dtype float32 (got '1E+39')")]
     [InlineData("--batch-size", "100", "--batch-size must be in [1, --samples = 64] (got '100')")]
     [InlineData("--shard", "3/3", "--shard must be i/n with n in [1, 100000] and i in [0, n - 1], or auto (got '3/3')")]
     [InlineData("--shards", "4", "--shards goes with --shard auto (a Kubernetes Indexed Job).")]
     [InlineData("--lr-count", "4096", "needs about")]
-    [InlineData("--batch-sizes", "0", "--batch-sizes must be distinct comma-separated whole numbers in [1, 10000000] (got '0')")]
-    [InlineData("--batch-sizes", "2.5", "--batch-sizes must be distinct comma-separated whole numbers in [1, 10000000] (got '2.5')")]
-    [InlineData("--batch-sizes", "4,4", "--batch-sizes must be distinct comma-separated whole numbers in [1, 10000000] (got '4,4')")]
+    [InlineData("--batch-sizes", "0", "--batch-sizes must be distinct comma-separated whole numbers or ranges a-b in [1, 10000000] (got '0')")]
+    [InlineData("--batch-sizes", "2.5", "--batch-sizes must be distinct comma-separated whole numbers or ranges a-b in [1, 10000000] (got '2.5')")]
+    [InlineData("--batch-sizes", "4,4", "--batch-sizes must be distinct comma-separated whole numbers or ranges a-b in [1, 10000000] (got '4,4')")]
     [InlineData("--batch-sizes", "1,65", "--batch-sizes must be 1 to 4096 distinct whole numbers in [1, --samples = 64], comma-separated (got '1,65')")]
     [InlineData("--targets", "0", "--targets must be distinct comma-separated numbers in (0, inf) (got '0')")]
     [InlineData("--targets", "NaN", "--targets must be distinct comma-separated numbers in (0, inf) (got 'NaN')")]
@@ -199,6 +199,27 @@ public sealed partial class SweepCommandTests : IDisposable
             : option == "--batch-sizes" ? WithoutBatchSize(With(option, value, "--out", folder))
             : With(option, value, "--out", folder);
         var (exit, _, error) = CliRunner.Run(args);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains(message, error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Theory]
+    [InlineData("--label-noise", "-1", "--label-noise must be distinct comma-separated numbers in [0, 100] (got '-1')")]
+    [InlineData("--label-noise", "NaN", "--label-noise must be distinct comma-separated numbers in [0, 100] (got 'NaN')")]
+    [InlineData("--label-noise", "1e9", "--label-noise must be distinct comma-separated numbers in [0, 100] (got '1e9')")]
+    [InlineData("--excess", "0", "--excess must be distinct comma-separated numbers in (0, inf) (got '0')")]
+    [InlineData("--excess", "-0.01", "--excess must be distinct comma-separated numbers in (0, inf) (got '-0.01')")]
+    [InlineData("--eval-seeds", "30,5", "--tune-seeds and --eval-seeds must not share a seed: a held-out seed chooses nothing (got 5 in both)")]
+    [InlineData("--studies", "0", "--studies must be a whole number in [1, 4096] (got '0')")]
+    [InlineData("--studies", "5", "--studies must divide the 24 --tune-seeds into equal sets (got 5)")]
+    [InlineData("--tune-seeds", "1-3,2", "--seeds must be distinct comma-separated whole numbers or ranges a-b")]
+    [InlineData("--momentum-count", "4", "--momentum-count lays out the grid menu; with --menu equal")]
+    public void A_study_refuses_bad_input_in_one_line_before_any_work(string option, string value, string message)
+    {
+        string folder = temporary["out"];
+        var (exit, _, error) = CliRunner.Run("scaling", option, value, "--out", folder);
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains(message, error);
         Assert.Single(error.TrimEnd().Split('\n'));

@@ -70,10 +70,13 @@ public static class Options
         },
     };
 
-    /// <summary>A comma-separated list of distinct whole numbers (e.g. <c>--seeds 1,2,3</c>), each in [min, max], given once.</summary>
-    public static Option<long[]> WholeList(string name, string description, long[] defaults, long min, long max = long.MaxValue) => new(name)
+    /// <summary>
+    /// A comma-separated list of distinct whole numbers, each in [min, max], given once; a part <c>a-b</c> stands for a
+    /// to b (e.g. <c>--seeds 1-24</c> or <c>1,2,5-8</c>).
+    /// </summary>
+    public static Option<long[]> WholeList(string name, string description, long[] defaults, long min, long max = long.MaxValue, string[]? aliases = null) => new(name, aliases ?? [])
     {
-        Description = $"{description}, comma-separated and distinct (each in [{min}, {max}], default {string.Join(",", defaults)})",
+        Description = $"{description}, comma-separated and distinct, a-b for a range (each in [{min}, {max}], default {Ranges(defaults)})",
         HelpName = "list",
         // One token, as every other option takes: a second --seeds is refused by the parser, not silently dropped.
         Arity = ArgumentArity.ExactlyOne,
@@ -82,18 +85,47 @@ public static class Options
         {
             string given = Given(result);
             var values = new List<long>();
+            string refusal = $"{name} must be distinct comma-separated whole numbers or ranges a-b in [{min}, {max}] (got '{given}').";
+            var seen = new HashSet<long>();
             foreach (var part in given.Split(','))
             {
-                if (!TryWhole(name, part.Trim(), min, max, out long value, out _) || values.Contains(value))
+                // A range's dash follows a digit: "-3" alone is a negative number, refused as out of range.
+                int dash = part.IndexOf('-', 1);
+                string from = dash < 0 ? part.Trim() : part[..dash].Trim(), to = dash < 0 ? from : part[(dash + 1)..].Trim();
+                if (!TryWhole(name, from, min, max, out long first, out _) || !TryWhole(name, to, min, max, out long last, out _) || last < first
+                    || last - first >= 1_000_000 || values.Count + (last - first) >= 1_000_000)
                 {
-                    result.AddError($"{name} must be distinct comma-separated whole numbers in [{min}, {max}] (got '{given}').");
+                    result.AddError(refusal);
                     return defaults;
                 }
-                values.Add(value);
+                for (long value = first; value <= last; value++)
+                {
+                    if (!seen.Add(value))
+                    {
+                        result.AddError(refusal);
+                        return defaults;
+                    }
+                    values.Add(value);
+                }
             }
             return values.ToArray();
         },
     };
+
+    /// <summary>Whole numbers as a list with runs of consecutive ones written a-b: 1-24 for 1, 2, ..., 24.</summary>
+    public static string Ranges(IEnumerable<long> values)
+    {
+        var parts = new List<string>();
+        var list = values.ToList();
+        for (int i = 0; i < list.Count;)
+        {
+            int j = i;
+            while (j + 1 < list.Count && list[j + 1] == list[j] + 1) j++;
+            parts.Add(j - i >= 2 ? $"{list[i]}-{list[j]}" : string.Join(",", list[i..(j + 1)]));
+            i = j + 1;
+        }
+        return string.Join(",", parts);
+    }
 
     /// <summary>A whole-number option whose value must lie in [min, max].</summary>
     public static Option<int> Count(string name, string description, int defaultValue, int min, int max = int.MaxValue)

@@ -36,9 +36,17 @@ public static class SweepCommand
         var momentumMin = Options.Number("--momentum-min", "Smallest momentum (0 is plain SGD)", Defaults.MomentumMin, new(0, 1, MaxOpen: true));
         var momentumMax = Options.Number("--momentum-max", "Largest momentum, at least --momentum-min", Defaults.MomentumMax, new(0, 1, MaxOpen: true));
         var momentumCount = Options.Count("--momentum-count", "Momenta, evenly spaced; 1 takes --momentum-min alone", Defaults.MomentumCount, 1, SweepGrid.MaxCount);
-        var seeds = Options.WholeList("--seeds", "Seeds (each fixes data, initial weights and batch order, as train --seed)", [.. Defaults.Seeds], 0);
+        var seeds = Options.WholeList("--seeds", "Seeds (each fixes data, initial weights and batch order, as train --seed); with targets, the tuning seeds, cut into --studies equal sets",
+            [.. Defaults.Seeds], 0, aliases: ["--tune-seeds"]);
+        var evalSeeds = Options.WholeList("--eval-seeds", "With targets: held-out seeds, none a tuning seed, on which each study's choices are counted", [.. ScalingStudy.DefaultGrid.EvalSeeds], 0);
+        var studies = Options.Count("--studies", "With targets: how many times each family's setting is chosen, each on its own share of the tuning seeds", Defaults.Studies, 1, SweepGrid.MaxCount);
+        var menu = Options.OneOf("--menu", "How each family's settings are laid out: grid (every lr at every momentum, the map) or equal (as many (lr, momentum) points for momentum as plain SGD has lrs: a fair study)",
+            Defaults.Menu.ToString().ToLowerInvariant(), new Dictionary<string, SweepMenu> { ["grid"] = SweepMenu.Grid, ["equal"] = SweepMenu.Equal });
+        var excess = Options.NumberList("--excess", "Targets above each seed's noise floor mean((y - x^2)^2) (instead of --targets)", [.. Defaults.Excess], new(0, MinOpen: true));
+        var labelNoises = Options.NumberList("--label-noise", "sigma in the data's y = x^2 + sigma*noise (the chapter's 0.1; the same draws, scaled); several levels make a study of each",
+            [Defaults.Training.LabelNoise], new(0, Data.ChapterData.MaxLabelNoise));
         var batchSizes = Options.WholeList("--batch-sizes", "Batch sizes, each a cell axis (instead of --batch-size)", [.. (Defaults.BatchSizes ?? []).Select(b => (long)b)], 1, ExperimentSettings.MaxSamples);
-        var targets = Options.NumberList("--targets", "Full-data losses: each cell reports its first step at or below each, and stops when it has reached them all", [.. Defaults.Targets], new(0, MinOpen: true));
+        var targets = Options.NumberList("--targets", "Full-data losses to reach: each cell reports its first step at or below each, and the first it stays there from", [.. Defaults.Targets], new(0, MinOpen: true));
         var steps = Options.OptionalCount("--steps", $"A budget in steps for every cell, whatever its batch size (default: {(Defaults.Steps is { } s ? s.ToString() : "--epochs")})", 1, SweepGrid.MaxSteps);
         var net = new TrainingOptions(training);
         var device = net.Device;
@@ -52,9 +60,9 @@ public static class SweepCommand
 
         var command = new Command(name, description)
         {
-            lrMin, lrMax, lrCount, momentumMin, momentumMax, momentumCount, seeds, batchSizes, targets, steps, engine,
+            lrMin, lrMax, lrCount, momentumMin, momentumMax, momentumCount, menu, seeds, evalSeeds, studies, batchSizes, targets, excess, labelNoises, steps, engine,
         };
-        foreach (var option in net.Settings.Append(device).Append(threads).Append(output).Append(force).Append(shard).Append(shards)) command.Options.Add(option);
+        foreach (var option in net.Settings.Where(o => o != net.LabelNoise).Append(device).Append(threads).Append(output).Append(force).Append(shard).Append(shards)) command.Options.Add(option);
         command.Subcommands.Add(Merge(console, error, name));
         command.SetAction(parse =>
         {
@@ -62,16 +70,32 @@ public static class SweepCommand
             if (parse.GetResult(batchSizes) is { Implicit: false } && parse.GetResult(net.BatchSize) is { Implicit: false })
                 return ExitCodes.Refuse(error, "--batch-size and --batch-sizes: give one of them (--batch-sizes takes a list, such as 1,32,1000).");
             long[] sizes = parse.GetValue(batchSizes)!;
+            bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+            if (Given(targets) && Given(excess)) return ExitCodes.Refuse(error, "--targets and --excess: give one of them (--excess takes targets above each seed's noise floor).");
+            double[] absolute = parse.GetValue(targets)!, above = Given(targets) ? [] : parse.GetValue(excess)!;
+            bool study = absolute.Length > 0 || above.Length > 0;
+            if (!study && parse.GetValue(menu) == SweepMenu.Equal)
+                return ExitCodes.Refuse(error, "--menu equal goes with a study: give --excess or --targets.");
+            if (!study && (Given(evalSeeds) || Given(studies)))
+                return ExitCodes.Refuse(error, $"--{(Given(evalSeeds) ? "eval-seeds" : "studies")} goes with a study: give --excess or --targets.");
+            if (parse.GetValue(menu) == SweepMenu.Equal && Given(momentumCount))
+                return ExitCodes.Refuse(error, "--momentum-count lays out the grid menu; with --menu equal, momentum has as many settings as --lr-count.");
+            double[] noises = parse.GetValue(labelNoises)!;
             var grid = new SweepGrid
             {
                 LrMin = parse.GetValue(lrMin), LrMax = parse.GetValue(lrMax), LrCount = parse.GetValue(lrCount),
                 MomentumMin = parse.GetValue(momentumMin), MomentumMax = parse.GetValue(momentumMax), MomentumCount = parse.GetValue(momentumCount),
+                Menu = parse.GetValue(menu),
                 Seeds = parse.GetValue(seeds)!,
+                EvalSeeds = study ? parse.GetValue(evalSeeds)! : [],
+                Studies = study ? parse.GetValue(studies) : 1,
                 BatchSizes = sizes.Length == 0 || parse.GetResult(net.BatchSize) is { Implicit: false } ? null : [.. sizes.Select(b => (int)b)],
-                Targets = parse.GetValue(targets)!,
+                Targets = absolute,
+                Excess = above,
+                LabelNoises = noises.Length == 1 ? null : noises,
                 Steps = parse.GetValue(steps) ?? Defaults.Steps,
                 Engine = parse.GetValue(engine),
-                Training = net.Read(parse, training),
+                Training = net.Read(parse, training) with { LabelNoise = noises[0] },
             };
             if (grid.Problem() is { } bad) return ExitCodes.Refuse(error, bad.ForCommandLine + ".");
             Shard part = Shard.Whole;
@@ -153,7 +177,7 @@ public static class SweepCommand
         {
             Format = SweepShardFile.FormatName, Version = SweepShardFile.CurrentVersion, Grid = SweepGridJson.From(grid), ShardIndex = shard.Index, ShardCount = shard.Count,
             Run = run,
-            Cells = results.Select(r => new ShardCell(r.Cell.Id, r.EpochLosses, r.FinalLoss, r.DivergedStep, r.StepsToTargets)).ToArray(),
+            Cells = results.Select(ShardCell.From).ToArray(),
         }.Write(path);
         console.MarkupLineInterpolated($"Wrote [bold]{path}[/]: shard {shard} of the sweep, {results.Count} cells; when every shard is done, run `sweep merge {output}` (or `scaling merge`: the same).");
         return ExitCodes.Ok;
@@ -175,9 +199,13 @@ public static class SweepCommand
         var rss = new List<long>();
         string batches = grid.BatchSizes is null ? "" : $" x {grid.CellBatchSizes.Count} batch sizes";
         string budget = grid.Steps is { } steps ? $"up to {steps} steps each" : grid.BatchSizes is null ? $"{grid.Training.Epochs} epochs of {grid.Training.StepsPerEpoch} steps" : $"{grid.Training.Epochs} epochs each";
-        string targets = grid.Targets.Count == 0 ? "" : $", to full-data losses {string.Join(", ", grid.Targets.Select(t => Shown.Number(t)))}";
+        string targets = grid.Targets.Count > 0 ? $", to full-data losses {string.Join(", ", grid.Targets.Select(t => Shown.Number(t)))}"
+            : grid.Excess.Count > 0 ? $", to {string.Join(", ", grid.Excess.Select(t => Shown.Number(t)))} above each seed's noise floor" : "";
+        string seeds = grid.EvalSeeds.Count == 0 ? $"{grid.Seeds.Count} seed(s)" : $"{grid.Seeds.Count} tuning seeds ({grid.Studies} studies) + {grid.EvalSeeds.Count} held-out seeds";
+        string noises = grid.NoiseLevels.Count == 1 ? "" : $" x {grid.NoiseLevels.Count} label noises";
+        string settings = grid.Menu == SweepMenu.Grid ? $"{grid.LrCount} learning rates x {grid.MomentumCount} momenta" : $"{grid.LrCount} settings for each family";
         string engine = grid.Engine == SweepEngine.Torch ? "the torch engine" : FusedStep.VectorPathRuns ? "the fused engine (256-bit vectors)" : "the fused engine (scalar: no 256-bit vectors with FMA here)";
-        console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard.Count == 1 ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} by {engine} with {workers} thread(s): {grid.LrCount} learning rates x {grid.MomentumCount} momenta{batches} x {grid.Seeds.Count} seed(s), {budget}{targets}");
+        console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard.Count == 1 ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} by {engine} with {workers} thread(s): {settings}{batches} x {seeds}{noises}, {budget}{targets}");
         var clock = Stopwatch.StartNew();
         TimeSpan setUp = TimeSpan.Zero, trained = TimeSpan.Zero;
         IReadOnlyList<CellResult> results;

@@ -188,19 +188,22 @@ public static class ApiLimits
         /// <summary>Batch sizes, comma-separated.</summary>
         public static readonly ApiParameter BatchSizes = new("batch-sizes", 32, new(1, new ExperimentSettings().Samples), Whole: true, MaxValues: 8);
 
-        /// <summary>Learning rates, log-spaced over the study's range.</summary>
+        /// <summary>Settings each family chooses among: learning rates, log-spaced over the study's range (momentum's paired with its momenta, <c>scaling --menu equal</c>).</summary>
         public static readonly ApiParameter LrCount = new("lr-count", 8, new(1, 16), Whole: true);
 
-        /// <summary>Momenta, evenly spaced over the study's range (the first is 0, plain SGD).</summary>
-        public static readonly ApiParameter MomentumCount = new("momentum-count", 4, new(2, 8), Whole: true);
+        /// <summary>The seeds that choose each family's setting.</summary>
+        public static readonly ApiParameter TuneSeeds = new("tune-seeds", 1, new(0, int.MaxValue), Whole: true, MaxValues: 4);
 
-        /// <summary>The seeds.</summary>
-        public static readonly ApiParameter Seeds = new("seeds", 1, new(0, int.MaxValue), Whole: true, MaxValues: 4);
+        /// <summary>The held-out seeds the choices are counted on (none a tuning seed).</summary>
+        public static readonly ApiParameter EvalSeeds = new("eval-seeds", 101, new(0, int.MaxValue), Whole: true, MaxValues: 8);
+
+        /// <summary>sigma of the data's label noise.</summary>
+        public static readonly ApiParameter LabelNoise = new("label-noise", 0.1, new(0, 1));
 
         /// <summary>Each cell's budget in steps.</summary>
         public static readonly ApiParameter Steps = new("steps", 500, new(1, 1000), Whole: true);
 
         /// <summary>All of them.</summary>
-        public static readonly IReadOnlyList<ApiParameter> All = [BatchSizes, LrCount, MomentumCount, Seeds, Steps];
+        public static readonly IReadOnlyList<ApiParameter> All = [BatchSizes, LrCount, TuneSeeds, EvalSeeds, LabelNoise, Steps];
     }
 }

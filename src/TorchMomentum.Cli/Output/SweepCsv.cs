@@ -15,22 +15,25 @@ public static class SweepCsv
     /// <summary>The per-epoch table's name inside a run folder.</summary>
     public const string EpochsFileName = "epoch-losses.csv";
 
-    /// <summary>The column of a target's steps: <c>steps_to_0.0124</c>.</summary>
-    public static string TargetColumn(double target) => "steps_to_" + CsvFile.Number(target);
+    /// <summary>The column of a target's first touch: <c>steps_to_0.0124</c>, or <c>steps_to_excess_0.002</c> for a target above each seed's noise floor.</summary>
+    public static string TargetColumn(SweepGrid grid, double target) => "steps_to_" + (grid.Excess.Count > 0 ? "excess_" : "") + CsvFile.Number(target);
+
+    /// <summary>The column of a target's sustained hit: <c>sustained_steps_to_0.0124</c> (<see cref="Measure.Sustained"/>).</summary>
+    public static string SustainedColumn(SweepGrid grid, double target) => "sustained_" + TargetColumn(grid, target);
 
     /// <summary>Writes both tables into <paramref name="folder"/>, staged until it publishes them; <paramref name="results"/> are in id order.</summary>
     public static void Write(RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, CancellationToken cancel)
     {
         static string Optional(double? value) => value is { } v ? CsvFile.Number(v) : "";
         static string Steps(int? steps) => steps is { } s ? CsvFile.Number(s) : "";
-        CsvFile.Write(folder.Staged(FileName), ["cell", "lr", "momentum", "batch_size", "seed", "effective_lr", "final_loss", "last_epoch_loss", "diverged_step",
-                .. grid.Targets.Select(TargetColumn)],
+        CsvFile.Write(folder.Staged(FileName), ["cell", "lr", "momentum", "batch_size", "seed", "label_noise", "effective_lr", "final_loss", "last_epoch_loss", "diverged_step",
+                .. grid.TargetNames.Select(t => TargetColumn(grid, t)), .. grid.TargetNames.Select(t => SustainedColumn(grid, t))],
             results.Select(r => (string[])
             [
                 CsvFile.Number(r.Cell.Id), CsvFile.Number(r.Cell.Lr), CsvFile.Number(r.Cell.Momentum), CsvFile.Number(r.Cell.BatchSize), CsvFile.Number(r.Cell.Seed),
-                CsvFile.Number(r.Cell.EffectiveLr), Optional(r.FinalLoss), Optional(r.LastEpochLoss),
+                CsvFile.Number(r.Cell.LabelNoise), CsvFile.Number(r.Cell.EffectiveLr), Optional(r.FinalLoss), Optional(r.LastEpochLoss),
                 r.DivergedStep is { } step ? CsvFile.Number(step) : "",
-                .. r.StepsToTargets.Select(Steps),
+                .. r.StepsToTargets.Select(Steps), .. r.SustainedSteps.Select(Steps),
             ]), cancel);
         // Long form (one row per cell and epoch) reads straight into a data frame; a diverged cell has rows for the epochs it finished.
         CsvFile.Write(folder.Staged(EpochsFileName), ["cell", "epoch", "mean_loss"],

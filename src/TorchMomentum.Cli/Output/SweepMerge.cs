@@ -54,7 +54,7 @@ public static class SweepMerge
             foreach (var c in file.Cells)
             {
                 if (Problem(c, cells[c.Id], grid) is { } problem) return Fail($"sweep merge: '{name}', cell {c.Id}: {problem}.", out error);
-                results[c.Id] = new CellResult(cells[c.Id], c.EpochLosses, c.FinalLoss, c.DivergedStep, c.StepsToTargets);
+                results[c.Id] = new CellResult(cells[c.Id], c.EpochLosses, c.FinalLoss, c.DivergedStep, c.StepsToTargets, c.SustainedSteps, c.CurveValues);
             }
         }
         return (grid, results.Select(r => r!).ToArray(), shards.Select(s => s.File).ToArray());
@@ -70,12 +70,20 @@ public static class SweepMerge
         int budget = grid.StepBudget(cell.BatchSize);
         // A mean squared error is finite and never negative.
         if (c.EpochLosses is null || c.EpochLosses.Any(l => !double.IsFinite(l) || l < 0)) return "its epoch losses are missing, negative or not finite";
-        if (c.StepsToTargets is null || c.StepsToTargets.Length != grid.Targets.Count) return $"it has no steps to each of the {grid.Targets.Count} targets";
-        if (c.StepsToTargets.Any(t => t is < 1 || t > budget)) return $"its steps to a target are outside [1, {budget}]";
-        // A lower loss is reached no sooner than a higher one.
-        var byLoss = grid.Targets.Select((t, i) => (t, c.StepsToTargets[i])).OrderByDescending(p => p.t).Select(p => p.Item2).ToArray();
-        for (int i = 1; i < byLoss.Length; i++)
-            if (byLoss[i] is { } lower && (byLoss[i - 1] is not { } higher || higher > lower)) return "it reached a lower target before a higher one";
+        int targets = grid.TargetNames.Count;
+        if (c.StepsToTargets is null || c.StepsToTargets.Length != targets || c.SustainedSteps is null || c.SustainedSteps.Length != targets)
+            return $"it has no first and sustained steps to each of the {targets} targets";
+        if (c.StepsToTargets.Concat(c.SustainedSteps).Any(t => t is < 1 || t > budget)) return $"its steps to a target are outside [1, {budget}]";
+        if (c.StepsToTargets.Zip(c.SustainedSteps).Any(p => p.Second is { } kept && (p.First is not { } first || first > kept))) return "it stayed at a target before it first reached it";
+        if (c.Curve is null || c.Curve.Length != (targets == 0 ? 0 : 4L * budget) || c.CurveValues.Any(float.IsNaN))
+            return $"its full-data loss curve is not {(targets == 0 ? 0 : budget)} numbers";
+        // A lower loss is reached (or held) no sooner than a higher one.
+        foreach (var steps in new[] { c.StepsToTargets, c.SustainedSteps })
+        {
+            var byLoss = grid.TargetNames.Select((t, i) => (t, steps[i])).OrderByDescending(p => p.t).Select(p => p.Item2).ToArray();
+            for (int i = 1; i < byLoss.Length; i++)
+                if (byLoss[i] is { } lower && (byLoss[i - 1] is not { } higher || higher > lower)) return "it reached a lower target before a higher one";
+        }
         if (c.DivergedStep is { } step)
         {
             if (step < 0 || step >= budget) return $"diverged_step {step} is not a step of the sweep";
@@ -83,7 +91,7 @@ public static class SweepMerge
             if (c.FinalLoss is not null || c.EpochLosses.Length != step / s.StepsPerEpoch) return "a diverged cell has a loss per finished epoch and no final loss";
             return null;
         }
-        int trained = CellResult.StepsTrained(budget, null, c.StepsToTargets);
+        int trained = CellResult.StepsTrained(budget, null);
         if (c.FinalLoss is not { } final || !double.IsFinite(final) || final < 0 || c.EpochLosses.Length != trained / s.StepsPerEpoch)
             return $"a cell that did not diverge has a finite, non-negative final loss and {trained / s.StepsPerEpoch} epoch losses";
         return null;

@@ -10,47 +10,52 @@ namespace TorchMomentum.Cli.Output;
 /// </summary>
 public static class SweepOutputs
 {
-    /// <summary>Every file a whole sweep writes into its folder, with targets (<see cref="ScalingOutputs"/>) or without.</summary>
-    public static readonly string[] Files = [SweepCsv.FileName, SweepCsv.EpochsFileName, SweepPlots.MapFileName, SweepPlots.EffectiveLrFileName, Summary.FileName, .. ScalingOutputs.Files];
+    /// <summary>Every file a whole sweep may write into its folder: the tables and summary, the map's figures, the study's files (<see cref="ScalingOutputs"/>).</summary>
+    public static readonly string[] Files = [SweepCsv.FileName, SweepCsv.EpochsFileName, Summary.FileName, SweepPlots.MapFileName, SweepPlots.EffectiveLrFileName, .. ScalingOutputs.Files];
 
-    /// <summary>The files a sweep of <paramref name="grid"/> writes.</summary>
-    public static string[] FilesOf(SweepGrid grid) => grid.Targets.Count > 0 ? Files : Files[..^ScalingOutputs.Files.Length];
+    /// <summary>The files a sweep of <paramref name="grid"/> writes: the map's figures with a map, the study's with targets.</summary>
+    public static string[] FilesOf(SweepGrid grid) =>
+        [SweepCsv.FileName, SweepCsv.EpochsFileName, Summary.FileName, .. grid.HasMap ? [SweepPlots.MapFileName, SweepPlots.EffectiveLrFileName] : Array.Empty<string>(),
+            .. grid.MeasuresSteps ? ScalingOutputs.Files : []];
 
     /// <summary>
     /// Writes every file beside its final name, then moves them into place together (<see cref="RunFolder.Publish(IAnsiConsole, string[])"/>),
-    /// and prints the table; summary.json says how it was trained (<paramref name="run"/>, by <paramref name="shards"/>
-    /// processes) beside what the map says. Until the move, a set
+    /// and prints the tables; summary.json says how it was trained (<paramref name="run"/>, by <paramref name="shards"/>
+    /// processes) beside what the map and the study say. Until the move, a set
     /// <paramref name="cancel"/> stops the writing (<see cref="OperationCanceledException"/>) and the folder keeps
     /// what it held: a sweep's files are all of one run, or none.
     /// </summary>
     public static void Write(IAnsiConsole console, RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, int shards, SweepRun run, CancellationToken cancel)
     {
-        var map = new SweepMap(grid, results);
-        var study = grid.Targets.Count > 0 ? new ScalingStudy(grid, results) : null;
-        var noise = study?.NoiseScales() ?? new Dictionary<Family, IReadOnlyList<NoiseScaleAt>>();
-        var predicted = study?.QuadraticModel()?.Predicted ?? [];
-        double sharpness = ChapterSharpness(grid);
-        string mapFile = folder.Staged(SweepPlots.MapFileName), effectiveLrFile = folder.Staged(SweepPlots.EffectiveLrFileName), summaryFile = folder.Staged(Summary.FileName);
+        var map = grid.HasMap ? new SweepMap(grid, results) : null;
+        var study = grid.MeasuresSteps ? new ScalingStudy(grid, results) : null;
+        var extras = study is null ? [] : ScalingOutputs.Extras.Of(study);
+        double sharpness = map is null ? double.NaN : ChapterSharpness(grid);
+        string summaryFile = folder.Staged(Summary.FileName);
+        string? mapFile = map is null ? null : folder.Staged(SweepPlots.MapFileName), effectiveLrFile = map is null ? null : folder.Staged(SweepPlots.EffectiveLrFileName);
         var scalingFiles = study is null ? null : ScalingOutputs.Files.Select(folder.Staged).ToArray();
         var figures = Task.Run(() =>
         {
-            SweepPlots.WriteMap(mapFile, map);
-            SweepPlots.WriteEffectiveLr(effectiveLrFile, map, sharpness);
-            if (study is not null) ScalingOutputs.WriteFigures(scalingFiles![1], scalingFiles[2], scalingFiles[3], study, noise, predicted);
+            if (map is not null)
+            {
+                SweepPlots.WriteMap(mapFile!, map);
+                SweepPlots.WriteEffectiveLr(effectiveLrFile!, map, sharpness);
+            }
+            if (study is not null) ScalingOutputs.WriteFigures(scalingFiles![1], scalingFiles[2], scalingFiles[3], scalingFiles[4], study);
         });
         try
         {
             SweepCsv.Write(folder, grid, results, cancel);
-            if (study is not null) ScalingOutputs.WriteCsv(scalingFiles![0], study, predicted, cancel);
+            if (study is not null) ScalingOutputs.WriteCsv(scalingFiles![0], study, extras, cancel);
         }
         finally
         {
             figures.GetAwaiter().GetResult(); // never a figure written after the folder has been let go
         }
         cancel.ThrowIfCancellationRequested();
-        Print(console, map);
-        if (study is not null) PrintStudy(console, study, noise);
-        SweepSummary.Of(map, study, noise, shards, run).Write(summaryFile);
+        if (map is not null) Print(console, map);
+        if (study is not null) PrintStudy(console, study, extras);
+        SweepSummary.Of(grid, results, map, study, extras, shards, run).Write(summaryFile);
         cancel.ThrowIfCancellationRequested();
         folder.Publish(console, FilesOf(grid));
     }
@@ -67,28 +72,45 @@ public static class SweepOutputs
         return Curvature.CurvatureAlongRun.Measure(chapter, chapter.StepsPerEpoch, top: 1).Where(p => p.Contestant == Training.ContestantNames.Momentum).Max(p => p.LambdaMax);
     }
 
-    /// <summary>The study's table: per batch size and target, the best steps of plain SGD and of momentum, and the speed-up.</summary>
-    private static void PrintStudy(IAnsiConsole console, ScalingStudy study, IReadOnlyDictionary<Family, IReadOnlyList<NoiseScaleAt>> noise)
+    /// <summary>
+    /// The study's tables, one per label noise: per batch size and target, each family's held-out steps (sustained
+    /// measure, median over studies) with its chosen setting, and the speed-up with its interval and verdict; then the
+    /// critical batch sizes, and what the other two measures say.
+    /// </summary>
+    private static void PrintStudy(IAnsiConsole console, ScalingStudy study, IReadOnlyList<ScalingOutputs.Extras> extras)
     {
-        static string Steps(BestSetting? b) => b is null ? "-" : b.Reached ? $"{b.Steps:0.#} (lr {b.Lr:G3}{(b.Family == Family.Momentum ? $", m {b.Momentum:0.##}" : "")}{(b.OnGridEdge ? ", edge" : "")})" : "not reached";
-        var table = new Table().Border(TableBorder.Rounded).Title($"Steps to each target, best of each family, median over {study.Grid.Seeds.Count} seed(s)");
-        table.AddColumns("batch", "target", "plain SGD", "momentum", "speed-up");
-        foreach (var group in study.Best.GroupBy(b => (b.BatchSize, b.Target)))
+        var grid = study.Grid;
+        static string Steps(StudyRow? b) => b is null ? "-" : b.Reached
+            ? $"{b.Steps:0.#} (lr {b.Lr:G3}{(b.Family == Family.Momentum ? $", m {b.Momentum:0.##}" : "")}{(b.OnEdge ? ", edge" : "")})" : "not reached";
+        static string Interval(StudyRow? r) => r is null || double.IsNaN(r.SpeedUp) ? "-"
+            : $"{Number(r.SpeedUp)} [{Number(r.SpeedUpLow)}, {Number(r.SpeedUpHigh)}]";
+        var menus = study.MenuSizes;
+        if (menus.Count == 2 && menus[Family.PlainSgd] != menus[Family.Momentum])
+            console.MarkupLineInterpolated($"[yellow]Unequal menus: plain SGD chose among {menus[Family.PlainSgd]} settings, momentum among {menus[Family.Momentum]}; the larger menu wins more of the tuning seeds' luck (--menu equal).[/]");
+        foreach (double noise in grid.NoiseLevels)
         {
-            double speedUp = study.SpeedUp(group.Key.BatchSize, group.Key.Target);
-            table.AddRow(group.Key.BatchSize.ToString(CultureInfo.InvariantCulture), Shown.Number(group.Key.Target),
-                Markup.Escape(Steps(group.FirstOrDefault(b => b.Family == Family.PlainSgd))), Markup.Escape(Steps(group.FirstOrDefault(b => b.Family == Family.Momentum))),
-                double.IsFinite(speedUp) ? speedUp.ToString("0.00", CultureInfo.InvariantCulture) : "-");
-        }
-        console.Write(table);
-        for (int t = 0; t < study.Grid.Targets.Count; t++)
-        {
-            double target = study.Grid.Targets[t];
-            string Critical(Family f) => study.CriticalBatchSize(f, target) is { } b ? b.ToString("0.#", CultureInfo.InvariantCulture) : "beyond the grid";
-            string Noise(Family f) => noise.TryGetValue(f, out var along) && along[t].NoiseScale is { } b ? b.ToString("0.##", CultureInfo.InvariantCulture) : "-";
-            console.MarkupLineInterpolated($"Target {Shown.Number(target)}: critical batch size (steps 20% above perfect scaling) plain SGD {Critical(Family.PlainSgd)}, momentum {Critical(Family.Momentum)}; gradient noise scale B_noise there: {Noise(Family.PlainSgd)} and {Noise(Family.Momentum)}.");
+            var table = new Table().Border(TableBorder.Rounded).Title(
+                $"Label noise {Shown.Number(noise)}: steps to stay at each target on {grid.EvalSeeds.Count} held-out seeds, median over {grid.Studies} studies of {grid.Seeds.Count / grid.Studies} tuning seeds");
+            table.AddColumns("batch", grid.Excess.Count > 0 ? "excess" : "target", "plain SGD", "momentum", "speed-up (95% interval)", "verdict");
+            foreach (var group in study.Rows.Where(r => r.LabelNoise == noise && r.Measure == Measure.Sustained).GroupBy(b => (b.BatchSize, b.Target)))
+            {
+                var momentum = group.FirstOrDefault(b => b.Family == Family.Momentum);
+                table.AddRow(group.Key.BatchSize.ToString(CultureInfo.InvariantCulture), Shown.Number(group.Key.Target),
+                    Markup.Escape(Steps(group.FirstOrDefault(b => b.Family == Family.PlainSgd))), Markup.Escape(Steps(momentum)),
+                    Markup.Escape(Interval(momentum)), momentum?.Verdict is { } v ? ScalingOutputs.Name(v) : "-");
+            }
+            console.Write(table);
+            foreach (double target in grid.TargetNames)
+            {
+                string Critical(Family f) => study.CriticalBatchSize(noise, f, target) is { } b ? b.ToString("0.#", CultureInfo.InvariantCulture) : "beyond the grid";
+                var verdicts = new[] { Measure.First, Measure.Mean }.Select(m => (m, rows: grid.CellBatchSizes.Select(b => study.Comparison(noise, m, b, target)).Where(r => r is not null).ToArray()))
+                    .Select(p => $"{ScalingOutputs.Name(p.m)} {string.Join(" ", p.rows.Select(r => Number(r!.SpeedUp)))}");
+                console.MarkupLineInterpolated($"{ScalingOutputs.TargetText(grid, target)}: critical batch size plain SGD {Critical(Family.PlainSgd)}, momentum {Critical(Family.Momentum)}; speed-ups by batch size, {string.Join("; ", verdicts)}.");
+            }
         }
     }
+
+    private static string Number(double value) => double.IsNaN(value) ? "-" : double.IsPositiveInfinity(value) ? "inf" : value.ToString("0.00", CultureInfo.InvariantCulture);
 
     /// <summary>The table: the best point, the best plain SGD, the chapter's point and plain SGD at its effective lr, and how many cells diverged.</summary>
     private static void Print(IAnsiConsole console, SweepMap map)

@@ -9,36 +9,52 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Cli.Output;
 
 /// <summary>A sweep's grid as shard files and summary.json write it.</summary>
-/// <remarks><c>batch_sizes</c> is null for the one batch size of <c>batch_size</c>; <c>targets</c> is empty and <c>steps</c> null when the sweep measures no steps to targets; <c>engine</c> is <c>fused</c> or <c>torch</c>.</remarks>
-public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, double MomentumMin, double MomentumMax, int MomentumCount,
-    long[] Seeds, int Epochs, int BatchSize, int Samples, int Hidden, string Dtype, int[]? BatchSizes, double[] Targets, int? Steps, string Engine)
+/// <remarks>
+/// <c>batch_sizes</c> is null for the one batch size of <c>batch_size</c>; <c>targets</c> and <c>excess</c> are empty and
+/// <c>steps</c> null when the sweep measures no steps to targets; <c>engine</c> is <c>fused</c> or <c>torch</c>, <c>menu</c>
+/// <c>grid</c> or <c>equal</c>; <c>seeds</c> are the tuning seeds of a study, <c>eval_seeds</c> its held-out ones;
+/// <c>label_noises</c> is null for the one <c>label_noise</c>.
+/// </remarks>
+public sealed record SweepGridJson(double LrMin, double LrMax, int LrCount, double MomentumMin, double MomentumMax, int MomentumCount, string Menu,
+    long[] Seeds, long[] EvalSeeds, int Studies, int Epochs, int BatchSize, int Samples, int Hidden, double LabelNoise, string Dtype, int[]? BatchSizes,
+    double[] Targets, double[] Excess, double[]? LabelNoises, int? Steps, string Engine)
 {
     /// <summary>The JSON form of a grid.</summary>
-    public static SweepGridJson From(SweepGrid g) => new(g.LrMin, g.LrMax, g.LrCount, g.MomentumMin, g.MomentumMax, g.MomentumCount, [.. g.Seeds],
-        g.Training.Epochs, g.Training.BatchSize, g.Training.Samples, g.Training.Hidden, g.Training.DType.ToString().ToLowerInvariant(),
-        g.BatchSizes is null ? null : [.. g.BatchSizes], [.. g.Targets], g.Steps, g.Engine.ToString().ToLowerInvariant());
+    public static SweepGridJson From(SweepGrid g) => new(g.LrMin, g.LrMax, g.LrCount, g.MomentumMin, g.MomentumMax, g.MomentumCount, g.Menu.ToString().ToLowerInvariant(),
+        [.. g.Seeds], [.. g.EvalSeeds], g.Studies, g.Training.Epochs, g.Training.BatchSize, g.Training.Samples, g.Training.Hidden, g.Training.LabelNoise,
+        g.Training.DType.ToString().ToLowerInvariant(), g.BatchSizes is null ? null : [.. g.BatchSizes], [.. g.Targets], [.. g.Excess],
+        g.LabelNoises is null ? null : [.. g.LabelNoises], g.Steps, g.Engine.ToString().ToLowerInvariant());
 
     /// <summary>The grid it describes (check it with <see cref="SweepGrid.Problem"/>).</summary>
     public SweepGrid ToGrid() => new()
     {
         LrMin = LrMin, LrMax = LrMax, LrCount = LrCount, MomentumMin = MomentumMin, MomentumMax = MomentumMax, MomentumCount = MomentumCount,
+        // A menu this build does not know reads as the grid: its cells are then not the file's, and the merge refuses them.
+        Menu = Menu == "equal" ? SweepMenu.Equal : SweepMenu.Grid,
         Seeds = Seeds ?? [],
+        EvalSeeds = EvalSeeds ?? [],
+        Studies = Studies,
         BatchSizes = BatchSizes,
         Targets = Targets ?? [],
+        Excess = Excess ?? [],
+        LabelNoises = LabelNoises,
         Steps = Steps,
         // An engine this build does not know: the torch engine's name stands in, and the grid reads as another sweep's.
         Engine = Engine == "torch" ? SweepEngine.Torch : SweepEngine.Fused,
         Training = new ExperimentSettings
         {
-            Epochs = Epochs, BatchSize = BatchSize, Samples = Samples, Hidden = Hidden,
+            Epochs = Epochs, BatchSize = BatchSize, Samples = Samples, Hidden = Hidden, LabelNoise = LabelNoise,
             DType = Dtype switch { "float32" => ScalarType.Float32, "float64" => ScalarType.Float64, _ => ScalarType.Int8 }, // Int8: refused by Problem()
         },
     };
 
     /// <summary>Whether two grids are the same sweep (the record's own equality compares the seed arrays by reference).</summary>
-    public bool SameAs(SweepGridJson other) => this with { Seeds = [], BatchSizes = null, Targets = [] } == other with { Seeds = [], BatchSizes = null, Targets = [] }
-        && Seeds.SequenceEqual(other.Seeds) && (BatchSizes ?? []).SequenceEqual(other.BatchSizes ?? []) && (BatchSizes is null) == (other.BatchSizes is null)
-        && (Targets ?? []).SequenceEqual(other.Targets ?? []);
+    public bool SameAs(SweepGridJson other) => Bare == other.Bare
+        && Seeds.SequenceEqual(other.Seeds) && (EvalSeeds ?? []).SequenceEqual(other.EvalSeeds ?? []) && (BatchSizes ?? []).SequenceEqual(other.BatchSizes ?? [])
+        && (BatchSizes is null) == (other.BatchSizes is null) && (Targets ?? []).SequenceEqual(other.Targets ?? []) && (Excess ?? []).SequenceEqual(other.Excess ?? [])
+        && (LabelNoises ?? []).SequenceEqual(other.LabelNoises ?? []) && (LabelNoises is null) == (other.LabelNoises is null);
+
+    private SweepGridJson Bare => this with { Seeds = [], EvalSeeds = [], BatchSizes = null, Targets = [], Excess = [], LabelNoises = null };
 }
 
 /// <summary>
@@ -71,8 +87,16 @@ public sealed record SweepRun(string Device, int Threads, double TrainingSeconds
         : null;
 }
 
-/// <summary>One cell's results in a shard file (<see cref="CellResult"/>'s fields).</summary>
-public sealed record ShardCell(int Id, double[] EpochLosses, double? FinalLoss, int? DivergedStep, int?[] StepsToTargets);
+/// <summary>One cell's results in a shard file (<see cref="CellResult"/>'s fields; the curve as little-endian float32 bytes, base64 in the JSON).</summary>
+public sealed record ShardCell(int Id, double[] EpochLosses, double? FinalLoss, int? DivergedStep, int?[] StepsToTargets, int?[] SustainedSteps, byte[] Curve)
+{
+    /// <summary>The shard file's form of a cell's results.</summary>
+    public static ShardCell From(CellResult r) =>
+        new(r.Cell.Id, r.EpochLosses, r.FinalLoss, r.DivergedStep, r.StepsToTargets, r.SustainedSteps, System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Curve.AsSpan()).ToArray());
+
+    /// <summary>The curve's numbers.</summary>
+    public float[] CurveValues => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Curve).ToArray();
+}
 
 /// <summary>
 /// <c>sweep-shard-I-of-N.bin</c>: what one shard of a sweep trained (the cells whose id mod N is I), with the grid,
@@ -87,8 +111,8 @@ public sealed record SweepShardFile
     /// <summary>What the file says it is.</summary>
     public const string FormatName = "torchmomentum-sweep-shard";
 
-    /// <summary>The format's version (1 was unsealed JSON named .json; 2 had no batch sizes, targets or steps to them).</summary>
-    public const int CurrentVersion = 3;
+    /// <summary>The format's version (1 was unsealed JSON named .json; 2 had no batch sizes, targets or steps to them; 3 no held-out seeds, label noises, sustained steps or curves).</summary>
+    public const int CurrentVersion = 4;
 
     /// <summary>The names shard files of version 1 had, which this build no longer reads.</summary>
     public const string EarlierPattern = "sweep-shard-*-of-*.json";
@@ -96,7 +120,7 @@ public sealed record SweepShardFile
     /// <summary>The names of shard files, as a search pattern.</summary>
     public const string Pattern = "sweep-shard-*-of-*.bin";
 
-    /// <summary>Most bytes a shard file may have to be read (a 4,096-cell, 12-epoch shard has about 1 MB).</summary>
+    /// <summary>Most bytes a shard file may have to be read (a 4,096-cell, 12-epoch shard has about 1 MB; a study's curves add 5.4 bytes a cell-step).</summary>
     public const long MaxBytes = 1L << 30;
 
     /// <summary>The name of shard <paramref name="shard"/>'s file.</summary>

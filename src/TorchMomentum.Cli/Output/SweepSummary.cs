@@ -13,31 +13,53 @@ public sealed record SweepPointJson(double Lr, double Momentum, double Effective
         : new(p.Lr, p.Momentum, p.EffectiveLr, p.Diverged ? null : p.MedianLoss, p.DivergedSeeds);
 }
 
-/// <summary>One family's best at one batch size, as summary.json gives it (steps null where not reached).</summary>
-public sealed record ScalingPointJson(int BatchSize, double? MedianSteps, double? FewestSteps, double? MostSteps, double? Lr, double? Momentum, double? EffectiveLr, bool LrOnGridEdge)
+/// <summary>One family's held-out result at one problem, as summary.json gives it (a number that cannot exist is null).</summary>
+public sealed record StudyRowJson(string Measure, int BatchSize, double Target, string Family, double? Lr, double? Momentum, double? EffectiveLr, bool OnEdge,
+    double? MedianSteps, double? FewestStepsOverStudies, double? MostStepsOverStudies, double? SpeedUp, double? SpeedUpLow, double? SpeedUpHigh, string? Verdict)
 {
-    /// <summary>The JSON form of a best setting.</summary>
-    public static ScalingPointJson From(BestSetting b)
-    {
-        static double? F(double v) => double.IsFinite(v) ? v : null;
-        return new(b.BatchSize, F(b.Steps), F(b.FewestSteps), F(b.MostSteps), F(b.Lr), F(b.Momentum), b.Reached ? b.EffectiveLr : null, b.Reached && b.OnGridEdge);
-    }
+    /// <summary>The JSON form of a row.</summary>
+    public static StudyRowJson From(StudyRow r) => new(ScalingOutputs.Name(r.Measure), r.BatchSize, r.Target, ScalingOutputs.Name(r.Family), F(r.Lr), F(r.Momentum),
+        r.Reached ? F(r.EffectiveLr) : null, r.OnEdge, F(r.Steps), F(r.FewestSteps), F(r.MostSteps), F(r.SpeedUp), F(r.SpeedUpLow), F(r.SpeedUpHigh),
+        r.Verdict is { } v ? ScalingOutputs.Name(v) : null);
+
+    internal static double? F(double v) => double.IsFinite(v) ? v : null;
+}
+
+/// <summary>What one study chose, as summary.json gives it.</summary>
+public sealed record StudyChoiceJson(string Measure, int BatchSize, double Target, string Family, int Study, double Lr, double Momentum, double? TuneSteps, double? HeldOutSteps)
+{
+    /// <summary>The JSON form of a choice.</summary>
+    public static StudyChoiceJson From(StudyChoice c) => new(ScalingOutputs.Name(c.Measure), c.BatchSize, c.Target, ScalingOutputs.Name(c.Family), c.Study, c.Lr, c.Momentum,
+        StudyRowJson.F(c.TuneSteps), StudyRowJson.F(c.HeldOutSteps));
 }
 
 /// <summary>
-/// The study at one target in summary.json: each family's curve, critical batch size (null: beyond the grid) and
-/// gradient noise scale where its run reached the target (<see cref="ScalingStudy.NoiseScales"/>; null: not reached).
+/// A family's critical batch size (null: beyond the grid) and gradient noise scale (null: not reached) at a target,
+/// and the noisy quadratic model's error against the held-out mean at each batch size (model steps over measured).
 /// </summary>
-public sealed record ScalingTargetJson(double Target, ScalingPointJson[] PlainSgd, ScalingPointJson[] Momentum, double? PlainSgdCriticalBatchSize, double? MomentumCriticalBatchSize,
-    double? PlainSgdNoiseScale, double? MomentumNoiseScale)
+public sealed record FamilyAtTargetJson(double Target, string Family, double? CriticalBatchSize, double? NoiseScale, double?[] ModelSteps, double?[] ModelOverMeasured);
+
+/// <summary>The study at one label noise in summary.json.</summary>
+public sealed record ScalingLevelJson(double LabelNoise, StudyRowJson[] Rows, FamilyAtTargetJson[] Families, StudyChoiceJson[] Choices);
+
+/// <summary>The study's protocol and answers in summary.json.</summary>
+public sealed record ScalingJson(int Studies, long[] TuneSeeds, long[] EvalSeeds, int MenuPlainSgd, int MenuMomentum, int BootstrapResamples, int BootstrapSeed, double Margin,
+    int[] BatchSizes, ScalingLevelJson[] LabelNoises)
 {
-    /// <summary>The study at <paramref name="target"/>.</summary>
-    public static ScalingTargetJson Of(ScalingStudy study, double target, double? plainSgdNoise, double? momentumNoise) => new(target,
-        [.. study.Curve(Family.PlainSgd, target).Select(ScalingPointJson.From)], [.. study.Curve(Family.Momentum, target).Select(ScalingPointJson.From)],
-        study.CriticalBatchSize(Family.PlainSgd, target), study.CriticalBatchSize(Family.Momentum, target), plainSgdNoise, momentumNoise);
+    /// <summary>The summary of a study, with each label noise's gradient noise scales and model predictions.</summary>
+    public static ScalingJson Of(ScalingStudy study, IReadOnlyList<ScalingOutputs.Extras> extras) => new(study.Grid.Studies, [.. study.Grid.Seeds], [.. study.Grid.EvalSeeds],
+        study.MenuSizes.GetValueOrDefault(Family.PlainSgd), study.MenuSizes.GetValueOrDefault(Family.Momentum), PairedBootstrap.Resamples, PairedBootstrap.Seed,
+        ScalingStudy.Margin, [.. study.Grid.CellBatchSizes],
+        [.. study.Grid.NoiseLevels.Select((noise, n) => new ScalingLevelJson(noise,
+            [.. study.Rows.Where(r => r.LabelNoise == noise).Select(StudyRowJson.From)],
+            [.. study.Grid.TargetNames.SelectMany((t, i) => study.Families.Select(f => new FamilyAtTargetJson(t, ScalingOutputs.Name(f), study.CriticalBatchSize(noise, f, t),
+                extras[n].Noise.GetValueOrDefault(f)?[i].NoiseScale,
+                [.. study.Grid.CellBatchSizes.Select(b => extras[n].Model(b, t, f) is { Reached: true } m ? m.Steps : (double?)null)],
+                [.. study.Grid.CellBatchSizes.Select(b => extras[n].ModelError(study, b, t, f))])))],
+            [.. study.Choices.Where(c => c.LabelNoise == noise).Select(StudyChoiceJson.From)]))]);
 }
 
-/// <summary>A sweep's summary.json: the grid, what the map says, and how it was trained; made once, by <see cref="Of"/>.</summary>
+/// <summary>A sweep's summary.json: the grid, what the map says (a sweep with a map), the study (with targets), and how it was trained; made once, by <see cref="Of"/>.</summary>
 /// <param name="Grid">The grid and the shared settings.</param>
 /// <param name="Cells">Number of cells.</param>
 /// <param name="CellSteps">Cells times steps per cell.</param>
@@ -51,21 +73,20 @@ public sealed record ScalingTargetJson(double Target, ScalingPointJson[] PlainSg
 /// <param name="CellStepsPerSecond">Cell-steps per second of training: <paramref name="CellSteps"/> / the run's training seconds.</param>
 /// <param name="TorchsharpVersion">TorchSharp's assembly version.</param>
 /// <param name="MapBatchSize">The batch size of the map's cells (<see cref="SweepMap.BatchSize"/>).</param>
-/// <param name="Scaling">With targets: per target, each family's best steps per batch size and its critical batch size; null without.</param>
+/// <param name="Scaling">With targets: the study's protocol and, per label noise, its held-out results; null without.</param>
 public sealed record SweepSummary(SweepGridJson Grid, long Cells, long CellSteps, int DivergedCells, SweepPointJson? Best, SweepPointJson? BestPlainSgd,
     SweepPointJson? ChapterPoint, SweepPointJson? PlainSgdAtChapterEffectiveLr, int Shards, SweepRun Run, double CellStepsPerSecond, string TorchsharpVersion,
-    int MapBatchSize, ScalingTargetJson[]? Scaling)
+    int? MapBatchSize, ScalingJson? Scaling)
 {
     /// <summary>The summary of a sweep trained (or merged from <paramref name="shards"/> shards) as <paramref name="run"/> says.</summary>
-    public static SweepSummary Of(SweepMap map, ScalingStudy? study, IReadOnlyDictionary<Family, IReadOnlyList<NoiseScaleAt>> noise, int shards, SweepRun run)
+    public static SweepSummary Of(SweepGrid grid, IReadOnlyList<CellResult> results, SweepMap? map, ScalingStudy? study, IReadOnlyList<ScalingOutputs.Extras> extras, int shards, SweepRun run)
     {
-        // The most cell-steps the grid could train (cells that reach every target stop sooner).
-        long cellSteps = map.Grid.CellSteps(Sweeps.Shard.Whole);
-        return new(SweepGridJson.From(map.Grid), map.Grid.CellCount, cellSteps, map.DivergedCells, SweepPointJson.From(map.Best), SweepPointJson.From(map.BestPlainSgd),
-            SweepPointJson.From(map.NearestChapter), SweepPointJson.From(map.PlainSgdAtChapterEffectiveLr), shards, run,
-            run.TrainingSeconds > 0 ? cellSteps / run.TrainingSeconds : 0, BuildInfo.TorchSharpVersion, map.BatchSize,
-            study is null ? null : [.. study.Grid.Targets.Select((t, i) => ScalingTargetJson.Of(study, t,
-                noise.GetValueOrDefault(Family.PlainSgd)?[i].NoiseScale, noise.GetValueOrDefault(Family.Momentum)?[i].NoiseScale))]);
+        // The most cell-steps the grid could train (cells that diverge stop sooner).
+        long cellSteps = grid.CellSteps(Sweeps.Shard.Whole);
+        return new(SweepGridJson.From(grid), grid.CellCount, cellSteps, results.Count(r => r.DivergedStep is not null), SweepPointJson.From(map?.Best), SweepPointJson.From(map?.BestPlainSgd),
+            SweepPointJson.From(map?.NearestChapter), SweepPointJson.From(map?.PlainSgdAtChapterEffectiveLr), shards, run,
+            run.TrainingSeconds > 0 ? cellSteps / run.TrainingSeconds : 0, BuildInfo.TorchSharpVersion, map?.BatchSize,
+            study is null ? null : ScalingJson.Of(study, extras));
     }
 
     /// <summary>Writes it as indented JSON.</summary>

@@ -20,12 +20,16 @@ namespace TorchMomentum.Curvature;
 /// </remarks>
 public sealed class QuadraticModelOfNet
 {
-    private QuadraticModelOfNet(IReadOnlyList<QuadraticDirection> directions, double minimum, int samples)
+    private QuadraticModelOfNet(IReadOnlyList<QuadraticDirection> directions, double minimum, int samples, double floor)
     {
         Directions = directions;
         Minimum = minimum;
         Samples = samples;
+        Floor = floor;
     }
+
+    /// <summary>The noise floor of the model's data, mean((y - x^2)^2) (<see cref="Data.ChapterData.FloorOf"/>): what excess targets are above.</summary>
+    public double Floor { get; }
 
     /// <summary>Every eigen-direction, largest curvature first.</summary>
     public IReadOnlyList<QuadraticDirection> Directions { get; }
@@ -68,7 +72,7 @@ public sealed class QuadraticModelOfNet
             Enumerable.Range(0, p).Sum(r => vectors[r, k] * offset[r]))).ToArray();
         var full = new FullDataLoss(x, y);
         double minimum = full.Of(trained.W1, trained.B1, trained.W2, trained.B2, new double[2 * trained.Hidden]);
-        return new QuadraticModelOfNet(directions, minimum, n);
+        return new QuadraticModelOfNet(directions, minimum, n, Data.ChapterData.FloorOf(x, y));
     }
 
     private static double[] Flatten(double[,] m)
@@ -80,39 +84,37 @@ public sealed class QuadraticModelOfNet
 
     /// <summary>
     /// The steps to each target the model predicts at each of the grid's batch sizes, for plain SGD (momentum 0) and
-    /// momentum (above 0), each its best over the grid's learning rates and momenta, within the grid's step budget.
+    /// momentum (above 0), each its best over its menu (<see cref="SweepGrid.Settings"/>), within the grid's step
+    /// budget; targets as excesses are taken above the model's own data's noise floor.
     /// </summary>
-    public IReadOnlyList<BestSetting> Predict(SweepGrid grid)
+    public IReadOnlyList<ModelPrediction> Predict(SweepGrid grid)
     {
-        var rates = grid.LearningRates();
-        var momenta = grid.Momenta();
-        var best = new List<BestSetting>();
+        var settings = grid.Settings();
+        var targets = grid.TargetsAbove(Floor);
+        var best = new List<ModelPrediction>();
         foreach (int batch in grid.CellBatchSizes.Order())
         {
             int budget = grid.StepBudget(batch);
-            // steps[m, l, t]: each setting's predicted steps to each target.
-            var steps = new int?[momenta.Length, rates.Length, grid.Targets.Count];
-            for (int m = 0; m < momenta.Length; m++)
-                for (int l = 0; l < rates.Length; l++)
+            // steps[s, t]: each setting's predicted steps to each target.
+            var steps = new double[settings.Length, targets.Length];
+            for (int s = 0; s < settings.Length; s++)
+            {
+                var losses = NoisyQuadraticModel.ExpectedLoss(Directions, Minimum, settings[s].Lr, settings[s].Momentum, batch, Samples, budget);
+                for (int t = 0; t < targets.Length; t++)
                 {
-                    var losses = NoisyQuadraticModel.ExpectedLoss(Directions, Minimum, rates[l], momenta[m], batch, Samples, budget);
-                    for (int t = 0; t < grid.Targets.Count; t++)
-                    {
-                        int at = Array.FindIndex(losses, v => v <= grid.Targets[t]);
-                        steps[m, l, t] = at < 0 ? null : at + 1;
-                    }
+                    int at = Array.FindIndex(losses, v => v <= targets[t]);
+                    steps[s, t] = at < 0 ? double.PositiveInfinity : at + 1;
                 }
-            for (int t = 0; t < grid.Targets.Count; t++)
+            }
+            for (int t = 0; t < targets.Length; t++)
                 foreach (var family in new[] { Family.PlainSgd, Family.Momentum })
                 {
-                    var candidates = Enumerable.Range(0, momenta.Length).Where(m => (momenta[m] == 0) == (family == Family.PlainSgd))
-                        .SelectMany(m => Enumerable.Range(0, rates.Length).Select(l => (m, l, s: steps[m, l, t]))).Where(c => c.s is not null)
-                        .OrderBy(c => c.s).ThenBy(c => rates[c.l]).ThenBy(c => momenta[c.m]).ToArray();
-                    if (!Enumerable.Range(0, momenta.Length).Any(m => (momenta[m] == 0) == (family == Family.PlainSgd))) continue;
-                    best.Add(candidates.Length == 0
-                        ? new BestSetting(batch, grid.Targets[t], family, double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity, double.NaN, double.NaN, false)
-                        : new BestSetting(batch, grid.Targets[t], family, candidates[0].s!.Value, candidates[0].s!.Value, candidates[0].s!.Value,
-                            rates[candidates[0].l], momenta[candidates[0].m], candidates[0].l == 0 || candidates[0].l == rates.Length - 1));
+                    var menu = Enumerable.Range(0, settings.Length).Where(s => (settings[s].Momentum == 0) == (family == Family.PlainSgd)).ToArray();
+                    if (menu.Length == 0) continue;
+                    int top = menu.OrderBy(s => steps[s, t]).ThenBy(s => settings[s].Lr).ThenBy(s => settings[s].Momentum).First();
+                    best.Add(double.IsFinite(steps[top, t])
+                        ? new ModelPrediction(batch, grid.TargetNames[t], family, steps[top, t], settings[top].Lr, settings[top].Momentum)
+                        : new ModelPrediction(batch, grid.TargetNames[t], family, double.PositiveInfinity, double.NaN, double.NaN));
                 }
         }
         return best;

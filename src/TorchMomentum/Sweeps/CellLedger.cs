@@ -4,9 +4,11 @@ namespace TorchMomentum.Sweeps;
 
 /// <summary>
 /// What a chunk of cells has measured so far, whichever engine trains it: each cell's epoch losses, last loss, the
-/// step it diverged at, the steps it has trained and the steps it took to each target. A cell that diverged or has
-/// reached every target is <see cref="Stopped"/>: the engine freezes it (lr, momentum, velocity and gradient 0), and
-/// its results end there. What a cell records depends on its own numbers alone, never on the chunk it is in.
+/// step it diverged at, the steps it has trained, and with targets its full-data loss after every step and its steps
+/// to each target (<see cref="StepsToTarget"/>). A cell that diverged is <see cref="Stopped"/>: the engine freezes it
+/// (lr, momentum, velocity and gradient 0), and its results end there. A cell that reached its targets trains on to
+/// its budget: whether the hit lasts, and the mean over seeds, need the whole curve. What a cell records depends on
+/// its own numbers alone, never on the chunk it is in.
 /// </summary>
 internal sealed class CellLedger
 {
@@ -16,12 +18,20 @@ internal sealed class CellLedger
     private readonly double[][] epochLosses;
     private readonly double[] epochSum, finalLoss;
     private readonly int[] diverged, trained;
-    private readonly int?[][] reached;
+    private readonly StepsToTarget.Hits[][] hits;
+    private readonly float[][] curves;
+    private readonly double curveBelow;
     private readonly bool[] stopped; // kept, not worked out: the engines ask every step, for every cell
     private int stoppedCount;
 
-    public CellLedger(SweepCell[] cells, ExperimentSettings settings, IReadOnlyList<double> targets)
+    /// <param name="cells">The chunk's cells.</param>
+    /// <param name="settings">Their shared run settings.</param>
+    /// <param name="targets">The full-data losses to reach (their seed's own, above its noise floor or absolute).</param>
+    /// <param name="budget">Steps a cell trains: the length of its loss curve.</param>
+    /// <param name="curveBelow">What the curve keeps the loss above: the seed's noise floor when the targets are excesses over it, else 0.</param>
+    public CellLedger(SweepCell[] cells, ExperimentSettings settings, IReadOnlyList<double> targets, int budget, double curveBelow = 0)
     {
+        this.curveBelow = curveBelow;
         this.cells = cells;
         this.settings = settings;
         this.targets = targets;
@@ -30,7 +40,9 @@ internal sealed class CellLedger
         finalLoss = new double[cells.Length];
         diverged = Enumerable.Repeat(-1, cells.Length).ToArray();
         trained = new int[cells.Length];
-        reached = cells.Select(_ => new int?[targets.Count]).ToArray();
+        hits = cells.Select(_ => new StepsToTarget.Hits[targets.Count]).ToArray();
+        // A diverged cell's curve stays infinite from there: above every target, and so is any mean it is part of.
+        curves = cells.Select(_ => targets.Count == 0 ? [] : Enumerable.Repeat(float.PositiveInfinity, budget).ToArray()).ToArray();
         stopped = new bool[cells.Length];
     }
 
@@ -44,7 +56,7 @@ internal sealed class CellLedger
     /// <summary>How many cells.</summary>
     public int Count => cells.Length;
 
-    /// <summary>Whether cell <paramref name="c"/> trains no more: it diverged, or reached every target.</summary>
+    /// <summary>Whether cell <paramref name="c"/> trains no more: it diverged.</summary>
     public bool Stopped(int c) => stopped[c];
 
     /// <summary>Whether every cell has stopped.</summary>
@@ -77,29 +89,18 @@ internal sealed class CellLedger
     }
 
     /// <summary>
-    /// Notes the targets each training cell's full-data loss has reached after <paramref name="steps"/> steps
-    /// (<paramref name="lossOf"/> gives cell c's); true when a cell has now reached them all (and must be frozen).
+    /// Notes each training cell's full-data loss after <paramref name="steps"/> steps (<paramref name="lossOf"/> gives
+    /// cell c's): its curve, and the targets it has hit.
     /// </summary>
-    public bool RecordTargets(int steps, Func<int, double> lossOf)
+    public void RecordTargets(int steps, Func<int, double> lossOf)
     {
-        bool done = false;
         for (int c = 0; c < cells.Length; c++)
         {
             if (Stopped(c)) continue;
             double loss = lossOf(c);
-            bool all = true;
-            for (int t = 0; t < targets.Count; t++)
-            {
-                if (reached[c][t] is null && loss <= targets[t]) reached[c][t] = steps;
-                all &= reached[c][t] is not null;
-            }
-            if (all && targets.Count > 0)
-            {
-                Stop(c);
-                done = true;
-            }
+            curves[c][steps - 1] = (float)(loss - curveBelow);
+            for (int t = 0; t < targets.Count; t++) hits[c][t].Observe(steps, loss, targets[t]);
         }
-        return done;
     }
 
     /// <summary>
@@ -129,8 +130,9 @@ internal sealed class CellLedger
     public IEnumerable<CellResult> Results(int epochsDone) => cells.Select((cell, c) =>
     {
         int epochs = Math.Min(Math.Min(epochsDone, settings.Epochs), trained[c] / settings.StepsPerEpoch);
+        int?[] first = [.. hits[c].Select(h => h.First)], sustained = [.. hits[c].Select(h => h.Sustained)];
         return diverged[c] < 0
-            ? new CellResult(cell, epochLosses[c][..epochs], trained[c] > 0 ? finalLoss[c] : null, null, [.. reached[c]])
-            : new CellResult(cell, epochLosses[c][..(diverged[c] / settings.StepsPerEpoch)], null, diverged[c], [.. reached[c]]);
+            ? new CellResult(cell, epochLosses[c][..epochs], trained[c] > 0 ? finalLoss[c] : null, null, first, sustained, curves[c])
+            : new CellResult(cell, epochLosses[c][..(diverged[c] / settings.StepsPerEpoch)], null, diverged[c], first, sustained, curves[c]);
     });
 }

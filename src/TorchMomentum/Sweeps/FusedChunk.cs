@@ -27,14 +27,14 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     private readonly SharedEpochOrder orders;
     private readonly long[] order; // the epoch's permutation, into one array (a step or an epoch allocates nothing)
 
-    public FusedChunk(SweepCell[] cells, ChapterRun start, SharedEpochOrder orders, ExperimentSettings settings, int budget, IReadOnlyList<double> targets, FullDataLoss? full, bool scalar)
+    public FusedChunk(SweepCell[] cells, ChapterRun start, SharedEpochOrder orders, ExperimentSettings settings, int budget, CellLedger ledger, FullDataLoss? full, bool scalar)
     {
         this.cells = cells;
         this.settings = settings;
         this.budget = budget;
         this.full = full;
         this.scalar = scalar;
-        ledger = new CellLedger(cells, settings, targets);
+        this.ledger = ledger;
         lanes = FusedStep.Lanes<T>();
         groups = (cells.Length + lanes - 1) / lanes;
         parameters = 3 * settings.Hidden + 1;
@@ -112,13 +112,13 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
             // A cell whose loss is NaN or infinite is frozen from this step on (the step just taken moved it, where the
             // torch engine's did not: its results end at the step before, so its weights are never read again).
             if (ledger.RecordStep(step, losses)) Freeze();
-            if (full is not null && MeasureTargets(step + 1)) Freeze();
+            if (full is not null) MeasureTargets(step + 1);
             if (ledger.StepDone(step, budget, onSteps)) break;
         }
         ledger.EndEpoch(epoch);
     }
 
-    private bool MeasureTargets(int steps) => ledger.RecordTargets(steps, c =>
+    private void MeasureTargets(int steps) => ledger.RecordTargets(steps, c =>
     {
         int g = c / lanes, lane = c % lanes;
         for (int k = 0; k < parameters; k++) cellWeights[k] = double.CreateTruncating(weights[(g * parameters + k) * lanes + lane]);

@@ -61,25 +61,26 @@ public static class GradientNoiseScale
     /// <summary>
     /// Trains the momentum net of <c>train</c> with <paramref name="settings"/> (its lr and momentum; momentum 0 is
     /// plain SGD) for up to <paramref name="budget"/> steps, taking the full-data loss after every step, and measures
-    /// B_noise where it first reaches each target.
+    /// B_noise where it first reaches each of <paramref name="grid"/>'s targets (above the run's noise floor when they are excesses).
     /// </summary>
-    public static IReadOnlyList<NoiseScaleAt> AlongRun(ExperimentSettings settings, int budget, IReadOnlyList<double> targets)
+    public static IReadOnlyList<NoiseScaleAt> AlongRun(ExperimentSettings settings, int budget, SweepGrid grid)
     {
         using var run = new ChapterRun(settings with { Epochs = Math.Max(1, (budget + settings.StepsPerEpoch - 1) / settings.StepsPerEpoch) }, CPU);
         var (x, y) = run.DataInFloat64();
+        var targets = grid.TargetsAbove(Data.ChapterData.FloorOf(x, y));
         var full = new FullDataLoss(x, y);
         var net = run.MomentumNet;
         int hidden = settings.Hidden;
         var scratch = new double[2 * hidden];
-        var found = new NoiseScaleAt?[targets.Count];
+        var found = new NoiseScaleAt?[targets.Length];
         foreach (var step in run.Train())
         {
             var (w1, b1, w2, b2) = Curvature.NetWeights.Of(net);
             double loss = full.Of(w1, b1, w2, b2, scratch);
-            for (int t = 0; t < targets.Count; t++)
-                if (found[t] is null && loss <= targets[t]) found[t] = new NoiseScaleAt(targets[t], step.Step + 1, Of(w1, b1, w2, b2, x, y));
+            for (int t = 0; t < targets.Length; t++)
+                if (found[t] is null && loss <= targets[t]) found[t] = new NoiseScaleAt(grid.TargetNames[t], step.Step + 1, Of(w1, b1, w2, b2, x, y));
             if (step.Step + 1 >= budget || found.All(f => f is not null) || !double.IsFinite(loss)) break;
         }
-        return [.. found.Select((f, t) => f ?? new NoiseScaleAt(targets[t], null, null))];
+        return [.. found.Select((f, t) => f ?? new NoiseScaleAt(grid.TargetNames[t], null, null))];
     }
 }

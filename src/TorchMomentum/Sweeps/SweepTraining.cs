@@ -11,20 +11,22 @@ namespace TorchMomentum.Sweeps;
 /// <param name="FinalLoss">The loss of the last step it trained, on that step's batch before its update; null when it diverged.</param>
 /// <param name="DivergedStep">The step (from 0) whose loss was NaN or infinite, where the cell was frozen; null when it did not diverge.</param>
 /// <param name="StepsToTargets">
-/// Per target of the grid (<see cref="SweepGrid.Targets"/>), the first number of steps after which the full-data
-/// loss was at or below it; null where it was not reached within the budget (or before the cell diverged).
+/// Per target of the grid (<see cref="SweepGrid.TargetNames"/>), the first number of steps after which the full-data
+/// loss was at or below it (<see cref="Measure.First"/>); null where it was not reached within the budget (or before the cell diverged).
 /// </param>
-public sealed record CellResult(SweepCell Cell, double[] EpochLosses, double? FinalLoss, int? DivergedStep, int?[] StepsToTargets)
+/// <param name="SustainedSteps">Per target, the first step from which it stayed at or below it (<see cref="Measure.Sustained"/>); null where none did within the budget.</param>
+/// <param name="Curve">
+/// With targets, the full-data loss after each step of the budget (index i: after i + 1 steps) as float, less the
+/// seed's noise floor when the targets are excesses over it (<see cref="SweepGrid.Excess"/>), +infinity from where it
+/// diverged; empty otherwise. A study's mean over seeds reads it.
+/// </param>
+public sealed record CellResult(SweepCell Cell, double[] EpochLosses, double? FinalLoss, int? DivergedStep, int?[] StepsToTargets, int?[] SustainedSteps, float[] Curve)
 {
     /// <summary>The last completed epoch's mean loss; null when the cell diverged or stopped before an epoch ended.</summary>
     public double? LastEpochLoss => DivergedStep is null && EpochLosses.Length > 0 ? EpochLosses[^1] : null;
 
-    /// <summary>
-    /// Steps the cell trained: to its step budget, to the step that reached its last target (it stops there), or to
-    /// the step before the one that diverged.
-    /// </summary>
-    public static int StepsTrained(int budget, int? divergedStep, int?[] stepsToTargets) =>
-        divergedStep ?? (stepsToTargets.Length > 0 && stepsToTargets.All(s => s is not null) ? stepsToTargets.Max()!.Value : budget);
+    /// <summary>Steps the cell trained: to its step budget, or to the step before the one that diverged.</summary>
+    public static int StepsTrained(int budget, int? divergedStep) => divergedStep ?? budget;
 }
 
 /// <summary>
@@ -76,34 +78,36 @@ public static class SweepTraining
         Action<int>? onSteps = null, Action<int, Func<IReadOnlyList<CellResult>>>? onEpoch = null, CancellationToken cancel = default, Action? onTrainingStarts = null)
     {
         var cells = grid.Cells(shard).ToArray();
-        var runs = new Dictionary<long, ChapterRun>();
+        var runs = new Dictionary<(long Seed, double Noise), ChapterRun>();
         var chunks = new List<ISweepChunk>();
         try
         {
             // The cell's data, initial weights and batch order are train's, drawn by train's own code: a chapter run of its seed.
             // Set-up stops on cancel too: thousands of seeds take seconds to draw.
-            foreach (long seed in cells.Select(c => c.Seed).Distinct())
+            foreach (var data in cells.Select(c => (c.Seed, c.LabelNoise)).Distinct())
             {
                 cancel.ThrowIfCancellationRequested();
-                runs[seed] = new ChapterRun(grid.Training with { Seed = seed }, device);
+                runs[data] = new ChapterRun(grid.Training with { Seed = data.Seed, LabelNoise = data.LabelNoise }, device);
             }
             // The seed's data and batch order are the same at every batch size (one permutation per epoch, cut into
             // batches of the cell's size). Cells of close effective lr share a chunk: with targets, a chunk stops when
             // all its cells have reached them (or diverged), and such cells tend to get there together. Which cells
             // share a chunk changes no cell's numbers.
             var orders = runs.ToDictionary(r => r.Key, r => new SharedEpochOrder(r.Value.GeneratorState, grid.Training.Samples));
-            var full = grid.Targets.Count > 0 ? runs.ToDictionary(r => r.Key, r =>
+            var full = grid.MeasuresSteps ? runs.ToDictionary(r => r.Key, r =>
             {
                 var (x, y) = r.Value.DataInFloat64(); // read once a seed, in float64
-                return new FullDataLoss(x, y);
+                double floor = Data.ChapterData.FloorOf(x, y);
+                return (Loss: new FullDataLoss(x, y), Targets: grid.TargetsAbove(floor), CurveBelow: grid.Excess.Count > 0 ? floor : 0);
             }) : null;
-            foreach (var group in cells.GroupBy(c => (c.Seed, c.BatchSize)))
+            foreach (var group in cells.GroupBy(c => (c.Seed, c.LabelNoise, c.BatchSize)))
             {
-                var settings = grid.SettingsOf(group.Key.BatchSize);
+                var settings = grid.SettingsOf(group.Key.BatchSize) with { LabelNoise = group.Key.LabelNoise };
+                var data = (group.Key.Seed, group.Key.LabelNoise);
                 foreach (var part in group.OrderByDescending(c => c.EffectiveLr).ThenBy(c => c.Id).Chunk(ChunkCells(settings, device.type == TorchSharp.DeviceType.CPU ? grid.Engine : SweepEngine.Torch)))
                 {
                     cancel.ThrowIfCancellationRequested();
-                    chunks.Add(NewChunk(grid, part, runs[group.Key.Seed], orders[group.Key.Seed], settings, full?[group.Key.Seed], device));
+                    chunks.Add(NewChunk(grid, part, runs[data], orders[data], settings, full?[data].Loss, full?[data].Targets ?? [], full?[data].CurveBelow ?? 0, device));
                 }
             }
             int epochs = grid.CellBatchSizes.Max(b => grid.SettingsOf(b).Epochs);
@@ -171,14 +175,16 @@ public static class SweepTraining
     /// </summary>
     internal static bool ForceScalar { get; set; }
 
-    private static ISweepChunk NewChunk(SweepGrid grid, SweepCell[] part, ChapterRun start, SharedEpochOrder orders, ExperimentSettings settings, FullDataLoss? full, Device device)
+    private static ISweepChunk NewChunk(SweepGrid grid, SweepCell[] part, ChapterRun start, SharedEpochOrder orders, ExperimentSettings settings, FullDataLoss? full,
+        IReadOnlyList<double> targets, double curveBelow, Device device)
     {
         int budget = grid.StepBudget(part[0].BatchSize);
+        var ledger = new CellLedger(part, settings, targets, budget, curveBelow);
         if (grid.Engine == SweepEngine.Torch || device.type != TorchSharp.DeviceType.CPU)
-            return new TorchChunk(part, start, settings, budget, grid.Targets, full);
+            return new TorchChunk(part, start, settings, budget, ledger, full);
         return settings.DType == ScalarType.Float64
-            ? new FusedChunk<double>(part, start, orders, settings, budget, grid.Targets, full, ForceScalar)
-            : new FusedChunk<float>(part, start, orders, settings, budget, grid.Targets, full, ForceScalar);
+            ? new FusedChunk<double>(part, start, orders, settings, budget, ledger, full, ForceScalar)
+            : new FusedChunk<float>(part, start, orders, settings, budget, ledger, full, ForceScalar);
     }
 
     private static CellResult[] InIdOrder(List<ISweepChunk> chunks, int epochsDone) =>
@@ -186,7 +192,7 @@ public static class SweepTraining
 
     /// <summary>
     /// One chunk of cells that share a seed and a batch size, trained by <see cref="StackedNet"/> (the torch engine): the
-    /// chapter's loop, an epoch at a time, up to its step budget. A cell that diverged, or has reached every target,
+    /// chapter's loop, an epoch at a time, up to its step budget. A cell that diverged
     /// is frozen: its lr and momentum become 0, its velocity and its gradients 0, so the update p - v leaves it where
     /// it was (<see cref="CellLedger"/> keeps what it measured).
     /// </summary>
@@ -205,13 +211,13 @@ public static class SweepTraining
         private Tensor lr, momentum;
         private Tensor? frozen;
 
-        public TorchChunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings, int budget, IReadOnlyList<double> targets, FullDataLoss? full)
+        public TorchChunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings, int budget, CellLedger ledger, FullDataLoss? full)
         {
             this.cells = cells;
             this.settings = settings;
             this.budget = budget;
             this.full = full;
-            ledger = new CellLedger(cells, settings, targets);
+            this.ledger = ledger;
             (x, y) = start.Data;
             generator = new RunGenerator(start.GeneratorState);
             losses = new double[cells.Length];
@@ -244,19 +250,19 @@ public static class SweepTraining
                 if (ledger.RecordStep(step, losses)) Freeze();
                 if (frozen is not null) gradient.masked_fill_(frozen, 0);
                 using (no_grad()) MomentumUpdate.Chapter(bucket.FlatParameters, gradient, bucket.FlatState, momentum, lr);
-                if (full is not null && MeasureTargets(step + 1)) Freeze();
+                if (full is not null) MeasureTargets(step + 1);
                 if (ledger.StepDone(step, budget, onSteps)) break;
             }
             ledger.EndEpoch(epoch);
         }
 
-        /// <summary>Takes every training cell's full-data loss after <paramref name="steps"/> steps; true when a cell has now reached every target.</summary>
-        private bool MeasureTargets(int steps)
+        /// <summary>Takes every training cell's full-data loss after <paramref name="steps"/> steps.</summary>
+        private void MeasureTargets(int steps)
         {
             int n = cells.Length, hidden = settings.Hidden;
             ReadInto(weights, bucket.FlatParameters);
             // The flat buffer lays out hidden.weight, hidden.bias and predict.weight, [cells, hidden] each, then predict.bias [cells].
-            return ledger.RecordTargets(steps, c =>
+            ledger.RecordTargets(steps, c =>
             {
                 var all = weights.AsSpan();
                 return full!.Of(all.Slice(c * hidden, hidden), all.Slice((n + c) * hidden, hidden), all.Slice((2 * n + c) * hidden, hidden), all[3 * n * hidden + c], scratch);

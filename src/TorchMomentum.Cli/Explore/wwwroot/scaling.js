@@ -1,6 +1,7 @@
-// The Batch size view: a small batch-size study trained live on the server (/api/scaling), steps to a target
-// against batch size for plain SGD and momentum each at its best, their speed-up, and a clicked batch size's steps
-// against the learning rate. Every number is the server's (ScalingStudy); this module only draws.
+// The Batch size view: a small batch-size study trained live on the server (/api/scaling), steps to stay at a target
+// against batch size for plain SGD and momentum each as chosen on the tuning seeds and counted on the held-out ones,
+// their speed-up with its 95% interval, and a clicked batch size's held-out steps against the learning rate. Every
+// number is the server's (ScalingStudy); this module only draws.
 
 import { $, colors, dataAt, plotConfig, report, shortly } from "./page.js";
 import { openStream, readStream, streamFailure } from "./streams.js";
@@ -9,12 +10,14 @@ import { openStream, readStream, streamFailure } from "./streams.js";
 const scaling = { controller: null, study: null, batch: null };
 const stepsMargin = { l: 60, r: 20, t: 40, b: 50, autoexpand: false };
 const familyColor = (family) => (family === "sgd" ? colors.sgd ?? "#333" : colors.momentum);
-const familyName = (family) => (family === "sgd" ? "plain SGD, best lr" : "momentum, best lr and momentum");
+const familyName = (family) => (family === "sgd" ? "plain SGD, chosen lr" : "momentum, chosen lr and momentum");
 
 function settings() {
   const read = (id) => $(`scaling-${id}`).value.replace(/\s+/g, "");
-  return Object.fromEntries(["batch-sizes", "lr-count", "momentum-count", "seeds", "steps"].map((id) => [id, read(id)]));
+  return Object.fromEntries(["batch-sizes", "lr-count", "tune-seeds", "eval-seeds", "label-noise", "steps"].map((id) => [id, read(id)]));
 }
+
+$("scaling-label-noise").oninput = () => ($("scaling-label-noise-shown").textContent = $("scaling-label-noise").value);
 
 const targetIndex = () => Math.max(0, $("scaling-target").selectedIndex);
 
@@ -72,8 +75,8 @@ $("scaling-target").onchange = () => scaling.study && drawAll();
 function drawAll() {
   const study = scaling.study, select = $("scaling-target");
   if (select.options.length !== study.targets.length) {
-    select.replaceChildren(...study.targets.map((t) => new Option(`full-data loss ${t}`, String(t))));
-    select.selectedIndex = study.targets.length - 1;
+    select.replaceChildren(...study.targets.map((t) => new Option(`excess ${t}`, String(t))));
+    select.selectedIndex = 0; // the loosest: where most runs arrive within a small study's budget
   }
   drawSteps();
   drawSpeedUp();
@@ -90,12 +93,12 @@ function drawSteps() {
   const study = scaling.study, t = targetIndex(), target = study.targets[t], axis = batchAxis(study);
   const traces = [];
   for (const family of ["sgd", "momentum"]) {
-    const best = study.best.filter((b) => b.family === family && b.target === target && b.steps !== null);
+    const best = study.rows.filter((b) => b.family === family && b.target === target && b.steps !== null);
     if (best.length === 0) continue;
     const x = best.map((b) => Math.log10(b.batch_size));
     traces.push({ type: "scatter", mode: "lines+markers", name: familyName(family), x, y: best.map((b) => b.steps),
-      customdata: best.map((b) => [b.batch_size, b.lr, b.momentum, b.fewest, b.most ?? Infinity]),
-      hovertemplate: "batch %{customdata[0]}: %{y} steps<br>lr %{customdata[1]:.3g}, momentum %{customdata[2]:.2g}<br>seeds %{customdata[3]} to %{customdata[4]}<extra></extra>",
+      customdata: best.map((b) => [b.batch_size, b.lr, b.momentum]),
+      hovertemplate: "batch %{customdata[0]}: %{y} steps (held-out median)<br>lr %{customdata[1]:.3g}, momentum %{customdata[2]:.2g}<extra></extra>",
       line: { color: familyColor(family), width: 2.5 }, error_y: { type: "data", symmetric: false, color: familyColor(family),
         array: best.map((b) => (b.most === null ? 0 : b.most - b.steps)), arrayminus: best.map((b) => b.steps - b.fewest) } });
     // Perfect scaling from the smallest batch size that reached the target: steps x batch size stays the same.
@@ -115,22 +118,29 @@ function drawSteps() {
   const critical = study.critical[t];
   const shapes = ["sgd", "momentum"].filter((f) => critical[f] !== null).map((f) => ({ type: "line", xref: "x", yref: "paper",
     x0: Math.log10(critical[f]), x1: Math.log10(critical[f]), y0: 0, y1: 1, line: { color: familyColor(f), dash: "dash", width: 1 } }));
-  const reached = [...study.best, ...(study.model ?? [])].filter((b) => b.target === target && b.steps !== null).map((b) => b.steps);
+  const reached = [...study.rows, ...(study.model ?? [])].filter((b) => b.target === target && b.steps !== null).map((b) => b.steps);
   const yRange = reached.length ? [Math.log10(Math.min(...reached)) - 0.3, Math.log10(Math.max(...reached)) + 0.2] : [0, 3];
   Plotly.react("scaling-steps-plot", traces, {
     title: { text: `steps to ${target}; dashed: critical batch sizes`, font: { size: 14 } }, margin: stepsMargin, shapes,
     xaxis: { title: { text: "batch size" }, fixedrange: true, range: axis.range, tickvals: axis.tickvals, ticktext: axis.ticktext },
-    yaxis: { title: { text: "steps (median over seeds)" }, type: "log", range: yRange },
+    yaxis: { title: { text: "steps to stay (held-out median)" }, type: "log", range: yRange },
     legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,0.7)" },
   }, plotConfig);
 }
 
 function drawSpeedUp() {
   const study = scaling.study, axis = batchAxis(study);
-  const traces = study.targets.map((target, t) => ({ type: "scatter", mode: "lines+markers", name: `target ${target}`,
-    x: axis.x, y: study.speed_up[t], connectgaps: false }));
+  const traces = study.targets.map((target) => {
+    const rows = study.batch_sizes.map((b) => study.rows.find((r) => r.family === "momentum" && r.target === target && r.batch_size === b));
+    const y = rows.map((r) => (r && r.verdict !== "unreached" ? r.speed_up : null));
+    return { type: "scatter", mode: "lines+markers", name: `excess ${target}`, x: axis.x, y, connectgaps: false,
+      customdata: rows.map((r) => [r?.low ?? 0, r?.high ?? Infinity, r?.verdict ?? "-"]),
+      hovertemplate: "%{y:.2f} [%{customdata[0]:.2f}, %{customdata[1]:.2f}]: %{customdata[2]}<extra></extra>",
+      error_y: { type: "data", symmetric: false, array: rows.map((r, i) => (y[i] === null || r.high === null ? 0 : r.high - y[i])),
+        arrayminus: rows.map((r, i) => (y[i] === null || r.low === null ? 0 : y[i] - r.low)) } };
+  });
   Plotly.react("scaling-speedup", traces, {
-    title: { text: "plain SGD's steps / momentum's", font: { size: 14 } }, margin: { l: 60, r: 20, t: 40, b: 50 },
+    title: { text: "plain SGD's steps / momentum's, held out (bars: 95% interval)", font: { size: 14 } }, margin: { l: 60, r: 20, t: 40, b: 50 },
     shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: 1, y1: 1, line: { color: "#999", dash: "dash", width: 1 } }],
     xaxis: { title: { text: "batch size" }, fixedrange: true, range: axis.range, tickvals: axis.tickvals, ticktext: axis.ticktext },
     yaxis: { title: { text: "speed-up" }, rangemode: "tozero" },
@@ -149,26 +159,30 @@ $("scaling-steps-plot").addEventListener("click", (event) => {
   drawByLr();
 });
 
-// The clicked batch size's steps against the learning rate: one curve per momentum (0 is plain SGD), each point the
-// median over seeds of the cells' steps (a cell that has not reached the target counts as never), read off the
-// study's cells in their id order: ((seed x batch sizes + batch) x momenta + momentum) x learning rates + lr.
+// The clicked batch size's held-out steps against the learning rate: each family's menu, each point the median over
+// the held-out seeds of a setting's steps (a cell that never stays at the target counts as never), read off the
+// study's cells in their id order: (seed x batch sizes + batch) x settings + setting, tuning seeds first.
 function drawByLr() {
   const study = scaling.study, t = targetIndex(), b = study.batch_sizes.indexOf(scaling.batch);
-  const L = study.lr.length, M = study.momentum.length, B = study.batch_sizes.length, S = study.seeds.length;
+  const K = study.settings.length, B = study.batch_sizes.length, tune = study.tune_seeds.length, held = study.eval_seeds.length;
   const median = (values) => {
     const sorted = values.map((v) => v ?? Infinity).sort((p, q) => p - q), n = sorted.length;
     const m = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     return Number.isFinite(m) ? m : null;
   };
-  const traces = study.momentum.map((momentum, m) => ({
-    type: "scatter", mode: "lines+markers", name: momentum === 0 ? "plain SGD" : `momentum ${shortly(momentum)}`,
-    x: study.lr, y: study.lr.map((_, l) => median(Array.from({ length: S }, (_, s) => study.steps[t][((s * B + b) * M + m) * L + l]))),
-    line: momentum === 0 ? { color: familyColor("sgd"), width: 3 } : { width: 1.5 },
-  }));
+  const traces = ["sgd", "momentum"].map((family) => {
+    const menu = study.settings.map((s, k) => ({ ...s, k })).filter((s) => (s.momentum === 0) === (family === "sgd"));
+    return {
+      type: "scatter", mode: family === "sgd" ? "lines+markers" : "markers", name: family === "sgd" ? "plain SGD" : "momentum",
+      x: menu.map((s) => s.lr), y: menu.map((s) => median(Array.from({ length: held }, (_, i) => study.steps[t][((tune + i) * B + b) * K + s.k]))),
+      customdata: menu.map((s) => s.momentum), hovertemplate: "lr %{x:.3g}, momentum %{customdata:.2g}: %{y} steps<extra></extra>",
+      line: { color: familyColor(family), width: 2 }, marker: { color: familyColor(family), size: 8 },
+    };
+  });
   Plotly.react("scaling-by-lr", traces, {
-    title: { text: `batch ${scaling.batch}: steps to ${study.targets[t]} against the learning rate (gaps: not reached)`, font: { size: 14 } },
+    title: { text: `batch ${scaling.batch}: held-out steps to stay at excess ${study.targets[t]}, every setting of each menu (gaps: not reached)`, font: { size: 14 } },
     margin: { l: 60, r: 20, t: 40, b: 50 },
-    xaxis: { title: { text: "learning rate" }, type: "log" }, yaxis: { title: { text: "steps (median over seeds)" }, type: "log" },
+    xaxis: { title: { text: "learning rate" }, type: "log" }, yaxis: { title: { text: "steps (held-out median)" }, type: "log" },
     legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,0.7)" },
   }, plotConfig);
 }
