@@ -72,9 +72,9 @@ public sealed class SlurmSweepTests : IDisposable
         }
     }
 
-    /// <summary>A small batch-size study: two batch sizes (the second the full data), two targets, 30 steps.</summary>
+    /// <summary>A small batch-size study: two batch sizes (the second the full data), two targets, 30 steps, one study of two tuning seeds and two held out.</summary>
     private static readonly string[] Study =
-        ["--lr-count", "2", "--momentum-count", "2", "--seeds", "1,2", "--batch-sizes", "4,64", "--targets", "0.08,0.05", "--steps", "30", "--samples", "64", "--hidden", "4"];
+        ["--lr-count", "2", "--tune-seeds", "1,2", "--eval-seeds", "3,4", "--studies", "1", "--batch-sizes", "4,64", "--excess", "0.08,0.05", "--steps", "30", "--samples", "64", "--hidden", "4"];
 
     [Theory]
     [InlineData("sweep")]
@@ -110,7 +110,8 @@ public sealed class SlurmSweepTests : IDisposable
 
         for (int i = 0; i < Shards; i++)
             Assert.True(File.Exists(Path.Combine(sharded, $"sweep-shard-{i}-of-{Shards}.bin")), $"no shard {i} of {Shards}\n{JobLogs()}");
-        foreach (string name in study == "sweep" ? Outputs : [.. Outputs, "scaling.csv", "scaling.png"])
+        // A study's equal menus make no map: its tables, summary and the study's files.
+        foreach (string name in study == "sweep" ? Outputs : [.. Outputs[..3], "scaling.csv", "scaling.png", "speedup.png", "critical-batch.png"])
             Assert.True(File.Exists(Path.Combine(sharded, name)), $"the merge wrote no {name}\n{JobLogs()}");
 
         string one = temporary["one"];

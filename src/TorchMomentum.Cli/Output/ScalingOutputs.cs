@@ -160,7 +160,7 @@ public static class ScalingOutputs
                 line.LegendText = $"{(family == Family.PlainSgd ? "plain SGD" : "momentum")}, {TargetText(grid, grid.TargetNames[t])}";
             }
         critical.Axes.Left.TickGenerator = LogAxis.OneTwoFiveTicks(0, Math.Log10(grid.CellBatchSizes.Max()));
-        PlotFile.Save(critical, criticalPath, "Critical batch size (steps 20% above perfect scaling) against the label noise; none drawn: beyond the grid",
+        PlotFile.Save(critical, criticalPath, "Critical batch size against the label noise (missing: beyond the grid)",
             "label noise sigma", "critical batch size (log scale)", Alignment.UpperLeft);
     }
 

@@ -121,7 +121,7 @@ function drawSteps() {
   const reached = [...study.rows, ...(study.model ?? [])].filter((b) => b.target === target && b.steps !== null).map((b) => b.steps);
   const yRange = reached.length ? [Math.log10(Math.min(...reached)) - 0.3, Math.log10(Math.max(...reached)) + 0.2] : [0, 3];
   Plotly.react("scaling-steps-plot", traces, {
-    title: { text: `steps to ${target}; dashed: critical batch sizes`, font: { size: 14 } }, margin: stepsMargin, shapes,
+    title: { text: `steps to stay at excess ${target}, held out; dashed: critical batch sizes`, font: { size: 14 } }, margin: stepsMargin, shapes,
     xaxis: { title: { text: "batch size" }, fixedrange: true, range: axis.range, tickvals: axis.tickvals, ticktext: axis.ticktext },
     yaxis: { title: { text: "steps to stay (held-out median)" }, type: "log", range: yRange },
     legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,0.7)" },
@@ -180,7 +180,7 @@ function drawByLr() {
     };
   });
   Plotly.react("scaling-by-lr", traces, {
-    title: { text: `batch ${scaling.batch}: held-out steps to stay at excess ${study.targets[t]}, every setting of each menu (gaps: not reached)`, font: { size: 14 } },
+    title: { text: `batch ${scaling.batch}: every setting's held-out steps (gaps: never stayed)`, font: { size: 14 } },
     margin: { l: 60, r: 20, t: 40, b: 50 },
     xaxis: { title: { text: "learning rate" }, type: "log" }, yaxis: { title: { text: "steps (held-out median)" }, type: "log" },
     legend: { x: 1, xanchor: "right", y: 1, bgcolor: "rgba(255,255,255,0.7)" },
