@@ -25,7 +25,7 @@ public static class SweepCommand
     /// <summary>Builds <c>scaling</c> and its <c>merge</c> subcommand: the sweep with the batch-size study's defaults.</summary>
     public static Command CreateScaling(IAnsiConsole console, TextWriter error) =>
         Create(console, error, "scaling", ScalingStudy.DefaultGrid,
-            "The batch-size study: steps to a target loss against batch size, plain SGD and momentum each tuned at every batch size, and the critical batch size.");
+            "The batch-size study: steps to a target loss against batch size, plain SGD and momentum each tuned at every batch size on tuning seeds and counted on held-out ones, the speed-up with its 95% interval, and the critical batch size.");
 
     private static Command Create(IAnsiConsole console, TextWriter error, string name, SweepGrid Defaults, string description)
     {
@@ -56,7 +56,7 @@ public static class SweepCommand
         var engine = Options.OneOf("--engine", "What trains the cells: fused (one pass per step in C#, a cell per vector lane; CPU) or torch (StackedNet on libtorch, the reference; CPU or CUDA)",
             Defaults.Engine.ToString().ToLowerInvariant(), new Dictionary<string, SweepEngine> { ["fused"] = SweepEngine.Fused, ["torch"] = SweepEngine.Torch });
         var force = Options.Force();
-        var output = Options.Out("sweep.csv, epoch-losses.csv, summary.json, sweep.png and effective-lr.png, with targets scaling.csv and scaling.png (or a shard's file)");
+        var output = Options.Out("sweep.csv, epoch-losses.csv and summary.json; with --menu grid the map's sweep.png and effective-lr.png; with targets scaling.csv, scaling.png, speedup.png, best-lr.png and critical-batch.png (or a shard's file)");
 
         var command = new Command(name, description)
         {

@@ -90,9 +90,8 @@ public static class SweepTraining
                 runs[data] = new ChapterRun(grid.Training with { Seed = data.Seed, LabelNoise = data.LabelNoise }, device);
             }
             // The seed's data and batch order are the same at every batch size (one permutation per epoch, cut into
-            // batches of the cell's size). Cells of close effective lr share a chunk: with targets, a chunk stops when
-            // all its cells have reached them (or diverged), and such cells tend to get there together. Which cells
-            // share a chunk changes no cell's numbers.
+            // batches of the cell's size). Cells of close effective lr share a chunk: a chunk stops when all its cells
+            // have diverged, and such cells tend to diverge together. Which cells share a chunk changes no cell's numbers.
             var orders = runs.ToDictionary(r => r.Key, r => new SharedEpochOrder(r.Value.GeneratorState, grid.Training.Samples));
             var full = grid.MeasuresSteps ? runs.ToDictionary(r => r.Key, r =>
             {
