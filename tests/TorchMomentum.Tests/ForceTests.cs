@@ -82,6 +82,23 @@ public sealed class ForceTests : IDisposable
     }
 
     [Fact]
+    public void Earlier_results_a_kill_left_half_set_aside_all_come_back_and_none_is_deleted()
+    {
+        string folder = Earlier();
+        var before = Contents(folder);
+        // A forced run killed after moving a.csv aside and before b.png: what the old set-aside lost (b.png deleted as if new).
+        string aside = Path.Combine(folder, ".torchmomentum-setting-aside");
+        Directory.CreateDirectory(aside);
+        File.Move(Path.Combine(folder, "a.csv"), Path.Combine(aside, "a.csv"));
+        using (var next = RunFolder.Open(folder, "test", force: false, Results, out string? error))
+        {
+            Assert.Null(next);
+            Assert.Contains("already holds files", error);
+        }
+        Assert.Equal(before, Contents(folder));
+    }
+
+    [Fact]
     public async Task A_forced_train_stopped_by_a_signal_keeps_the_earlier_run()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "sends POSIX signals with kill");

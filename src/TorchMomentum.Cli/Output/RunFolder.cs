@@ -25,6 +25,13 @@ public sealed class RunFolder : IDisposable
     /// </summary>
     private const string EarlierFolderName = ".torchmomentum-earlier";
 
+    /// <summary>
+    /// The earlier results while --force moves them aside one by one: renamed to <see cref="EarlierFolderName"/> only
+    /// once all of them are in it. A kill before that leaves this folder, whose files go back: nothing new was
+    /// published yet, and the results still in the folder are the earlier run's too.
+    /// </summary>
+    private const string SettingAsideFolderName = ".torchmomentum-setting-aside";
+
     /// <summary>The earlier results on their way back (a restore that was itself cut short goes on from here).</summary>
     private const string RestoringFolderName = ".torchmomentum-restoring";
 
@@ -115,7 +122,7 @@ public sealed class RunFolder : IDisposable
     /// </summary>
     public static void Recover(string folder, IReadOnlyList<string> results)
     {
-        if (!Directory.Exists(System.IO.Path.Combine(folder, EarlierFolderName)) && !Directory.Exists(System.IO.Path.Combine(folder, RestoringFolderName))) return;
+        if (new[] { SettingAsideFolderName, EarlierFolderName, RestoringFolderName }.All(name => !Directory.Exists(System.IO.Path.Combine(folder, name)))) return;
         try
         {
             using var run = Lock(folder, "--out", results, out _); // the lock puts them back
@@ -172,12 +179,18 @@ public sealed class RunFolder : IDisposable
 
     private void MoveIntoPlace()
     {
-        foreach (var (temporary, final) in staged) File.Move(temporary, final, overwrite: true);
+        foreach (var (temporary, final) in staged)
+        {
+            Change();
+            File.Move(temporary, final, overwrite: true);
+        }
         staged.Clear();
         published = true;
         if (!Directory.Exists(this[EarlierFolderName])) return;
         // Renamed first, so that a kill while deleting never leaves earlier results to be put back over these.
+        Change();
         Directory.Move(this[EarlierFolderName], this[DiscardedFolderName]);
+        Change();
         Directory.Delete(this[DiscardedFolderName], recursive: true);
     }
 
@@ -264,7 +277,11 @@ public sealed class RunFolder : IDisposable
             // What a run killed before it finished left: its temporary files, and earlier results it had set aside.
             run.RemoveTemporaries();
             run.PutEarlierBack();
-            if (Directory.Exists(run[DiscardedFolderName])) Directory.Delete(run[DiscardedFolderName], recursive: true);
+            if (Directory.Exists(run[DiscardedFolderName]))
+            {
+                Change();
+                Directory.Delete(run[DiscardedFolderName], recursive: true);
+            }
             return run;
         }
         catch
@@ -316,13 +333,35 @@ public sealed class RunFolder : IDisposable
     private static bool HoldsFiles(string folder) =>
         Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any(entry => System.IO.Path.GetFileName(entry) != LockFileName);
 
-    // Only the command's own files: anything else in the folder is the user's.
+    // Only the command's own files: anything else in the folder is the user's. All or nothing: they are moved into a
+    // folder of their own, which becomes the earlier results' by one rename once it holds every one of them.
     private void SetEarlierAside()
     {
         var earlier = results.Where(file => File.Exists(this[file])).ToArray();
         if (earlier.Length == 0) return;
-        Directory.CreateDirectory(this[EarlierFolderName]);
-        foreach (var file in earlier) File.Move(this[file], System.IO.Path.Combine(this[EarlierFolderName], file));
+        Change();
+        Directory.CreateDirectory(this[SettingAsideFolderName]);
+        foreach (var file in earlier)
+        {
+            Change();
+            File.Move(this[file], System.IO.Path.Combine(this[SettingAsideFolderName], file));
+        }
+        Change();
+        Directory.Move(this[SettingAsideFolderName], this[EarlierFolderName]);
+    }
+
+    /// <summary>
+    /// A test seam: with <c>TORCHMOMENTUM_KILL_AT_CHANGE=N</c> in its environment the process kills itself (SIGKILL,
+    /// as a power cut or the OOM killer would end it) just before the Nth change it makes to run folders' contents
+    /// (a folder made, a result moved, a folder moved or deleted), so that a test can check that no such moment
+    /// loses an earlier result. Without it, nothing happens.
+    /// </summary>
+    private static readonly int killAtChange = int.TryParse(Environment.GetEnvironmentVariable("TORCHMOMENTUM_KILL_AT_CHANGE"), out int n) ? n : 0;
+    private static int changes;
+
+    private static void Change()
+    {
+        if (killAtChange > 0 && Interlocked.Increment(ref changes) == killAtChange) System.Diagnostics.Process.GetCurrentProcess().Kill();
     }
 
     /// <summary>
@@ -332,14 +371,35 @@ public sealed class RunFolder : IDisposable
     /// </summary>
     private void PutEarlierBack()
     {
+        if (Directory.Exists(this[SettingAsideFolderName]))
+        {
+            // Cut short while setting them aside: nothing new is in the folder yet, and no file there may be deleted.
+            foreach (var saved in Directory.GetFiles(this[SettingAsideFolderName]))
+            {
+                Change();
+                File.Move(saved, this[System.IO.Path.GetFileName(saved)], overwrite: true);
+            }
+            Change();
+            Directory.Delete(this[SettingAsideFolderName], recursive: true);
+        }
         if (Directory.Exists(this[EarlierFolderName]))
         {
-            foreach (var file in results) File.Delete(this[file]);
+            // Every earlier result is in there, so what the folder holds under a result's name is this run's own.
+            foreach (var file in results.Where(file => File.Exists(this[file])))
+            {
+                Change();
+                File.Delete(this[file]);
+            }
+            Change();
             Directory.Move(this[EarlierFolderName], this[RestoringFolderName]);
         }
         if (!Directory.Exists(this[RestoringFolderName])) return;
         foreach (var saved in Directory.GetFiles(this[RestoringFolderName]))
+        {
+            Change();
             File.Move(saved, this[System.IO.Path.GetFileName(saved)], overwrite: true);
+        }
+        Change();
         Directory.Delete(this[RestoringFolderName], recursive: true);
     }
 
