@@ -91,6 +91,8 @@ public static class CliApp
             // The innermost exception says what went wrong: "the type initializer threw" says only where.
             var cause = e.GetBaseException();
             error.WriteLine($"{Name}: {cause.GetType().Name}: {cause.Message.Split('\n')[0]}");
+            // For whoever fixes it: the trace, only when asked for.
+            if (Environment.GetEnvironmentVariable("TORCHMOMENTUM_TRACE") == "1") error.WriteLine(e);
             return ExitCodes.Failed;
         }
     }

@@ -41,6 +41,8 @@ public static class CurvatureCommand
             int parameters = 3 * settings.Hidden + 1;
             if (parameters > NetHessian.MaxParameters)
                 return ExitCodes.Refuse(error, $"--hidden must be at most {(NetHessian.MaxParameters - 1) / 3} for curvature, whose Hessian has 3 x hidden + 1 rows and columns (got {settings.Hidden}: {parameters} x {parameters}).");
+            if ((long)settings.Samples * parameters > NetHessian.MaxGradientNumbers)
+                return ExitCodes.Refuse(error, $"--samples x (3 x --hidden + 1) must be at most {NetHessian.MaxGradientNumbers} for curvature, whose per-sample gradients are one array of that many numbers (got {settings.Samples} x {parameters} = {(long)settings.Samples * parameters}).");
             long bytes = settings.EstimatedPeakBytes + NetHessian.Bytes(settings.Hidden, settings.Samples);
             if (HostMemory.Refusal(bytes, HostMemory.AvailableBytes(), $"curvature of a net of {Refusal.Name("hidden")} {settings.Hidden} on {settings.Samples} samples", "a smaller --hidden or --samples") is { } tooBig)
                 return ExitCodes.Refuse(error, tooBig.ForCommandLine + ".");
@@ -50,9 +52,10 @@ public static class CurvatureCommand
             using var interruption = Interruption.Listen();
             console.MarkupLineInterpolated($"Measuring the Hessian of {string.Join(", ", settings.ContestantList)} ({parameters} parameters) every {parse.GetValue(every)} of {settings.TotalSteps} steps: lr {settings.LearningRate}, momentum {settings.Momentum}, batch {settings.BatchSize}, seed {settings.Seed}");
             List<CurvaturePoint> points;
+            Divergence? divergence = null;
             try
             {
-                points = [.. CurvatureAlongRun.Measure(settings, parse.GetValue(every), k, interruption.Token)];
+                points = [.. CurvatureAlongRun.Measure(settings, parse.GetValue(every), k, interruption.Token, d => divergence = d)];
             }
             catch (OperationCanceledException) when (interruption.Requested)
             {
@@ -63,7 +66,11 @@ public static class CurvatureCommand
             CurvatureOutputs.WriteCsv(folder.Staged(CurvatureOutputs.CsvFileName), points, k);
             CurvatureOutputs.WritePlot(folder.Staged(CurvatureOutputs.PlotFileName), points, settings);
             folder.Publish(console, CurvatureOutputs.Files);
-            return ExitCodes.Ok;
+            if (divergence is null) return ExitCodes.Ok;
+            // As train says it: the files keep the points measured before.
+            error.WriteLine($"{divergence.Optimizer} diverged at step {divergence.Step}: its loss became NaN or infinite " +
+                $"(last finite loss {divergence.LastFiniteLoss.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}); {CurvatureOutputs.CsvFileName} keeps the points measured before.");
+            return ExitCodes.Diverged;
         });
         return command;
     }

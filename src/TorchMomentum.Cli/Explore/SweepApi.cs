@@ -98,7 +98,7 @@ public static class SweepApi
             lr = map.Rates,
             momentum = map.Momenta,
             // JSON has no infinity: a diverged point is null.
-            loss = rows.Select(row => row.Select(p => p.Diverged ? (double?)null : p.MedianLoss)),
+            loss = rows.Select(row => row.Select(p => p.Measured ? p.MedianLoss : (double?)null)),
             diverged_seeds = rows.Select(row => row.Select(p => p.DivergedSeeds)),
         }));
     }

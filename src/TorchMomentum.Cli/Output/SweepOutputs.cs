@@ -121,7 +121,7 @@ public static class SweepOutputs
         void Row(string what, MapPoint? p)
         {
             if (p is null) table.AddRow(what, "-", "-", "-", "(not in the grid)");
-            else table.AddRow(what, N(p.Lr), N(p.Momentum), N(p.EffectiveLr), p.Diverged ? "diverged" : N(p.MedianLoss));
+            else table.AddRow(what, N(p.Lr), N(p.Momentum), N(p.EffectiveLr), p.Diverged ? "diverged" : p.Measured ? N(p.MedianLoss) : "no epoch finished");
         }
         Row("best", map.Best);
         Row("best plain SGD (momentum 0)", map.BestPlainSgd);

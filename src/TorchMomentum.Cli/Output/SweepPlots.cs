@@ -29,20 +29,26 @@ public static class SweepPlots
         for (int m = 0; m < rows; m++)
             for (int l = 0; l < columns; l++)
                 intensities[m, l] = map.Points[m, l].Diverged ? double.NaN : Math.Log10(map.Points[m, l].MedianLoss);
-        var heatmap = plot.Add.Heatmap(intensities);
-        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
-        heatmap.FlipVertically = true; // row 0, the smallest momentum, at the bottom
-        heatmap.NaNCellColor = DivergedColor;
         var (x0, x1) = Edges(map.Rates.Select(Math.Log10).ToArray());
         var (y0, y1) = Edges(map.Momenta);
-        heatmap.Rectangle = new CoordinateRect(x0, x1, y0, y1);
         // The colours span the best loss up to 1 (ten times what predicting the mean of y costs): above it all is equally bad,
         // and a few exploding cells would otherwise squeeze the region worth reading into one colour.
         var finite = intensities.Cast<double>().Where(double.IsFinite).ToArray();
-        var colorBar = plot.Add.ColorBar(heatmap);
-        colorBar.Label = "median last-epoch loss (1 or more: top colour)";
-        if (finite.Length > 0)
+        if (finite.Length == 0)
         {
+            // Nothing to colour (every cell diverged, or none finished an epoch within its budget): the map says so.
+            var empty = plot.Add.Text("no cell has a last epoch's loss: each diverged or finished no epoch", (x0 + x1) / 2, (y0 + y1) / 2);
+            empty.Alignment = Alignment.MiddleCenter;
+        }
+        else
+        {
+            var heatmap = plot.Add.Heatmap(intensities);
+            heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+            heatmap.FlipVertically = true; // row 0, the smallest momentum, at the bottom
+            heatmap.NaNCellColor = DivergedColor;
+            heatmap.Rectangle = new CoordinateRect(x0, x1, y0, y1);
+            var colorBar = plot.Add.ColorBar(heatmap);
+            colorBar.Label = "median last-epoch loss (1 or more: top colour)";
             double low = finite.Min(), high = Math.Max(Math.Min(finite.Max(), 0), low + 0.5);
             heatmap.ManualRange = new ScottPlot.Range(low, high);
             colorBar.Axis.TickGenerator = LogAxis.OneTwoFiveTicks(low, high);
@@ -89,7 +95,7 @@ public static class SweepPlots
         double yMin = double.PositiveInfinity, yMax = double.NegativeInfinity, xMin = double.PositiveInfinity, xMax = double.NegativeInfinity;
         for (int m = 0; m < rows; m++)
         {
-            var points = Enumerable.Range(0, map.Rates.Length).Select(l => map.Points[m, l]).Where(p => !p.Diverged).ToArray();
+            var points = Enumerable.Range(0, map.Rates.Length).Select(l => map.Points[m, l]).Where(p => p.Measured).ToArray();
             if (points.Length == 0) continue;
             var xs = points.Select(p => Math.Log10(p.EffectiveLr)).ToArray();
             var ys = points.Select(p => Math.Log10(p.MedianLoss)).ToArray();

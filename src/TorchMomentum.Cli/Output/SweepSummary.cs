@@ -10,7 +10,7 @@ public sealed record SweepPointJson(double Lr, double Momentum, double Effective
 {
     /// <summary>The JSON form of a point (a diverged median is null).</summary>
     public static SweepPointJson? From(MapPoint? p) => p is null ? null
-        : new(p.Lr, p.Momentum, p.EffectiveLr, p.Diverged ? null : p.MedianLoss, p.DivergedSeeds);
+        : new(p.Lr, p.Momentum, p.EffectiveLr, p.Measured ? p.MedianLoss : null, p.DivergedSeeds);
 }
 
 /// <summary>One family's held-out result at one problem, as summary.json gives it (a number that cannot exist is null).</summary>
@@ -42,7 +42,7 @@ public sealed record FamilyAtTargetJson(double Target, string Family, double? Cr
 /// <summary>The study at one label noise in summary.json.</summary>
 public sealed record ScalingLevelJson(double LabelNoise, StudyRowJson[] Rows, FamilyAtTargetJson[] Families, StudyChoiceJson[] Choices);
 
-/// <summary>The study's protocol and answers in summary.json.</summary>
+/// <summary>The study's protocol and answers in summary.json (a number that cannot exist, as B_noise over one sample, is null).</summary>
 public sealed record ScalingJson(int Studies, long[] TuneSeeds, long[] EvalSeeds, int MenuPlainSgd, int MenuMomentum, int BootstrapResamples, int BootstrapSeed, double Margin,
     int[] BatchSizes, ScalingLevelJson[] LabelNoises)
 {
@@ -52,11 +52,13 @@ public sealed record ScalingJson(int Studies, long[] TuneSeeds, long[] EvalSeeds
         ScalingStudy.Margin, [.. study.Grid.CellBatchSizes],
         [.. study.Grid.NoiseLevels.Select((noise, n) => new ScalingLevelJson(noise,
             [.. study.Rows.Where(r => r.LabelNoise == noise).Select(StudyRowJson.From)],
-            [.. study.Grid.TargetNames.SelectMany((t, i) => study.Families.Select(f => new FamilyAtTargetJson(t, ScalingOutputs.Name(f), study.CriticalBatchSize(noise, f, t),
-                extras[n].Noise.GetValueOrDefault(f)?[i].NoiseScale,
+            [.. study.Grid.TargetNames.SelectMany((t, i) => study.Families.Select(f => new FamilyAtTargetJson(t, ScalingOutputs.Name(f), F(study.CriticalBatchSize(noise, f, t)),
+                F(extras[n].Noise.GetValueOrDefault(f)?[i].NoiseScale),
                 [.. study.Grid.CellBatchSizes.Select(b => extras[n].Model(b, t, f) is { Reached: true } m ? m.Steps : (double?)null)],
-                [.. study.Grid.CellBatchSizes.Select(b => extras[n].ModelError(study, b, t, f))])))],
+                [.. study.Grid.CellBatchSizes.Select(b => F(extras[n].ModelError(study, b, t, f)))])))],
             [.. study.Choices.Where(c => c.LabelNoise == noise).Select(StudyChoiceJson.From)]))]);
+
+    private static double? F(double? v) => v is { } x && double.IsFinite(x) ? x : null;
 }
 
 /// <summary>A sweep's summary.json: the grid, what the map says (a sweep with a map), the study (with targets), and how it was trained; made once, by <see cref="Of"/>.</summary>

@@ -29,9 +29,9 @@ public static class CurvatureAlongRun
     /// <summary>
     /// Trains a run of <paramref name="settings"/> on the CPU and measures its nets at the initial weights and after
     /// every <paramref name="every"/> steps (and after the last), keeping the <paramref name="top"/> largest eigenvalues.
-    /// Ends early where a contestant diverges (that point is not measured).
+    /// Ends early where a contestant diverges (that point is not measured), and tells <paramref name="diverged"/> where.
     /// </summary>
-    public static IEnumerable<CurvaturePoint> Measure(ExperimentSettings settings, int every, int top, CancellationToken cancel = default)
+    public static IEnumerable<CurvaturePoint> Measure(ExperimentSettings settings, int every, int top, CancellationToken cancel = default, Action<Divergence>? diverged = null)
     {
         using var run = new ChapterRun(settings, CPU);
         var (x, y) = run.DataInFloat64();
@@ -76,5 +76,6 @@ public static class CurvatureAlongRun
             if (last % every == 0 || last == settings.TotalSteps)
                 foreach (var point in At(last)) yield return point;
         }
+        if (run.Divergence is { } divergence) diverged?.Invoke(divergence);
     }
 }

@@ -46,6 +46,9 @@ public static class NetHessian
     /// <summary>Most parameters a Hessian may have here: 4,097 x 4,097 float64 is 134 MB (hidden 1,365).</summary>
     public const int MaxParameters = 4097;
 
+    /// <summary>Most numbers the per-sample gradients may have (samples x parameters): they are read as one span of bytes, at most int.MaxValue.</summary>
+    public const long MaxGradientNumbers = int.MaxValue / sizeof(double);
+
     /// <summary>Bytes the Hessian of a net of <paramref name="hidden"/> units takes, with its per-sample gradients for <paramref name="samples"/> samples.</summary>
     public static long Bytes(int hidden, long samples)
     {

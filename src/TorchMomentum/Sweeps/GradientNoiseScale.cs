@@ -28,6 +28,7 @@ public static class GradientNoiseScale
     public static double Of(ReadOnlySpan<double> w1, ReadOnlySpan<double> b1, ReadOnlySpan<double> w2, double b2, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         int hidden = w1.Length, n = x.Length, size = 3 * hidden + 1;
+        if (n < 2) return double.NaN; // a variance over one sample does not exist
         var sum = new double[size];
         var gradient = new double[size];
         double sumOfSquares = 0;

@@ -264,9 +264,13 @@ public sealed record SweepGrid
         if (Targets.Count > 0 && Excess.Count > 0) return new Refusal($"{N("targets")} and {N("excess")}: give one of them");
         if (Steps is { } budget && Refusal.Check("steps", 1, MaxSteps, budget) is { } steps) return steps;
         if (CellCount > int.MaxValue) return new Refusal($"{N("lr-count")} x {N("momentum-count")} x batch sizes x seeds must be at most {int.MaxValue} cells (got {CellCount})");
-        // Every batch size's run must be one train accepts (its epochs' steps fit an int).
+        // Every batch size's run must be one train accepts (its epochs' steps fit an int); a budget in steps is said as one.
         foreach (int b in CellBatchSizes)
+        {
+            if (Steps is { } stepBudget && SettingsOf(b).Epochs > ExperimentSettings.MaxEpochs)
+                return new Refusal($"{N("steps")} must be at most {(long)ExperimentSettings.MaxEpochs * SettingsOf(b).StepsPerEpoch} at batch size {b}, {ExperimentSettings.MaxEpochs} epochs of {SettingsOf(b).StepsPerEpoch} steps (got '{stepBudget}')");
             if (SettingsOf(b).Problem() is { } bad) return bad;
+        }
         // The fused engine keeps a batch's activations, a vector of lanes a sample and unit, in one array per thread.
         bool wide = Training.DType == ScalarType.Float64;
         int lanes = wide ? FusedStep.Lanes<double>() : FusedStep.Lanes<float>(), batch = CellBatchSizes.Max();
@@ -275,7 +279,8 @@ public sealed record SweepGrid
         if (Engine == SweepEngine.Fused && numbers > Array.MaxLength)
             return new Refusal($"(2 + {N("hidden")}) x the largest batch size must be at most {Array.MaxLength / lanes:N0} with {N("engine")} fused, "
                 + $"whose scratch holds that many vectors of {lanes} numbers in one array (got (2 + {Training.Hidden}) x {batch} = {vectors:N0}); {N("engine")} torch has no such bound");
-        return Training.Problem();
+        // With --batch-sizes, the shared settings' own batch size is not a cell's: each cell's was checked above.
+        return (BatchSizes is null ? Training : Training with { BatchSize = CellBatchSizes[0] }).Problem();
     }
 
     /// <summary>Most targets a grid may have.</summary>
@@ -322,7 +327,7 @@ public sealed record SweepGrid
     /// </summary>
     public Refusal? MemoryProblem(long cells, int threads, long availableBytes) =>
         HostMemory.Refusal(EstimatedPeakBytes(cells, threads), availableBytes,
-            $"a sweep of {cells} cells ({SettingCount} settings x {CellSeeds.Count} seeds x {NoiseLevels.Count} label noise(s), {Refusal.Name("epochs")} {Training.Epochs}, " +
+            $"a sweep of {cells} cells ({SettingCount} settings x {CellSeeds.Count} seeds x {NoiseLevels.Count} label noise(s), {(Steps is { } budget ? $"{Refusal.Name("steps")} {budget}" : $"{Refusal.Name("epochs")} {Training.Epochs}")}, " +
             $"{Refusal.Name("hidden")} {Training.Hidden}, batch size {string.Join(',', CellBatchSizes)})", $"make the grid smaller or run it in shards ({Refusal.Name("shard")})");
 }
 

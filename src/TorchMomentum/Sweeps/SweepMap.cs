@@ -3,7 +3,7 @@ namespace TorchMomentum.Sweeps;
 /// <summary>One point of the (learning rate, momentum) map: its cells of every seed, summed up.</summary>
 /// <param name="Lr">Learning rate.</param>
 /// <param name="Momentum">Momentum (0 is plain SGD).</param>
-/// <param name="MedianLoss">The median over seeds of the last epoch's mean loss, a diverged seed counting as +infinity; infinite when at least half diverged.</param>
+/// <param name="MedianLoss">The median over seeds of the last epoch's mean loss, a diverged seed counting as +infinity; infinite when at least half diverged; NaN when no seed finished an epoch (nothing to map).</param>
 /// <param name="DivergedSeeds">How many of its seeds diverged.</param>
 public sealed record MapPoint(double Lr, double Momentum, double MedianLoss, int DivergedSeeds)
 {
@@ -12,6 +12,9 @@ public sealed record MapPoint(double Lr, double Momentum, double MedianLoss, int
 
     /// <summary>Whether the point counts as diverged on the map (its median is infinite).</summary>
     public bool Diverged => double.IsPositiveInfinity(MedianLoss);
+
+    /// <summary>Whether the point has a finite loss to show (not diverged, and an epoch finished).</summary>
+    public bool Measured => double.IsFinite(MedianLoss);
 }
 
 /// <summary>
@@ -38,8 +41,11 @@ public sealed class SweepMap
             for (int l = 0; l < Rates.Length; l++)
             {
                 var cells = byPoint[m * Rates.Length + l];
-                var losses = cells.Select(c => c.LastEpochLoss ?? double.PositiveInfinity).Order().ToArray();
-                double median = losses.Length % 2 == 1 ? losses[losses.Length / 2] : (losses[losses.Length / 2 - 1] + losses[losses.Length / 2]) / 2;
+                // A diverged seed counts as infinity; one that finished no epoch (a budget shorter than an epoch) has no loss to count.
+                var losses = cells.Where(c => c.DivergedStep is not null || c.LastEpochLoss is not null)
+                    .Select(c => c.LastEpochLoss ?? double.PositiveInfinity).Order().ToArray();
+                double median = losses.Length == 0 ? double.NaN
+                    : losses.Length % 2 == 1 ? losses[losses.Length / 2] : (losses[losses.Length / 2 - 1] + losses[losses.Length / 2]) / 2;
                 Points[m, l] = new MapPoint(Rates[l], Momenta[m], median, cells.Count(c => c.DivergedStep is not null));
             }
         DivergedCells = results.Count(r => r.DivergedStep is not null);
@@ -66,10 +72,10 @@ public sealed class SweepMap
     private IEnumerable<MapPoint> All => Points.Cast<MapPoint>();
 
     /// <summary>The point of lowest median loss; null when every point diverged.</summary>
-    public MapPoint? Best => All.Where(p => !p.Diverged).MinBy(p => p.MedianLoss);
+    public MapPoint? Best => All.Where(p => p.Measured).MinBy(p => p.MedianLoss);
 
     /// <summary>The best point with momentum 0 (plain SGD); null when the grid has no momentum 0 or all of it diverged.</summary>
-    public MapPoint? BestPlainSgd => All.Where(p => p.Momentum == 0 && !p.Diverged).MinBy(p => p.MedianLoss);
+    public MapPoint? BestPlainSgd => All.Where(p => p.Momentum == 0 && p.Measured).MinBy(p => p.MedianLoss);
 
     /// <summary>The point nearest the chapter's (lr by ratio, momentum by difference).</summary>
     public MapPoint NearestChapter => Nearest(All, Chapter.Lr, Chapter.Momentum);

@@ -105,6 +105,9 @@ public sealed record ExperimentSettings
     {
         if (Refusal.Check("seed", 0, long.MaxValue, Seed) is { } seed) return seed;
         if (Refusal.Check("lr", new Interval(0), LearningRate) is { } lr) return lr;
+        // A float32 run trains at its lr rounded to float32: one past the largest float32 is infinite there.
+        if (DType == ScalarType.Float32 && !float.IsFinite((float)LearningRate))
+            return new Refusal($"{Refusal.Name("lr")} must be at most {float.MaxValue.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}, the largest float32, with {Refusal.Name("dtype")} float32 (got '{LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}')");
         if (Refusal.Check("momentum", new Interval(0, 1, MaxOpen: true), Momentum) is { } momentum) return momentum;
         if (Refusal.Check("epochs", 1, MaxEpochs, Epochs) is { } epochs) return epochs;
         if (Refusal.Check("samples", 1, MaxSamples, Samples) is { } samples) return samples;

@@ -1,0 +1,71 @@
+using TorchMomentum.Cli.CommandLine;
+
+namespace TorchMomentum.Tests;
+
+/// <summary>
+/// Every valid input ends in exit 0 with its files, however odd its shape; every input that cannot run is refused in
+/// one line naming the option the user gave, before any work; a curvature run that diverges says so as train does.
+/// Each case once ended in an exception after the work (exit 1) or quoted an option nobody gave.
+/// </summary>
+public sealed class OddInputTests : IDisposable
+{
+    private readonly TemporaryFolder temporary = new();
+
+    public void Dispose() => temporary.Dispose();
+
+    private const string SmallStudy = "--lr-count 2 --tune-seeds 1 --eval-seeds 2 --studies 1";
+
+    [Theory]
+    [InlineData("sweep --lr-count 2 --momentum-count 2 --seeds 1 --steps 3", "sweep.png")] // no cell finishes an epoch
+    [InlineData("scaling " + SmallStudy + " --batch-sizes 10,100 --steps 20", "speedup.png")] // nothing stays at a target
+    [InlineData("scaling " + SmallStudy + " --batch-sizes 10,100 --targets 100 --steps 30", "scaling.png")] // the start meets the target
+    [InlineData("scaling " + SmallStudy + " --samples 1 --batch-sizes 1 --steps 50", "summary.json")] // a variance over one sample
+    [InlineData("sweep --samples 7 --batch-sizes 1,7 --lr-count 2 --momentum-count 2 --seeds 1", "sweep.csv")] // --batch-size's unused default 32
+    public void A_valid_run_of_any_shape_ends_with_exit_0_and_its_files(string command, string file)
+    {
+        string folder = temporary["run"];
+        var (exit, _, error) = CliRunner.Run([.. command.Split(' '), "--out", folder]);
+        Assert.True(exit == ExitCodes.Ok, error);
+        Assert.True(File.Exists(Path.Combine(folder, file)), $"no {file}");
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
+    }
+
+    [Fact]
+    public void Shards_of_a_sweep_that_finishes_no_epoch_merge()
+    {
+        string folder = temporary["shards"];
+        foreach (string shard in new[] { "0/2", "1/2" })
+            Assert.Equal(ExitCodes.Ok, CliRunner.Run("sweep", "--lr-count", "2", "--momentum-count", "2", "--seeds", "1", "--steps", "3", "--shard", shard, "--out", folder).Exit);
+        var (exit, _, error) = CliRunner.Run("sweep", "merge", folder);
+        Assert.True(exit == ExitCodes.Ok, error);
+        Assert.True(File.Exists(Path.Combine(folder, "sweep.png")));
+    }
+
+    [Theory]
+    [InlineData("train --lr 1e39 --epochs 1", "--lr must be at most 3.4028235E+38, the largest float32, with --dtype float32 (got '1E+39')")]
+    [InlineData("curvature --lr 1e308", "--lr must be at most 3.4028235E+38, the largest float32, with --dtype float32 (got '1E+308')")]
+    [InlineData("curvature --hidden 1365 --samples 100000 --batch-size 100000 --epochs 1", "--samples x (3 x --hidden + 1) must be at most 268435455 for curvature")]
+    [InlineData("curvature --samples 10000000 --batch-size 10000000 --every 1", "(got 10000000 x 61 = 610000000)")]
+    [InlineData("scaling --batch-sizes 1000 --steps 10000000 --lr-count 1", "--steps must be at most 1000000 at batch size 1000, 1000000 epochs of 1 steps (got '10000000')")]
+    [InlineData("scaling --steps 10000 --lr-count 4096", "--steps 10000")] // the memory refusal names the budget given, not --epochs
+    public void Work_that_cannot_run_is_refused_in_one_line_naming_the_options_given(string command, string message)
+    {
+        string folder = temporary["refused"];
+        var (exit, _, error) = CliRunner.Run([.. command.Split(' '), "--out", folder]);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains(message, error);
+        Assert.DoesNotContain("--epochs 12", error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void A_curvature_run_that_diverges_says_so_with_exit_3_and_keeps_what_it_measured()
+    {
+        string folder = temporary["diverged"];
+        var (exit, _, error) = CliRunner.Run("curvature", "--lr", "100", "--epochs", "1", "--out", folder);
+        Assert.Equal(ExitCodes.Diverged, exit);
+        Assert.Contains("diverged at step", error);
+        Assert.True(File.Exists(Path.Combine(folder, "curvature.csv")));
+    }
+}
