@@ -111,10 +111,10 @@ public sealed partial class ExploreBrowserTests
         Assert.Equal("stopped", await page.TextContentAsync("#sweep-status"));
         await WaitForTrainingSlotFree();
         var freed = clock.Elapsed;
-        // Stopped within the first half of its epochs (about 45 ms each on one core), its slot must come back well
-        // before the other half could have run: the server stopped, it did not train on unread.
+        // Stopped before its last epoch (about 45 ms each on one core, fewer on a warm server), its slot must come back
+        // within a second, before the rest could have run: the server stopped, it did not train on unread.
         string stopped = await page.EvaluateAsync<string>(title);
-        Assert.InRange(int.Parse(stopped.Split(' ')[^1], CultureInfo.InvariantCulture), 1, 25);
+        Assert.InRange(int.Parse(stopped.Split(' ')[^1], CultureInfo.InvariantCulture), 1, 49);
         Assert.True(freed < TimeSpan.FromSeconds(1), $"the server held the sweep's slot {freed.TotalSeconds:0.00} s after stop");
         await Task.Delay(300);
         Assert.Equal(stopped, await page.EvaluateAsync<string>(title));

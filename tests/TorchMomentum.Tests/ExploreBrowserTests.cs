@@ -364,10 +364,13 @@ public sealed partial class ExploreBrowserTests : IAsyncLifetime, IClassFixture<
         await page.ClickAsync("#train-chapter");
         // The chapter's settings for 60 epochs: long enough (1,920 steps) to watch the curves grow.
         await page.FillAsync("#train-epochs", "60");
+        // The curve's length, sampled by the page itself every few ms: a warm server trains the 1,920 steps in a
+        // fraction of a second, faster than a poll from here could see the curve half drawn.
+        await page.EvaluateAsync(@"() => { window.trainLengths = []; window.trainSampler = setInterval(() => {
+            const d = document.getElementById('train').data; if (d?.[0]) window.trainLengths.push(d[0].x.length); }, 2); }");
         await page.ClickAsync("#train-start");
-        await WaitFor("() => document.getElementById('train').data?.[0]?.x.length > 0");
-        int early = await page.EvaluateAsync<int>("() => document.getElementById('train').data[0].x.length");
         await WaitFor("() => document.getElementById('train-status').textContent.startsWith('done')");
+        int early = await page.EvaluateAsync<int>("() => { clearInterval(window.trainSampler); return Math.min(...window.trainLengths.filter(n => n > 0)); }");
         Assert.Equal("done: 1920 steps", await page.TextContentAsync("#train-status"));
         int[] lengths = await page.EvaluateAsync<int[]>("() => document.getElementById('train').data.map(t => t.x.length)");
         Assert.Equal([1920, 1920, 1920], lengths);

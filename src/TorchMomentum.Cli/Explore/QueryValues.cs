@@ -6,19 +6,39 @@ namespace TorchMomentum.Cli.Explore;
 /// <summary>
 /// Reads an API request's query parameters against their allowed ranges (<see cref="ApiLimits"/>), the way the
 /// command line reads its options: the first bad one becomes one line naming the parameter, its range and the
-/// value given, which the endpoint returns as HTTP 400 <c>{"error": ...}</c>.
+/// value given, which the endpoint returns as HTTP 400 <c>{"error": ...}</c>. A parameter the endpoint does not take
+/// (a typo that would silently take a default) is such a problem too.
 /// </summary>
 public sealed class QueryValues(IQueryCollection query)
 {
-    /// <summary>The first problem found, or null.</summary>
-    public string? Error { get; private set; }
+    private readonly SortedSet<string> asked = new(StringComparer.Ordinal);
+    private string? error;
+    private bool unknownChecked;
+
+    /// <summary>
+    /// The first problem found, or null. Read it after reading every parameter the endpoint takes: the first read also
+    /// refuses any parameter of the request that none of those reads asked for.
+    /// </summary>
+    public string? Error
+    {
+        get
+        {
+            if (error is null && !unknownChecked)
+            {
+                unknownChecked = true;
+                if (query.Keys.FirstOrDefault(key => !asked.Contains(key)) is { } unknown)
+                    error = $"unknown parameter '{unknown}': this request takes {string.Join(", ", asked)}";
+            }
+            return error;
+        }
+    }
 
     /// <summary>A number in the parameter's range, or its default when absent.</summary>
     public double Number(ApiParameter parameter)
     {
         if (Given(parameter.Name) is not { } text) return parameter.Default;
         if (Options.TryNumber(parameter.Name, text, parameter.Range, out double value, out string? refusal)) return value;
-        Error ??= refusal;
+        error ??= refusal;
         return parameter.Default;
     }
 
@@ -27,7 +47,7 @@ public sealed class QueryValues(IQueryCollection query)
     {
         if (Given(parameter.Name) is not { } text) return (int)parameter.Default;
         if (Options.TryWhole(parameter.Name, text, (long)parameter.Range.Min, (long)parameter.Range.Max, out long value, out string? refusal)) return (int)value;
-        Error ??= refusal;
+        error ??= refusal;
         return (int)parameter.Default;
     }
 
@@ -44,7 +64,7 @@ public sealed class QueryValues(IQueryCollection query)
         foreach (string part in parts)
             if (Options.TryWhole(parameter.Name, part.Trim(), (long)parameter.Range.Min, (long)parameter.Range.Max, out long value, out _)) values.Add(value);
         if (values.Count == parts.Length && values.Count <= parameter.MaxValues && values.Distinct().Count() == values.Count) return [.. values];
-        Error ??= $"{parameter.Name} must be 1 to {parameter.MaxValues} distinct whole numbers in [{(long)parameter.Range.Min}, {(long)parameter.Range.Max}], comma-separated (got '{text}')";
+        error ??= $"{parameter.Name} must be 1 to {parameter.MaxValues} distinct whole numbers in [{(long)parameter.Range.Min}, {(long)parameter.Range.Max}], comma-separated (got '{text}')";
         return fallback;
     }
 
@@ -53,7 +73,7 @@ public sealed class QueryValues(IQueryCollection query)
     {
         if (Given("contestants") is not { } text) return Training.ContestantNames.Default;
         if (Training.ContestantNames.Problem(text) is not { } problem) return text;
-        Error ??= problem.ForApi;
+        error ??= problem.ForApi;
         return Training.ContestantNames.Default;
     }
 
@@ -65,16 +85,20 @@ public sealed class QueryValues(IQueryCollection query)
             case null or "fused": return Sweeps.SweepEngine.Fused;
             case "torch": return Sweeps.SweepEngine.Torch;
             case var other:
-                Error ??= $"engine must be fused or torch (got '{other}')";
+                error ??= $"engine must be fused or torch (got '{other}')";
                 return Sweeps.SweepEngine.Fused;
         }
     }
 
     /// <summary>Records a problem that no single parameter's range catches (it becomes <see cref="Error"/> unless one came first).</summary>
-    public void Refuse(string problem) => Error ??= problem;
+    public void Refuse(string problem) => error ??= problem;
 
     /// <summary>HTTP 400 with the problem, for the endpoint to return.</summary>
     public IResult BadRequest() => Results.Json(new { error = Error }, statusCode: StatusCodes.Status400BadRequest);
 
-    private string? Given(string name) => query.TryGetValue(name, out var values) ? values.ToString() : null;
+    private string? Given(string name)
+    {
+        asked.Add(name);
+        return query.TryGetValue(name, out var values) ? values.ToString() : null;
+    }
 }

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Cli.Explore;
 
 /// <summary>
-/// <c>GET /api/scaling</c>: a small batch-size study (<c>torchmomentum scaling</c>, one study, equal menus, targets as
+/// <c>GET /api/scaling</c> (<c>engine=fused|torch</c> as <c>/api/sweep</c>): a small batch-size study (<c>torchmomentum scaling</c>, one study, equal menus, targets as
 /// excesses over each seed's noise floor) trained live on one core, streamed as server-sent events: <c>event:
 /// progress</c> <c>{"cell_steps", "total"}</c>; at the end <c>event: study</c> <c>{"batch_sizes", "targets",
 /// "label_noise", "settings", "tune_seeds", "eval_seeds", "steps", "rows", "critical", "model"}</c>: <c>steps[t][id]</c>
@@ -45,6 +45,7 @@ public static class ScalingApi
             EvalSeeds = q.Wholes(ApiLimits.Scaling.EvalSeeds, [101, 102, 103, 104]),
             Studies = 1,
             Steps = q.Count(ApiLimits.Scaling.Steps),
+            Engine = q.Engine(),
             Training = study.Training with { LabelNoise = q.Number(ApiLimits.Scaling.LabelNoise) },
         };
         if (q.Error is not null) return null;
