@@ -9,8 +9,10 @@ using TorchMomentum.Benchmarks;
 using static TorchSharp.torch;
 
 // `-- explore`: the explore server's latency and load run instead; `-- chapter`: the chapter loop's rate, as JSON;
-// `-- fused`: one core's FMA peak and the fused sweep kernel's rate, as JSON.
+// `-- fused`: one core's FMA peak and the fused sweep kernel's rate, as JSON; `-- soak`: the explore server's RSS over
+// 10,000 mixed requests.
 if (args is ["explore"]) return await ExploreLoad.RunAsync();
+if (args is ["soak"]) return await ExploreSoak.RunAsync();
 if (args is ["fused"]) return FusedKernelRate.Run();
 if (args is ["chapter"]) return ChapterLoopRate.Run(repeats: 15);
 

@@ -60,6 +60,20 @@ public sealed class OddInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_sweep_shows_its_set_up_before_its_first_step()
+    {
+        // A grid of millions of cells draws and makes them for seconds before its first step: a bar of its own says so.
+        // A child process, its output a pipe, as a log or a scheduler's job sees it: the bar prints a line about once a
+        // second there, so the set-up is made to last one (1,500 seeds' data and nets).
+        using var process = System.Diagnostics.Process.Start(CliRunner.Process(["sweep", "--lr-count", "2", "--momentum-count", "2", "--seeds", "1-1500", "--epochs", "1", "--out", temporary["setup"]]))!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == ExitCodes.Ok, await error);
+        Assert.Contains("set-up:", output);
+    }
+
+    [Fact]
     public void A_curvature_run_that_diverges_says_so_with_exit_3_and_keeps_what_it_measured()
     {
         string folder = temporary["diverged"];

@@ -209,16 +209,30 @@ public static class SweepCommand
         var clock = Stopwatch.StartNew();
         TimeSpan setUp = TimeSpan.Zero, trained = TimeSpan.Zero;
         IReadOnlyList<CellResult> results;
-        using (var progress = TrainingProgress.Start(console, total, 0, "cell-steps"))
+        // Set-up (each seed's data and nets drawn, the cells made) has a bar of its own: a grid of millions of cells
+        // takes a while before its first step, and says so.
+        var preparing = TrainingProgress.Start(console, SweepTraining.SetUpUnits(grid, shard), 0, "set-up");
+        TrainingProgress? progress = null;
+        try
         {
             // Training is from the first step to the end of the last epoch: not the progress bar's last frame nor the
             // gathering of the results after it (about 10 ms, measured: a fifth of a 1,024-cell sweep's training).
-            results = SweepTraining.Train(grid, shard, device, workers, onSteps: n => progress.Report(Interlocked.Add(ref done, n)),
+            results = SweepTraining.Train(grid, shard, device, workers, onSteps: n => progress!.Report(Interlocked.Add(ref done, n)),
                 onEpoch: (_, _) =>
                 {
                     trained = clock.Elapsed;
                     rss.Add(Environment.WorkingSet);
-                }, cancel: interruption.Token, onTrainingStarts: () => setUp = clock.Elapsed);
+                }, cancel: interruption.Token, onTrainingStarts: () =>
+                {
+                    setUp = clock.Elapsed;
+                    preparing.Dispose();
+                    progress = TrainingProgress.Start(console, total, 0, "cell-steps");
+                }, onSetUp: preparing.Report);
+        }
+        finally
+        {
+            preparing.Dispose();
+            progress?.Dispose();
         }
         double seconds = (trained - setUp).TotalSeconds;
         using var self = Process.GetCurrentProcess();

@@ -43,6 +43,10 @@ public sealed record CellResult(SweepCell Cell, double[] EpochLosses, double? Fi
 /// </remarks>
 public static class SweepTraining
 {
+    /// <summary>How much set-up a shard's training has (<c>onSetUp</c>'s units): its seeds' data (one each, per label noise) and its cells.</summary>
+    public static long SetUpUnits(SweepGrid grid, Shard shard) =>
+        Math.Min(grid.CellCountOf(shard), (long)grid.CellSeeds.Count * grid.NoiseLevels.Count) + grid.CellCountOf(shard);
+
     /// <summary>Most chunks trained at once.</summary>
     public const int MaxThreads = 1024;
 
@@ -74,9 +78,12 @@ public static class SweepTraining
     /// <param name="onEpoch">Told, after each epoch, how many epochs are done, and given a way to read every cell's results so far (made only when asked for).</param>
     /// <param name="cancel">Stops the training.</param>
     /// <param name="onTrainingStarts">Told when set-up (each seed's data and net drawn, the cells made) is done and the first step is next.</param>
+    /// <param name="onSetUp">Told, as set-up goes on, how much of it is done: each seed's data drawn counts 1, each cell made 1, of <see cref="SetUpUnits"/>.</param>
     public static IReadOnlyList<CellResult> Train(SweepGrid grid, Shard shard, Device device, int threads,
-        Action<int>? onSteps = null, Action<int, Func<IReadOnlyList<CellResult>>>? onEpoch = null, CancellationToken cancel = default, Action? onTrainingStarts = null)
+        Action<int>? onSteps = null, Action<int, Func<IReadOnlyList<CellResult>>>? onEpoch = null, CancellationToken cancel = default, Action? onTrainingStarts = null,
+        Action<long>? onSetUp = null)
     {
+        long setUp = 0;
         var cells = grid.Cells(shard).ToArray();
         var runs = new Dictionary<(long Seed, double Noise), ChapterRun>();
         var chunks = new List<ISweepChunk>();
@@ -88,6 +95,7 @@ public static class SweepTraining
             {
                 cancel.ThrowIfCancellationRequested();
                 runs[data] = new ChapterRun(grid.Training with { Seed = data.Seed, LabelNoise = data.LabelNoise }, device);
+                onSetUp?.Invoke(++setUp);
             }
             // The seed's data and batch order are the same at every batch size (one permutation per epoch, cut into
             // batches of the cell's size). Cells of close effective lr share a chunk: a chunk stops when all its cells
@@ -107,6 +115,7 @@ public static class SweepTraining
                 {
                     cancel.ThrowIfCancellationRequested();
                     chunks.Add(NewChunk(grid, part, runs[data], orders[data], settings, full?[data].Loss, full?[data].Targets ?? [], full?[data].CurveBelow ?? 0, device));
+                    onSetUp?.Invoke(setUp += part.Length);
                 }
             }
             int epochs = grid.CellBatchSizes.Max(b => grid.SettingsOf(b).Epochs);
