@@ -22,6 +22,16 @@ internal static class CliRunner
         return (exit, output.ToString(), error.ToString());
     }
 
+    /// <summary>Runs the command line and checks that it refused: exit 2, one line saying <paramref name="message"/>, nothing made at <paramref name="folder"/>.</summary>
+    public static void Refused(string[] args, string message, string folder)
+    {
+        var (exit, _, error) = Run(args);
+        Xunit.Assert.Equal(ExitCodes.BadInput, exit);
+        Xunit.Assert.Contains(message, error);
+        Xunit.Assert.Single(error.TrimEnd().Split('\n'));
+        Xunit.Assert.False(Directory.Exists(folder));
+    }
+
     /// <summary>The built command line in its own build folder (see the test project's CommandLineBuildFolder).</summary>
     public static string Dll { get; } = typeof(CliRunner).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
         .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "CommandLineDll").Value!;

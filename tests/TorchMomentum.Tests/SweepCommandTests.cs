@@ -198,11 +198,7 @@ public sealed partial class SweepCommandTests : IDisposable
             : option == "--batch-size+" ? With("--batch-sizes", "1,2", "--out", folder)
             : option == "--batch-sizes" ? WithoutBatchSize(With(option, value, "--out", folder))
             : With(option, value, "--out", folder);
-        var (exit, _, error) = CliRunner.Run(args);
-        Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Contains(message, error);
-        Assert.Single(error.TrimEnd().Split('\n'));
-        Assert.False(Directory.Exists(folder));
+        CliRunner.Refused(args, message, folder);
     }
 
     [Theory]
@@ -219,11 +215,7 @@ public sealed partial class SweepCommandTests : IDisposable
     public void A_study_refuses_bad_input_in_one_line_before_any_work(string option, string value, string message)
     {
         string folder = temporary["out"];
-        var (exit, _, error) = CliRunner.Run("scaling", option, value, "--out", folder);
-        Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Contains(message, error);
-        Assert.Single(error.TrimEnd().Split('\n'));
-        Assert.False(Directory.Exists(folder));
+        CliRunner.Refused(["scaling", option, value, "--out", folder], message, folder);
     }
 
     [Fact]
