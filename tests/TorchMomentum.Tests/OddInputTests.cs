@@ -41,6 +41,23 @@ public sealed class OddInputTests : IDisposable
         Assert.True(File.Exists(Path.Combine(folder, "sweep.png")));
     }
 
+    [Fact]
+    public void Shards_of_a_study_whose_cells_diverge_merge_into_the_one_process_study()
+    {
+        // A diverged cell's curve is infinite from there: the shard file keeps it as bytes, which JSON numbers cannot.
+        string[] study = ["scaling", .. SmallStudy.Split(' '), "--batch-sizes", "10,100", "--lr-min", "0.1", "--lr-max", "1000", "--steps", "30", "--samples", "100", "--hidden", "4"];
+        string shards = temporary["study-shards"], whole = temporary["study-whole"];
+        foreach (string shard in new[] { "0/2", "1/2" })
+        {
+            var (exit, _, error) = CliRunner.Run([.. study, "--shard", shard, "--out", shards]);
+            Assert.True(exit == ExitCodes.Ok, error);
+        }
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run("scaling", "merge", shards).Exit);
+        Assert.Equal(ExitCodes.Ok, CliRunner.Run([.. study, "--out", whole]).Exit);
+        Assert.Contains(File.ReadAllLines(Path.Combine(whole, "sweep.csv")).Skip(1), row => row.Split(',')[9] != ""); // some cell diverged
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "scaling.csv")), File.ReadAllBytes(Path.Combine(shards, "scaling.csv")));
+    }
+
     [Theory]
     [InlineData("train --lr 1e39 --epochs 1", "--lr must be at most 3.4028235E+38, the largest float32, with --dtype float32 (got '1E+39')")]
     [InlineData("curvature --lr 1e308", "--lr must be at most 3.4028235E+38, the largest float32, with --dtype float32 (got '1E+308')")]

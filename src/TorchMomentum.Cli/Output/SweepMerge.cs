@@ -54,7 +54,7 @@ public static class SweepMerge
             foreach (var c in file.Cells)
             {
                 if (Problem(c, cells[c.Id], grid) is { } problem) return Fail($"sweep merge: '{name}', cell {c.Id}: {problem}.", out error);
-                results[c.Id] = new CellResult(cells[c.Id], c.EpochLosses, c.FinalLoss, c.DivergedStep, c.StepsToTargets, c.SustainedSteps, c.CurveValues);
+                results[c.Id] = new CellResult(cells[c.Id], c.EpochLosses, c.FinalLoss, c.DivergedStep, c.StepsToTargets, c.SustainedSteps, c.CurveValues());
             }
         }
         return (grid, results.Select(r => r!).ToArray(), shards.Select(s => s.File).ToArray());
@@ -75,7 +75,7 @@ public static class SweepMerge
             return $"it has no first and sustained steps to each of the {targets} targets";
         if (c.StepsToTargets.Concat(c.SustainedSteps).Any(t => t is < 1 || t > budget)) return $"its steps to a target are outside [1, {budget}]";
         if (c.StepsToTargets.Zip(c.SustainedSteps).Any(p => p.Second is { } kept && (p.First is not { } first || first > kept))) return "it stayed at a target before it first reached it";
-        if (c.Curve is null || c.Curve.Length != (targets == 0 ? 0 : 4L * budget) || c.CurveValues.Any(float.IsNaN))
+        if (c.Curve is null || c.Curve.Length != (targets == 0 ? 0 : 4L * budget) || c.CurveValues().Any(float.IsNaN))
             return $"its full-data loss curve is not {(targets == 0 ? 0 : budget)} numbers";
         // A lower loss is reached (or held) no sooner than a higher one.
         foreach (var steps in new[] { c.StepsToTargets, c.SustainedSteps })

@@ -94,8 +94,8 @@ public sealed record ShardCell(int Id, double[] EpochLosses, double? FinalLoss, 
     public static ShardCell From(CellResult r) =>
         new(r.Cell.Id, r.EpochLosses, r.FinalLoss, r.DivergedStep, r.StepsToTargets, r.SustainedSteps, System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Curve.AsSpan()).ToArray());
 
-    /// <summary>The curve's numbers.</summary>
-    public float[] CurveValues => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Curve).ToArray();
+    /// <summary>The curve's numbers (a method: the file keeps the bytes alone).</summary>
+    public float[] CurveValues() => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Curve).ToArray();
 }
 
 /// <summary>
