@@ -65,6 +65,7 @@ public sealed class OddInputTests : IDisposable
     [InlineData("curvature --samples 10000000 --batch-size 10000000 --every 1", "(got 10000000 x 61 = 610000000)")]
     [InlineData("scaling --batch-sizes 1000 --steps 10000000 --lr-count 1", "--steps must be at most 1000000 at batch size 1000, 1000000 epochs of 1 steps (got '10000000')")]
     [InlineData("scaling --steps 10000 --lr-count 4096", "--steps 10000")] // the memory refusal names the budget given, not --epochs
+    [InlineData("scaling --steps 10000 --shard 0/1", "--shard: shard 0/1 of this sweep would take about 1,5")] // a shard merge could not read
     public void Work_that_cannot_run_is_refused_in_one_line_naming_the_options_given(string command, string message)
     {
         string folder = temporary["refused"];

@@ -153,6 +153,10 @@ public static class SweepCommand
         if (string.IsNullOrWhiteSpace(output)) return ExitCodes.Refuse(error, "--shard needs --out, the folder every shard of the sweep writes into (and sweep merge reads).");
         if (File.Exists(output)) return ExitCodes.Refuse(error, $"--out must be a folder (got '{output}', which is a file).");
         string path = Path.Combine(output, SweepShardFile.FileName(shard));
+        // A shard that merge could not read is refused before its training, not after.
+        long bytes = SweepShardFile.EstimatedBytes(grid, grid.CellCountOf(shard));
+        if (bytes > SweepShardFile.MaxBytes)
+            return ExitCodes.Refuse(error, $"--shard: shard {shard} of this sweep would take about {bytes / 1e6:N0} MB, more than the {SweepShardFile.MaxBytes / 1e6:N0} MB a merge reads; cut the sweep into at least {(long)Math.Ceiling((double)bytes * shard.Count / SweepShardFile.MaxBytes)} shards.");
         // A rerun of the same shard (a requeued task) replaces its own file; one of another sweep is the user's, kept unless --force.
         if (Path.Exists(path) && !force)
         {

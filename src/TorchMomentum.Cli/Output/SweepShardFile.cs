@@ -123,6 +123,17 @@ public sealed record SweepShardFile
     /// <summary>Most bytes a shard file may have to be read (a 4,096-cell, 12-epoch shard has about 1 MB; a study's curves add 5.4 bytes a cell-step).</summary>
     public const long MaxBytes = 1L << 30;
 
+    /// <summary>
+    /// About how many bytes a shard of <paramref name="cells"/> cells of <paramref name="grid"/> takes, from above: per
+    /// cell its epoch losses as text (24 bytes each, averaged over the batch sizes, whose cells are as many each), its
+    /// curve in base64 (16/3 bytes a step) and its other fields (256 bytes). The default study's two shards: 146 MB.
+    /// </summary>
+    public static long EstimatedBytes(SweepGrid grid, long cells)
+    {
+        double perCell = 256 + grid.CellBatchSizes.Average(b => 24.0 * grid.SettingsOf(b).Epochs + (grid.MeasuresSteps ? 16.0 / 3 * grid.StepBudget(b) : 0));
+        return (long)(cells * perCell);
+    }
+
     /// <summary>The name of shard <paramref name="shard"/>'s file.</summary>
     public static string FileName(Shard shard) => $"sweep-shard-{shard.Index}-of-{shard.Count}.bin";
 
