@@ -82,7 +82,7 @@ public static class ScalingOutputs
                 "studies_fewest_steps", "studies_most_steps", "speedup", "speedup_low", "speedup_high", "verdict", "perfect_scaling_steps", "model_steps"],
             study.Rows.Select(r =>
             {
-                var extra = extras[grid.NoiseLevels.ToList().IndexOf(r.LabelNoise)];
+                var extra = extras.First(e => e.LabelNoise == r.LabelNoise);
                 return (string[])
                 [
                     CsvFile.Number(r.LabelNoise), Name(r.Measure), CsvFile.Number(r.BatchSize), CsvFile.Number(r.Target), Name(r.Family),

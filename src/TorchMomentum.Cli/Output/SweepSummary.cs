@@ -22,7 +22,8 @@ public sealed record StudyRowJson(string Measure, int BatchSize, double Target, 
         r.Reached ? F(r.EffectiveLr) : null, r.OnEdge, F(r.Steps), F(r.FewestSteps), F(r.MostSteps), F(r.SpeedUp), F(r.SpeedUpLow), F(r.SpeedUpHigh),
         r.Verdict is { } v ? ScalingOutputs.Name(v) : null);
 
-    internal static double? F(double v) => double.IsFinite(v) ? v : null;
+    /// <summary>A number JSON can hold, or null (infinity and NaN are not numbers there).</summary>
+    internal static double? F(double? v) => v is { } x && double.IsFinite(x) ? x : null;
 }
 
 /// <summary>What one study chose, as summary.json gives it.</summary>
@@ -52,13 +53,11 @@ public sealed record ScalingJson(int Studies, long[] TuneSeeds, long[] EvalSeeds
         ScalingStudy.Margin, [.. study.Grid.CellBatchSizes],
         [.. study.Grid.NoiseLevels.Select((noise, n) => new ScalingLevelJson(noise,
             [.. study.Rows.Where(r => r.LabelNoise == noise).Select(StudyRowJson.From)],
-            [.. study.Grid.TargetNames.SelectMany((t, i) => study.Families.Select(f => new FamilyAtTargetJson(t, ScalingOutputs.Name(f), F(study.CriticalBatchSize(noise, f, t)),
-                F(extras[n].Noise.GetValueOrDefault(f)?[i].NoiseScale),
+            [.. study.Grid.TargetNames.SelectMany((t, i) => study.Families.Select(f => new FamilyAtTargetJson(t, ScalingOutputs.Name(f), StudyRowJson.F(study.CriticalBatchSize(noise, f, t)),
+                StudyRowJson.F(extras[n].Noise.GetValueOrDefault(f)?[i].NoiseScale),
                 [.. study.Grid.CellBatchSizes.Select(b => extras[n].Model(b, t, f) is { Reached: true } m ? m.Steps : (double?)null)],
-                [.. study.Grid.CellBatchSizes.Select(b => F(extras[n].ModelError(study, b, t, f)))])))],
+                [.. study.Grid.CellBatchSizes.Select(b => StudyRowJson.F(extras[n].ModelError(study, b, t, f)))])))],
             [.. study.Choices.Where(c => c.LabelNoise == noise).Select(StudyChoiceJson.From)]))]);
-
-    private static double? F(double? v) => v is { } x && double.IsFinite(x) ? x : null;
 }
 
 /// <summary>A sweep's summary.json: the grid, what the map says (a sweep with a map), the study (with targets), and how it was trained; made once, by <see cref="Of"/>.</summary>

@@ -175,38 +175,40 @@ public sealed class ScalingStudy
         var rows = new List<StudyRow>();
         var choices = new List<StudyChoice>();
         var ones = Enumerable.Repeat(1, share).ToArray();
-        // chosen[family][study]: the setting each study picked on its tuning seeds.
-        var chosen = families.ToDictionary(f => f, f => new int[Grid.Studies]);
+        // chosen[family][study]: the setting each study picked on its tuning seeds, and the steps that picked it.
+        var chosen = families.ToDictionary(f => f, f => new (int Setting, double Steps)[Grid.Studies]);
         foreach (var family in families)
             for (int k = 0; k < Grid.Studies; k++)
             {
                 // Fewest median steps; ties to the faster slowest tuning seed, then the smaller lr and momentum.
-                chosen[family][k] = Enumerable.Range(0, settings.Length).Where(s => FamilyOf(settings[s].Momentum) == family)
+                var best = Enumerable.Range(0, settings.Length).Where(s => FamilyOf(settings[s].Momentum) == family)
                     .Select(s => (s, Steps: StepsOf(s, k * share, ones), Slowest: measure == Measure.Mean ? 0 : Enumerable.Range(0, share).Max(i => StepsOf(s, k * share + i, [1]))))
-                    .OrderBy(c => c.Steps).ThenBy(c => c.Slowest).ThenBy(c => settings[c.s].Lr).ThenBy(c => settings[c.s].Momentum).First().s;
+                    .OrderBy(c => c.Steps).ThenBy(c => c.Slowest).ThenBy(c => settings[c.s].Lr).ThenBy(c => settings[c.s].Momentum).First();
+                chosen[family][k] = (best.s, best.Steps);
             }
         var all = Enumerable.Repeat(1, heldOut).ToArray();
-        double HeldOut(Family family, int k, ReadOnlySpan<int> counts) => StepsOf(chosen[family][k], Grid.Seeds.Count, counts);
+        var perStudy = Enumerable.Repeat(1, Grid.Studies).ToArray();
+        double HeldOut(Family family, int k, ReadOnlySpan<int> counts) => StepsOf(chosen[family][k].Setting, Grid.Seeds.Count, counts);
         double SpeedUp(int[] counts)
         {
             var ratios = new double[Grid.Studies];
             for (int k = 0; k < Grid.Studies; k++) ratios[k] = Ratio(HeldOut(Family.PlainSgd, k, counts), HeldOut(Family.Momentum, k, counts));
-            return Median(ratios);
+            return PairedBootstrap.Median(ratios, perStudy);
         }
         foreach (var family in families)
         {
             var held = Enumerable.Range(0, Grid.Studies).Select(k => HeldOut(family, k, all)).ToArray();
             for (int k = 0; k < Grid.Studies; k++)
             {
-                var (lr, momentum) = settings[chosen[family][k]];
-                choices.Add(new StudyChoice(noise, measure, batch, target, family, k, lr, momentum, StepsOf(chosen[family][k], k * share, ones), held[k]));
+                var (lr, momentum) = settings[chosen[family][k].Setting];
+                choices.Add(new StudyChoice(noise, measure, batch, target, family, k, lr, momentum, chosen[family][k].Steps, held[k]));
             }
             // The reported setting is the median study's (the lower middle for an even count).
             int middle = Enumerable.Range(0, Grid.Studies).OrderBy(k => held[k]).ThenBy(k => k).ElementAt((Grid.Studies - 1) / 2);
             // A study none of whose settings arrived on its tuning seeds chose nothing: its pick is only the first of a tie.
-            var (lrChosen, momentumChosen) = double.IsFinite(choices[^(Grid.Studies - middle)].TuneSteps) ? settings[chosen[family][middle]] : (double.NaN, double.NaN);
-            double steps = Median(held);
-            bool edge = double.IsFinite(lrChosen) && OnEdge(family, chosen[family][middle]);
+            var (lrChosen, momentumChosen) = double.IsFinite(chosen[family][middle].Steps) ? settings[chosen[family][middle].Setting] : (double.NaN, double.NaN);
+            double steps = PairedBootstrap.Median(held, perStudy);
+            bool edge = double.IsFinite(lrChosen) && OnEdge(family, chosen[family][middle].Setting);
             if (family == Family.PlainSgd || !families.Contains(Family.PlainSgd))
             {
                 rows.Add(new StudyRow(noise, measure, batch, target, family, lrChosen, momentumChosen, edge, steps, held.Min(), held.Max(), double.NaN, double.NaN, double.NaN, null));
@@ -257,12 +259,6 @@ public sealed class ScalingStudy
     /// <summary>Momentum's row (with the speed-up, its interval and verdict) at one problem; null when the grid has either family missing.</summary>
     public StudyRow? Comparison(double labelNoise, Measure measure, int batchSize, double target) =>
         Families.Count() < 2 ? null : Rows.FirstOrDefault(r => r.LabelNoise == labelNoise && r.Measure == measure && r.BatchSize == batchSize && r.Target == target && r.Family == Family.Momentum);
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 
     /// <summary>
     /// Perfect scaling from the smallest batch size whose best reached the target: steps S(B0) B0 / B, each doubling
