@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 import torch.utils.data as Data
 
+import momentum_family
+
 
 class Net(torch.nn.Module):
     def __init__(self, hidden=20):
@@ -40,7 +42,7 @@ def chapter_data(samples, label_noise=0.1):
     return x, y
 
 
-ALL = ["sgd", "momentum", "handwritten", "nesterov", "rmsprop", "adam", "sgd-effective"]
+ALL = ["sgd", "momentum", "handwritten", "nesterov", "rmsprop", "adam", "sgd-effective"] + list(momentum_family.KNOBS)
 
 
 def sgd_momentum(parameters, vs, lr, gamma):
@@ -60,6 +62,8 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, default=20)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--contestants", default="sgd,momentum,handwritten", help="comma-separated, from " + "|".join(ALL))
+    parser.add_argument("--contestant-settings", default="", help="contestant.knob=value, comma-separated, as train's")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--out", required=True, help="folder for losses.csv (must not exist or be empty)")
     args = parser.parse_args(argv)
 
@@ -68,21 +72,28 @@ def main(argv=None):
     torch.manual_seed(args.seed)
 
     x, y = chapter_data(args.samples)
+    dtype = torch.float64 if args.dtype == "float64" else torch.float32
+    x, y = x.to(dtype), y.to(dtype)  # drawn in float32, as train does, then converted
     loader = Data.DataLoader(dataset=Data.TensorDataset(x, y), batch_size=args.batch_size, shuffle=True)
 
     names = args.contestants.split(",")
-    copies_momentum = {"handwritten", "nesterov", "sgd-effective"}
+    copies_momentum = {"handwritten", "nesterov", "sgd-effective"} | set(momentum_family.KNOBS)
     if any(n not in ALL for n in names) or len(set(names)) != len(names):
         raise SystemExit("--contestants must be distinct names from %s (got '%s')" % ("|".join(ALL), args.contestants))
     # Section 5.6: net_SGD, net_Momentum, net_RMSprop, net_Adam = Net(), Net(), Net(), Net(), those the race needs.
     drawn = {}
     for name in ["sgd", "momentum", "rmsprop", "adam"]:
         if name in names or (name == "momentum" and copies_momentum & set(names)):
-            drawn[name] = Net(args.hidden)
+            drawn[name] = Net(args.hidden).to(dtype)
     nets = [drawn[n] if n in drawn else copy.deepcopy(drawn["momentum"]) for n in names]
+    settings = momentum_family.parse_settings(args.contestant_settings)
+    optimizers = {}
 
     def step_of(name, net):
         p = net.parameters()
+        if name in momentum_family.KNOBS:
+            optimizers[name] = momentum_family.build(name, p, args, settings)
+            return optimizers[name].step
         if name == "handwritten":
             vs = [torch.zeros_like(q.data) for q in net.parameters()]
             return lambda: sgd_momentum(net.parameters(), vs, args.lr, args.momentum)
@@ -93,17 +104,26 @@ def main(argv=None):
                 "adam": lambda: torch.optim.Adam(p, lr=args.lr, betas=(0.9, 0.99)),
                 "sgd-effective": lambda: torch.optim.SGD(p, lr=args.lr / (1 - args.momentum))}[name]().step
     contestants = [(net, step_of(name, net)) for name, net in zip(names, nets)]
+    # ema is judged at an exponential average of its net's weights: its column is the average's loss before the step.
+    averages = {i: momentum_family.ema(net, momentum_family.knobs("ema", args, settings)["decay"])
+                for i, (name, net) in enumerate(zip(names, nets)) if name == "ema"}
 
     loss_func = torch.nn.MSELoss()
     rows = []
     for epoch in range(args.epochs):
         for batch_x, batch_y in loader:
             losses = []
-            for net, step in contestants:
+            for i, (net, step) in enumerate(contestants):
                 loss = loss_func(net(batch_x), batch_y)
+                if i in averages:
+                    with torch.no_grad():
+                        reported = loss_func(averages[i](batch_x), batch_y)
                 net.zero_grad()
                 loss.backward()
                 step()
+                if i in averages:
+                    averages[i].update_parameters(net)
+                    loss = reported
                 losses.append(loss.item())
             rows.append("%d,%d,%s" % (len(rows), epoch, ",".join(repr(l) for l in losses)))
 
@@ -113,6 +133,14 @@ def main(argv=None):
     with open(os.path.join(args.out, "losses.csv"), "w") as f:
         f.write("step,epoch,%s\n" % ",".join(names))
         f.write("\n".join(rows) + "\n")
+    # The full-data loss at the end, at the weights each is judged at: schedule-free's x, ema's average.
+    if "schedule-free" in optimizers:
+        optimizers["schedule-free"].eval()
+    with torch.no_grad():
+        judged = [averages[i].module if i in averages else net for i, net in enumerate(nets)]
+        final = [loss_func(net(x), y).item() for net in judged]
+    with open(os.path.join(args.out, "final.csv"), "w") as f:
+        f.write("contestant,full_data_loss\n" + "".join("%s,%r\n" % pair for pair in zip(names, final)))
     print("wrote %s" % os.path.join(args.out, "losses.csv"))
 
 

@@ -10,6 +10,8 @@ PyTorch: tests/TorchMomentum.Tests/Fixtures/pytorch/
                        (scripts/steps_to_target.py)
   steps-to-target-noise.csv  the study's three measures for its label-noise cells: label noise 0, 0.3 and 1,
                        targets above each seed's noise floor, seeds 1 to 3 (steps_to_target.py --label-noise-study)
+  family-parity.json   momentum's family (scripts/momentum_family.py) on the chapter's problem: every step's loss at
+                       four settings in float32 and float64, with the data, weights and orders (scripts/family_parity.py)
   hessian-eigenvalues.json  the full-data loss's Hessian's eigenvalues on train's momentum net, at its initial
                        weights and after the chapter's run, seeds 1 and 2 (scripts/hessian_reference.py)
 
@@ -32,6 +34,7 @@ import chapter_momentum  # noqa: E402
 import sgd_reference  # noqa: E402
 import steps_to_target  # noqa: E402
 import hessian_reference  # noqa: E402
+import family_parity  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "TorchMomentum.Tests", "Fixtures", "pytorch")
 
@@ -75,6 +78,7 @@ def main():
     if os.path.exists(noise):
         os.remove(noise)
     steps_to_target.main(["--label-noise-study", "--out", noise])
+    family_parity.main(["--out", os.path.join(out, "family-parity.json")])
     hessian = os.path.join(out, "hessian-eigenvalues.json")
     if os.path.exists(hessian):
         os.remove(hessian)

@@ -20,7 +20,7 @@ public static class CurvatureCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(IAnsiConsole console, TextWriter error)
     {
-        var (seed, lr, momentum, contestants) = TrainCommand.RunChoices();
+        var (seed, lr, momentum, contestants, contestantSettings) = TrainCommand.RunChoices();
         var net = new TrainingOptions(Defaults);
         var every = Options.Count("--every", "Measure every K steps (and at the start and the end)", 4, 1, int.MaxValue);
         var top = Options.Count("--top", "Eigenvalues kept per measurement, largest first", 5, 1, NetHessian.MaxParameters);
@@ -28,14 +28,14 @@ public static class CurvatureCommand
         var output = Options.Out("curvature.csv and curvature.png");
         var command = new Command("curvature", "The exact Hessian of the chapter's loss on its net, at the start and along a run: lambda_max against 2/lr, the edge of stability.")
         {
-            seed, lr, momentum, contestants, every, top, output, force,
+            seed, lr, momentum, contestants, contestantSettings, every, top, output, force,
         };
         foreach (var option in net.Settings) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var settings = net.Read(parse, Defaults with
             {
-                Seed = parse.GetValue(seed), LearningRate = parse.GetValue(lr), Momentum = parse.GetValue(momentum), Contestants = parse.GetValue(contestants)!,
+                Seed = parse.GetValue(seed), LearningRate = parse.GetValue(lr), Momentum = parse.GetValue(momentum), Contestants = parse.GetValue(contestants)!, ContestantSettings = parse.GetValue(contestantSettings)!,
             });
             if (settings.Problem() is { } bad) return ExitCodes.Refuse(error, bad.ForCommandLine + ".");
             int parameters = 3 * settings.Hidden + 1;

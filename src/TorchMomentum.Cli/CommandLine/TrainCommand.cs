@@ -22,9 +22,9 @@ public static class TrainCommand
 
     /// <summary>
     /// The options that choose a run beside its shape (<see cref="TrainingOptions"/>): --seed, --lr, --momentum and
-    /// --contestants, with the chapter's defaults; every command that trains the chapter's run takes them so.
+    /// --contestants (and --contestant-settings), with the chapter's defaults; every command that trains the chapter's run takes them so.
     /// </summary>
-    public static (Option<long> Seed, Option<double> Lr, Option<double> Momentum, Option<string> Contestants) RunChoices() =>
+    public static (Option<long> Seed, Option<double> Lr, Option<double> Momentum, Option<string> Contestants, Option<string> ContestantSettings) RunChoices() =>
     (
         Options.Long("--seed", "Seed for torch.manual_seed", Defaults.Seed, 0),
         Options.Number("--lr", "Learning rate", Defaults.LearningRate, new(0)),
@@ -34,15 +34,25 @@ public static class TrainCommand
             Description = $"The contestants, comma-separated, in column order ({string.Join("|", ContestantNames.All)}; default {ContestantNames.Default}). " +
                 "The nets of sgd, momentum, rmsprop and adam are drawn in the chapter's order (net_SGD, net_Momentum, net_RMSprop, net_Adam), " +
                 "those the list needs, whatever its order; handwritten, nesterov and sgd-effective (plain SGD at lr/(1 - momentum)) start from a copy " +
-                "of the momentum net. Every net drawn shifts the batch order, in PyTorch as here.",
+                "of the momentum net, and so do momentum's family (qhm, aggmo, accsgd, schedule-free, lion, ema) and adamw (docs/optimizer.md). " +
+                "Every net drawn shifts the batch order, in PyTorch as here.",
             DefaultValueFactory = _ => ContestantNames.Default,
+        },
+        new Option<string>("--contestant-settings")
+        {
+            Description = "Settings of the raced contestants' optimizers, comma-separated contestant.knob=value, a list with ':' " +
+                "(e.g. qhm.nu=0.5,aggmo.betas=0:0.9:0.99,lion.lr=3e-4). Knobs and defaults: " +
+                string.Join("; ", ContestantKinds.All.Where(k => k.Knobs.Count > 0).Select(k => $"{k.Name} {string.Join(" ", k.Knobs.Select(KnobDefault))}")),
+            DefaultValueFactory = _ => "",
         }
     );
+
+    private static string KnobDefault(Knob knob) => $"{knob.Name}={knob.DefaultText(new ExperimentSettings())}";
 
     /// <summary>Builds the command; its action writes to <paramref name="console"/> and <paramref name="error"/>.</summary>
     public static Command Create(IAnsiConsole console, TextWriter error)
     {
-        var (seed, lr, momentum, contestants) = RunChoices();
+        var (seed, lr, momentum, contestants, contestantSettings) = RunChoices();
         var net = new TrainingOptions(Defaults);
         var (batchSize, epochs, samples, hidden, labelNoise, dtype, device) = (net.BatchSize, net.Epochs, net.Samples, net.Hidden, net.LabelNoise, net.DType, net.Device);
         var threads = Options.OptionalCount("--threads", "libtorch intra-op threads (default: 1 for nets whose batch x hidden is under 32768, else libtorch's choice)", 1, Environment.ProcessorCount);
@@ -52,11 +62,11 @@ public static class TrainCommand
         var export = new Option<bool>("--export") { Description = $"Also write {PyTorchExport.FileName}: the hand-written net and its optimizer state in PyTorch's format" };
         var force = Options.Force();
         var output = Options.Out("losses.csv, summary.json, losses.png, fit.png, checkpoint.bin (with --checkpoint-every) and model.pt (with --export)");
-        Option[] runSettings = [seed, lr, momentum, contestants, batchSize, epochs, samples, hidden, labelNoise, dtype, checkpointEvery, output, force];
+        Option[] runSettings = [seed, lr, momentum, contestants, contestantSettings, batchSize, epochs, samples, hidden, labelNoise, dtype, checkpointEvery, output, force];
 
         var command = new Command("train", "Train the chapter's net with SGD, built-in momentum and the hand-written momentum optimizer, side by side.")
         {
-            seed, lr, momentum, contestants, batchSize, epochs, samples, hidden, labelNoise, dtype, device, threads, checkpointEvery, resume, output, force, export, timings,
+            seed, lr, momentum, contestants, contestantSettings, batchSize, epochs, samples, hidden, labelNoise, dtype, device, threads, checkpointEvery, resume, output, force, export, timings,
         };
         command.SetAction(parse =>
         {
@@ -79,6 +89,7 @@ public static class TrainCommand
                 LearningRate = parse.GetValue(lr),
                 Momentum = parse.GetValue(momentum),
                 Contestants = parse.GetValue(contestants)!,
+                ContestantSettings = parse.GetValue(contestantSettings)!,
             });
             if ((settings.Problem() ?? settings.MemoryProblem(HostMemory.AvailableBytes())) is { } refusal)
                 return ExitCodes.Refuse(error, refusal.ForCommandLine + ".");

@@ -243,7 +243,7 @@ public sealed partial class MomentumSgd : OptimizerHelper, IMomentum
         o.InitialLearningRate = o.LearningRate!.Value;
         Validate(o);
         var parameters = param_group.Parameters.ToArray();
-        RefuseRepeatedParameters(parameters);
+        ParameterGroups.RefuseRepeated(_parameter_groups, parameters);
 
         _parameter_groups.Add(param_group);
         foreach (var parameter in parameters) _state[parameter.Handle] = NewState(parameter, o.formulation!.Value);
@@ -265,31 +265,13 @@ public sealed partial class MomentumSgd : OptimizerHelper, IMomentum
         layout[param_group] = (buckets.ToArray(), loose.ToArray());
     }
 
-    /// <summary>
-    /// A parameter given twice would be stepped twice per <see cref="step"/>, silently. PyTorch refuses one in
-    /// two groups; one listed twice in the same group is refused too (PyTorch only warns), because it is the
-    /// same mistake. Two handles to the same tensor count as the same parameter.
-    /// </summary>
-    private void RefuseRepeatedParameters(IReadOnlyList<Parameter> parameters)
-    {
-        var added = new HashSet<IntPtr>();
-        foreach (var parameter in parameters)
-            if (!added.Add(FlatBucket.NativeTensorIdentity(parameter)))
-                throw new ArgumentException(
-                    "A parameter appears more than once in one parameter group; it would be stepped more than once per step. " +
-                    "List each parameter once (tied weights: once for all the modules that share them).", "param_group");
-        if (_parameter_groups.SelectMany(g => g.Parameters).Any(p => added.Contains(FlatBucket.NativeTensorIdentity(p))))
-            throw new ArgumentException(
-                "Some parameters appear in more than one parameter group; each parameter must be in exactly one group.", "param_group");
-    }
-
     /// <summary>PyTorch's argument checks, plus the chapter form's limits.</summary>
     private static void Validate(Options o)
     {
         double lr = o.LearningRate!.Value, momentum = o.momentum!.Value, dampening = o.dampening!.Value, wd = o.weight_decay!.Value;
         // The rule every setting follows (Refusal), in the parameters' own names; like PyTorch, momentum may be 1 or more.
         foreach (var (name, value) in new[] { ("lr", lr), ("momentum", momentum), ("weight_decay", wd) })
-            if (Validation.Refusal.Check(name, new Validation.Interval(0), value) is { } refused) throw new ArgumentException(refused.ForApi, name);
+            ParameterGroups.Check(name, new Validation.Interval(0), value);
         if (o.nesterov!.Value && (momentum <= 0 || dampening != 0))
             throw new ArgumentException($"Nesterov momentum requires momentum > 0 and dampening = 0 (got momentum = {momentum}, dampening = {dampening})", "nesterov");
         if (o.formulation == MomentumFormulation.Chapter && (dampening != 0 || o.nesterov!.Value || wd != 0 || o.maximize!.Value))

@@ -74,13 +74,18 @@ public sealed class ChapterRun : IDisposable
             return (x, y, ordered);
         });
         if (!drawNets) return;
-        optimizers = NewOptimizers(settings, nets);
-        contestants = Names.Select((name, i) => new Contestant(name, nets[i], optimizers[i])).ToArray();
+        (optimizers, contestants) = NewContestants(settings, nets);
     }
 
-    /// <summary>Each contestant's optimizer for its net (<see cref="ContestantKind.NewOptimizer"/>).</summary>
-    private static OptimizerHelper[] NewOptimizers(ExperimentSettings s, Net[] nets) =>
-        s.ContestantList.Select((name, i) => ContestantKinds.Of(name).NewOptimizer(nets[i].parameters(), s)).ToArray();
+    /// <summary>Each contestant's optimizer for its net, and its weight average where its kind keeps one (<see cref="ContestantKinds"/>).</summary>
+    private static (OptimizerHelper[], Contestant[]) NewContestants(ExperimentSettings s, Net[] nets)
+    {
+        var names = s.ContestantList;
+        var optimizers = names.Select((name, i) => ContestantKinds.Of(name).NewOptimizer(nets[i].parameters(), new KnobValues(s, name))).ToArray();
+        var contestants = names.Select((name, i) => new Contestant(name, nets[i], optimizers[i],
+            Average: ContestantKinds.Of(name).NewAverage?.Invoke(nets[i], new KnobValues(s, name)))).ToArray();
+        return (optimizers, contestants);
+    }
 
     /// <summary>
     /// The run a checkpoint was taken of, ready to train its next epoch. The data follows from the seed and is
@@ -109,10 +114,9 @@ public sealed class ChapterRun : IDisposable
                 }
                 run.nets = [.. nets]; // so that Dispose frees what was built if a later one fails
             }
-            run.optimizers = NewOptimizers(settings, run.nets);
-            run.contestants = run.Names.Select((name, i) => new Contestant(name, run.nets[i], run.optimizers[i])).ToArray();
+            (run.optimizers, run.contestants) = NewContestants(settings, run.nets);
             for (int i = 0; i < run.nets.Length; i++)
-                ContestantCheckpoint.Restore(run.optimizers[i], run.nets[i], checkpoint.Contestants[i], tensors => Loaded(tensors, settings, device));
+                ContestantCheckpoint.Restore(run.contestants[i], checkpoint.Contestants[i], tensors => Loaded(tensors, settings, device));
             run.EpochsDone = checkpoint.EpochsDone;
             run.lastFiniteLosses = checkpoint.Contestants.Select(c => c.LastFiniteLoss).ToArray();
             run.generator.State = checkpoint.GeneratorState;
@@ -198,6 +202,7 @@ public sealed class ChapterRun : IDisposable
         Settings = Settings,
         Losses = history,
         MaxParameterDifference = MaxParameterDifference(),
+        FullDataLosses = FullDataLosses(),
         TrainingTime = trainingTime,
         StepsTimed = stepsTimed,
         Divergence = Divergence,
@@ -246,7 +251,18 @@ public sealed class ChapterRun : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var grid = Grid(points);
-        return nets.Select(net => Values(net.forward(grid).view(-1))).ToArray();
+        return contestants.Select(c => c.AtJudgedWeights(net => Values(net.forward(grid).view(-1)))).ToArray();
+    }
+
+    /// <summary>
+    /// Each contestant's mean squared error over all the data now, at the weights it is judged at (schedule-free's x,
+    /// an average's weights: <see cref="Contestant.AtJudgedWeights"/>), in the run's dtype.
+    /// </summary>
+    public double[] FullDataLosses()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return contestants.Select(c => c.AtJudgedWeights(net => nn.functional.mse_loss(net.forward(x), y).to(ScalarType.Float64).item<double>())).ToArray();
     }
 
     // Inputs evenly spaced over [-1, 1], as a [points, 1] batch of the run's dtype and device.
@@ -272,7 +288,7 @@ public sealed class ChapterRun : IDisposable
     /// <param name="rowsSha256">The hash of the per-step record written so far, so a resume can check it continues those rows.</param>
     public Checkpoint Checkpoint(int checkpointEvery, byte[] rowsSha256)
     {
-        var states = Names.Select((name, i) => ContestantCheckpoint.Save(name, lastFiniteLosses[i], nets[i], optimizers[i])).ToList();
+        var states = contestants.Select((c, i) => ContestantCheckpoint.Save(c, lastFiniteLosses[i])).ToList();
         return new Checkpoint(Settings, EpochsDone, generator.State, states, checkpointEvery, rowsSha256);
     }
 
@@ -280,6 +296,11 @@ public sealed class ChapterRun : IDisposable
     public void Dispose()
     {
         foreach (var optimizer in optimizers) optimizer.Dispose();
+        foreach (var average in contestants.Select(c => c.Average).OfType<AveragedModel>())
+        {
+            average.Module.Dispose();
+            average.Dispose();
+        }
         foreach (var net in nets) net.Dispose();
         x.Dispose();
         y.Dispose();

@@ -12,16 +12,15 @@ namespace TorchMomentum.Training;
 /// <param name="Data">Its elements, row-major, as raw bytes of the run's <see cref="ExperimentSettings.DType"/>.</param>
 public sealed record SavedTensor(long[] Shape, byte[] Data);
 
-/// <summary>One contestant's saved state: its net's weights and its optimizer's state, each by parameter name.</summary>
+/// <summary>One contestant's saved state: its net's weights and the state its kind keeps (<see cref="ContestantKind.Kept"/>).</summary>
 /// <param name="Name">The contestant's name (<see cref="ChapterRun.Names"/>).</param>
 /// <param name="LastFiniteLoss">Its last finite loss, for a divergence message after the resume.</param>
 /// <param name="Weights">The net's parameters by name (<see cref="Net.ParameterShapes"/>).</param>
-/// <param name="MomentumBuffers">The optimizer's momentum buffer (built-in SGD with momentum or Nesterov) or
-/// velocity (hand-written, the chapter's v) of each parameter, by the same names; null for plain SGD, which keeps
-/// none, and before a momentum optimizer's first step.</param>
-/// <param name="Adaptive">RMSprop's or Adam's step count and averages; null for the SGD family.</param>
-public sealed record ContestantState(string Name, double LastFiniteLoss,
-    IReadOnlyDictionary<string, SavedTensor> Weights, IReadOnlyDictionary<string, SavedTensor>? MomentumBuffers, AdaptiveState? Adaptive = null);
+/// <param name="Tensors">Each kept tensor field (a momentum buffer, Adam's exp_avg, schedule-free's z, an average's
+/// weights) by its name, each a tensor per parameter name; a field that does not exist yet (before a first step) is absent.</param>
+/// <param name="Numbers">Each kept number (a step count, a running sum) by its name.</param>
+public sealed record ContestantState(string Name, double LastFiniteLoss, IReadOnlyDictionary<string, SavedTensor> Weights,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, SavedTensor>> Tensors, IReadOnlyDictionary<string, double> Numbers);
 
 /// <summary>
 /// Everything needed to continue a <see cref="ChapterRun"/> exactly where it stopped, at the end of an epoch, as
@@ -45,11 +44,14 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
     /// <summary>The file's name inside a run folder.</summary>
     public const string FileName = "checkpoint.bin";
 
-    /// <summary>The largest checkpoint file read: the widest net's three weights and two momentum states, as base64, with room.</summary>
-    public const long MaxFileBytes = 64L << 20;
+    /// <summary>
+    /// The largest checkpoint file read: every contestant of the widest net in float64, its weights and up to ten
+    /// kept tensors per parameter (AggMo's eight buffers, schedule-free's three), as base64, with room.
+    /// </summary>
+    public const long MaxFileBytes = 512L << 20;
 
     private const string Format = "TorchMomentum checkpoint";
-    private const int Version = 3;
+    private const int Version = 4;
     private const int HashLength = SealedFile.SealLength;
 
     private static readonly JsonSerializerOptions Json = new()
@@ -123,17 +125,14 @@ public sealed record Checkpoint(ExperimentSettings Settings, int EpochsDone, byt
             var c = Contestants[i];
             if (c?.Name != names[i]) throw new InvalidDataException($"contestant {i} is '{c?.Name}', expected '{names[i]}'");
             CheckTensors(c.Name, "weights", c.Weights, shapes, element);
-            var kind = ContestantKinds.Of(c.Name);
-            bool keepsMomentum = kind.KeepsMomentumBuffer;
-            if (!keepsMomentum && c.MomentumBuffers is not null) throw new InvalidDataException($"{c.Name} keeps no momentum buffers, but it has some");
-            if (keepsMomentum && c.MomentumBuffers is not null) CheckTensors(c.Name, "momentum buffers", c.MomentumBuffers, shapes, element);
-            var averages = kind.Averages.Keys.ToArray();
-            if (averages.Length == 0 && c.Adaptive is not null) throw new InvalidDataException($"{c.Name} keeps no adaptive state, but it has some");
-            if (averages.Length == 0) continue;
-            if (c.Adaptive?.Averages is not { } kept || c.Adaptive.Step < 0 || c.Adaptive.Step > Settings.TotalSteps
-                || kept.Count != averages.Length || averages.Any(a => !kept.ContainsKey(a)))
-                throw new InvalidDataException($"{c.Name}'s state is not a step in [0, {Settings.TotalSteps}] and {string.Join(", ", averages)}");
-            foreach (var average in averages) CheckTensors(c.Name, average, kept[average], shapes, element);
+            var kept = ContestantKinds.Of(c.Name).Kept;
+            var tensorFields = kept.OfType<KeptTensors>().Select(f => f.Name).ToHashSet();
+            if (c.Tensors is null) throw new InvalidDataException($"{c.Name} has no state fields");
+            if (c.Tensors.Keys.FirstOrDefault(f => !tensorFields.Contains(f)) is { } stray) throw new InvalidDataException($"{c.Name} keeps no state '{stray}', but it has some");
+            foreach (var (field, tensors) in c.Tensors) CheckTensors(c.Name, field, tensors, shapes, element);
+            var numbers = kept.OfType<KeptNumber>().Select(n => n.Name).ToArray();
+            if (c.Numbers is null || c.Numbers.Count != numbers.Length || numbers.Any(n => !c.Numbers.TryGetValue(n, out double v) || !double.IsFinite(v) || v < -1 || v > 1e15))
+                throw new InvalidDataException($"{c.Name}'s numbers are not {(numbers.Length == 0 ? "empty" : string.Join(", ", numbers) + ", each finite")}");
         }
     }
 

@@ -20,6 +20,20 @@ public static class ContestantNames
     public const string Adam = "adam";
     /// <summary>Plain SGD at lr/(1 - momentum): the step size momentum settles at, without momentum.</summary>
     public const string SgdEffective = "sgd-effective";
+    /// <summary><see cref="Optimizers.Qhm"/>, quasi-hyperbolic momentum.</summary>
+    public const string Qhm = "qhm";
+    /// <summary><see cref="Optimizers.AggMo"/>, aggregated momentum.</summary>
+    public const string AggMo = "aggmo";
+    /// <summary><see cref="Optimizers.AccSgd"/>, accelerated SGD.</summary>
+    public const string AccSgd = "accsgd";
+    /// <summary><see cref="Optimizers.ScheduleFreeSgd"/>, judged at its average x.</summary>
+    public const string ScheduleFree = "schedule-free";
+    /// <summary><see cref="Optimizers.Lion"/>, sign momentum.</summary>
+    public const string Lion = "lion";
+    /// <summary>Heavy ball with an exponential average of its weights (<see cref="Optimizers.AveragedModel"/>), judged at the average.</summary>
+    public const string Ema = "ema";
+    /// <summary>TorchSharp's AdamW at PyTorch's defaults but lr 0.01.</summary>
+    public const string AdamW = "adamw";
 
     /// <summary>Every name, in the order --help lists them.</summary>
     public static readonly IReadOnlyList<string> All = [.. ContestantKinds.All.Select(k => k.Name)];

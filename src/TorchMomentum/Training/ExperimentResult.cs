@@ -15,6 +15,9 @@ public sealed record ExperimentResult
     /// <summary>Largest |hand-written - built-in momentum| over all parameters after the last step; null unless the run races both.</summary>
     public required double? MaxParameterDifference { get; init; }
 
+    /// <summary>Each contestant's loss over all the data at the end, at the weights it is judged at (schedule-free's x, an average's weights).</summary>
+    public double[] FullDataLosses { get; init; } = [];
+
     /// <summary>Wall time of the training this process did (a resumed run counts only its own part).</summary>
     public required TimeSpan TrainingTime { get; init; }
 

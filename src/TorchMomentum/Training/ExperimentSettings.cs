@@ -50,6 +50,12 @@ public sealed record ExperimentSettings
     /// </summary>
     public string Contestants { get; init; } = ContestantNames.Default;
 
+    /// <summary>
+    /// Settings of the contestants' optimizers, <c>qhm.nu=0.5,lion.lr=3e-4</c> (<see cref="Training.ContestantSettings"/>);
+    /// empty for every default. A checkpoint of an older version, which has none, reads empty.
+    /// </summary>
+    public string ContestantSettings { get; init; } = "";
+
     /// <summary>The contestants as a list.</summary>
     [JsonIgnore]
     public IReadOnlyList<string> ContestantList => ContestantNames.Parse(Contestants);
@@ -115,6 +121,7 @@ public sealed record ExperimentSettings
         if (Refusal.Check("label-noise", new Interval(0, Data.ChapterData.MaxLabelNoise), LabelNoise) is { } noise) return noise;
         if (!BatchFits) return new Refusal($"{Refusal.Name("batch-size")} must be in [1, {Refusal.Name("samples")} = {Samples}] (got '{BatchSize}')");
         if (ContestantNames.Problem(Contestants) is { } contestants) return contestants;
+        if (DType is (ScalarType.Float32 or ScalarType.Float64) && Training.ContestantSettings.Problem(this) is { } knobs) return knobs;
         if (DType is not (ScalarType.Float32 or ScalarType.Float64)) return new Refusal($"{Refusal.Name("dtype")} must be one of float32|float64 (got '{DType}')");
         if (TotalSteps > int.MaxValue)
             return new Refusal($"{Refusal.Name("epochs")} x steps per epoch must be at most {int.MaxValue} (got {Epochs} x {StepsPerEpoch} = {TotalSteps}); " +

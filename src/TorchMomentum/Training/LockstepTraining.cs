@@ -62,10 +62,15 @@ public static class LockstepTraining
                     using var stepScope = NewDisposeScope();
                     var mine = shares[worker];
                     var objectives = new Tensor[mine.Length];
+                    var reported = new Tensor?[mine.Length];
                     for (int k = 0; k < mine.Length; k++)
                     {
-                        objectives[k] = objective(contestants[mine[k]].Net.forward(batchX), batchY);
-                        contestants[mine[k]].Optimizer.zero_grad();
+                        var c = contestants[mine[k]];
+                        objectives[k] = objective(c.Net.forward(batchX), batchY);
+                        // A contestant judged at its average reports the average's loss on the batch, before the step.
+                        if (c.Average is { } average)
+                            using (no_grad()) reported[k] = objective(((Model.Net)average.Module).forward(batchX), batchY);
+                        c.Optimizer.zero_grad();
                     }
                     autograd.backward(objectives);
                     for (int k = 0; k < mine.Length; k++)
@@ -73,8 +78,9 @@ public static class LockstepTraining
                         var c = contestants[mine[k]];
                         c.Optimizer.step();
                         c.Scheduler?.step();
+                        c.Average?.UpdateParameters(c.Net);
                         // Disposed here, not left to a finalizer: a step's leftovers must die young, or a long run's memory creeps.
-                        using var loss = objectives[k].ToScalar();
+                        using var loss = (reported[k] ?? objectives[k]).ToScalar();
                         losses[mine[k]] = loss.ToDouble();
                     }
                 });
