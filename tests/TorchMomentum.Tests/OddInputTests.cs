@@ -59,6 +59,36 @@ public sealed class OddInputTests : IDisposable
     }
 
     [Theory]
+    [InlineData("qhm.nu=1.5", "--contestant-settings qhm.nu must be a number in [0, 1] (got '1.5')")]
+    [InlineData("qhm.beta=1", "--contestant-settings qhm.beta must be a number in [0, 1) (got '1')")]
+    [InlineData("aggmo.betas=0:1", "--contestant-settings aggmo.betas must be a number in [0, 1) (got '1')")]
+    [InlineData("lion.lr=0", "--contestant-settings lion.lr must be a number in (0, inf) (got '0')")]
+    [InlineData("adamw.lr=-1", "--contestant-settings adamw.lr must be a number in (0, inf) (got '-1')")]
+    [InlineData("accsgd.kappa=0.5", "--contestant-settings accsgd.kappa must be a number in [1, inf) (got '0.5')")]
+    [InlineData("accsgd.xi=40", "--contestant-settings accsgd.xi must be a number in (0, 31.622776601683793] (got '40')")]
+    [InlineData("ema.decay=1", "--contestant-settings ema.decay must be a number in [0, 1) (got '1')")]
+    [InlineData("schedule-free.momentum=1", "--contestant-settings schedule-free.momentum must be a number in (0, 1) (got '1')")]
+    [InlineData("qhm.mu=1", "--contestant-settings sets 'mu', which qhm does not have; it has lr, beta, nu (got 'qhm.mu=1')")]
+    [InlineData("qhm.nu=0.5,qhm.nu=0.6", "--contestant-settings sets qhm.nu twice")]
+    [InlineData("nesterov.lr=1", "--contestant-settings sets 'lr', but nesterov has no settings")]
+    [InlineData("adam.lr=1", "--contestant-settings sets 'lr', but adam has no settings")]
+    [InlineData("momentum", "--contestant-settings must be a comma-separated list of contestant.knob=value")]
+    public void A_family_setting_out_of_its_range_is_refused_in_one_line_and_nothing_is_written(string setting, string message)
+    {
+        string folder = temporary["refused"];
+        CliRunner.Refused(["train", "--contestants", "momentum,qhm,aggmo,accsgd,schedule-free,lion,ema,adamw", "--contestant-settings", setting, "--out", folder], message, folder);
+    }
+
+    [Theory]
+    [InlineData("qhm,lion,qhm", "--contestants must be distinct names")]
+    [InlineData("momentum", "--contestant-settings sets lion.lr, but the run does not race lion")]
+    public void A_contestant_named_twice_or_set_without_racing_is_refused(string contestants, string message)
+    {
+        string folder = temporary["refused"];
+        CliRunner.Refused(["train", "--contestants", contestants, "--contestant-settings", "lion.lr=0.01", "--out", folder], message, folder);
+    }
+
+    [Theory]
     [InlineData("train --lr 1e39 --epochs 1", "--lr must be at most 3.4028235E+38, the largest float32, with --dtype float32 (got '1E+39')")]
     [InlineData("curvature --lr 1e308", "--lr must be at most 3.4028235E+38, the largest float32, with --dtype float32 (got '1E+308')")]
     [InlineData("curvature --hidden 1365 --samples 100000 --batch-size 100000 --epochs 1", "--samples x (3 x --hidden + 1) must be at most 268435455 for curvature")]

@@ -52,6 +52,9 @@ public sealed class ResumeTests : IDisposable
     [InlineData("sgd,momentum,handwritten", 12)]
     // Every optimizer's state: momentum buffers, velocities, RMSprop's and Adam's step and averages.
     [InlineData("adam,sgd-effective,rmsprop,nesterov,handwritten,momentum,sgd", 6)]
+    // Momentum's family and AdamW: AggMo's three buffers, schedule-free's z, x, y and its group's running numbers, the
+    // EMA's average and count, AdamW's step (a resume that lost it would restart its bias correction).
+    [InlineData("momentum,qhm,aggmo,accsgd,schedule-free,lion,ema,adamw", 6)]
     public void Runs_killed_at_random_moments_resume_to_the_uninterrupted_losses(string contestants, int wanted)
     {
         string reference = temporary["reference"];

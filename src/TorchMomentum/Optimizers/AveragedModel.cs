@@ -67,7 +67,9 @@ public sealed class AveragedModel : IDisposable
             Tensor a = averaged[i], p = current[i].detach();
             if (NAveraged == 0) a.copy_(p);
             else if (Decay is { } decay) a.copy_(a.mul(factors.Of(decay, a)).add_(p.mul(factors.Of(1 - decay, a)), Scalars.One));
-            else a.copy_(a.add(p.sub(a).div(factors.Of(NAveraged + 1, a)), Scalars.One));
+            else
+                using (var count = tensor((double)(NAveraged + 1), a.dtype, a.device)) // changes every update: not a cached factor
+                    a.copy_(a.add(p.sub(a).div(count), Scalars.One));
         }
         NAveraged++;
     }

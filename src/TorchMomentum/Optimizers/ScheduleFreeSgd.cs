@@ -132,7 +132,8 @@ public sealed class ScheduleFreeSgd : FamilyOptimizer<ScheduleFreeSgd.Options>, 
         Tensor z = state[Z]!, x = state[X]!, y = state[Y]!;
         if (o.weight_decay!.Value != 0) g = g.add(y, alpha: factors.ScalarOf(o.weight_decay.Value));
         z.add_(g, alpha: factors.ScalarOf(-o.scheduled_lr));
-        x.mul_(factors.Of(1 - o.ckp1, p)).add_(z, alpha: factors.ScalarOf(o.ckp1));
+        // 1 - c changes every step: a tensor of this step's scope, not one more cached factor.
+        using (var keep = tensor(1 - o.ckp1, p.dtype, p.device)) x.mul_(keep).add_(z, alpha: factors.ScalarOf(o.ckp1));
         using (var mixed = x.mul(factors.Of(o.momentum!.Value, p)).add_(z, alpha: factors.ScalarOf(1 - o.momentum.Value)))
             y.copy_(mixed);
         p.copy_(y);
