@@ -25,13 +25,15 @@ public static class MemoryProbe
         return readings;
     }
 
-    private static long LiveTensors()
+    /// <summary>Live TorchSharp tensors, by its own bookkeeping.</summary>
+    internal static long LiveTensors()
     {
         var s = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics;
         return s.CreatedInScopeCount + s.CreatedOutsideScopeCount - s.DisposedInScopeCount - s.DisposedOutsideScopeCount;
     }
 
-    private static long Rss()
+    /// <summary>Resident memory after a full collection, so that only real growth remains.</summary>
+    internal static long Rss()
     {
         // Let finalizers of any undisposed wrappers run, so that only real growth remains.
         GC.Collect();

@@ -10,11 +10,12 @@ using static TorchSharp.torch;
 
 // `-- explore`: the explore server's latency and load run instead; `-- chapter`: the chapter loop's rate, as JSON;
 // `-- fused`: one core's FMA peak and the fused sweep kernel's rate, as JSON; `-- soak`: the explore server's RSS over
-// 10,000 mixed requests.
+// 10,000 mixed requests; `-- family`: momentum's family's step against TorchSharp's SGD, and its memory over 100,000 steps.
 if (args is ["explore"]) return await ExploreLoad.RunAsync();
 if (args is ["soak"]) return await ExploreSoak.RunAsync();
 if (args is ["fused"]) return FusedKernelRate.Run();
 if (args is ["chapter"]) return ChapterLoopRate.Run(repeats: 15);
+if (args is ["family"]) return FamilyRate.Run();
 
 // Every figure of the performance issue, each next to its anchor measured in this same run.
 int defaultThreads = get_num_threads();

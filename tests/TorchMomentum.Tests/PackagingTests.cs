@@ -168,4 +168,14 @@ public sealed class PackagingTests : IClassFixture<PackagingTests.Packed>
         Assert.True(exit == 0, output + error);
         Assert.Contains("the resumed run equals the uninterrupted one: True", output);
     }
+
+    [Fact]
+    public void The_family_sample_judges_qhm_at_its_average_and_schedule_free_at_x()
+    {
+        var (exit, output, error) = Run("dotnet", ["run", Path.Combine("samples", "family.cs")], Root, ownCache: false);
+        Assert.True(exit == 0, output + error);
+        Assert.Matches(@"QHM after 300 steps: loss 0\.\d+ at its weights, 0\.\d+ at their average", output);
+        Assert.Matches(@"schedule-free SGD after 300 steps: loss 0\.\d+ at x \(evaluate here\), 0\.\d+ at y", output);
+        Assert.Contains("evaluating at x and back leaves the training weights as they were: True", output);
+    }
 }

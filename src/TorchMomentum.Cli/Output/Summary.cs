@@ -27,6 +27,8 @@ public sealed record Summary
     public required IReadOnlyDictionary<string, double> FinalStepLoss { get; init; }
     /// <summary>Per optimizer: the mean loss of the last epoch.</summary>
     public required IReadOnlyDictionary<string, double> FinalEpochMeanLoss { get; init; }
+    /// <summary>Per optimizer: the loss over all the data at the end, at the weights it is judged at (schedule-free's x, ema's average).</summary>
+    public required IReadOnlyDictionary<string, double> FinalFullDataLoss { get; init; }
     /// <summary>Whether training stopped at a NaN or infinite loss.</summary>
     public required bool Diverged { get; init; }
     /// <summary>Where it did, when it did.</summary>
@@ -60,6 +62,7 @@ public sealed record Summary
             Divergence = result.Divergence,
             FinalStepLoss = PerName(result.Losses.LastStepLosses),
             FinalEpochMeanLoss = PerName(result.Losses.EpochMeanLosses.LastOrDefault()),
+            FinalFullDataLoss = PerName(result.FullDataLosses.Length == result.Names.Count ? result.FullDataLosses : null),
             MaxParameterDifference = result.MaxParameterDifference,
             Steps = result.Losses.Steps,
             TrainingSeconds = result.TrainingTime.TotalSeconds,

@@ -26,6 +26,9 @@ public static class TrainReport
             console.WriteLine($"Last epoch above the noise floor {floor.ToString("G3", CultureInfo.InvariantCulture)}: " +
                 string.Join(", ", result.Names.Select((n, i) => $"{n} {(means[^1][i] - floor).ToString("+0.000000;-0.000000", CultureInfo.InvariantCulture)}")));
         }
+        if (result.FullDataLosses.Length == result.Names.Count && result.Divergence is null)
+            console.WriteLine("Full-data loss at the end (schedule-free at x, ema at its average): " +
+                string.Join(", ", result.Names.Select((n, i) => $"{n} {Format(result.FullDataLosses[i])}")));
         if (result.MaxParameterDifference is { } difference)
             console.WriteLine($"Largest |handwritten - momentum| parameter difference: {difference.ToString("G3", CultureInfo.InvariantCulture)}");
         console.WriteLine($"Training: {result.StepsTimed} steps in {result.TrainingTime.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} s " +
