@@ -228,4 +228,54 @@ public sealed class FamilyOptimizerTests
         Train(net, optimizer, 50);
         Assert.Equal(before, Live());
     }
+
+    [Theory]
+    [InlineData("aggmo", ScalarType.Float32)]
+    [InlineData("aggmo", ScalarType.Float64)]
+    [InlineData("lion", ScalarType.Float32)]
+    [InlineData("lion", ScalarType.Float64)]
+    public void The_one_pass_cpu_loop_gives_the_tensor_operations_bits(string name, ScalarType dtype)
+    {
+        // Sizes across chunks and vector tails; gradients of all signs, zeros among them (Lion's sign of 0).
+        long[][] shapes = [[2 * 16384 + 13], [7], [3, 5]];
+        Parameter[] Parameters()
+        {
+            using var generator = new Generator(11);
+            return shapes.Select(s => new Parameter(randn(s, dtype: dtype, generator: generator))).ToArray();
+        }
+        var (a, b) = (Parameters(), Parameters());
+        OptimizerHelper Build(Parameter[] p, bool fused) => name == "aggmo"
+            ? new AggMo(p, 0.01, [0, 0.9, 0.99, 0.5, 0.7], weight_decay: 0.01, fused: fused) // two passes: four buffers, then one
+            : new Lion(p, 0.001, weight_decay: 0.1, fused: fused);
+        using var loop = Build(a, fused: true);
+        using var tensors = Build(b, fused: false);
+        using var gradients = new Generator(12);
+        for (int i = 0; i < shapes.Length; i++)
+        {
+            a[i].grad = zeros(shapes[i], dtype: dtype);
+            b[i].grad = zeros(shapes[i], dtype: dtype);
+        }
+        for (int step = 0; step < 10; step++)
+        {
+            for (int i = 0; i < shapes.Length; i++)
+            {
+                var g = randn(shapes[i], dtype: dtype, generator: gradients);
+                g.masked_fill_(g.abs() < 0.1, 0);
+                using (no_grad())
+                {
+                    a[i].grad!.copy_(g);
+                    b[i].grad!.copy_(g);
+                }
+            }
+            loop.step();
+            tensors.step();
+        }
+        for (int i = 0; i < shapes.Length; i++) Assert.True(Same(a[i], b[i]), $"parameter {i} differs");
+        var (sa, sb) = (loop.state_dict().State, tensors.state_dict().State);
+        for (int i = 0; i < shapes.Length; i++)
+        {
+            var (na, nb) = ((NamedState)sa[i], (NamedState)sb[i]);
+            foreach (var field in na.Names) Assert.True(Same(na[field]!, nb[field]!), $"{field} of parameter {i} differs");
+        }
+    }
 }

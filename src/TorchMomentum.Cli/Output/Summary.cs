@@ -93,9 +93,10 @@ internal sealed partial class SummaryJson : JsonSerializerContext
 
 /// <summary>The settings part of summary.json.</summary>
 public sealed record SummarySettings(long Seed, double LearningRate, double Momentum, int BatchSize, int Epochs,
-    int Samples, int Hidden, string Dtype, string Contestants)
+    int Samples, int Hidden, string Dtype, string Contestants, string ContestantSettings, double LabelNoise)
 {
     /// <summary>The JSON form of an experiment's settings.</summary>
     public static SummarySettings From(ExperimentSettings s) =>
-        new(s.Seed, s.LearningRate, s.Momentum, s.BatchSize, s.Epochs, s.Samples, s.Hidden, s.DType.ToString().ToLowerInvariant(), s.Contestants);
+        new(s.Seed, s.LearningRate, s.Momentum, s.BatchSize, s.Epochs, s.Samples, s.Hidden, s.DType.ToString().ToLowerInvariant(), s.Contestants,
+            s.ContestantSettings, s.LabelNoise);
 }
