@@ -51,6 +51,7 @@ public static class FamilyRate
                     chapter ? $"{(memory.Rss100k - memory.Rss20k) / 1048576.0:+0.0;-0.0} MB" : "", chapter ? $"{memory.Live20k} / {memory.Live100k}" : "");
             }
         }
+        AnsiConsole.Console.Profile.Width = Math.Max(AnsiConsole.Console.Profile.Width, 150); // one line per row, also into a file
         AnsiConsole.Write(table);
         return allMet ? 0 : 1;
     }
