@@ -190,8 +190,8 @@ public sealed class ExploreApiTests : LoopbackExploreServer
     [InlineData("api/train?samples=100&batch-size=101", "batch-size must be a whole number in [1, 100] (got '101')")]
     [InlineData("api/train?hidden=100000", "hidden must be a whole number in [1, 256] (got '100000')")]
     [InlineData("api/train?lr=NaN", "lr must be a number in [0, 1] (got 'NaN')")]
-    [InlineData("api/train?contestants=sgd,lion", "contestants must be distinct names from sgd|momentum|handwritten|nesterov|rmsprop|adam|sgd-effective, comma-separated (got 'sgd,lion')")]
-    [InlineData("api/train?contestants=adam,adam", "contestants must be distinct names from sgd|momentum|handwritten|nesterov|rmsprop|adam|sgd-effective, comma-separated (got 'adam,adam')")]
+    [InlineData("api/train?contestants=sgd,sophia", "contestants must be distinct names from sgd|momentum|handwritten|nesterov|rmsprop|adam|sgd-effective|qhm|aggmo|accsgd|schedule-free|lion|ema|adamw, comma-separated (got 'sgd,sophia')")]
+    [InlineData("api/train?contestants=adam,adam", "contestants must be distinct names from sgd|momentum|handwritten|nesterov|rmsprop|adam|sgd-effective|qhm|aggmo|accsgd|schedule-free|lion|ema|adamw, comma-separated (got 'adam,adam')")]
     public async Task Bad_input_is_a_400_naming_the_parameter_its_range_and_the_value(string query, string expected)
     {
         using var response = await client.GetAsync(query);

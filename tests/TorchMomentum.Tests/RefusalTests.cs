@@ -19,7 +19,7 @@ public sealed class RefusalTests
     public void A_value_the_user_typed_is_never_taken_for_a_settings_name()
     {
         var problem = new ExperimentSettings { Contestants = "sgd,‹lr›" }.Problem()!.Value;
-        Assert.Equal("--contestants must be distinct names from sgd|momentum|handwritten|nesterov|rmsprop|adam|sgd-effective, comma-separated (got 'sgd,‹lr›')", problem.ForCommandLine);
+        Assert.Equal("--contestants must be distinct names from sgd|momentum|handwritten|nesterov|rmsprop|adam|sgd-effective|qhm|aggmo|accsgd|schedule-free|lion|ema|adamw, comma-separated (got 'sgd,‹lr›')", problem.ForCommandLine);
     }
 
     [Theory]
