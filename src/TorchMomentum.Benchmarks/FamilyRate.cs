@@ -24,7 +24,7 @@ public static class FamilyRate
         // The paired ratios first, before BenchmarkDotNet's allocations, so that both see a fresh process.
         TorchSharp.torch.set_num_threads(1);
         var paired = FamilyStepBenchmarks.Names.Skip(1).SelectMany(name => Enum.GetValues<FamilyWorkload>().Select(w => (name, w)))
-            .ToDictionary(c => c, c => PairedRatios(c.name, c.w));
+            .ToDictionary(c => c, c => PairedRatios(c.name, FamilyStepBenchmarks.Shapes(c.w)));
         var config = ManualConfig.CreateMinimumViable()
             .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(5).WithIterationCount(15))
             .WithOptions(ConfigOptions.DisableLogFile);
@@ -53,6 +53,12 @@ public static class FamilyRate
         }
         AnsiConsole.Console.Profile.Width = Math.Max(AnsiConsole.Console.Profile.Width, 150); // one line per row, also into a file
         AnsiConsole.Write(table);
+
+        // Where memory binds: the ratio against the size of one flat parameter, AggMo's state being 5/3 of SGD's bytes.
+        var sizes = new Table().Title("Paired ratio to TorchSharp's SGD by parameter count (one flat tensor)").AddColumns("optimizer", "100,000", "1,000,000", "8,000,000");
+        foreach (var name in new[] { "AggMo", "Lion" })
+            sizes.AddRow([name, .. new long[] { 100_000, 1_000_000, 8_000_000 }.Select(n => PairedRatios(name, [[n]]) is var r ? $"{r[Rounds / 2]:F2}x ({r[0]:F2}-{r[^1]:F2})" : "")]);
+        AnsiConsole.Write(sizes);
         return allMet ? 0 : 1;
     }
 
@@ -60,12 +66,13 @@ public static class FamilyRate
     /// The optimizer's time over SGD's for <see cref="Rounds"/> pairs of blocks, sorted: each round steps SGD then it
     /// (or it then SGD, alternately) for a block of steps, and the ratio is of the two blocks' times.
     /// </summary>
-    private static double[] PairedRatios(string name, FamilyWorkload workload)
+    private static double[] PairedRatios(string name, long[][] shapes)
     {
-        var (ours, sgd) = (FamilyStepBenchmarks.Parameters(workload), FamilyStepBenchmarks.Parameters(workload));
+        var (ours, sgd) = (FamilyStepBenchmarks.Parameters(shapes), FamilyStepBenchmarks.Parameters(shapes));
         using var optimizer = FamilyStepBenchmarks.Optimizers[name](ours);
         using var baseline = FamilyStepBenchmarks.Optimizers["TorchSharp SGD"](sgd);
-        int steps = workload == FamilyWorkload.ChapterNet ? 2000 : 40;
+        // Blocks of about 40 million elements stepped (2,000 steps of the chapter's net).
+        int steps = (int)Math.Clamp(40_000_000 / shapes.Sum(s => s.Aggregate(1L, (a, b) => a * b)), 20, 2000);
         double Block(TorchSharp.torch.optim.Optimizer o)
         {
             var clock = Stopwatch.StartNew();
@@ -90,7 +97,7 @@ public static class FamilyRate
 
     private static (long Rss20k, long Rss100k, long Live20k, long Live100k) Memory(string name)
     {
-        var parameters = FamilyStepBenchmarks.Parameters(FamilyWorkload.ChapterNet);
+        var parameters = FamilyStepBenchmarks.Parameters(FamilyStepBenchmarks.Shapes(FamilyWorkload.ChapterNet));
         using var optimizer = FamilyStepBenchmarks.Optimizers[name](parameters);
         long rss20k = 0, live20k = 0;
         for (int step = 1; step <= 100_000; step++)

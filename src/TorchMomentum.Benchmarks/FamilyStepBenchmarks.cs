@@ -42,11 +42,13 @@ public class FamilyStepBenchmarks
     private Parameter[] parameters = null!;
     private optim.Optimizer optimizer = null!;
 
-    /// <summary>Parameters with gradients for a workload.</summary>
-    public static Parameter[] Parameters(FamilyWorkload workload)
+    /// <summary>A workload's parameter shapes.</summary>
+    public static long[][] Shapes(FamilyWorkload workload) => workload == FamilyWorkload.ChapterNet ? [[20, 1], [20], [1, 20], [1]] : [[1000, 1000], [1000]];
+
+    /// <summary>Parameters of these shapes, with gradients.</summary>
+    public static Parameter[] Parameters(long[][] shapes)
     {
         manual_seed(0);
-        long[][] shapes = workload == FamilyWorkload.ChapterNet ? [[20, 1], [20], [1, 20], [1]] : [[1000, 1000], [1000]];
         return shapes.Select(s =>
         {
             var p = new Parameter(randn(s));
@@ -59,7 +61,7 @@ public class FamilyStepBenchmarks
     public void Setup()
     {
         set_num_threads(1);
-        parameters = Parameters(Workload);
+        parameters = Parameters(Shapes(Workload));
         optimizer = Optimizers[Optimizer](parameters);
         optimizer.step(); // the state exists from here on, as in a run
     }
