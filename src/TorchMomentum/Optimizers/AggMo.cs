@@ -83,9 +83,9 @@ public sealed class AggMo : FamilyOptimizer<AggMo.Options>
     /// The update above in one pass over the elements per four buffers: per element, the tensor form's operations in
     /// its order (buffer by buffer), each rounded as libtorch rounds it (<see cref="CpuLoop"/>). Elements never meet,
     /// so element by element gives the same bits as buffer by buffer over whole tensors, and every buffer of a pass is
-    /// read while the parameter and its gradient are at hand: 0.3x TorchSharp's SGD step at the chapter's size, 1.8x
-    /// at a million parameters, where both are bound by memory and AggMo's step reads five arrays to SGD's three
-    /// (docs/performance.md). <paramref name="gt"/> is the gradient with the weight decay already added.
+    /// read while the parameter and its gradient are at hand: 0.3x TorchSharp's SGD step at the chapter's size, 1.7x
+    /// at a million parameters and 1.2x at eight million, where both are bound by memory and AggMo's step keeps five
+    /// arrays to SGD's three (docs/performance.md). <paramref name="gt"/> is the gradient with the weight decay already added.
     /// </summary>
     private static void Loop<T>(Tensor pt, Tensor gt, Tensor[] buffers, double[] betas, double lr) where T : unmanaged, IFloatingPointIeee754<T>
     {
