@@ -143,4 +143,18 @@ public class ChapterExperimentTests
         Assert.Equal(alone.Count, shared.Count);
         for (int step = 0; step < alone.Count; step++) Assert.Equal(alone[step], shared[step]);
     }
+
+    [Fact]
+    public void The_full_data_loss_in_chunks_is_the_loss_of_one_forward()
+    {
+        // 100,000 samples x hidden 200 passes 2^24 activations: two chunks of rows, summed in float64.
+        using var run = new ChapterRun(new ExperimentSettings { Samples = 100_000, Hidden = 200, Epochs = 1, BatchSize = 10_000, Contestants = "momentum,ema" }, CPU);
+        foreach (var _ in run.Train()) { }
+        var chunked = run.FullDataLosses();
+        using var noGrad = no_grad();
+        var (x, y) = run.Data;
+        double whole = (run.NetOf("momentum")!.forward(x) - y).to(ScalarType.Float64).pow(2).mean().item<double>();
+        Assert.InRange(Math.Abs(chunked[0] - whole), 0, 1e-6 * whole);
+        Assert.NotEqual(chunked[0], chunked[1]); // ema is judged at its average, not at the net's weights
+    }
 }

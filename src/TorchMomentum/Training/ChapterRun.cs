@@ -260,9 +260,28 @@ public sealed class ChapterRun : IDisposable
     /// </summary>
     public double[] FullDataLosses()
     {
-        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return contestants.Select(c => c.AtJudgedWeights(net => nn.functional.mse_loss(net.forward(x), y).to(ScalarType.Float64).item<double>())).ToArray();
+        return contestants.Select(c => c.AtJudgedWeights(FullDataLoss)).ToArray();
+    }
+
+    /// <summary>
+    /// mean((net(x) - y)^2) over all the data: as one <c>mse_loss</c> (the chapter's size, and PyTorch's number), or,
+    /// where samples x hidden would pass 2^24 activations, as a float64 sum over chunks of rows, so that the forward
+    /// never holds more than 64 MB of float32 activations however large --samples and --hidden are.
+    /// </summary>
+    private double FullDataLoss(Net net)
+    {
+        long rows = Math.Max(1, (1L << 24) / Settings.Hidden), samples = x.shape[0];
+        using var scope = NewDisposeScope();
+        if (samples <= rows) return nn.functional.mse_loss(net.forward(x), y).to(ScalarType.Float64).item<double>();
+        double sum = 0;
+        for (long start = 0; start < samples; start += rows)
+        {
+            using var chunk = NewDisposeScope();
+            long length = Math.Min(rows, samples - start);
+            sum += (net.forward(x.narrow(0, start, length)) - y.narrow(0, start, length)).pow(2).sum().to(ScalarType.Float64).item<double>();
+        }
+        return sum / samples;
     }
 
     // Inputs evenly spaced over [-1, 1], as a [points, 1] batch of the run's dtype and device.

@@ -3,6 +3,7 @@ using TorchMomentum.Optimizers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
+using TorchSharp;
 
 namespace TorchMomentum.Training;
 
@@ -33,7 +34,10 @@ public sealed record ContestantKind(string Name, int? DrawOrder, Func<IEnumerabl
     internal void Probe(ExperimentSettings settings)
     {
         var knobs = new KnobValues(settings, Name);
-        using var net = Net.Build(1, settings.DType, CPU);
+        // Built from zeros, not drawn: a check must not move the global generator.
+        var zeros = Net.ParameterShapes(1).ToDictionary(p => p.Name, p => torch.zeros(p.Shape, dtype: settings.DType));
+        using var net = Net.FromWeights(1, zeros);
+        foreach (var t in zeros.Values) t.Dispose();
         using (NewOptimizer(net.parameters(), knobs)) { }
         if (NewAverage is null) return;
         using var average = NewAverage(net, knobs);
