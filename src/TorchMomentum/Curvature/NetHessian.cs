@@ -38,7 +38,7 @@ public sealed record NetWeights(double[] W1, double[] B1, double[] W2, double B2
 ///   S_i: d2/(dw1_j dw2_j) = m_ij x_i,  d2/(db1_j dw2_j) = m_ij,  all else 0
 /// </code>
 /// The relu's second derivative is 0 wherever it exists, as autograd takes it, so this is what autograd's double
-/// backward computes (NetHessianTests holds it to that, to 1e-12). The Gauss-Newton part G'G is one matrix product
+/// backward computes (CurvatureTests.The_hessian_is_autograds_double_backward_to_1e_12 holds it to that). The Gauss-Newton part G'G is one matrix product
 /// of the per-sample gradients (libtorch's); the rest touches 2 x hidden pairs.
 /// </remarks>
 public static class NetHessian

@@ -53,9 +53,6 @@ internal sealed class CellLedger
         stoppedCount++;
     }
 
-    /// <summary>How many cells.</summary>
-    public int Count => cells.Length;
-
     /// <summary>Whether cell <paramref name="c"/> trains no more: it diverged.</summary>
     public bool Stopped(int c) => stopped[c];
 

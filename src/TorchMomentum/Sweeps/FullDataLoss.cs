@@ -16,7 +16,7 @@ namespace TorchMomentum.Sweeps;
 /// with the piece's sums of 1, x, x^2, y, x y and y^2, which are differences of prefix sums over the samples sorted
 /// by x. A net costs a sort of its kinks and a binary search each: about hidden log(samples) operations instead of
 /// samples x hidden. A sample exactly at a kink has z = 0 there, so either piece gives it the same value. In float64
-/// the sums cancel to about 1e-13 of the loss on the chapter's data (FullDataLossTests holds it to a direct pass).
+/// the sums cancel to about 1e-13 of the loss on the chapter's data (ScalingStudyTests.The_full_data_loss_equals_a_pass_over_every_sample holds it to a direct pass).
 /// </remarks>
 public sealed class FullDataLoss
 {
@@ -43,9 +43,6 @@ public sealed class FullDataLoss
             syy[i + 1] = syy[i] + y[i] * y[i];
         }
     }
-
-    /// <summary>How many samples.</summary>
-    public int Samples => x.Length;
 
     /// <summary>
     /// The mean squared error over all samples of the net with these weights (hidden.weight, hidden.bias,

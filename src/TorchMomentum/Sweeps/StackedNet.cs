@@ -17,7 +17,7 @@ namespace TorchMomentum.Sweeps;
 /// Activations are laid out [cells, hidden, batch]. Every operation is elementwise or sums along one cell's own
 /// rows, and the net makes each product in an operation of its own (no fused multiply-add), so a cell's numbers
 /// depend on its own weights and batch alone, never on which or how many cells share the stack: a sweep cut
-/// into shards computes exactly what it computes whole (SweepTests hold it to that, bit for bit).
+/// into shards computes exactly what it computes whole (SweepTrainingTests.A_cells_numbers_do_not_depend_on_which_cells_share_its_stack holds it to that, bit for bit).
 /// </remarks>
 public sealed class StackedNet : Module<Tensor, Tensor>
 {

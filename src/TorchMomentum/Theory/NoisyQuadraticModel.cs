@@ -54,14 +54,6 @@ public static class NoisyQuadraticModel
         return [.. losses];
     }
 
-    /// <summary>The first step (from 1) whose expected loss is at or below <paramref name="target"/>, or null within <paramref name="steps"/>.</summary>
-    public static int? StepsTo(double target, IReadOnlyList<QuadraticDirection> directions, double minimum, double lr, double momentum, int batchSize, int samples, int steps)
-    {
-        var losses = ExpectedLoss(directions, minimum, lr, momentum, batchSize, samples, steps);
-        int at = Array.FindIndex(losses, l => l <= target);
-        return at < 0 ? null : at + 1;
-    }
-
     /// <summary>
     /// The variance of a batch's mean gradient along a direction whose one-sample variance is <paramref name="c"/>:
     /// c/B, times (N - B)/(N - 1) because a batch draws its B samples without replacement (0 for the full batch).
