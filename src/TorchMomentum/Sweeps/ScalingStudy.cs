@@ -295,7 +295,7 @@ public sealed class ScalingStudy
     /// <paramref name="labelNoise"/>: its held-out choice (sustained measure) for the tightest target at the largest
     /// batch size, the first tuning seed, measured where the run first reaches each target. Trains one net per family,
     /// in a second or so. A family that did not reach the tightest target there is measured along its choice for the
-    /// loosest it reached, or left out.
+    /// tightest target it did reach (the targets in ascending order), or left out.
     /// </summary>
     public IReadOnlyDictionary<Family, IReadOnlyList<NoiseScaleAt>> NoiseScales(double labelNoise)
     {
