@@ -43,13 +43,20 @@ public sealed record NetWeights(double[] W1, double[] B1, double[] W2, double B2
 /// </remarks>
 public static class NetHessian
 {
-    /// <summary>Most parameters a Hessian may have here: 4,097 x 4,097 float64 is 134 MB (hidden 1,365).</summary>
+    /// <summary>
+    /// Most parameters a Hessian may have here: 4,097 x 4,097 float64 is 134 MB (hidden 1,365), and about three times
+    /// that while its eigenvalues are taken (<see cref="Bytes"/>).
+    /// </summary>
     public const int MaxParameters = 4097;
 
     /// <summary>Most numbers the per-sample gradients may have (samples x parameters): they are read as one span of bytes, at most int.MaxValue.</summary>
     public const long MaxGradientNumbers = int.MaxValue / sizeof(double);
 
-    /// <summary>Bytes the Hessian of a net of <paramref name="hidden"/> units takes, with its per-sample gradients for <paramref name="samples"/> samples.</summary>
+    /// <summary>
+    /// Bytes the Hessian of a net of <paramref name="hidden"/> units takes at its peak, p = 3 hidden + 1 parameters: the
+    /// per-sample gradients for <paramref name="samples"/> samples (samples x p), and three p x p matrices, the Hessian
+    /// itself and, while its eigenvalues are taken, the eigen-solver's copy of it and its workspace.
+    /// </summary>
     public static long Bytes(int hidden, long samples)
     {
         long p = 3L * hidden + 1;
