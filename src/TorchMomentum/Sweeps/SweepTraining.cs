@@ -30,16 +30,19 @@ public sealed record CellResult(SweepCell Cell, double[] EpochLosses, double? Fi
 }
 
 /// <summary>
-/// Trains a sweep's cells: one <see cref="StackedNet"/> per chunk of cells of one seed, each chunk the chapter's loop
-/// (section 5.6) on the seed's mini-batches, with the chapter's momentum step (section 5.5.1,
-/// <see cref="MomentumUpdate.Chapter(Tensor, Tensor, Tensor, Tensor, Tensor)"/>) applied to the whole stack at once,
-/// each cell with its own lr and momentum. Chunks train on their own threads, each libtorch operation on one.
+/// Trains a sweep's cells in chunks, each of cells of one seed and batch size: the chapter's loop (section 5.6) on the
+/// seed's mini-batches, with the chapter's momentum step (section 5.5.1) for every cell at its own lr and momentum. In
+/// the torch engine a chunk is a <see cref="StackedNet"/> and its step
+/// <see cref="MomentumUpdate.Chapter(Tensor, Tensor, Tensor, Tensor, Tensor)"/> over the whole stack; in the fused
+/// engine (<see cref="FusedChunk{T}"/>) a cell is a vector lane of <see cref="FusedStep"/>'s kernel. Chunks train on
+/// dedicated workers, epoch by epoch, each libtorch operation on one thread.
 /// </summary>
 /// <remarks>
-/// Why chunks: a chunk's activations fit in a core's cache, so the dozen passes a step makes over them are not
-/// paid at memory speed, and chunks need no coordination: a cell depends on nothing but its own weights and its
-/// seed's batches, so each chunk replays its seed's batch order from the seed's generator state and runs every
-/// epoch alone.
+/// Why chunks: they need no coordination. A cell depends on nothing but its own weights and its seed's batches, so
+/// each chunk replays its seed's batch order from the seed's generator state, and which cells share a chunk changes
+/// no cell's numbers. The torch engine sizes a chunk by its activations (<see cref="ChunkActivationBytes"/>, the
+/// fastest measured); the fused engine's chunk is a unit of work, 256 cells. Epoch by epoch so that a watcher
+/// (progress, the explore page) sees every chunk's epoch before the next.
 /// </remarks>
 public static class SweepTraining
 {
