@@ -194,9 +194,10 @@ public static class SweepCommand
     private static (IReadOnlyList<CellResult> Results, SweepRun Run) Train(IAnsiConsole console, SweepGrid grid, Shard shard, Device device, int workers, Interruption interruption)
     {
         set_num_threads(1); // parallel over chunks instead: see SweepTraining
-        // A chunk's activation tensors, each at most ChunkActivationBytes, are made and dropped every step: keep them
-        // for reuse (with room for a tensor's header and alignment). Only speed depends on it.
-        if (!NativeHeap.KeepFreedBuffers(2 * SweepTraining.ChunkActivationBytes))
+        // The torch engine makes and drops a chunk's activation tensors, each at most ChunkActivationBytes, every step:
+        // keep them for reuse (with room for a tensor's header and alignment). Only speed depends on it. The fused
+        // engine makes no tensor in its loop, so it leaves malloc as it is.
+        if (grid.Engine == SweepEngine.Torch && !NativeHeap.KeepFreedBuffers(2 * SweepTraining.ChunkActivationBytes))
             console.MarkupLine("[grey](malloc keeps its own policy for large buffers here: a step may page-fault through fresh ones)[/]");
         int cells = (int)grid.CellCountOf(shard);
         long total = grid.CellSteps(shard), done = 0;

@@ -7,8 +7,9 @@ namespace TorchMomentum.Sweeps;
 /// <summary>
 /// One step of the chapter's loop for a group of cells in one pass, without libtorch: the forward, the loss, the
 /// gradient worked out by hand and the chapter's momentum step (section 5.5.1, <see cref="Optimizers.MomentumUpdate.Chapter(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)"/>'s
-/// arithmetic), one cell per lane of a <see cref="Vector256{T}"/> (8 float32 cells, or 4 float64), every cell's
-/// weights and velocities in L1.
+/// arithmetic), one cell per lane of a <see cref="Vector256{T}"/> (8 float32 cells, or 4 float64). A group's weights
+/// and velocities are 2 (3 hidden + 1) vectors: 4 KB at the chapter's hidden 20, in L1; at a hidden of some
+/// thousands they no longer fit it, and a step reads them from L2.
 /// <code>
 ///   forward, per sample b:   z_j = fma(w1_j, x_b, b1_j);  out = fma(w2_j, relu(z_j), out), from b2
 ///                            e = out - y_b;  loss = fma(e, e, loss);  r_b = e * (2 / B);  G0 += r_b
@@ -64,7 +65,9 @@ public static class FusedStep
     /// <summary>
     /// One step of a group of <see cref="Lanes{T}"/> cells on the batch (<paramref name="x"/>, <paramref name="y"/>):
     /// writes each lane's loss (the batch's mean squared error before the update) and updates weights and velocities.
-    /// A frozen lane (<paramref name="frozen"/> all bits set) keeps its weights and a zero velocity.
+    /// A frozen lane (<paramref name="frozen"/> all bits set) takes its gradient as 0, whatever its forward gave (a
+    /// diverged cell's NaN); it keeps its weights and a zero velocity only because its caller also zeroed its lr,
+    /// momentum and velocity when it froze it (<see cref="FusedChunk{T}"/>), as v = m v + lr 0 would otherwise go on.
     /// </summary>
     /// <param name="weights">The group's parameters, (3 hidden + 1) x lanes.</param>
     /// <param name="velocities">Their velocities, the same layout.</param>
