@@ -30,8 +30,10 @@ public static class CurvatureAlongRun
     /// Trains a run of <paramref name="settings"/> on the CPU and measures its nets at the initial weights and after
     /// every <paramref name="every"/> steps (and after the last), keeping the <paramref name="top"/> largest eigenvalues.
     /// Ends early where a contestant diverges (that point is not measured), and tells <paramref name="diverged"/> where.
+    /// <paramref name="only"/> measures that contestant alone (the others still train: they draw the batch order).
     /// </summary>
-    public static IEnumerable<CurvaturePoint> Measure(ExperimentSettings settings, int every, int top, CancellationToken cancel = default, Action<Divergence>? diverged = null)
+    public static IEnumerable<CurvaturePoint> Measure(ExperimentSettings settings, int every, int top, CancellationToken cancel = default, Action<Divergence>? diverged = null,
+        string? only = null)
     {
         using var run = new ChapterRun(settings, CPU);
         var (x, y) = run.DataInFloat64();
@@ -56,7 +58,7 @@ public static class CurvatureAlongRun
             var batch = PermutationOf(epoch).Skip(first).Take(settings.BatchSize).ToArray();
             double[] bx = batch.Select(i => x[i]).ToArray(), by = batch.Select(i => y[i]).ToArray();
             var scratch = new double[2 * settings.Hidden];
-            foreach (string name in run.Names)
+            foreach (string name in run.Names.Where(n => only is null || n == only))
             {
                 cancel.ThrowIfCancellationRequested();
                 var w = NetWeights.Of(run.NetOf(name)!);
