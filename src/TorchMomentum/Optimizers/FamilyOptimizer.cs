@@ -75,9 +75,8 @@ public abstract class FamilyOptimizer<TOptions> : OptimizerHelper where TOptions
         foreach (var parameter in parameters) _state[parameter.Handle] = new NamedState(parameter, StateNames(options));
     }
 
-    /// <summary>The learning rate every family member takes: above 0 (at 0 it would not train, and AccSGD divides by it).</summary>
-    private protected static void CheckLearningRate(OptimizerOptions options) =>
-        ParameterGroups.Check("lr", new Validation.Interval(0, MinOpen: true), options.LearningRate!.Value);
+    /// <summary>The group's learning rate is above 0 (<see cref="ParameterGroups.PositiveLearningRate"/>).</summary>
+    private protected static void CheckLearningRate(OptimizerOptions options) => ParameterGroups.PositiveLearningRate(options.LearningRate!.Value);
 
     /// <summary>A momentum-like factor in [0, 1).</summary>
     private protected static void CheckBeta(string name, double value) =>

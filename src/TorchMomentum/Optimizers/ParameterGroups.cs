@@ -35,4 +35,12 @@ internal static class ParameterGroups
     {
         if (Validation.Refusal.Check(name, range, value) is { } refused) throw new ArgumentException(refused.ForApi, name);
     }
+
+    /// <summary>The learning rate every family member and the race's own optimizers take: above 0 (at 0 nothing trains, and AccSGD divides by it).</summary>
+    /// <exception cref="ArgumentException">lr is 0 or below, named.</exception>
+    public static double PositiveLearningRate(double lr)
+    {
+        Check("lr", new Validation.Interval(0, MinOpen: true), lr);
+        return lr;
+    }
 }

@@ -39,7 +39,6 @@ public sealed class ChapterRun : IDisposable
     private readonly RunGenerator generator;
     private readonly Tensor x, y;
     private Net[] nets;
-    private OptimizerHelper[] optimizers = [];
     private Contestant[] contestants = [];
     private double[] lastFiniteLosses;
 
@@ -74,18 +73,16 @@ public sealed class ChapterRun : IDisposable
             return (x, y, ordered);
         });
         if (!drawNets) return;
-        (optimizers, contestants) = NewContestants(settings, nets);
+        contestants = NewContestants(settings, nets);
     }
 
     /// <summary>Each contestant's optimizer for its net, and its weight average where its kind keeps one (<see cref="ContestantKinds"/>).</summary>
-    private static (OptimizerHelper[], Contestant[]) NewContestants(ExperimentSettings s, Net[] nets)
-    {
-        var names = s.ContestantList;
-        var optimizers = names.Select((name, i) => ContestantKinds.Of(name).NewOptimizer(nets[i].parameters(), new KnobValues(s, name))).ToArray();
-        var contestants = names.Select((name, i) => new Contestant(name, nets[i], optimizers[i],
-            Average: ContestantKinds.Of(name).NewAverage?.Invoke(nets[i], new KnobValues(s, name)))).ToArray();
-        return (optimizers, contestants);
-    }
+    private static Contestant[] NewContestants(ExperimentSettings s, Net[] nets) =>
+        s.ContestantList.Select((name, i) =>
+        {
+            var (kind, knobs) = (ContestantKinds.Of(name), new KnobValues(s, name));
+            return new Contestant(name, nets[i], kind.NewOptimizer(nets[i].parameters(), knobs), Average: kind.NewAverage?.Invoke(nets[i], knobs));
+        }).ToArray();
 
     /// <summary>
     /// The run a checkpoint was taken of, ready to train its next epoch. The data follows from the seed and is
@@ -114,7 +111,7 @@ public sealed class ChapterRun : IDisposable
                 }
                 run.nets = [.. nets]; // so that Dispose frees what was built if a later one fails
             }
-            (run.optimizers, run.contestants) = NewContestants(settings, run.nets);
+            run.contestants = NewContestants(settings, run.nets);
             for (int i = 0; i < run.nets.Length; i++)
                 ContestantCheckpoint.Restore(run.contestants[i], checkpoint.Contestants[i], tensors => Loaded(tensors, settings, device));
             run.EpochsDone = checkpoint.EpochsDone;
@@ -224,7 +221,7 @@ public sealed class ChapterRun : IDisposable
     public Net? NetOf(string name) => IndexOf(name) is int i and >= 0 ? nets[i] : null;
 
     /// <summary>The optimizer of contestant <paramref name="name"/>, or null when the run does not race it.</summary>
-    public OptimizerHelper? OptimizerOf(string name) => IndexOf(name) is int i and >= 0 ? optimizers[i] : null;
+    public OptimizerHelper? OptimizerOf(string name) => IndexOf(name) is int i and >= 0 ? (OptimizerHelper)contestants[i].Optimizer : null;
 
     private int IndexOf(string name)
     {
@@ -314,7 +311,7 @@ public sealed class ChapterRun : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var optimizer in optimizers) optimizer.Dispose();
+        foreach (var c in contestants) c.Optimizer.Dispose();
         foreach (var average in contestants.Select(c => c.Average).OfType<AveragedModel>())
         {
             average.Module.Dispose();

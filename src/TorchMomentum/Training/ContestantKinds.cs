@@ -97,18 +97,11 @@ public static class ContestantKinds
         new(ContestantNames.Ema, null, (p, k) => SGD(p, k.Settings.LearningRate, k.Settings.Momentum), [Fixed("decay", 0.99)],
             [Kept.MomentumBuffer, .. Kept.Average], "#aec7e8", NewAverage: (net, k) => new AveragedModel(net, net.Copy(), k["decay"])),
         // TorchSharp's AdamW at PyTorch's defaults (betas 0.9, 0.999, eps 1e-8, weight decay 0.01), but lr 0.01.
-        new(ContestantNames.AdamW, null, (p, k) => AdamW(p, PositiveLr(k["lr"]), beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01),
+        new(ContestantNames.AdamW, null, (p, k) => AdamW(p, ParameterGroups.PositiveLearningRate(k["lr"]), beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01),
             [Lr(s => s.LearningRate, "lr")],
             [Kept.Step<AdamW.State>(s => s.step, (s, v) => s.step = v), Kept.Field<AdamW.State>("exp_avg", s => s.exp_avg), Kept.Field<AdamW.State>("exp_avg_sq", s => s.exp_avg_sq)],
             "#c49c94"),
     ];
-
-    /// <summary>TorchSharp's own optimizers take an lr of 0; the family's rule (lr &gt; 0) for those the run builds with a knob.</summary>
-    private static double PositiveLr(double lr)
-    {
-        ParameterGroups.Check("lr", new Validation.Interval(0, MinOpen: true), lr);
-        return lr;
-    }
 
     private static readonly Dictionary<string, ContestantKind> ByName = All.ToDictionary(k => k.Name);
 
