@@ -36,7 +36,7 @@ It prints one table of medians and ratios against the goals:
      their working size, and about a second into training the runtime compiles the start-up's code again, optimized,
      once (a step of ~5 MB, gone with DOTNET_TieredCompilation=0), so the window is the run's last 96 epochs.
   4. the default batch-size study, whole process <= 10 s
-and, from the benchmarks project (`-- fused`), one core's FMA peak and the fused kernel's share of it.
+and, from the benchmarks project (`-- fused`), one core's FMA peak and the fused kernel's share of it, on each code path the CPU has.
 At startup it checks the peers against each other: with a few cells, (a), (b1), (b2) and (b3) give the same
 losses, step by step, to within 1e-6.
 Needs Debian's python3-torch (1.13, with functorch), and for `ours` the app built: dotnet build -c Release.
@@ -282,13 +282,17 @@ def fused_kernel(rate):
     if done.returncode != 0:
         print("(the benchmarks project's `-- fused` failed: %s)" % done.stderr.strip().splitlines()[-1:])
         return
-    k = json.loads(done.stdout.strip().splitlines()[-1])
-    print("Where the time goes (fused): the kernel alone steps one 8-cell group on one batch at %s cell-steps/s; the sweep "
-          "trains %s (%.0f%% of it: the rest is batches gathered, losses read, the ledger and the progress)."
-          % ("{:,.0f}".format(k["kernel_cell_steps_per_second"]), "{:,.0f}".format(rate), 100 * rate / k["kernel_cell_steps_per_second"]))
-    print("One core's FMA peak, a loop of 12 independent 256-bit float32 FMA chains: %.1f GFLOP/s. The kernel: %.0f FLOPs a "
-          "cell-step (%.0f of them in FMAs), %.1f GFLOP/s; its FMAs alone take %.0f%% of the peak (its adds and multiplies run beside them)."
-          % (k["peak_gflops"], k["flops_per_cell_step"], k["fma_flops_per_cell_step"], k["gflops"], 100 * k["fraction_of_peak"]))
+    # One line per code path: this process's, then, where the CPU has AVX-512, the JIT held to AVX2 (16 registers).
+    for line in done.stdout.strip().splitlines():
+        k = json.loads(line)
+        print("Where the time goes (fused, %s path): the kernel alone steps one 8-cell group on one batch at %s cell-steps/s; "
+              "the sweep trains %s (%.0f%% of it: the rest is batches gathered, losses read, the ledger and the progress)."
+              % (k["path"], "{:,.0f}".format(k["kernel_cell_steps_per_second"]), "{:,.0f}".format(rate), 100 * rate / k["kernel_cell_steps_per_second"]))
+        print("  One core's FMA peak, a loop of 12 independent 256-bit float32 FMA chains: %.1f GFLOP/s. The kernel: %.0f FLOPs a "
+              "cell-step (%.0f of them in FMAs), %.1f GFLOP/s; its FMAs alone take %.0f%% of the peak (%.0f-%.0f%% over %s pairs "
+              "of blocks; its adds and multiplies run beside them)."
+              % (k["peak_gflops"], k["flops_per_cell_step"], k["fma_flops_per_cell_step"], k["gflops"], 100 * k["fraction_of_peak"],
+                 100 * k["fraction_min"], 100 * k["fraction_max"], 21))
 
 
 def machine():

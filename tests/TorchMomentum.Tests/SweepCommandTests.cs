@@ -94,6 +94,28 @@ public sealed partial class SweepCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_sweep_gives_the_same_bits_on_the_avx2_path_as_on_avx512s()
+    {
+        // .NET 10 holds its JIT to AVX2 (16 vector registers) with DOTNET_EnableAVX512=0; the fused kernel is the same
+        // source on both, and its loops are laid out to fit the smaller register file: the bits must not move.
+        Assert.SkipUnless(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "this CPU has no AVX-512: the AVX2 path is its only one");
+        string wide = temporary["avx-512"], narrow = temporary["avx2"];
+        var (exit, output, error) = CliRunner.Run(With("--threads", "1", "--out", wide));
+        Assert.True(exit == ExitCodes.Ok, error);
+        Assert.Contains("fused engine (avx-512 (32 registers))", output);
+        var start = CliRunner.Process(With("--threads", "1", "--out", narrow));
+        start.Environment["DOTNET_EnableAVX512"] = "0";
+        using var child = Process.Start(start)!;
+        var childOutput = child.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        string childError = await child.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await child.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(child.ExitCode == ExitCodes.Ok, childError);
+        Assert.Contains("fused engine (avx2 (16 registers))", await childOutput);
+        foreach (var file in new[] { SweepCsv.FileName, SweepCsv.EpochsFileName })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(wide, file)), File.ReadAllBytes(Path.Combine(narrow, file)));
+    }
+
+    [Fact]
     public void The_torch_engine_still_trains_a_sweep_within_float32s_rounding_of_the_fused_one()
     {
         string fused = temporary["fused"], torch = temporary["torch"];

@@ -209,7 +209,7 @@ public static class SweepCommand
         string seeds = grid.EvalSeeds.Count == 0 ? $"{grid.Seeds.Count} seed(s)" : $"{grid.Seeds.Count} tuning seeds ({grid.Studies} studies) + {grid.EvalSeeds.Count} held-out seeds";
         string noises = grid.NoiseLevels.Count == 1 ? "" : $" x {grid.NoiseLevels.Count} label noises";
         string settings = grid.Menu == SweepMenu.Grid ? $"{grid.LrCount} learning rates x {grid.MomentumCount} momenta" : $"{grid.LrCount} settings for each family";
-        string engine = grid.Engine == SweepEngine.Torch ? "the torch engine" : FusedStep.VectorPathRuns ? "the fused engine (256-bit vectors)" : "the fused engine (scalar: no 256-bit vectors with FMA here)";
+        string engine = grid.Engine == SweepEngine.Torch ? "the torch engine" : $"the fused engine ({FusedStep.Path})";
         console.MarkupLineInterpolated($"Sweeping {cells} cells{(shard.Count == 1 ? "" : $" (shard {shard})")} on {device.type.ToString().ToLowerInvariant()} by {engine} with {workers} thread(s): {settings}{batches} x {seeds}{noises}, {budget}{targets}");
         var clock = Stopwatch.StartNew();
         TimeSpan setUp = TimeSpan.Zero, trained = TimeSpan.Zero;

@@ -11,18 +11,24 @@ namespace TorchMomentum.Sweeps;
 /// and velocities are 2 (3 hidden + 1) vectors: 4 KB at the chapter's hidden 20, in L1; at a hidden of some
 /// thousands they no longer fit it, and a step reads them from L2.
 /// <code>
-///   forward, per sample b:   z_j = fma(w1_j, x_b, b1_j);  out = fma(w2_j, relu(z_j), out), from b2
+///   forward, per sample b:   a_j = relu(fma(w1_j, x_b, b1_j)), kept;  out = fma(w2_j, a_j, out), from b2
 ///                            e = out - y_b;  loss = fma(e, e, loss);  r_b = e * (2 / B);  G0 += r_b
-///   backward, per unit j:    over the samples, with the forward's z (kept: the scalar path computes it again, the same bits)
-///                            S1 += [z > 0] r_b;  S2 = fma([z > 0] r_b, x_b, S2);  G2 = fma(r_b, relu(z), G2)
+///   backward, per unit j:    over the samples, with the forward's a (the scalar path computes it again, the same bits)
+///                            S1 += [a > 0] r_b;  S2 = fma([a > 0] r_b, x_b, S2);  G2 = fma(r_b, a, G2)
 ///                            dw1_j = w2_j S2,  db1_j = w2_j S1,  dw2_j = G2;  then the step of those three
 ///   at the end:              db2 = G0;  loss /= B
 ///   the step:                v = m * v + lr * g;  p = p - v      (two products and a sum, as MomentumUpdate.Chapter)
 /// </code>
-/// The backward goes four units at a time so that their twelve sums stay in registers (with AVX-512's 32 registers;
-/// AVX2's 16 spill a few, which costs time, not bits): a step reads each sample's x
-/// and r from L1 a few times and writes nothing else but the weights and velocities. Four samples (forward) and four
-/// units (backward) at once keep four chains of FMAs in flight, each in its own order, so the bits do not depend on it.
+/// ([a &gt; 0] is [z &gt; 0]: the relu is never NaN or -0, see below.) Four samples (forward) and four units (backward)
+/// at once keep four chains of FMAs in flight (an FMA's result takes four cycles), each sum in its own order, so the
+/// bits do not depend on it. The backward's twelve sums, a sample's r and x, the unit's a and its mask are sixteen
+/// vectors: exactly AVX2's 16 registers, so the step's lr, momentum and frozen mask are read from memory where they are
+/// used (once a unit) instead of being held, and keeping relu(z) rather than z leaves the backward no max and no
+/// constant zero to hold. With AVX-512's encoding the JIT has 32 registers and the same code fits with room;
+/// <see cref="Path"/> names which one ran. Holding the three step vectors too spilled two sums to the stack on AVX2,
+/// every sample: 41% of the FMA peak against 56-58% now, the same on the AVX-512 path (the benchmarks project's `-- fused`,
+/// docs/performance.md). A step reads each sample's x and r from L1 a few times and writes nothing else but the
+/// weights, velocities and the kept activations.
 /// </summary>
 /// <remarks>
 /// The same bits wherever a cell runs: every operation is lane-wise, every sum runs over samples and hidden units
@@ -30,7 +36,7 @@ namespace TorchMomentum.Sweeps;
 /// the same operations with <see cref="IFloatingPointIeee754{TSelf}.FusedMultiplyAdd"/>, which rounds once as
 /// <see cref="Vector256.FusedMultiplyAdd(Vector256{float}, Vector256{float}, Vector256{float})"/> does. The relu is a
 /// maxps (<see cref="Vector256.MaxNative{T}(Vector256{T}, Vector256{T})"/>, z &gt; 0 ? z : 0, its second operand when
-/// either is NaN), and the scalar path writes exactly that, so a NaN goes the same way in both.
+/// either is NaN: +0 for a NaN or -0), and the scalar path writes exactly that, so a NaN goes the same way in both.
 /// Layout of a group's state: parameter k's lanes at [k * L, (k + 1) * L), parameters in the net's order
 /// (hidden.weight, hidden.bias, predict.weight, predict.bias).
 /// </remarks>
@@ -42,10 +48,16 @@ public static class FusedStep
     /// </summary>
     public static bool VectorPathRuns { get; } = Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
 
+    /// <summary>Whether the JIT has 32 vector registers here (AVX-512's encoding, even for 256-bit vectors) rather than AVX2's 16.</summary>
+    public static bool WideRegisterFile { get; } = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+
+    /// <summary>The path a step takes here, for benchmarks and reports: "avx-512 (32 registers)", "avx2 (16 registers)" or "scalar: no 256-bit vectors with FMA here".</summary>
+    public static string Path => !VectorPathRuns ? "scalar: no 256-bit vectors with FMA here" : WideRegisterFile ? "avx-512 (32 registers)" : "avx2 (16 registers)";
+
     /// <summary>Lanes of a group: the cells one vector holds.</summary>
     public static int Lanes<T>() where T : unmanaged => Vector256<T>.Count;
 
-    /// <summary>Numbers of a group's scratch for a batch of <paramref name="batch"/>: each sample's x, r and z_1..z_hidden, a vector each.</summary>
+    /// <summary>Numbers of a group's scratch for a batch of <paramref name="batch"/>: each sample's x, r and relu(z_1)..relu(z_hidden), a vector each.</summary>
     public static long ScratchLength<T>(int hidden, int batch) where T : unmanaged => (2L + hidden) * batch * Lanes<T>();
 
     /// <summary>
@@ -107,7 +119,7 @@ public static class FusedStep
         ref var v = ref As(velocities);
         ref var xs = ref As(scratch);                 // each sample's x, broadcast
         ref var rs = ref Unsafe.Add(ref xs, n);       // each sample's dloss/dout, r = 2 e / B
-        ref var zs = ref Unsafe.Add(ref xs, 2 * n);   // each sample's z_j at [b * h + j], kept for the backward
+        ref var zs = ref Unsafe.Add(ref xs, 2 * n);   // each sample's a_j = relu(z_j) at [b * h + j], kept for the backward
         ref var w1 = ref p;
         ref var b1 = ref Unsafe.Add(ref p, h);
         ref var w2 = ref Unsafe.Add(ref p, 2 * h);
@@ -130,18 +142,18 @@ public static class FusedStep
             for (int j = 0; j < h; j++)
             {
                 Vector256<T> a = Unsafe.Add(ref w1, j), c = Unsafe.Add(ref b1, j), w = Unsafe.Add(ref w2, j);
-                var z = Fma(a, x0, c);
+                var z = Vector256.MaxNative(Fma(a, x0, c), zero);
                 Unsafe.Add(ref z0, j) = z;
-                o0 = Fma(w, Vector256.MaxNative(z, zero), o0);
-                z = Fma(a, x1, c);
+                o0 = Fma(w, z, o0);
+                z = Vector256.MaxNative(Fma(a, x1, c), zero);
                 Unsafe.Add(ref z0, h + j) = z;
-                o1 = Fma(w, Vector256.MaxNative(z, zero), o1);
-                z = Fma(a, x2, c);
+                o1 = Fma(w, z, o1);
+                z = Vector256.MaxNative(Fma(a, x2, c), zero);
                 Unsafe.Add(ref z0, 2 * h + j) = z;
-                o2 = Fma(w, Vector256.MaxNative(z, zero), o2);
-                z = Fma(a, x3, c);
+                o2 = Fma(w, z, o2);
+                z = Vector256.MaxNative(Fma(a, x3, c), zero);
                 Unsafe.Add(ref z0, 3 * h + j) = z;
-                o3 = Fma(w, Vector256.MaxNative(z, zero), o3);
+                o3 = Fma(w, z, o3);
             }
             Residual(o0, y[b], twoOverB, ref sum, ref g0, ref Unsafe.Add(ref rs, b));
             Residual(o1, y[b + 1], twoOverB, ref sum, ref g0, ref Unsafe.Add(ref rs, b + 1));
@@ -156,16 +168,13 @@ public static class FusedStep
             ref var zb = ref Unsafe.Add(ref zs, b * h);
             for (int j = 0; j < h; j++)
             {
-                var z = Fma(Unsafe.Add(ref w1, j), xb, Unsafe.Add(ref b1, j));
+                var z = Vector256.MaxNative(Fma(Unsafe.Add(ref w1, j), xb, Unsafe.Add(ref b1, j)), zero);
                 Unsafe.Add(ref zb, j) = z;
-                output = Fma(Unsafe.Add(ref w2, j), Vector256.MaxNative(z, zero), output);
+                output = Fma(Unsafe.Add(ref w2, j), z, output);
             }
             Residual(output, y[b], twoOverB, ref sum, ref g0, ref Unsafe.Add(ref rs, b));
         }
         As(loss) = sum / Vector256.Create(T.CreateTruncating(n));
-        var rate = Vector256.Create(lr);
-        var m = Vector256.Create(momentum);
-        var ice = Vector256.Create(frozen);
         // The backward: each unit's three sums over the samples in registers, then its step (w2 read before its own update).
         int k = 0;
         for (; k + 4 <= h; k += 4)
@@ -182,18 +191,18 @@ public static class FusedStep
                 Accumulate(Unsafe.Add(ref zi, 2), r, xi, ref s12, ref s22, ref g22);
                 Accumulate(Unsafe.Add(ref zi, 3), r, xi, ref s13, ref s23, ref g23);
             }
-            UpdateUnit(ref p, ref v, h, k, s10, s20, g20, rate, m, ice);
-            UpdateUnit(ref p, ref v, h, k + 1, s11, s21, g21, rate, m, ice);
-            UpdateUnit(ref p, ref v, h, k + 2, s12, s22, g22, rate, m, ice);
-            UpdateUnit(ref p, ref v, h, k + 3, s13, s23, g23, rate, m, ice);
+            UpdateUnit(ref p, ref v, h, k, s10, s20, g20, lr, momentum, frozen);
+            UpdateUnit(ref p, ref v, h, k + 1, s11, s21, g21, lr, momentum, frozen);
+            UpdateUnit(ref p, ref v, h, k + 2, s12, s22, g22, lr, momentum, frozen);
+            UpdateUnit(ref p, ref v, h, k + 3, s13, s23, g23, lr, momentum, frozen);
         }
         for (; k < h; k++)
         {
             Vector256<T> s1 = zero, s2 = zero, g2 = zero;
             for (int i = 0; i < n; i++) Accumulate(Unsafe.Add(ref zs, i * h + k), Unsafe.Add(ref rs, i), Unsafe.Add(ref xs, i), ref s1, ref s2, ref g2);
-            UpdateUnit(ref p, ref v, h, k, s1, s2, g2, rate, m, ice);
+            UpdateUnit(ref p, ref v, h, k, s1, s2, g2, lr, momentum, frozen);
         }
-        Update(ref b2, ref Unsafe.Add(ref v, 3 * h), g0, rate, m, ice);
+        Update(ref b2, ref Unsafe.Add(ref v, 3 * h), g0, lr, momentum, frozen);
     }
 
     /// <summary>A sample's error e = out - y: its square into the loss's sum, r = e * (2 / B) kept, and r into db2's sum.</summary>
@@ -207,22 +216,22 @@ public static class FusedStep
         g0 += r;
     }
 
-    /// <summary>One sample's share of one unit's sums: S1 += [z > 0] r;  S2 = fma([z > 0] r, x, S2);  G2 = fma(r, relu(z), G2).</summary>
+    /// <summary>One sample's share of one unit's sums, from its kept a = relu(z): S1 += [a > 0] r;  S2 = fma([a > 0] r, x, S2);  G2 = fma(r, a, G2).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate<T>(Vector256<T> z, Vector256<T> r, Vector256<T> x, ref Vector256<T> s1, ref Vector256<T> s2, ref Vector256<T> g2)
+    private static void Accumulate<T>(Vector256<T> a, Vector256<T> r, Vector256<T> x, ref Vector256<T> s1, ref Vector256<T> s2, ref Vector256<T> g2)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var zero = Vector256<T>.Zero;
-        var mr = Vector256.GreaterThan(z, zero) & r;
+        var mr = Vector256.GreaterThan(a, zero) & r;
         s1 += mr;
         s2 = Fma(mr, x, s2);
-        g2 = Fma(r, Vector256.MaxNative(z, zero), g2);
+        g2 = Fma(r, a, g2);
     }
 
     /// <summary>Unit j's step from its sums: dw1_j = w2_j S2, db1_j = w2_j S1, dw2_j = G2 (w2_j read before its own update).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void UpdateUnit<T>(ref Vector256<T> p, ref Vector256<T> v, int h, int j, Vector256<T> s1, Vector256<T> s2, Vector256<T> g2,
-        Vector256<T> rate, Vector256<T> m, Vector256<T> frozen)
+        ReadOnlySpan<T> rate, ReadOnlySpan<T> m, ReadOnlySpan<T> frozen)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var w = Unsafe.Add(ref p, 2 * h + j);
@@ -236,13 +245,16 @@ public static class FusedStep
     private static ref Vector256<T> As<T>(Span<T> span) where T : unmanaged =>
         ref Unsafe.As<T, Vector256<T>>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span));
 
-    /// <summary>The chapter's step for a vector of cells: v = m * v + lr * g; p = p - v (g taken as 0 in a frozen lane).</summary>
+    /// <summary>
+    /// The chapter's step for a vector of cells: v = m * v + lr * g; p = p - v (g taken as 0 in a frozen lane: g and not
+    /// the mask). lr, m and the mask are loaded here, each time, so that the backward's loop need not hold them.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Update<T>(ref Vector256<T> param, ref Vector256<T> velocity, Vector256<T> gradient, Vector256<T> rate, Vector256<T> m, Vector256<T> frozen)
+    private static void Update<T>(ref Vector256<T> param, ref Vector256<T> velocity, Vector256<T> gradient, ReadOnlySpan<T> rate, ReadOnlySpan<T> m, ReadOnlySpan<T> frozen)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var g = Vector256.ConditionalSelect(frozen, Vector256<T>.Zero, gradient);
-        velocity = m * velocity + rate * g;
+        var g = Vector256.AndNot(gradient, Vector256.Create(frozen));
+        velocity = Vector256.Create(m) * velocity + Vector256.Create(rate) * g;
         param -= velocity;
     }
 
