@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
 
 namespace TorchMomentum.Optimizers;
@@ -6,7 +9,11 @@ namespace TorchMomentum.Optimizers;
 /// The momentum update itself, once per formulation: a kernel over a parameter p, its gradient g and its
 /// momentum buffer, applied in place. <see cref="MomentumSgd"/> runs the same kernel on one parameter's
 /// tensors and on a whole flat bucket of them (see <see cref="FlatBucket"/>), so both paths perform the same
-/// tensor operations in the same order and agree bit for bit.
+/// tensor operations in the same order and agree bit for bit. The chapter's step has three forms side by side, as
+/// PyTorch's torch/optim/sgd.py keeps its single-tensor, foreach and fused forms: tensors (the optimizer, the torch
+/// sweep engine), a vector of cells (the fused sweep kernel, <see cref="Sweeps.FusedStep"/>) and one number (its
+/// scalar path, and the noise view's runs, <see cref="Theory.NoisyMomentum"/>), each the same two products, sum and
+/// difference, so each rounds as the others do (.NET never fuses a multiply and an add by itself).
 /// </summary>
 internal static class MomentumUpdate
 {
@@ -82,5 +89,21 @@ internal static class MomentumUpdate
         using var step = g.mul(lr);
         v.mul_(momentum).add_(step, Scalars.One);
         p.sub_(v);
+    }
+
+    /// <summary>The chapter's step for a vector of cells, a cell per lane: v = m * v + lr * g; p = p - v.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Chapter<T>(ref Vector256<T> p, ref Vector256<T> v, Vector256<T> g, Vector256<T> momentum, Vector256<T> lr) where T : unmanaged
+    {
+        v = momentum * v + lr * g;
+        p -= v;
+    }
+
+    /// <summary>The chapter's step for one number: v = m * v + lr * g; p = p - v.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Chapter<T>(ref T p, ref T v, T g, T momentum, T lr) where T : IFloatingPointIeee754<T>
+    {
+        v = momentum * v + lr * g;
+        p -= v;
     }
 }

@@ -246,16 +246,14 @@ public static class FusedStep
         ref Unsafe.As<T, Vector256<T>>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span));
 
     /// <summary>
-    /// The chapter's step for a vector of cells: v = m * v + lr * g; p = p - v (g taken as 0 in a frozen lane: g and not
-    /// the mask). lr, m and the mask are loaded here, each time, so that the backward's loop need not hold them.
+    /// The chapter's step for a vector of cells (<see cref="Optimizers.MomentumUpdate"/>'s vector form), g taken as 0 in a
+    /// frozen lane (g and not the mask). lr, m and the mask are loaded here, each time, so that the backward's loop need not hold them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Update<T>(ref Vector256<T> param, ref Vector256<T> velocity, Vector256<T> gradient, ReadOnlySpan<T> rate, ReadOnlySpan<T> m, ReadOnlySpan<T> frozen)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var g = Vector256.AndNot(gradient, Vector256.Create(frozen));
-        velocity = Vector256.Create(m) * velocity + Vector256.Create(rate) * g;
-        param -= velocity;
+        Optimizers.MomentumUpdate.Chapter(ref param, ref velocity, Vector256.AndNot(gradient, Vector256.Create(frozen)), Vector256.Create(m), Vector256.Create(rate));
     }
 
     /// <summary>The same step for one lane, in scalars: the same operations in the same order, each FMA rounding once, the relu as maxps takes it (z > 0 ? z : 0).</summary>
@@ -303,13 +301,11 @@ public static class FusedStep
         Update(weights, velocities, 3 * h * L + lane, g0, rate, m, ice);
     }
 
-    /// <summary>The chapter's step for one number: v = m * v + lr * g; p = p - v (g taken as 0 in a frozen cell).</summary>
+    /// <summary>The chapter's step for one number (<see cref="Optimizers.MomentumUpdate"/>'s scalar form), g taken as 0 in a frozen cell.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Update<T>(Span<T> weights, Span<T> velocities, int at, T gradient, T rate, T m, bool frozen) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T g = frozen ? T.Zero : gradient;
-        velocities[at] = m * velocities[at] + rate * g;
-        weights[at] -= velocities[at];
+        Optimizers.MomentumUpdate.Chapter(ref weights[at], ref velocities[at], frozen ? T.Zero : gradient, m, rate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
