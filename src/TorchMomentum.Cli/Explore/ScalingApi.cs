@@ -19,7 +19,7 @@ namespace TorchMomentum.Cli.Explore;
 /// </summary>
 public static class ScalingApi
 {
-        private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Answers one request, holding a slot of <paramref name="slots"/> while it trains.</summary>
     public static async Task Handle(HttpContext context, TrainingSlots slots, CancellationToken stopping)
@@ -63,6 +63,8 @@ public static class ScalingApi
     {
         long total = grid.CellSteps(Shard.Whole), done = 0;
         var clock = Stopwatch.StartNew();
+        // At once, before the first cell trains: the page shows the study's size within a frame of its request.
+        send(Progress(0, total));
         TimeSpan progressSent = TimeSpan.Zero;
         var results = SweepTraining.Train(grid, Shard.Whole, CPU, threads: 1, onSteps: n =>
         {

@@ -64,6 +64,7 @@ public static class SweepApi
     {
         long total = grid.CellCount * grid.Training.TotalSteps, done = 0;
         var clock = Stopwatch.StartNew();
+        send(Progress(0, total)); // at once, before the first cell trains: the page answers within a frame of its request
         var sent = TimeSpan.Zero;
         // One thread: one request takes one core, and the server's slots bound how many run at once.
         var results = SweepTraining.Train(grid, Shard.Whole, CPU, threads: 1, onSteps: n =>
