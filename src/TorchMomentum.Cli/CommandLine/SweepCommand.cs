@@ -143,8 +143,9 @@ public static class SweepCommand
     {
         using var folder = RunFolder.Open(output, name, force, SweepOutputs.Files, out string? folderError);
         if (folder is null) return ExitCodes.Refuse(error, folderError);
+        var sharpness = SweepOutputs.MeasureSharpness(grid);
         var (results, run) = Train(console, grid, Shard.Whole, device, workers, interruption);
-        SweepOutputs.Write(console, folder, grid, results, shards: 1, run, interruption.Token);
+        SweepOutputs.Write(console, folder, grid, results, shards: 1, run, sharpness, interruption.Token);
         return ExitCodes.Ok;
     }
 
@@ -273,7 +274,8 @@ public static class SweepCommand
             console.MarkupLineInterpolated($"Merging {shards.Length} shards of a {merged.Grid.CellCount}-cell sweep in [bold]{dir}[/].");
             try
             {
-                SweepOutputs.Write(console, folder, merged.Grid, merged.Results, shards.Length, SweepRun.Merged([.. shards.Select(s => s.Run)]), interruption.Token);
+                SweepOutputs.Write(console, folder, merged.Grid, merged.Results, shards.Length, SweepRun.Merged([.. shards.Select(s => s.Run)]),
+                    SweepOutputs.MeasureSharpness(merged.Grid), interruption.Token);
             }
             catch (OperationCanceledException) when (interruption.Requested)
             {

@@ -36,7 +36,10 @@ public static class SweepCsv
                 .. r.StepsToTargets.Select(Steps), .. r.SustainedSteps.Select(Steps),
             ]), cancel);
         // Long form (one row per cell and epoch) reads straight into a data frame; a diverged cell has rows for the epochs it finished.
-        CsvFile.Write(folder.Staged(EpochsFileName), ["cell", "epoch", "mean_loss"],
-            results.SelectMany(r => r.EpochLosses.Select((loss, epoch) => new[] { CsvFile.Number(r.Cell.Id), CsvFile.Number(epoch + 1), CsvFile.Number(loss) })), cancel);
+        CsvFile.WriteNumbers(folder.Staged(EpochsFileName), ["cell", "epoch", "mean_loss"], rows =>
+        {
+            foreach (var r in results)
+                for (int epoch = 0; epoch < r.EpochLosses.Length; epoch++) rows.Row(r.Cell.Id, epoch + 1, r.EpochLosses[epoch]);
+        }, cancel);
     }
 }

@@ -75,19 +75,21 @@ public sealed record ScalingJson(int Studies, long[] TuneSeeds, long[] EvalSeeds
 /// <param name="TorchsharpVersion">TorchSharp's assembly version.</param>
 /// <param name="MapBatchSize">The batch size of the map's cells (<see cref="SweepMap.BatchSize"/>).</param>
 /// <param name="Scaling">With targets: the study's protocol and, per label noise, its held-out results; null without.</param>
+/// <param name="OutputsSeconds">Seconds from the end of training (or of reading the shards) to this summary: the map, the study, the tables and the figures, what a user waits for after the training clock stops.</param>
 public sealed record SweepSummary(SweepGridJson Grid, long Cells, long CellSteps, int DivergedCells, SweepPointJson? Best, SweepPointJson? BestPlainSgd,
     SweepPointJson? ChapterPoint, SweepPointJson? PlainSgdAtChapterEffectiveLr, int Shards, SweepRun Run, double CellStepsPerSecond, string TorchsharpVersion,
-    int? MapBatchSize, ScalingJson? Scaling)
+    int? MapBatchSize, ScalingJson? Scaling, double OutputsSeconds)
 {
     /// <summary>The summary of a sweep trained (or merged from <paramref name="shards"/> shards) as <paramref name="run"/> says.</summary>
-    public static SweepSummary Of(SweepGrid grid, IReadOnlyList<CellResult> results, SweepMap? map, ScalingStudy? study, IReadOnlyList<ScalingOutputs.Extras> extras, int shards, SweepRun run)
+    public static SweepSummary Of(SweepGrid grid, IReadOnlyList<CellResult> results, SweepMap? map, ScalingStudy? study, IReadOnlyList<ScalingOutputs.Extras> extras, int shards, SweepRun run,
+        double outputsSeconds)
     {
         // The most cell-steps the grid could train (cells that diverge stop sooner).
         long cellSteps = grid.CellSteps(Sweeps.Shard.Whole);
         return new(SweepGridJson.From(grid), grid.CellCount, cellSteps, results.Count(r => r.DivergedStep is not null), SweepPointJson.From(map?.Best), SweepPointJson.From(map?.BestPlainSgd),
             SweepPointJson.From(map?.NearestChapter), SweepPointJson.From(map?.PlainSgdAtChapterEffectiveLr), shards, run,
             run.TrainingSeconds > 0 ? cellSteps / run.TrainingSeconds : 0, BuildInfo.TorchSharpVersion, map?.BatchSize,
-            study is null ? null : ScalingJson.Of(study, extras));
+            study is null ? null : ScalingJson.Of(study, extras), outputsSeconds);
     }
 
     /// <summary>Writes it as indented JSON.</summary>
