@@ -47,7 +47,7 @@ public static class FusedKernelRate
         // Forward per sample and unit: 2 FMAs (4); per sample: e, e^2 (an FMA), r, g0 (5). Backward per sample and unit
         // (z kept from the forward): an add and 2 FMAs (5). The step: per parameter 2 products, a sum and a difference
         // (4), and the gradients of w1 and b1 (2 products a unit).
-        int parameters = 3 * Hidden + 1;
+        int parameters = Model.Net.ParameterCount(Hidden);
         double flops = Batch * (Hidden * 9.0 + 5) + parameters * 4 + 2 * Hidden;
         // The FMAs alone: 2 a sample and unit forward, 2 backward, 1 a sample for e^2.
         double fmaFlops = 2.0 * Batch * (Hidden * 4 + 1);
@@ -127,7 +127,7 @@ public static class FusedKernelRate
         public Kernel()
         {
             var random = new Random(1);
-            weights = FusedStep.CacheAligned<float>((3 * Hidden + 1) * lanes);
+            weights = FusedStep.CacheAligned<float>(Model.Net.ParameterCount(Hidden) * lanes);
             for (int i = 0; i < weights.Count; i++) weights[i] = (float)(random.NextDouble() - 0.5);
             velocities = FusedStep.CacheAligned<float>(weights.Count);
             lr = Enumerable.Repeat(1e-6f, lanes).ToArray();

@@ -38,7 +38,7 @@ public static class CurvatureCommand
                 Seed = parse.GetValue(seed), LearningRate = parse.GetValue(lr), Momentum = parse.GetValue(momentum), Contestants = parse.GetValue(contestants)!, ContestantSettings = parse.GetValue(contestantSettings)!,
             });
             if (settings.Problem() is { } bad) return ExitCodes.Refuse(error, bad.ForCommandLine + ".");
-            int parameters = 3 * settings.Hidden + 1;
+            int parameters = Model.Net.ParameterCount(settings.Hidden);
             if (parameters > NetHessian.MaxParameters)
                 return ExitCodes.Refuse(error, $"--hidden must be at most {(NetHessian.MaxParameters - 1) / 3} for curvature, whose Hessian has 3 x hidden + 1 rows and columns (got {settings.Hidden}: {parameters} x {parameters}).");
             if ((long)settings.Samples * parameters > NetHessian.MaxGradientNumbers)

@@ -11,9 +11,6 @@ namespace TorchMomentum.Cli.CommandLine;
 /// </summary>
 public static class ShardChoice
 {
-    /// <summary>Most shards a sweep may be cut into.</summary>
-    public const int MaxShards = 100_000;
-
     /// <summary>The shard asked for, or null and a one-line reason.</summary>
     /// <param name="given">--shard's value: "i/n" or "auto".</param>
     /// <param name="shards">--shards's value, for a Kubernetes Indexed Job.</param>
@@ -26,18 +23,18 @@ public static class ShardChoice
         {
             if (shards is not null) return Fail("--shards goes with --shard auto (a Kubernetes Indexed Job); with --shard i/n the count is n", out error);
             var parts = given.Split('/');
-            if (parts.Length == 2 && Whole(parts[1], 1, MaxShards) is int n && Whole(parts[0], 0, n - 1) is int i) return new Shard(i, n);
-            return Fail($"--shard must be i/n with n in [1, {MaxShards}] and i in [0, n - 1], or auto (got '{given}')", out error);
+            if (parts.Length == 2 && Whole(parts[1], 1, Shard.MaxCount) is int n && Whole(parts[0], 0, n - 1) is int i) return new Shard(i, n);
+            return Fail($"--shard must be i/n with n in [1, {Shard.MaxCount}] and i in [0, n - 1], or auto (got '{given}')", out error);
         }
         if (environment("SLURM_ARRAY_TASK_ID") is { } id)
         {
             if (shards is not null) return Fail("--shards is for a Kubernetes Indexed Job; in a Slurm job array the count is SLURM_ARRAY_TASK_COUNT", out error);
             string min = environment("SLURM_ARRAY_TASK_MIN") ?? "0", step = environment("SLURM_ARRAY_TASK_STEP") ?? "1", count = environment("SLURM_ARRAY_TASK_COUNT") ?? "";
-            if (Whole(count, 1, MaxShards) is int n && Whole(min, 0, int.MaxValue) is int first && Whole(step, 1, int.MaxValue) is int stride
+            if (Whole(count, 1, Shard.MaxCount) is int n && Whole(min, 0, int.MaxValue) is int first && Whole(step, 1, int.MaxValue) is int stride
                 && Whole(id, first, int.MaxValue) is int task && (task - first) % stride == 0 && (task - first) / stride < n)
                 return new Shard((task - first) / stride, n);
             return Fail($"--shard auto: SLURM_ARRAY_TASK_ID={id} with SLURM_ARRAY_TASK_MIN={min}, SLURM_ARRAY_TASK_STEP={step} and SLURM_ARRAY_TASK_COUNT={count} " +
-                $"is not one task of an array of at most {MaxShards}", out error);
+                $"is not one task of an array of at most {Shard.MaxCount}", out error);
         }
         if (environment("JOB_COMPLETION_INDEX") is { } index)
         {

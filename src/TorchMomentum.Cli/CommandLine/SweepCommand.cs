@@ -52,7 +52,7 @@ public static class SweepCommand
         var device = net.Device;
         var threads = Options.OptionalCount("--threads", "Chunks of cells trained at once, each on one thread (default: one per core on the CPU)", 1, SweepTraining.MaxThreads);
         var shard = new Option<string?>("--shard") { Description = "Train only shard i/n (the cells whose id mod n is i) and write sweep-shard-i-of-n.bin; auto: from a Slurm job array or, with --shards, a Kubernetes Indexed Job" };
-        var shards = Options.OptionalCount("--shards", "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions)", 1, ShardChoice.MaxShards);
+        var shards = Options.OptionalCount("--shards", "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions)", 1, Shard.MaxCount);
         var engine = Options.OneOf("--engine", "What trains the cells: fused (one pass per step in C#, a cell per vector lane; CPU) or torch (StackedNet on libtorch, the reference; CPU or CUDA)",
             Defaults.Engine.ToString().ToLowerInvariant(), new Dictionary<string, SweepEngine> { ["fused"] = SweepEngine.Fused, ["torch"] = SweepEngine.Torch });
         var force = Options.Force();

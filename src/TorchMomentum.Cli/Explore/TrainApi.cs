@@ -1,3 +1,4 @@
+using TorchMomentum.Model;
 using Microsoft.AspNetCore.Http;
 using TorchMomentum.Cli.Output;
 using TorchMomentum.Training;
@@ -107,7 +108,7 @@ public static class TrainApi
     private static string SharpnessEvent(int step, ChapterRun run, double[] x, double[] y) => ServerSentEvents.Event("sharpness",
         $"{{\"step\":{step}" + string.Concat(run.Names.Select(name =>
         {
-            var w = Curvature.NetWeights.Of(run.NetOf(name)!);
+            var w = NetWeights.Of(run.NetOf(name)!);
             using var hessian = Curvature.NetHessian.Of(w, x, y);
             double lambda = hessian.isfinite().all().item<bool>() ? Curvature.NetHessian.Eigenvalues(hessian)[0] : double.NaN;
             return $",\"{name}\":{(double.IsFinite(lambda) ? CsvFile.Number(lambda) : "null")}";

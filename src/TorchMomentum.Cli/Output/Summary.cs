@@ -1,3 +1,4 @@
+using TorchMomentum.Model;
 using TorchMomentum.Files;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -56,7 +57,7 @@ public sealed record Summary
             Settings = SummarySettings.From(result.Settings),
             Device = device,
             Threads = threads,
-            TorchSharpVersion = CommandLine.BuildInfo.TorchSharpVersion,
+            TorchSharpVersion = BuildInfo.TorchSharpVersion,
             LibTorchVersion = TorchSharp.torch.__version__,
             Diverged = result.Divergence is not null,
             Divergence = result.Divergence,

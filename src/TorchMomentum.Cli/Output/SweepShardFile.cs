@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorchMomentum.Files;
-using TorchMomentum.Cli.CommandLine;
 using TorchMomentum.Sweeps;
 using TorchMomentum.Training;
 using static TorchSharp.torch;
@@ -185,7 +184,7 @@ public sealed record SweepShardFile
         if (file.Grid is null) throw new InvalidDataException("it has no grid");
         if (file.Grid.ToGrid().Problem() is { } problem) throw new InvalidDataException($"its grid is not valid: {problem.ForCommandLine}");
         if (file.Grid.Engine is not ("fused" or "torch")) throw new InvalidDataException($"its engine '{file.Grid.Engine}' is not fused or torch");
-        if (file.ShardCount < 1 || file.ShardCount > ShardChoice.MaxShards || file.ShardIndex < 0 || file.ShardIndex >= file.ShardCount)
+        if (file.ShardCount < 1 || file.ShardCount > Shard.MaxCount || file.ShardIndex < 0 || file.ShardIndex >= file.ShardCount)
             throw new InvalidDataException($"shard {file.ShardIndex}/{file.ShardCount} is not a shard");
         if (file.Run is null) throw new InvalidDataException("it does not say how it was trained (run)");
         if (file.Run.Problem() is { } run) throw new InvalidDataException(run);

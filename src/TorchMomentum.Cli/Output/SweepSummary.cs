@@ -1,6 +1,5 @@
 using System.Text.Json;
 using TorchMomentum.Files;
-using TorchMomentum.Cli.CommandLine;
 using TorchMomentum.Sweeps;
 
 namespace TorchMomentum.Cli.Output;

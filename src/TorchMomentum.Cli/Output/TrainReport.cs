@@ -1,3 +1,4 @@
+using TorchMomentum.Model;
 using System.Globalization;
 using Spectre.Console;
 using TorchMomentum.Training;

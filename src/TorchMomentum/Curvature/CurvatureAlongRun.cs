@@ -1,5 +1,5 @@
 using TorchMomentum.Data;
-using TorchMomentum.Sweeps;
+using TorchMomentum.Model;
 using TorchMomentum.Training;
 using static TorchSharp.torch;
 

@@ -1,29 +1,7 @@
+using TorchMomentum.Model;
 using static TorchSharp.torch;
 
 namespace TorchMomentum.Curvature;
-
-/// <summary>The weights of one chapter net in float64, laid out as its parameters: hidden.weight, hidden.bias, predict.weight (hidden each), predict.bias.</summary>
-/// <param name="W1">hidden.weight.</param>
-/// <param name="B1">hidden.bias.</param>
-/// <param name="W2">predict.weight.</param>
-/// <param name="B2">predict.bias.</param>
-public sealed record NetWeights(double[] W1, double[] B1, double[] W2, double B2)
-{
-    /// <summary>Hidden units.</summary>
-    public int Hidden => W1.Length;
-
-    /// <summary>Parameters: 3 hidden + 1 (61 for the chapter's 20).</summary>
-    public int Count => 3 * Hidden + 1;
-
-    /// <summary>A net's weights, read in float64 from wherever they are.</summary>
-    public static NetWeights Of(Model.Net net)
-    {
-        using var scope = NewDisposeScope();
-        double[] Read(Tensor p) => Devices.HostValues.Doubles(p.detach().to(ScalarType.Float64, CPU).contiguous()).ToArray();
-        var p = net.parameters().ToArray();
-        return new(Read(p[0]), Read(p[1]), Read(p[2]), Read(p[3])[0]);
-    }
-}
 
 /// <summary>
 /// The exact Hessian of the chapter's loss, the mean squared error of <c>predict(relu(hidden(x)))</c> over a set of
@@ -59,7 +37,7 @@ public static class NetHessian
     /// </summary>
     public static long Bytes(int hidden, long samples)
     {
-        long p = 3L * hidden + 1;
+        long p = Net.ParameterCount(hidden);
         return 8 * (3 * p * p + samples * p);
     }
 

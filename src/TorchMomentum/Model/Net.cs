@@ -31,6 +31,14 @@ public sealed class Net : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// The net's number of parameters, 3 hidden + 1 (61 for the chapter's 20): hidden.weight and hidden.bias, a
+    /// number per hidden unit each, predict.weight another, and predict.bias. Every layout of the net's numbers (the
+    /// tensors, a sweep's cells, the Hessian) takes it from here. Hidden is at most
+    /// <see cref="Training.ExperimentSettings.MaxHidden"/>, so it fits an int.
+    /// </summary>
+    public static int ParameterCount(int hidden) => 3 * hidden + 1;
+
     /// <summary>The name and shape of each parameter of a net of width <paramref name="hiddenWidth"/>, in <c>named_parameters()</c> order.</summary>
     public static IReadOnlyList<(string Name, long[] Shape)> ParameterShapes(int hiddenWidth) =>
     [

@@ -1,3 +1,4 @@
+using TorchMomentum.Model;
 using System.Numerics;
 using TorchMomentum.Data;
 using TorchMomentum.Devices;
@@ -37,11 +38,11 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         this.ledger = ledger;
         lanes = FusedStep.Lanes<T>();
         groups = (cells.Length + lanes - 1) / lanes;
-        parameters = 3 * settings.Hidden + 1;
+        parameters = Model.Net.ParameterCount(settings.Hidden);
         this.orders = orders;
         (x, y) = (Read(start.Data.X), Read(start.Data.Y));
         // The cells' initial weights: train's momentum net, the same for every cell of the seed.
-        var net = Curvature.NetWeights.Of(start.MomentumNet);
+        var net = NetWeights.Of(start.MomentumNet);
         double[] initial = [.. net.W1, .. net.B1, .. net.W2, net.B2];
         weights = FusedStep.CacheAligned<T>(groups * parameters * lanes);
         velocities = FusedStep.CacheAligned<T>(weights.Count);
@@ -69,7 +70,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     /// </summary>
     private static readonly Lazy<bool> WarmUp = new(() =>
     {
-        int l = FusedStep.Lanes<T>(), hidden = 2, p = 3 * hidden + 1;
+        int l = FusedStep.Lanes<T>(), hidden = 2, p = Model.Net.ParameterCount(hidden);
         var weights = new T[p * l];
         var velocities = new T[p * l];
         var lanes = new T[l];

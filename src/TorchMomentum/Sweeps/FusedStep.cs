@@ -112,7 +112,7 @@ public static class FusedStep
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = hidden, n = x.Length, lanes = Lanes<T>();
-        if (weights.Length < (3L * h + 1) * lanes || velocities.Length < weights.Length || scratch.Length < ScratchLength<T>(h, n) || y.Length < n
+        if (weights.Length < (long)Model.Net.ParameterCount(h) * lanes || velocities.Length < weights.Length || scratch.Length < ScratchLength<T>(h, n) || y.Length < n
             || lr.Length < lanes || momentum.Length < lanes || frozen.Length < lanes || loss.Length < lanes)
             throw new ArgumentException("a span is shorter than the group's layout needs");
         ref var p = ref As(weights);

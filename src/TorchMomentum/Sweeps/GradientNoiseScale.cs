@@ -1,3 +1,4 @@
+using TorchMomentum.Model;
 using TorchMomentum.Training;
 using static TorchSharp.torch;
 
@@ -27,7 +28,7 @@ public static class GradientNoiseScale
     /// <summary>B_noise of a net with these weights on these samples, in float64.</summary>
     public static double Of(ReadOnlySpan<double> w1, ReadOnlySpan<double> b1, ReadOnlySpan<double> w2, double b2, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
-        int hidden = w1.Length, n = x.Length, size = 3 * hidden + 1;
+        int hidden = w1.Length, n = x.Length, size = Model.Net.ParameterCount(hidden);
         if (n < 2) return double.NaN; // a variance over one sample does not exist
         var sum = new double[size];
         var gradient = new double[size];
@@ -76,7 +77,7 @@ public static class GradientNoiseScale
         var found = new NoiseScaleAt?[targets.Length];
         foreach (var step in run.Train())
         {
-            var (w1, b1, w2, b2) = Curvature.NetWeights.Of(net);
+            var (w1, b1, w2, b2) = NetWeights.Of(net);
             double loss = full.Of(w1, b1, w2, b2, scratch);
             for (int t = 0; t < targets.Length; t++)
                 if (found[t] is null && loss <= targets[t]) found[t] = new NoiseScaleAt(grid.TargetNames[t], step.Step + 1, Of(w1, b1, w2, b2, x, y));

@@ -328,7 +328,45 @@ public sealed class ScalingStudy
         int largest = Grid.CellBatchSizes.Max();
         var settings = Grid.SettingsOf(largest) with { Seed = Grid.Seeds[0], LabelNoise = labelNoise, LearningRate = best.Lr, Momentum = best.Momentum };
         var model = Curvature.QuadraticModelOfNet.Fit(settings with { Epochs = (Grid.StepBudget(largest) + settings.StepsPerEpoch - 1) / settings.StepsPerEpoch });
-        return (model, model.Predict(Grid));
+        return (model, Predict(model, Grid));
+    }
+
+    /// <summary>
+    /// The steps to each target <paramref name="model"/> predicts at each of the grid's batch sizes, for plain SGD (momentum 0) and
+    /// momentum (above 0), each its best over its menu (<see cref="SweepGrid.Settings"/>), within the grid's step
+    /// budget; targets as excesses are taken above the model's own data's noise floor.
+    /// </summary>
+    public static IReadOnlyList<ModelPrediction> Predict(Curvature.QuadraticModelOfNet model, SweepGrid grid)
+    {
+        var settings = grid.Settings();
+        var targets = grid.TargetsAbove(model.Floor);
+        var best = new List<ModelPrediction>();
+        foreach (int batch in grid.CellBatchSizes.Order())
+        {
+            int budget = grid.StepBudget(batch);
+            // steps[s, t]: each setting's predicted steps to each target.
+            var steps = new double[settings.Length, targets.Length];
+            for (int s = 0; s < settings.Length; s++)
+            {
+                var losses = Theory.NoisyQuadraticModel.ExpectedLoss(model.Directions, model.Minimum, settings[s].Lr, settings[s].Momentum, batch, model.Samples, budget);
+                for (int t = 0; t < targets.Length; t++)
+                {
+                    int at = Array.FindIndex(losses, v => v <= targets[t]);
+                    steps[s, t] = at < 0 ? double.PositiveInfinity : at + 1;
+                }
+            }
+            for (int t = 0; t < targets.Length; t++)
+                foreach (var family in new[] { Family.PlainSgd, Family.Momentum })
+                {
+                    var menu = Enumerable.Range(0, settings.Length).Where(s => (settings[s].Momentum == 0) == (family == Family.PlainSgd)).ToArray();
+                    if (menu.Length == 0) continue;
+                    int top = menu.OrderBy(s => steps[s, t]).ThenBy(s => settings[s].Lr).ThenBy(s => settings[s].Momentum).First();
+                    best.Add(double.IsFinite(steps[top, t])
+                        ? new ModelPrediction(batch, grid.TargetNames[t], family, steps[top, t], settings[top].Lr, settings[top].Momentum)
+                        : new ModelPrediction(batch, grid.TargetNames[t], family, double.PositiveInfinity, double.NaN, double.NaN));
+                }
+        }
+        return best;
     }
 
 }

@@ -1,3 +1,4 @@
+using TorchMomentum.Model;
 using System.Globalization;
 using TorchMomentum.Devices;
 using TorchMomentum.Optimizers;
@@ -295,7 +296,7 @@ public sealed record SweepGrid
     public long EstimatedPeakBytes(long cells, int threads)
     {
         long element = Training.DType == ScalarType.Float64 ? 8 : 4;
-        long parameters = 3L * Training.Hidden + 1;
+        long parameters = Model.Net.ParameterCount(Training.Hidden);
         long perCell = 5 * parameters * element + ResultBytesPerCell; // the curve is in ResultBytesPerCell
         long perSeed = Training.EstimatedPeakBytes - ExperimentSettings.RuntimeBytes;
         int widest = CellBatchSizes.Max();
@@ -374,6 +375,9 @@ public readonly record struct Shard(int Index, int Count)
 {
     /// <summary>The whole sweep, in one process.</summary>
     public static readonly Shard Whole = new(0, 1);
+
+    /// <summary>The most shards a sweep is cut into (as a Slurm job array's or a Kubernetes Job's tasks).</summary>
+    public const int MaxCount = 100_000;
 
     /// <inheritdoc />
     public override string ToString() => $"{Index}/{Count}";

@@ -1,3 +1,4 @@
+using TorchMomentum.Model;
 using TorchMomentum.Data;
 using TorchMomentum.Optimizers;
 using TorchMomentum.Training;

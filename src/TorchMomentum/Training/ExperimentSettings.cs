@@ -97,7 +97,7 @@ public sealed record ExperimentSettings
             long data = Samples * 16 * element; // x, y and their draws, the shuffled copy of an epoch, its order
             long nets = ContestantList.Count;
             long activations = 4 * nets * BatchSize * Hidden * element; // per net: hidden output, relu and their gradients
-            long weights = nets * 5 * (3L * Hidden + 1) * element; // per net: weights, gradients, up to two optimizer states, flat copies
+            long weights = nets * 5 * (long)Model.Net.ParameterCount(Hidden) * element; // per net: weights, gradients, up to two optimizer states, flat copies
             return RuntimeBytes + data + activations + weights;
         }
     }

@@ -1,4 +1,4 @@
-namespace TorchMomentum.Sweeps;
+namespace TorchMomentum.Model;
 
 /// <summary>
 /// The full-data loss of the chapter's net, the mean squared error over all samples (the objective SGD minimises,

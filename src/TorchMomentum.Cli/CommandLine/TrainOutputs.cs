@@ -1,10 +1,10 @@
 using System.Globalization;
 using Spectre.Console;
-using TorchMomentum.Cli.CommandLine;
+using TorchMomentum.Cli.Output;
 using TorchMomentum.Training;
 using static TorchSharp.torch;
 
-namespace TorchMomentum.Cli.Output;
+namespace TorchMomentum.Cli.CommandLine;
 
 /// <summary>
 /// What <c>train</c> shows and writes around its loop: the report, losses.png, summary.json, model.pt, the lines

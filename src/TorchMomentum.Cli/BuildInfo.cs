@@ -1,4 +1,4 @@
-namespace TorchMomentum.Cli.CommandLine;
+namespace TorchMomentum.Cli;
 
 /// <summary>Facts fixed when this assembly was built.</summary>
 public static class BuildInfo
