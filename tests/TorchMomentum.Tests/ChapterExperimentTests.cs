@@ -1,3 +1,4 @@
+using TorchMomentum.Model;
 using TorchMomentum.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -37,6 +37,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal(["fit.png", "losses.csv", "losses.png", "summary.json"], RunFolderFiles.Of(folder));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     [Trait("Category", PyTorchScripts.Trait)]
     public void Train_export_adds_model_pt_that_pytorch_loads_and_predicts_with()

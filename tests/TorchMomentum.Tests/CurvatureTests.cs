@@ -76,6 +76,7 @@ public sealed class CurvatureTests : IDisposable
         }
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(1.0, 0.5, 0.1, 0.9)]
     [InlineData(4.0, 0.2, 0.4, 0.0)]
@@ -102,7 +103,7 @@ public sealed class CurvatureTests : IDisposable
         var nudged = trained with { W1 = [.. trained.W1.Select((w, j) => w + 1e-3 * Math.Sin(j))], B2 = trained.B2 + 1e-3 };
         var model = QuadraticModelOfNet.At(trained, nudged, x, y);
         double predicted = model.Minimum + 0.5 * model.Directions.Sum(d => d.Curvature * d.Start * d.Start);
-        double actual = new Sweeps.FullDataLoss(x, y).Of(nudged.W1, nudged.B1, nudged.W2, nudged.B2, new double[40]);
+        double actual = new FullDataLoss(x, y).Of(nudged.W1, nudged.B1, nudged.W2, nudged.B2, new double[40]);
         Assert.Equal(actual - model.Minimum, predicted - model.Minimum, (actual - model.Minimum) * 0.05);
         Assert.Equal(61, model.Directions.Count);
     }

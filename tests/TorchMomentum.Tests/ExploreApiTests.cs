@@ -55,6 +55,7 @@ public sealed class ExploreApiTests : LoopbackExploreServer
         Assert.All(diverging.RootElement.GetProperty("points").EnumerateArray(), p => Assert.InRange(p.GetProperty("f").GetDouble(), 0, 1e12));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public async Task Every_iteration_count_of_the_pages_no_momentum_preset_is_answered_with_finite_rates()
     {

@@ -13,6 +13,7 @@ namespace TorchMomentum.Tests;
 /// <c>TORCHMOMENTUM_SCREENSHOTS=$PWD/docs dotnet test --filter-trait Category=Browser</c>).
 /// </summary>
 [Trait("Category", Trait)]
+[Trait("Category", "Slow")]
 public sealed partial class ExploreBrowserTests : IAsyncLifetime, IClassFixture<HeadlessChromium>
 {
     public const string Trait = "Browser";

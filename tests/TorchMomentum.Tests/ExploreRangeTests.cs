@@ -54,7 +54,7 @@ public sealed class ExploreRangeTests : IAsyncLifetime
         // itself) is a 400 that names the parameter. The page's sliders and inputs take their ranges from these.
         var missed = new List<string>();
         int tried = 0;
-        foreach (var endpoint in new[] { "bowl", "ratemap", "noise", "velocity", "train", "sweep" })
+        foreach (var endpoint in new[] { "bowl", "ratemap", "noise", "velocity", "train", "sweep", "scaling" })
             foreach (var parameter in limits.GetProperty(endpoint).EnumerateObject())
             {
                 var p = parameter.Value;
@@ -86,6 +86,7 @@ public sealed class ExploreRangeTests : IAsyncLifetime
         Assert.Equal("lr-max", limits.GetProperty("sweep").GetProperty("lr-min").GetProperty("at_most").GetString());
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public async Task Every_edge_of_every_bowl_parameter_is_answered_with_finite_numbers()
     {
@@ -115,6 +116,7 @@ public sealed class ExploreRangeTests : IAsyncLifetime
         }
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public async Task Every_edge_of_every_train_parameter_trains_to_its_end()
     {
@@ -167,5 +169,35 @@ public sealed class ExploreRangeTests : IAsyncLifetime
             var last = (await SseEvents.ReadAllAsync(response))[^1];
             Assert.True(last.Type == "done", $"{query}: ended with {last.Type}: {last.Data}");
         }
+    }
+
+    [Trait("Category", "Slow")]
+    [Fact]
+    public async Task Every_edge_of_every_scaling_parameter_trains_to_its_end_or_is_refused_for_its_size()
+    {
+        // The study's ranges' ends against each other (2^4 studies), one tuning and one held-out seed. The ends may
+        // together pass the study's caps on cells or on samples seen (a whole budget of batches of 1,000): that is a
+        // 400 naming the cap, never a 500 or a training that fails.
+        var axes = new (string Name, double[] Values)[]
+        {
+            ("batch-sizes", MinAndMax("scaling", "batch-sizes")),
+            ("lr-count", MinAndMax("scaling", "lr-count")),
+            ("label-noise", MinAndMax("scaling", "label-noise")),
+            ("steps", MinAndMax("scaling", "steps")),
+        };
+        int trained = 0;
+        foreach (var row in Grid(axes))
+        {
+            string query = Query(row) + "&tune-seeds=1&eval-seeds=101";
+            using var response = await client.GetAsync($"api/scaling?{query}");
+            string refusal = response.StatusCode == HttpStatusCode.BadRequest ? await response.Content.ReadAsStringAsync() : "";
+            if (refusal.Contains("must be at most", StringComparison.Ordinal)) continue;
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: HTTP {(int)response.StatusCode} '{refusal}'");
+            var events = await SseEvents.ReadAllAsync(response);
+            Assert.True(events[^1].Type == "done", $"{query}: ended with {events[^1].Type}: {events[^1].Data}");
+            Assert.Contains(events, e => e.Type == "study");
+            trained++;
+        }
+        Assert.True(trained >= 8, $"only {trained} of 16 studies trained: the caps refused the rest");
     }
 }

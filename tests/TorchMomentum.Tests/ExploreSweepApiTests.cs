@@ -128,6 +128,7 @@ public sealed class ExploreSweepApiTests : LoopbackExploreServer
         return response.StatusCode == HttpStatusCode.OK;
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public async Task Closing_the_stream_stops_the_sweep()
     {

@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 namespace TorchMomentum.Tests;
 
 /// <summary>model.pt (train --export) holds the hand-written net and its optimizer state in PyTorch's format.</summary>
+[Trait("Category", "Slow")]
 public sealed class ExportTests : IDisposable
 {
     private readonly TemporaryFolder temporary = new();

@@ -98,6 +98,7 @@ public sealed class ForceTests : IDisposable
         Assert.Equal(before, Contents(folder));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public async Task A_forced_train_stopped_by_a_signal_keeps_the_earlier_run()
     {

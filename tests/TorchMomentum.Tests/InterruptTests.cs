@@ -8,6 +8,7 @@ namespace TorchMomentum.Tests;
 /// one line says what was kept, the exit code is the signal's (130, 143), and a checkpointed run resumes to the
 /// losses an uninterrupted run writes.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class InterruptTests : IDisposable
 {
     private static readonly string[] Long = ["train", "--epochs", "20000", "--checkpoint-every", "5"];

@@ -103,6 +103,7 @@ public sealed class OddInputTests : IDisposable
         Assert.DoesNotContain("--epochs 12", CliRunner.Run([.. command.Split(' '), "--out", folder]).Error);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public async Task A_sweep_shows_its_set_up_before_its_first_step()
     {

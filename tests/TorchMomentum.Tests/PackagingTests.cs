@@ -11,6 +11,7 @@ namespace TorchMomentum.Tests;
 /// each built and run as a user would, with a NuGet cache of its own so nothing stale is reused.
 /// </summary>
 [Trait("Category", "Packaging")]
+[Trait("Category", "Slow")]
 public sealed class PackagingTests : IClassFixture<PackagingTests.Packed>
 {
     private static readonly string Root = PythonScripts.RepositoryRoot();

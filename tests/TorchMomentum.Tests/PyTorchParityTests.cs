@@ -5,6 +5,7 @@ namespace TorchMomentum.Tests;
 /// batches, so their per-step losses agree to float32 rounding. The PyTorch side is the committed fixture
 /// Fixtures/pytorch/chapter-losses.csv; a live test regenerates it and checks it still says the same.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class PyTorchParityTests : IDisposable
 {
     private readonly TemporaryFolder temporary = new();

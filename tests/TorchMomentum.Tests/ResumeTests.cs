@@ -9,6 +9,7 @@ namespace TorchMomentum.Tests;
 /// only now and then (a write takes about a millisecond), so what such a kill leaves behind is also planted
 /// deterministically: <see cref="A_half_written_row_and_checkpoint_left_by_a_kill_are_ignored"/>.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class ResumeTests : IDisposable
 {
     // Long enough that every kill (at most 250 ms after the first checkpoint) lands before the run ends.

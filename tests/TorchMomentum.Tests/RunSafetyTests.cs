@@ -8,6 +8,7 @@ namespace TorchMomentum.Tests;
 /// Nothing lost, nothing crashes: one writer per run folder, a resume that checks what it continues, one
 /// line and a clean exit code for every bad input, file system state or I/O failure.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class RunSafetyTests : IDisposable
 {
     private readonly TemporaryFolder temporary = new();

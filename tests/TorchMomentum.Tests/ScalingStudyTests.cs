@@ -1,3 +1,4 @@
+using TorchMomentum.Model;
 using System.Globalization;
 using TorchMomentum.Sweeps;
 using TorchMomentum.Training;
@@ -120,6 +121,7 @@ public class ScalingStudyTests
         Assert.True(exact >= compared * 9 / 10, $"{exact} of {compared} equal to the step");
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(100)]
     [InlineData(1000)]

@@ -93,6 +93,7 @@ public sealed partial class SweepCommandTests : IDisposable
         Assert.Equal(ExitCodes.Ok, CliRunner.Run("sweep", "merge", shards, "--force").Exit);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public async Task A_sweep_gives_the_same_bits_on_the_avx2_path_as_on_avx512s()
     {
@@ -255,6 +256,7 @@ public sealed partial class SweepCommandTests : IDisposable
         Assert.False(Directory.Exists(folder));
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData("INT", 130, "Ctrl+C")]
     [InlineData("TERM", 143, "SIGTERM")]

@@ -33,6 +33,7 @@ public sealed class SweepGridTests
         Assert.Equal((grid.LearningRates()[1], grid.Momenta()[1], 9L), (cell.Lr, cell.Momentum, cell.Seed));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void A_billion_cell_shard_is_counted_and_started_at_once()
     {

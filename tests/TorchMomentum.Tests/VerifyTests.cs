@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace TorchMomentum.Tests;
 
+[Trait("Category", "Slow")]
 public class VerifyTests
 {
     [Fact]
