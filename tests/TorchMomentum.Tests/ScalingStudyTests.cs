@@ -248,4 +248,45 @@ public class ScalingStudyTests
         Assert.Equal(480, StepsToTarget.Of([.. Enumerable.Range(1, 528).Select(t => t >= 480 ? 0.0 : 1.0)], 0.5).Sustained);
         Assert.Null(StepsToTarget.Of([.. Enumerable.Range(1, 527).Select(t => t >= 480 ? 0.0 : 1.0)], 0.5).Sustained);
     }
+
+    [Fact]
+    public void The_model_predicts_each_familys_best_setting_of_its_menu_at_each_batch_size()
+    {
+        // The model of seed 1's initial net, started a little away from it: what Predict returns for every (batch
+        // size, target, family) is the menu's fewest expected steps by the model (ties to the lower lr, then momentum),
+        // found here by trying every setting; a target no setting reaches within the budget is unreached.
+        using var run = new ChapterRun(new ExperimentSettings { Seed = 1 }, CPU);
+        using var x64 = run.Data.X.to(ScalarType.Float64).contiguous();
+        using var y64 = run.Data.Y.to(ScalarType.Float64).contiguous();
+        double[] x = Devices.HostValues.Doubles(x64).ToArray(), y = Devices.HostValues.Doubles(y64).ToArray();
+        var at = NetWeights.Of(run.NetOf("momentum")!);
+        var start = at with { W1 = [.. at.W1.Select((w, j) => w + 0.2 * Math.Cos(j))], B2 = at.B2 + 0.3 };
+        var model = Curvature.QuadraticModelOfNet.At(at, start, x, y);
+        var grid = new SweepGrid
+        {
+            LrMin = 0.01, LrMax = 1, LrCount = 4, MomentumMin = 0, MomentumMax = 0.9, MomentumCount = 3, Seeds = [1], Menu = SweepMenu.Grid,
+            BatchSizes = [1, 32, 1000], Steps = 300, Targets = [model.Minimum + 0.05, model.Minimum + 0.002, model.Minimum + 1e-9],
+        };
+        var predicted = ScalingStudy.Predict(model, grid);
+        Assert.Equal(3 * 3 * 2, predicted.Count);
+        var settings = grid.Settings();
+        int reached = 0;
+        foreach (var p in predicted)
+        {
+            int t = Array.IndexOf([.. grid.TargetNames], p.Target);
+            var menu = settings.Where(s => (s.Momentum == 0) == (p.Family == Family.PlainSgd))
+                .Select(s => (s.Lr, s.Momentum, Steps: Array.FindIndex(Theory.NoisyQuadraticModel.ExpectedLoss(model.Directions, model.Minimum, s.Lr, s.Momentum, p.BatchSize, x.Length, 300),
+                    v => v <= grid.Targets[t]) + 1))
+                .Where(s => s.Steps > 0).OrderBy(s => s.Steps).ThenBy(s => s.Lr).ThenBy(s => s.Momentum).ToArray();
+            if (menu.Length == 0)
+            {
+                Assert.False(p.Reached, $"{p}: no setting reaches it");
+                continue;
+            }
+            reached++;
+            Assert.Equal((double)menu[0].Steps, p.Steps);
+            Assert.Equal((menu[0].Lr, menu[0].Momentum), (p.Lr, p.Momentum));
+        }
+        Assert.InRange(reached, 6, 17); // some of each: the loosest target is reached, the 1e-9 one is not
+    }
 }

@@ -9,8 +9,8 @@ namespace TorchMomentum.Curvature;
 /// <summary>
 /// The noisy quadratic model (<see cref="NoisyQuadraticModel"/>) of the chapter's net: the exact Hessian's
 /// eigen-directions at a trained point, the per-example gradients' variance along each, and where the run's initial
-/// weights lie along each; then, for a batch-size study's grid, the steps to each target the model predicts,
-/// tuned over the same learning rates and momenta as the measurement (Zhang et al. 2019).
+/// weights lie along each (Zhang et al. 2019). The batch-size study's Predict turns it into the steps to
+/// each target of a batch-size study's grid, tuned over the same learning rates and momenta as the measurement.
 /// </summary>
 /// <remarks>
 /// The model is the net's loss as the quadratic of its curvature at the trained point: right near that point, and
