@@ -39,23 +39,14 @@ public static class CurvatureAlongRun
         var (x, y) = run.DataInFloat64();
         var full = new FullDataLoss(x, y);
         // The batches, replayed from the generator as the run draws them: the permutation of each epoch, cut into batches.
-        var replay = new RunGenerator(run.GeneratorState);
-        var permutations = new List<long[]>();
-        long[] PermutationOf(int epoch)
-        {
-            while (permutations.Count <= epoch)
-            {
-                var order = new long[x.Length];
-                EpochOrder.NextInto(replay, order);
-                permutations.Add(order);
-            }
-            return permutations[epoch];
-        }
+        var replay = new EpochOrderReplay(run.GeneratorState, x.Length);
+        var order = new long[x.Length];
 
         IEnumerable<CurvaturePoint> At(int step)
         {
             int epoch = step / settings.StepsPerEpoch, first = step % settings.StepsPerEpoch * settings.BatchSize;
-            var batch = PermutationOf(epoch).Skip(first).Take(settings.BatchSize).ToArray();
+            replay.CopyTo(epoch, order);
+            var batch = order.Skip(first).Take(settings.BatchSize).ToArray();
             double[] bx = batch.Select(i => x[i]).ToArray(), by = batch.Select(i => y[i]).ToArray();
             var scratch = new double[2 * settings.Hidden];
             foreach (string name in run.Names.Where(n => only is null || n == only))

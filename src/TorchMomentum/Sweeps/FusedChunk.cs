@@ -10,7 +10,7 @@ namespace TorchMomentum.Sweeps;
 /// <summary>
 /// A chunk of cells that share a seed and a batch size, trained by <see cref="FusedStep"/> (the fused engine): the
 /// same loop as the torch engine's chunk, on the same batches (the seed's permutation per epoch, replayed from its
-/// generator once for all its chunks: <see cref="SharedEpochOrder"/>), each step one pass per group of lanes. Cells
+/// generator once for all its chunks: <see cref="EpochOrderReplay"/>), each step one pass per group of lanes. Cells
 /// are padded to whole groups with copies of the first cell at lr 0, whose results are never read.
 /// </summary>
 /// <typeparam name="T">float or double, the sweep's dtype.</typeparam>
@@ -25,10 +25,10 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     private readonly T[] x, y, lr, momentum, frozen, batchX, batchY, groupLoss;
     private readonly ArraySegment<T> weights, velocities, scratch; // what the kernel reads as vectors, cache-aligned
     private readonly double[] losses, cellWeights, fullScratch;
-    private readonly SharedEpochOrder orders;
+    private readonly EpochOrderReplay orders;
     private readonly long[] order; // the epoch's permutation, into one array (a step or an epoch allocates nothing)
 
-    public FusedChunk(SweepCell[] cells, ChapterRun start, SharedEpochOrder orders, ExperimentSettings settings, int budget, CellLedger ledger, FullDataLoss? full, bool scalar)
+    public FusedChunk(SweepCell[] cells, ChapterRun start, EpochOrderReplay orders, ExperimentSettings settings, int budget, CellLedger ledger, FullDataLoss? full, bool scalar)
     {
         this.cells = cells;
         this.settings = settings;

@@ -104,7 +104,7 @@ public static class SweepTraining
             // The seed's data and batch order are the same at every batch size (one permutation per epoch, cut into
             // batches of the cell's size). Cells of close effective lr share a chunk: a chunk stops when all its cells
             // have diverged, and such cells tend to diverge together. Which cells share a chunk changes no cell's numbers.
-            var orders = runs.ToDictionary(r => r.Key, r => new SharedEpochOrder(r.Value.GeneratorState, grid.Training.Samples));
+            var orders = runs.ToDictionary(r => r.Key, r => new EpochOrderReplay(r.Value.GeneratorState, grid.Training.Samples));
             var full = grid.MeasuresSteps ? runs.ToDictionary(r => r.Key, r =>
             {
                 var (x, y) = r.Value.DataInFloat64(); // read once a seed, in float64
@@ -187,13 +187,13 @@ public static class SweepTraining
     /// </summary>
     internal static bool ForceScalar { get; set; }
 
-    private static ISweepChunk NewChunk(SweepGrid grid, SweepCell[] part, ChapterRun start, SharedEpochOrder orders, ExperimentSettings settings, FullDataLoss? full,
+    private static ISweepChunk NewChunk(SweepGrid grid, SweepCell[] part, ChapterRun start, EpochOrderReplay orders, ExperimentSettings settings, FullDataLoss? full,
         IReadOnlyList<double> targets, double curveBelow, Device device)
     {
         int budget = grid.StepBudget(part[0].BatchSize);
         var ledger = new CellLedger(part, settings, targets, budget, curveBelow);
         if (grid.Engine == SweepEngine.Torch || device.type != TorchSharp.DeviceType.CPU)
-            return new TorchChunk(part, start, settings, budget, ledger, full);
+            return new TorchChunk(part, start, orders, settings, budget, ledger, full);
         return settings.DType == ScalarType.Float64
             ? new FusedChunk<double>(part, start, orders, settings, budget, ledger, full, ForceScalar)
             : new FusedChunk<float>(part, start, orders, settings, budget, ledger, full, ForceScalar);
@@ -216,14 +216,15 @@ public static class SweepTraining
         private readonly FullDataLoss? full;
         private readonly CellLedger ledger;
         private readonly Tensor x, y;
-        private readonly RunGenerator generator;
+        private readonly EpochOrderReplay orders;
+        private readonly long[] order;
         private readonly StackedNet net;
         private readonly FlatBucket bucket;
         private readonly double[] losses, weights, scratch;
         private Tensor lr, momentum;
         private Tensor? frozen;
 
-        public TorchChunk(SweepCell[] cells, ChapterRun start, ExperimentSettings settings, int budget, CellLedger ledger, FullDataLoss? full)
+        public TorchChunk(SweepCell[] cells, ChapterRun start, EpochOrderReplay orders, ExperimentSettings settings, int budget, CellLedger ledger, FullDataLoss? full)
         {
             this.cells = cells;
             this.settings = settings;
@@ -231,7 +232,8 @@ public static class SweepTraining
             this.full = full;
             this.ledger = ledger;
             (x, y) = start.Data;
-            generator = new RunGenerator(start.GeneratorState);
+            this.orders = orders;
+            order = new long[settings.Samples];
             losses = new double[cells.Length];
             net = new StackedNet(start.MomentumNet, cells.Length);
             bucket = new FlatBucket(net.parameters().ToList());
@@ -252,7 +254,8 @@ public static class SweepTraining
             int first = epoch * settings.StepsPerEpoch;
             if (first >= budget || ledger.AllStopped) return;
             using var epochScope = NewDisposeScope();
-            var (batchesX, batchesY) = EpochOrder.Batches(x, y, settings.BatchSize, samples => generator.Draw(() => EpochOrder.Next(samples)));
+            orders.CopyTo(epoch, order);
+            var (batchesX, batchesY) = EpochOrder.Batches(x, y, settings.BatchSize, _ => tensor(order));
             for (int b = 0, step = first; b < batchesX.Length && step < budget; b++, step++)
             {
                 cancel.ThrowIfCancellationRequested();
