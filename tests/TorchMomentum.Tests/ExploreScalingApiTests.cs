@@ -14,8 +14,13 @@ public sealed class ExploreScalingApiTests : LoopbackExploreServer
         using var response = await client.GetAsync("api/scaling?batch-sizes=2,1000&lr-count=3&tune-seeds=4&eval-seeds=5,6,7&label-noise=0.3&steps=200", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var events = await SseEvents.ReadAllAsync(response);
-        Assert.Equal("done", events[^1].Type);
-        var study = events.Last(e => e.Type == "study").Data;
+        // The stream: its size at once, progress that only grows, then the study, then the end.
+        Assert.Equal(["progress", "study", "done"], events.TakeLast(3).Select(e => e.Type));
+        var progress = events.Where(e => e.Type == "progress").Select(e => e.Data.GetProperty("cell_steps").GetInt64()).ToArray();
+        Assert.Equal(0L, progress[0]);
+        Assert.Equal(progress.Order(), progress);
+        Assert.Equal(events[0].Data.GetProperty("total").GetInt64(), progress[^1]);
+        var study = events[^2].Data;
 
         // The same study trained here: every cell's sustained steps to every target, and the held-out speed-up read off them.
         var grid = ScalingStudy.DefaultGrid with { BatchSizes = [2, 1000], LrCount = 3, Seeds = [4], EvalSeeds = [5, 6, 7], Studies = 1, Steps = 200,
@@ -25,14 +30,25 @@ public sealed class ExploreScalingApiTests : LoopbackExploreServer
             Assert.Equal(results.Select(r => r.SustainedSteps[t]),
                 study.GetProperty("steps")[t].EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? (int?)null : v.GetInt32()));
         var expected = new ScalingStudy(grid, results);
-        var rows = study.GetProperty("rows").EnumerateArray().Where(r => r.GetProperty("family").GetString() == "momentum").ToArray();
-        Assert.Equal(grid.TargetNames.Count * 2, rows.Length);
-        foreach (var row in rows)
+        // Every row of the sustained measure, both families, every field, as the study read here has it (its bootstrap is seeded).
+        var mine = expected.Rows.Where(r => r.Measure == Measure.Sustained).ToArray();
+        var rows = study.GetProperty("rows").EnumerateArray().ToArray();
+        Assert.Equal(grid.TargetNames.Count * 2 * 2, rows.Length);
+        Assert.Equal(mine.Length, rows.Length);
+        static double? F(double v) => double.IsFinite(v) ? v : null;
+        static double? Read(JsonElement e) => e.ValueKind == JsonValueKind.Null ? null : e.GetDouble();
+        foreach (var (r, row) in mine.Zip(rows))
         {
-            var mine = expected.Comparison(0.3, Measure.Sustained, row.GetProperty("batch_size").GetInt32(), row.GetProperty("target").GetDouble())!;
-            var speedUp = row.GetProperty("speed_up");
-            Assert.Equal(double.IsFinite(mine.SpeedUp) ? mine.SpeedUp : (double?)null, speedUp.ValueKind == JsonValueKind.Null ? (double?)null : speedUp.GetDouble());
-            Assert.Equal(mine.Verdict!.Value.ToString().ToLowerInvariant(), row.GetProperty("verdict").GetString());
+            Assert.Equal((r.Target, r.Family == Family.PlainSgd ? "sgd" : "momentum", r.BatchSize),
+                (row.GetProperty("target").GetDouble(), row.GetProperty("family").GetString(), row.GetProperty("batch_size").GetInt32()));
+            Assert.Equal([F(r.Steps), F(r.Lr), F(r.Momentum), F(r.SpeedUp), F(r.SpeedUpLow), F(r.SpeedUpHigh)],
+                new[] { "steps", "lr", "momentum", "speed_up", "low", "high" }.Select(p => Read(row.GetProperty(p))));
+            Assert.Equal(r.Verdict?.ToString().ToLowerInvariant(), row.GetProperty("verdict").GetString());
+        }
+        for (int t = 0; t < grid.TargetNames.Count; t++)
+        {
+            Assert.Equal(expected.CriticalBatchSize(0.3, Family.PlainSgd, grid.TargetNames[t]), Read(study.GetProperty("critical")[t].GetProperty("sgd")));
+            Assert.Equal(expected.CriticalBatchSize(0.3, Family.Momentum, grid.TargetNames[t]), Read(study.GetProperty("critical")[t].GetProperty("momentum")));
         }
         Assert.Equal(0.3, study.GetProperty("label_noise").GetDouble());
         Assert.Contains(results, r => r.SustainedSteps.All(s => s is not null)); // the comparison is of steps, not of empty cells

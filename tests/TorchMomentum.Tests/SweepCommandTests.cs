@@ -63,7 +63,8 @@ public sealed partial class SweepCommandTests : IDisposable
     public void Shards_merge_into_the_same_bytes_as_the_one_process_sweep(bool study)
     {
         string whole = temporary["whole"], shards = temporary["shards"];
-        string[] Args(params string[] more) => study ? StudyArgs(more) : With(more);
+        // Up to lr 50 the sweep has cells that diverge: their steps and losses must survive the shard files too.
+        string[] Args(params string[] more) => study ? StudyArgs(more) : With([.. more, "--lr-max", "50"]);
         Assert.Equal(ExitCodes.Ok, CliRunner.Run(Args("--out", whole)).Exit);
         for (int i = 0; i < 3; i++)
         {
@@ -76,6 +77,16 @@ public sealed partial class SweepCommandTests : IDisposable
         string[] compared = study ? [SweepCsv.FileName, SweepCsv.EpochsFileName, ScalingOutputs.CsvFileName] : [SweepCsv.FileName, SweepCsv.EpochsFileName];
         foreach (var file in compared)
             Assert.Equal(File.ReadAllBytes(Path.Combine(whole, file)), File.ReadAllBytes(Path.Combine(shards, file)));
+        // summary.json too, but for how it ran (processes, times, memory): the map's points, the study, diverged cells.
+        string Comparable(string folder)
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder, Summary.FileName)))!.AsObject();
+            foreach (var key in new[] { "shards", "run", "cell_steps_per_second", "outputs_seconds" }) Assert.True(json.Remove(key), key);
+            return json.ToJsonString();
+        }
+        Assert.Equal(Comparable(whole), Comparable(shards));
+        if (!study)
+            Assert.True(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(whole, Summary.FileName)))!["diverged_cells"]!.GetValue<int>() > 0, "no cell diverged");
         if (study)
         {
             // The study measured something: some cell reached a target, at both batch sizes.

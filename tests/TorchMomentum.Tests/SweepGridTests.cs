@@ -28,9 +28,16 @@ public sealed class SweepGridTests
     [Fact]
     public void A_cells_settings_follow_from_its_id()
     {
-        var grid = new SweepGrid { LrCount = 3, MomentumCount = 2, Seeds = [7, 9] };
-        var cell = grid.Cells().Single(c => c.Id == 10); // (seed 1 x 2 momenta + momentum 1) x 3 + lr 1
-        Assert.Equal((grid.LearningRates()[1], grid.Momenta()[1], 9L), (cell.Lr, cell.Momentum, cell.Seed));
+        long[] seeds = [7, 9];
+        int[] batches = [5, 32, 100];
+        double[] noises = [0, 0.3];
+        var grid = new SweepGrid { LrCount = 3, MomentumCount = 2, Seeds = seeds, BatchSizes = batches, LabelNoises = noises };
+        var (rates, momenta) = (grid.LearningRates(), grid.Momenta());
+        var cells = grid.Cells().ToArray();
+        Assert.Equal(Enumerable.Range(0, 72), cells.Select(c => c.Id));
+        foreach (var c in cells) // id = ((noise * 2 seeds + seed) * 3 batch sizes + batch) * 6 settings + momentum * 3 lrs + lr
+            Assert.Equal((rates[c.Id % 3], momenta[c.Id / 3 % 2], batches[c.Id / 6 % 3], seeds[c.Id / 18 % 2], noises[c.Id / 36]),
+                (c.Lr, c.Momentum, c.BatchSize, c.Seed, c.LabelNoise));
     }
 
     [Trait("Category", "Slow")]

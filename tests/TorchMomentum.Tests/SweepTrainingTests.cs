@@ -154,21 +154,28 @@ public class SweepTrainingTests
         Assert.True(fused.Sum(r => r.StepsToTargets.Count(s => s is not null)) > 100, "the comparison is of steps, not of empty columns");
     }
 
-    [Fact]
-    public void A_diverged_cell_is_recorded_at_trains_step_and_keeps_its_finished_epochs()
+    [Theory]
+    [InlineData(SweepEngine.Fused)]
+    [InlineData(SweepEngine.Torch)]
+    public void A_diverged_cell_is_recorded_at_trains_step_and_keeps_its_finished_epochs(SweepEngine engine)
     {
-        var settings = new ExperimentSettings { Epochs = 3, LearningRate = 2.5, Momentum = 0.5 };
+        // train racing momentum alone: its blow-up is momentum's own (with plain SGD beside it, SGD blows up first), and
+        // a sweep whose training settings name the same contestants starts its cells from the same draw.
+        var settings = new ExperimentSettings { Epochs = 3, LearningRate = 2.5, Momentum = 0.5, Contestants = ContestantNames.Momentum };
         using var run = new ChapterRun(settings, CPU);
-        run.TrainToEnd(run.NewHistory());
-        Assert.NotNull(run.Divergence);
+        var history = run.NewHistory();
+        run.TrainToEnd(history);
+        Assert.Equal(ContestantNames.Momentum, run.Divergence?.Optimizer);
+        Assert.True(run.Divergence!.Step >= settings.StepsPerEpoch, $"diverged at step {run.Divergence.Step}, in epoch 0: no finished epoch to keep");
 
-        var grid = new SweepGrid { LrMin = 2.5, LrMax = 2.5, LrCount = 1, MomentumMin = 0.5, MomentumMax = 0.5, MomentumCount = 1, Seeds = [1], Training = settings };
+        var grid = new SweepGrid { Engine = engine, LrMin = 2.5, LrMax = 2.5, LrCount = 1, MomentumMin = 0.5, MomentumMax = 0.5, MomentumCount = 1, Seeds = [1], Training = settings };
         var cell = Train(grid, Shard.Whole).Single();
         Assert.Null(cell.FinalLoss);
         Assert.Null(cell.LastEpochLoss);
-        // train stops at its first contestant to blow up; plain SGD at this lr may go first, so only "not later" holds.
-        Assert.True(cell.DivergedStep >= run.Divergence!.Step, $"cell diverged at {cell.DivergedStep}, train at {run.Divergence.Step}");
-        Assert.Equal(cell.DivergedStep / settings.StepsPerEpoch, cell.EpochLosses.Length);
+        Assert.Equal(run.Divergence.Step, cell.DivergedStep);
+        var epochs = history.EpochMeanLosses.Select(e => e[0]).ToArray();
+        Assert.Equal(epochs.Length, cell.EpochLosses.Length);
+        Assert.All(cell.EpochLosses.Zip(epochs), p => Assert.Equal(p.Second, p.First, Math.Abs(p.Second) * 1e-5));
     }
 
     [Fact]
