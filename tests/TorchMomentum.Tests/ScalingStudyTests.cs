@@ -289,4 +289,32 @@ public class ScalingStudyTests
         }
         Assert.InRange(reached, 6, 17); // some of each: the loosest target is reached, the 1e-9 one is not
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(300)]
+    [InlineData(1000)]
+    public void The_mean_curves_arrival_is_the_step_by_step_sums(int length)
+    {
+        // Blocks of steps and vectors of them, against one step at a time across the curves: the same step, whatever
+        // the length (tails of a vector and of a block), the weights (a seed left out, one taken thrice) and the target.
+        var random = new Random(length);
+        var curves = Enumerable.Range(0, 5).Select(_ => Enumerable.Range(0, length).Select(s => (float)(1.0 / (1 + s * random.NextDouble()) + 0.01 * random.NextDouble())).ToArray()).ToArray();
+        curves[3][length / 2] = float.PositiveInfinity; // a diverged seed keeps the mean above while it is counted
+        foreach (int[] counts in new[] { new[] { 1, 1, 1, 1, 1 }, [0, 3, 1, 0, 1], [2, 0, 0, 1, 0] })
+            foreach (double target in new[] { 2.0, 0.5, 0.05, 0.011, 1e-6 })
+            {
+                double expected = double.PositiveInfinity;
+                int total = counts.Sum();
+                for (int step = 0; step < length && double.IsPositiveInfinity(expected); step++)
+                {
+                    double sum = 0;
+                    for (int i = 0; i < curves.Length; i++)
+                        if (counts[i] > 0) sum += counts[i] * (double)curves[i][step];
+                    if (sum / total <= target) expected = step + 1;
+                }
+                Assert.Equal(expected, StepsToTarget.MeanArrival(curves, counts, target));
+            }
+    }
 }

@@ -70,14 +70,37 @@ public static class StepsToTarget
     /// </summary>
     public static double MeanArrival(IReadOnlyList<float[]> curves, ReadOnlySpan<int> counts, double target)
     {
+        // A block of steps at a time: every curve's weighted loss added into the block's sums, in the curves' order
+        // (each step's sum is the same additions as one step at a time, so the same bits), a vector of steps per
+        // operation, then the block read for the first arrival. A bootstrap asks this thousands of times a study: one
+        // step at a time, across the curves, it was 5.6 of the default study's 8 s of reading.
+        const int Block = 256;
         int total = 0;
         foreach (int c in counts) total += c;
-        for (int step = 0; step < curves[0].Length; step++)
+        int length = curves[0].Length, lanes = System.Numerics.Vector<double>.Count;
+        Span<double> sums = stackalloc double[Block];
+        for (int start = 0; start < length; start += Block)
         {
-            double sum = 0;
+            int n = Math.Min(Block, length - start), whole = n - n % (2 * lanes);
+            sums[..n].Clear();
             for (int i = 0; i < curves.Count; i++)
-                if (counts[i] > 0) sum += counts[i] * (double)curves[i][step];
-            if (sum / total <= target) return step + 1;
+            {
+                if (counts[i] == 0) continue;
+                double weight = counts[i];
+                var w = new System.Numerics.Vector<double>(weight);
+                var curve = curves[i].AsSpan(start, n);
+                var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(curve[..whole]);
+                var doubles = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(sums[..whole]);
+                for (int k = 0; k < floats.Length; k++)
+                {
+                    System.Numerics.Vector.Widen(floats[k], out var low, out var high);
+                    doubles[2 * k] += w * low;
+                    doubles[2 * k + 1] += w * high;
+                }
+                for (int j = whole; j < n; j++) sums[j] += weight * curve[j];
+            }
+            for (int j = 0; j < n; j++)
+                if (sums[j] / total <= target) return start + j + 1;
         }
         return double.PositiveInfinity;
     }
