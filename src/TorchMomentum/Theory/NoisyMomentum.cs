@@ -79,8 +79,8 @@ public static class NoisyMomentum
     /// <remarks>
     /// The explore page's Noise view asks for these runs on every slider move, 200 runs of 300 iterations for two
     /// momenta at its defaults. Ten libtorch calls an iteration and momentum (a few microseconds each on 200 numbers)
-    /// and a sort of every iteration's f took 12 ms; one call an iteration (the draw) and a loop over the runs in
-    /// place take about 2 (docs/explore.md).
+    /// and a sort of every iteration's f took 12 ms here; one call an iteration (the draw), a loop over the runs in
+    /// place and the band below take 3.5 (docs/explore.md).
     /// </remarks>
     public static IReadOnlyList<NoisyRuns> Simulate(double lr, IReadOnlyList<double> momenta, double h, double sigma, double start, int runs, int iterations, long seed)
     {
@@ -111,7 +111,7 @@ public static class NoisyMomentum
     /// it): the mean, added in the runs' order, and the 10th and 90th percentiles as the band draws them, the values at
     /// sorted positions floor(0.1 (n - 1)) and floor(0.9 (n - 1)). Each is the last of the few values at or before it
     /// (21 of 200 at the defaults), kept in order as they come; a value beyond that last one costs a comparison. A
-    /// whole sort of every iteration took 4.6 ms of the view's 7, .NET's PriorityQueue 3.2; this takes under 1.
+    /// whole sort of every iteration took 4.6 ms of the view's 7, .NET's PriorityQueue 3.2; this about 2.
     /// </summary>
     private sealed class Band(int runs)
     {
