@@ -31,7 +31,8 @@ public static class SweepOutputs
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var map = grid.HasMap ? new SweepMap(grid, results) : null;
         var study = grid.MeasuresSteps ? new ScalingStudy(grid, results) : null;
-        var extras = study is null ? [] : ScalingOutputs.Extras.Of(study);
+        // The study's extra tables (the noise scale, the quadratic model, a net trained for it) beside the sweep's tables and figures.
+        var extrasTask = study is null ? Task.FromResult<IReadOnlyList<ScalingOutputs.Extras>>([]) : Task.Run(() => ScalingOutputs.Extras.Of(study));
         string summaryFile = folder.Staged(Summary.FileName);
         string? mapFile = map is null ? null : folder.Staged(SweepPlots.MapFileName), effectiveLrFile = map is null ? null : folder.Staged(SweepPlots.EffectiveLrFileName);
         var scalingFiles = study is null ? null : ScalingOutputs.Files.Select(folder.Staged).ToArray();
@@ -47,7 +48,7 @@ public static class SweepOutputs
         try
         {
             SweepCsv.Write(folder, grid, results, cancel);
-            if (study is not null) ScalingOutputs.WriteCsv(scalingFiles![0], study, extras, cancel);
+            if (study is not null) ScalingOutputs.WriteCsv(scalingFiles![0], study, extrasTask.GetAwaiter().GetResult(), cancel);
         }
         finally
         {
@@ -55,6 +56,7 @@ public static class SweepOutputs
             sharpness.GetAwaiter().GetResult();
         }
         cancel.ThrowIfCancellationRequested();
+        var extras = extrasTask.GetAwaiter().GetResult();
         if (map is not null) Print(console, map);
         if (study is not null) PrintStudy(console, study, extras);
         SweepSummary.Of(grid, results, map, study, extras, shards, run, clock.Elapsed.TotalSeconds).Write(summaryFile);
