@@ -15,7 +15,7 @@ public sealed class CsvFileTests : IDisposable
         // Whole numbers (ids, epochs) and losses of every size a sweep writes, and enough rows to flush its buffer many times.
         var random = new Random(5);
         var rows = Enumerable.Range(0, 20_000).Select(i => new[] { (double)i, i % 500 + 1, Math.Pow(10, random.Next(-12, 6)) * random.NextDouble() * (i % 7 == 0 ? -1 : 1) })
-            .Append([0.1, 1e15 - 1, double.Epsilon]).Append([-0.0, 5e-324, double.MaxValue]).ToArray();
+            .Append([0.1, 1e15 - 1, double.Epsilon]).Append([-0.0, 5e-324, double.MaxValue]).Append([-3, 1e17, -123456789012345]).ToArray();
         string folder = temporary["csv"];
         Directory.CreateDirectory(folder);
         string text = Path.Combine(folder, "text.csv"), numbers = Path.Combine(folder, "numbers.csv");

@@ -75,7 +75,13 @@ public static class CsvFile
                     throw new InvalidOperationException(
                         $"{System.IO.Path.GetFileName(path)}, line {line}, {(i < header.Count ? header[i] : $"column {i + 1}")}: '{Number(cells[i])}' is not a finite number; the file was not written.");
                 if (i > 0) buffer[used++] = (byte)',';
-                cells[i].TryFormat(buffer.AsSpan(used), out int written, "R", CultureInfo.InvariantCulture); // at most 24 bytes
+                double cell = cells[i];
+                // A whole number (an id, an epoch) as a long: the same text "R" gives it below 10^15 (-0 aside), a third of the time.
+                int written;
+                if (cell == Math.Floor(cell) && Math.Abs(cell) < 1e15 && !(cell == 0 && double.IsNegative(cell)))
+                    ((long)cell).TryFormat(buffer.AsSpan(used), out written, default, CultureInfo.InvariantCulture);
+                else
+                    cell.TryFormat(buffer.AsSpan(used), out written, "R", CultureInfo.InvariantCulture); // at most 24 bytes
                 used += written;
             }
             buffer[used++] = (byte)'\n';
