@@ -27,8 +27,7 @@ public static class CsvFile
             if (++line % 4096 == 0) cancel.ThrowIfCancellationRequested();
             for (int i = 0; i < cells.Length; i++)
                 if (double.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && !double.IsFinite(value))
-                    throw new InvalidOperationException(
-                        $"{System.IO.Path.GetFileName(path)}, line {line}, {(i < columns.Length ? columns[i] : $"column {i + 1}")}: '{cells[i]}' is not a finite number; the file was not written.");
+                    throw NotFinite(path, line, columns, i, cells[i]);
             writer.WriteLine(string.Join(',', cells));
         }
     });
@@ -72,8 +71,7 @@ public static class CsvFile
             for (int i = 0; i < cells.Length; i++)
             {
                 if (!double.IsFinite(cells[i]))
-                    throw new InvalidOperationException(
-                        $"{System.IO.Path.GetFileName(path)}, line {line}, {(i < header.Count ? header[i] : $"column {i + 1}")}: '{Number(cells[i])}' is not a finite number; the file was not written.");
+                    throw NotFinite(path, line, header, i, Number(cells[i]));
                 if (i > 0) buffer[used++] = (byte)',';
                 double cell = cells[i];
                 // A whole number (an id, an epoch) as a long: the same text "R" gives it below 10^15 (-0 aside), a third of the time.
@@ -93,6 +91,10 @@ public static class CsvFile
             used = 0;
         }
     }
+
+    /// <summary>Both forms' one refusal: where, in which column, and what the cell read.</summary>
+    private static InvalidOperationException NotFinite(string path, int line, IReadOnlyList<string> header, int column, string cell) =>
+        new($"{System.IO.Path.GetFileName(path)}, line {line}, {(column < header.Count ? header[column] : $"column {column + 1}")}: '{cell}' is not a finite number; the file was not written.");
 
     /// <summary>A number at full precision: the shortest text that reads back as the same double.</summary>
     public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
