@@ -37,7 +37,7 @@ public sealed class GradientNoiseScaleTests
         double trace = gradients.Sum(g => g.Select((v, k) => (v - mean[k]) * (v - mean[k])).Sum()) / (samples - 1);
         double expected = trace / mean.Sum(m => m * m);
 
-        double actual = GradientNoiseScale.Of(w1, b1, w2, b2, x, y);
+        double actual = GradientNoiseScale.Of(new NetWeights(w1, b1, w2, b2), x, y);
         Assert.InRange(Math.Abs(actual - expected), 0, 1e-9 * expected);
         foreach (var t in weights.Values) t.Dispose();
     }

@@ -9,11 +9,11 @@ namespace TorchMomentum.Curvature;
 /// lr * lambda_max &lt; 2 (heavy ball: 2(1 + momentum)) is about, computed on the net itself.
 /// </summary>
 /// <remarks>
-/// With f_i = f(x_i), e_i = f_i - y_i and L = (1/N) sum_i e_i^2 (section 5.5.1's MSELoss):
+/// With f_i = f(x_i), e_i = f_i - y_i and L = (1/N) sum_i e_i^2 (section 5.5.1's MSELoss; the net's formulas are
+/// <see cref="NetMath"/>'s, g_i = grad f_i its <see cref="NetMath.OutputGradient"/>):
 /// <code>
 ///   H = (2/N) sum_i ( g_i g_i' + e_i S_i ),   g_i = grad f_i,   S_i = Hessian of f_i
-///   g_i: d/dw1_j = w2_j m_ij x_i,  d/db1_j = w2_j m_ij,  d/dw2_j = relu(z_ij),  d/db2 = 1     (z_ij = w1_j x_i + b1_j, m_ij = [z_ij > 0])
-///   S_i: d2/(dw1_j dw2_j) = m_ij x_i,  d2/(db1_j dw2_j) = m_ij,  all else 0
+///   S_i: d2/(dw1_j dw2_j) = m_ij x_i,  d2/(db1_j dw2_j) = m_ij,  all else 0     (m_ij = [w1_j x_i + b1_j > 0])
 /// </code>
 /// The relu's second derivative is 0 wherever it exists, as autograd takes it, so this is what autograd's double
 /// backward computes (CurvatureTests.The_hessian_is_autograds_double_backward_to_1e_12 holds it to that). The Gauss-Newton part G'G is one matrix product
@@ -85,26 +85,11 @@ public static class NetHessian
         return gradients;
     }
 
-    /// <summary>Every sample's gradient of the net's output, grad f_i, into the rows of <paramref name="g"/> [samples, parameters] (zeros), and its error e_i = f_i - y_i.</summary>
+    /// <summary>Every sample's gradient of the net's output, grad f_i (<see cref="NetMath.OutputGradient"/>), into the rows of <paramref name="g"/> [samples, parameters] (zeros), and its error e_i = f_i - y_i.</summary>
     private static void OutputGradients(NetWeights w, ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<double> g, Span<double> e)
     {
-        int h = w.Hidden, p = w.Count, n = x.Length;
-        for (int i = 0; i < n; i++)
-        {
-            var row = g.Slice(i * p, p);
-            double f = w.B2;
-            for (int j = 0; j < h; j++)
-            {
-                double z = w.W1[j] * x[i] + w.B1[j];
-                if (!(z > 0)) continue;
-                row[j] = w.W2[j] * x[i];
-                row[h + j] = w.W2[j];
-                row[2 * h + j] = z;
-                f += w.W2[j] * z;
-            }
-            row[3 * h] = 1;
-            e[i] = f - y[i];
-        }
+        int p = w.Count;
+        for (int i = 0; i < x.Length; i++) e[i] = NetMath.OutputGradient(w, x[i], g.Slice(i * p, p)) - y[i];
     }
 
     /// <summary>The eigenvalues of a symmetric matrix, largest first (libtorch's eigvalsh, float64).</summary>

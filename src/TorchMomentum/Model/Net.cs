@@ -95,10 +95,6 @@ public sealed class Net : Module<Tensor, Tensor>
             .Max(pair => (pair.First - pair.Second).abs().max().ToScalar().ToDouble());
     }
 
-    /// <inheritdoc />
-    public override Tensor forward(Tensor x)
-    {
-        using var activation = functional.relu(hidden.forward(x));
-        return predict.forward(activation);
-    }
+    /// <summary>The forward, <see cref="NetMath.Output(Tensor, Tensor, Tensor, Tensor, Tensor)"/> with this net's weights.</summary>
+    public override Tensor forward(Tensor x) => NetMath.Output(x, hidden.weight!, hidden.bias!, predict.weight!, predict.bias!);
 }

@@ -1,11 +1,14 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using TorchMomentum.Model;
+using static TorchMomentum.Model.NetMath;
 
 namespace TorchMomentum.Sweeps;
 
 /// <summary>
-/// One step of the chapter's loop for a group of cells in one pass, without libtorch: the forward, the loss, the
+/// One step of the chapter's loop for a group of cells in one pass, without libtorch: the forward (<see cref="NetMath"/>'s
+/// vector and scalar forms), the loss, the
 /// gradient worked out by hand and the chapter's momentum step (section 5.5.1, <see cref="Optimizers.MomentumUpdate.Chapter(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)"/>'s
 /// arithmetic), one cell per lane of a <see cref="Vector256{T}"/> (8 float32 cells, or 4 float64). A group's weights
 /// and velocities are 2 (3 hidden + 1) vectors: 4 KB at the chapter's hidden 20, in L1; at a hidden of some
@@ -142,16 +145,16 @@ public static class FusedStep
             for (int j = 0; j < h; j++)
             {
                 Vector256<T> a = Unsafe.Add(ref w1, j), c = Unsafe.Add(ref b1, j), w = Unsafe.Add(ref w2, j);
-                var z = Vector256.MaxNative(Fma(a, x0, c), zero);
+                var z = Activation(a, x0, c);
                 Unsafe.Add(ref z0, j) = z;
                 o0 = Fma(w, z, o0);
-                z = Vector256.MaxNative(Fma(a, x1, c), zero);
+                z = Activation(a, x1, c);
                 Unsafe.Add(ref z0, h + j) = z;
                 o1 = Fma(w, z, o1);
-                z = Vector256.MaxNative(Fma(a, x2, c), zero);
+                z = Activation(a, x2, c);
                 Unsafe.Add(ref z0, 2 * h + j) = z;
                 o2 = Fma(w, z, o2);
-                z = Vector256.MaxNative(Fma(a, x3, c), zero);
+                z = Activation(a, x3, c);
                 Unsafe.Add(ref z0, 3 * h + j) = z;
                 o3 = Fma(w, z, o3);
             }
@@ -168,7 +171,7 @@ public static class FusedStep
             ref var zb = ref Unsafe.Add(ref zs, b * h);
             for (int j = 0; j < h; j++)
             {
-                var z = Vector256.MaxNative(Fma(Unsafe.Add(ref w1, j), xb, Unsafe.Add(ref b1, j)), zero);
+                var z = Activation(Unsafe.Add(ref w1, j), xb, Unsafe.Add(ref b1, j));
                 Unsafe.Add(ref zb, j) = z;
                 output = Fma(Unsafe.Add(ref w2, j), z, output);
             }
@@ -270,8 +273,8 @@ public static class FusedStep
             T xb = x[b], output = b2;
             for (int j = 0; j < h; j++)
             {
-                T z = T.FusedMultiplyAdd(weights[j * L + lane], xb, weights[(h + j) * L + lane]);
-                output = T.FusedMultiplyAdd(weights[(2 * h + j) * L + lane], z > zero ? z : zero, output);
+                T z = Activation(weights[j * L + lane], xb, weights[(h + j) * L + lane]);
+                output = T.FusedMultiplyAdd(weights[(2 * h + j) * L + lane], z, output);
             }
             T e = output - y[b];
             sum = T.FusedMultiplyAdd(e, e, sum);
@@ -287,11 +290,11 @@ public static class FusedStep
             T a = weights[j * L + lane], c = weights[(h + j) * L + lane], s1 = zero, s2 = zero, g2 = zero;
             for (int b = 0; b < n; b++)
             {
-                T z = T.FusedMultiplyAdd(a, x[b], c);
+                T z = Activation(a, x[b], c);
                 T mr = z > zero ? rs[b] : zero;
                 s1 += mr;
                 s2 = T.FusedMultiplyAdd(mr, x[b], s2);
-                g2 = T.FusedMultiplyAdd(rs[b], z > zero ? z : zero, g2);
+                g2 = T.FusedMultiplyAdd(rs[b], z, g2);
             }
             T w = weights[(2 * h + j) * L + lane];
             Update(weights, velocities, j * L + lane, w * s2, rate, m, ice);
@@ -306,13 +309,5 @@ public static class FusedStep
     private static void Update<T>(Span<T> weights, Span<T> velocities, int at, T gradient, T rate, T m, bool frozen) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Optimizers.MomentumUpdate.Chapter(ref weights[at], ref velocities[at], frozen ? T.Zero : gradient, m, rate);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Fma<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float)) return Vector256.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double)) return Vector256.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
-        throw new NotSupportedException($"{typeof(T)} is not float or double");
     }
 }

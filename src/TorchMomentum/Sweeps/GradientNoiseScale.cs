@@ -18,39 +18,29 @@ public sealed record NoiseScaleAt(double Target, int? Step, double? NoiseScale);
 /// against batch size, S(B) = S_min (1 + B_noise / B), puts the critical batch size near it.
 /// </summary>
 /// <remarks>
-/// Per-example gradients of the chapter's net are cheap to write out (section 5.5.1's net, 1 -> hidden -> 1, relu):
-/// with e_i = f(x_i) - y_i and r_i = 2 e_i, sample i's gradient of e_i^2 has dw1_j = r_i w2_j x_i [z_ij > 0],
-/// db1_j = r_i w2_j [z_ij > 0], dw2_j = r_i relu(z_ij), db2 = r_i. G is their mean, tr(Sigma) their summed variance
-/// (with N - 1, as the samples are all there is).
+/// Per-example gradients of the chapter's net are cheap to write out (section 5.5.1's net): with e_i = f(x_i) - y_i,
+/// sample i's gradient of e_i^2 is 2 e_i grad f(x_i), grad f being <see cref="NetMath.OutputGradient"/>. G is their
+/// mean, tr(Sigma) their summed variance (with N - 1, as the samples are all there is).
 /// </remarks>
 public static class GradientNoiseScale
 {
     /// <summary>B_noise of a net with these weights on these samples, in float64.</summary>
-    public static double Of(ReadOnlySpan<double> w1, ReadOnlySpan<double> b1, ReadOnlySpan<double> w2, double b2, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    public static double Of(NetWeights w, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
-        int hidden = w1.Length, n = x.Length, size = Model.Net.ParameterCount(hidden);
+        int n = x.Length, size = w.Count;
         if (n < 2) return double.NaN; // a variance over one sample does not exist
         var sum = new double[size];
         var gradient = new double[size];
         double sumOfSquares = 0;
         for (int i = 0; i < n; i++)
         {
-            double f = b2;
-            for (int j = 0; j < hidden; j++) f += w2[j] * Math.Max(0, w1[j] * x[i] + b1[j]);
-            double r = 2 * (f - y[i]);
-            for (int j = 0; j < hidden; j++)
-            {
-                double z = w1[j] * x[i] + b1[j];
-                bool on = z > 0;
-                gradient[j] = on ? r * w2[j] * x[i] : 0;
-                gradient[hidden + j] = on ? r * w2[j] : 0;
-                gradient[2 * hidden + j] = on ? r * z : 0;
-            }
-            gradient[3 * hidden] = r;
+            gradient.AsSpan().Clear();
+            double r = 2 * (NetMath.OutputGradient(w, x[i], gradient) - y[i]);
             for (int k = 0; k < size; k++)
             {
-                sum[k] += gradient[k];
-                sumOfSquares += gradient[k] * gradient[k];
+                double g = r * gradient[k];
+                sum[k] += g;
+                sumOfSquares += g * g;
             }
         }
         double meanSquared = 0;
@@ -77,10 +67,11 @@ public static class GradientNoiseScale
         var found = new NoiseScaleAt?[targets.Length];
         foreach (var step in run.Train())
         {
-            var (w1, b1, w2, b2) = NetWeights.Of(net);
+            var weights = NetWeights.Of(net);
+            var (w1, b1, w2, b2) = weights;
             double loss = full.Of(w1, b1, w2, b2, scratch);
             for (int t = 0; t < targets.Length; t++)
-                if (found[t] is null && loss <= targets[t]) found[t] = new NoiseScaleAt(grid.TargetNames[t], step.Step + 1, Of(w1, b1, w2, b2, x, y));
+                if (found[t] is null && loss <= targets[t]) found[t] = new NoiseScaleAt(grid.TargetNames[t], step.Step + 1, Of(weights, x, y));
             if (step.Step + 1 >= budget || found.All(f => f is not null) || !double.IsFinite(loss)) break;
         }
         return [.. found.Select((f, t) => f ?? new NoiseScaleAt(grid.TargetNames[t], null, null))];
