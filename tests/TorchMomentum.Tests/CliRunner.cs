@@ -32,6 +32,19 @@ internal static class CliRunner
         Xunit.Assert.False(Directory.Exists(folder));
     }
 
+    /// <summary>
+    /// Runs the built command line as a child process and captures what it prints: for the tests that must not touch
+    /// this process's torch (<see cref="ChildProcessesOnly"/>). Gives it two minutes.
+    /// </summary>
+    public static (int Exit, string Output, string Error) RunChild(params string[] args)
+    {
+        using var process = System.Diagnostics.Process.Start(Process(args))!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        Xunit.Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), $"torchmomentum {string.Join(' ', args)} did not end within two minutes");
+        return (process.ExitCode, output, error.Result);
+    }
+
     /// <summary>The built command line in its own build folder (see the test project's CommandLineBuildFolder).</summary>
     public static string Dll { get; } = typeof(CliRunner).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
         .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "CommandLineDll").Value!;

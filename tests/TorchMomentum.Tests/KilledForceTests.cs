@@ -10,6 +10,7 @@ namespace TorchMomentum.Tests;
 /// RunFolder makes, in turn (its TORCHMOMENTUM_KILL_AT_CHANGE seam), until the command gets through untouched.
 /// </summary>
 [Trait("Category", "Slow")]
+[Collection(ChildProcessesOnly.KilledForces)]
 public sealed class KilledForceTests : IDisposable
 {
     private readonly TemporaryFolder temporary = new();
@@ -32,13 +33,13 @@ public sealed class KilledForceTests : IDisposable
         {
             // Two shards of a small sweep, merged once: the earlier results; merging again with --force replaces them.
             foreach (string shard in new[] { "0/2", "1/2" })
-                Assert.Equal(ExitCodes.Ok, CliRunner.Run(["sweep", "--lr-count", "2", "--momentum-count", "2", "--seeds", "1", "--epochs", "1", .. Small.Split(' '), "--shard", shard, "--out", pristine]).Exit);
-            Assert.Equal(ExitCodes.Ok, CliRunner.Run("sweep", "merge", pristine).Exit);
+                Assert.Equal(ExitCodes.Ok, CliRunner.RunChild(["sweep", "--lr-count", "2", "--momentum-count", "2", "--seeds", "1", "--epochs", "1", .. Small.Split(' '), "--shard", shard, "--out", pristine]).Exit);
+            Assert.Equal(ExitCodes.Ok, CliRunner.RunChild("sweep", "merge", pristine).Exit);
             forced = ["sweep", "merge", "FOLDER", "--force"];
         }
         else
         {
-            var (exit, _, error) = CliRunner.Run(Args(earlierOptions));
+            var (exit, _, error) = CliRunner.RunChild(Args(earlierOptions));
             Assert.True(exit == ExitCodes.Ok, error);
             forced = [.. Args(newOptions)[..^1], "FOLDER", "--force"];
         }
@@ -68,7 +69,7 @@ public sealed class KilledForceTests : IDisposable
             }
             Interlocked.Increment(ref kills);
             // The next run without --force puts the earlier results back (or finds the new ones whole) and refuses to write.
-            var (again, _, refusal) = CliRunner.Run([.. forced.Where(a => a != "--force").Select(a => a == "FOLDER" ? folder : a)]);
+            var (again, _, refusal) = CliRunner.RunChild([.. forced.Where(a => a != "--force").Select(a => a == "FOLDER" ? folder : a)]);
             Assert.True(again == ExitCodes.BadInput, $"killed before change {at}: the next run without --force exited {again}: {refusal}");
             var now = Contents(folder);
             bool intact = now.Count == earlier.Count && earlier.All(e => now.TryGetValue(e.Key, out var bytes) && bytes == e.Value);

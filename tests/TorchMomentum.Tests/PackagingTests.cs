@@ -12,6 +12,7 @@ namespace TorchMomentum.Tests;
 /// </summary>
 [Trait("Category", "Packaging")]
 [Trait("Category", "Slow")]
+[Collection(ChildProcessesOnly.Packaging)]
 public sealed class PackagingTests : IClassFixture<PackagingTests.Packed>
 {
     private static readonly string Root = PythonScripts.RepositoryRoot();
@@ -146,7 +147,7 @@ public sealed class PackagingTests : IClassFixture<PackagingTests.Packed>
         Assert.True(exit == 0, output + error);
         Assert.Equal(12, output.Split('\n').Count(l => l.StartsWith("epoch ", StringComparison.Ordinal)));
 
-        Assert.Equal(0, CliRunner.Run("train", "--out", temporary["train"]).Exit);
+        Assert.Equal(0, CliRunner.RunChild("train", "--out", temporary["train"]).Exit);
         var last = File.ReadAllLines(Path.Combine(temporary["train"], "losses.csv"))[^1].Split(',');
         Assert.Contains($"final step loss: sgd {last[2]}, momentum {last[3]}, handwritten {last[4]}", output);
     }
@@ -157,7 +158,7 @@ public sealed class PackagingTests : IClassFixture<PackagingTests.Packed>
         var (exit, output, error) = Run("dotnet", ["run", Path.Combine("samples", "race.cs")], Root, ownCache: false);
         Assert.True(exit == 0, output + error);
 
-        Assert.Equal(0, CliRunner.Run("train", "--contestants", "sgd,momentum,rmsprop,adam,sgd-effective", "--out", temporary["race"]).Exit);
+        Assert.Equal(0, CliRunner.RunChild("train", "--contestants", "sgd,momentum,rmsprop,adam,sgd-effective", "--out", temporary["race"]).Exit);
         var last = File.ReadAllLines(Path.Combine(temporary["race"], "losses.csv"))[^1].Split(',');
         Assert.Contains($"final step loss: sgd {last[2]}, momentum {last[3]}, rmsprop {last[4]}, adam {last[5]}, sgd-effective {last[6]}", output);
     }
