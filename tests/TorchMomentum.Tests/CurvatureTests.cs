@@ -123,6 +123,14 @@ public sealed class CurvatureTests : IDisposable
         Assert.Equal(("0", "momentum"), (first[0], first[1]));
         Assert.Equal(9.931358961485437, double.Parse(first[3], System.Globalization.CultureInfo.InvariantCulture), 1e-7); // PyTorch's, at seed 1's initial weights
         Assert.Contains("lambda_max 9.931 at the start", output);
+        // summary.json: the run's clock and what followed it, for scripts/felt_speed.py.
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
+        var root = summary.RootElement;
+        Assert.Equal(64, root.GetProperty("steps").GetInt64());
+        Assert.Equal(rows.Length - 1, root.GetProperty("measured_points").GetInt32());
+        Assert.InRange(root.GetProperty("run").GetProperty("training_seconds").GetDouble(), 1e-6, 600);
+        Assert.InRange(root.GetProperty("outputs_seconds").GetDouble(), 1e-6, 600);
+        Assert.Equal(2, root.GetProperty("settings").GetProperty("epochs").GetInt32());
     }
 
     [Theory]

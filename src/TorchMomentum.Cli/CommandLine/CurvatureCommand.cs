@@ -53,6 +53,7 @@ public static class CurvatureCommand
             console.MarkupLineInterpolated($"Measuring the Hessian of {string.Join(", ", settings.ContestantList)} ({parameters} parameters) every {parse.GetValue(every)} of {settings.TotalSteps} steps: lr {settings.LearningRate}, momentum {settings.Momentum}, batch {settings.BatchSize}, seed {settings.Seed}");
             List<CurvaturePoint> points;
             Divergence? divergence = null;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 points = [.. CurvatureAlongRun.Measure(settings, parse.GetValue(every), k, interruption.Token, d => divergence = d)];
@@ -62,9 +63,13 @@ public static class CurvatureCommand
                 error.WriteLine($"curvature: stopped by {interruption.Name}; nothing was written.");
                 return interruption.ExitCode;
             }
+            double measuring = clock.Elapsed.TotalSeconds;
+            clock.Restart();
             foreach (string line in CurvatureOutputs.Summary(points, settings)) console.WriteLine(line);
             CurvatureOutputs.WriteCsv(folder.Staged(CurvatureOutputs.CsvFileName), points, k);
             CurvatureOutputs.WritePlot(folder.Staged(CurvatureOutputs.PlotFileName), points, settings);
+            new CurvatureSummary(SummarySettings.From(settings), settings.TotalSteps, points.Count, new CurvatureRun(measuring), clock.Elapsed.TotalSeconds)
+                .Write(folder.Staged(Summary.FileName));
             folder.Publish(console, CurvatureOutputs.Files);
             if (divergence is null) return ExitCodes.Ok;
             // As train says it: the files keep the points measured before.

@@ -10,7 +10,7 @@ namespace TorchMomentum.Cli.Output;
 /// What <c>curvature</c> writes. curvature.csv: <c>step,contestant,full_data_loss,lambda_1,...,lambda_k,batch_sharpness</c>,
 /// a row per contestant per measured step. curvature.png: lambda_max against the step for each contestant (solid),
 /// its batch sharpness (dotted), and the stability lines of section 5.2: 2/lr for plain SGD, 2(1 + momentum)/lr for
-/// heavy ball, dashed.
+/// heavy ball, dashed. summary.json: <see cref="CurvatureSummary"/>.
 /// </summary>
 public static class CurvatureOutputs
 {
@@ -20,8 +20,8 @@ public static class CurvatureOutputs
     /// <summary>The figure's name.</summary>
     public const string PlotFileName = "curvature.png";
 
-    /// <summary>Both.</summary>
-    public static readonly string[] Files = [CsvFileName, PlotFileName];
+    /// <summary>All three (summary.json: <see cref="CurvatureSummary"/>).</summary>
+    public static readonly string[] Files = [CsvFileName, PlotFileName, Output.Summary.FileName];
 
     /// <summary>Writes curvature.csv.</summary>
     public static void WriteCsv(string path, IReadOnlyList<CurvaturePoint> points, int top)
@@ -68,3 +68,22 @@ public static class CurvatureOutputs
                 $"{Shown.Number(g.Last().LambdaMax, "G4")} after step {g.Last().Step}; lr x lambda_max {Shown.Number(settings.LearningRate * g.Last().LambdaMax, "G3")} at the end.";
         });
 }
+
+/// <summary>
+/// curvature's summary.json: its settings, how many points it measured over how many steps, the clock of the run with
+/// its Hessians, and what writing the table and the figure took after it (scripts/felt_speed.py reads both).
+/// </summary>
+/// <param name="Settings">The run's settings, as train's summary.json writes them.</param>
+/// <param name="Steps">Steps of the run.</param>
+/// <param name="MeasuredPoints">Rows of curvature.csv: a point per contestant per measured step.</param>
+/// <param name="Run">The run's clock.</param>
+/// <param name="OutputsSeconds">Seconds from the last Hessian to the files in place.</param>
+public sealed record CurvatureSummary(SummarySettings Settings, long Steps, int MeasuredPoints, CurvatureRun Run, double OutputsSeconds)
+{
+    /// <summary>Writes it, atomically.</summary>
+    public void Write(string path) => Files.AtomicFile.Write(path, stream => System.Text.Json.JsonSerializer.Serialize(stream, this, SummaryJson.Default.CurvatureSummary));
+}
+
+/// <summary>The clock of curvature's run.</summary>
+/// <param name="TrainingSeconds">Training the contestants and taking every Hessian along the way (the name is the sweep's, so one script reads both).</param>
+public sealed record CurvatureRun(double TrainingSeconds);

@@ -88,6 +88,7 @@ public sealed record Summary
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(Summary))]
+[JsonSerializable(typeof(CurvatureSummary))]
 internal sealed partial class SummaryJson : JsonSerializerContext
 {
 }
