@@ -315,6 +315,28 @@ public class ScalingStudyTests
                     if (sum / total <= target) expected = step + 1;
                 }
                 Assert.Equal(expected, StepsToTarget.MeanArrival(curves, counts, target));
+                // Read from where no mean can arrive yet: the same step.
+                int from = StepsToTarget.NoMeanArrivesBefore(curves, target);
+                Assert.True(from <= expected - 1, $"no mean arrives before {from}, but these counts arrive at {expected}");
+                Assert.Equal(expected, StepsToTarget.MeanArrival(curves, counts, target, from));
             }
+    }
+
+    [Fact]
+    public void Values_sorted_once_give_the_median_of_any_counts_and_the_draws_give_the_same_interval()
+    {
+        var random = new Random(36);
+        foreach (int n in new[] { 1, 2, 3, 8, 32 })
+        {
+            // Steps with ties and never-arrived seeds, as a study's held-out seeds give them.
+            var values = Enumerable.Range(0, n).Select(_ => random.Next(4) == 0 ? double.PositiveInfinity : random.Next(1, 6) * 10.0).ToArray();
+            var sorted = new PairedBootstrap.SortedValues(values);
+            foreach (var counts in PairedBootstrap.Draws(n).Take(300))
+                Assert.Equal(PairedBootstrap.Median(values, counts), sorted.Median(counts));
+        }
+        // The draws are the interval's: the statistic taken on them all at once gives the interval taken one by one.
+        double Mean(int[] counts) => Enumerable.Range(0, counts.Length).Sum(i => counts[i] * (i % 3)) / (double)counts.Length;
+        var onDraws = PairedBootstrap.Draws(50).Select(Mean).ToArray();
+        Assert.Equal(PairedBootstrap.Interval(50, Mean), PairedBootstrap.Interval(onDraws));
     }
 }

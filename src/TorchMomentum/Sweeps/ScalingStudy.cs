@@ -188,12 +188,58 @@ public sealed class ScalingStudy
             }
         var all = Enumerable.Repeat(1, heldOut).ToArray();
         var perStudy = Enumerable.Repeat(1, Grid.Studies).ToArray();
-        double HeldOut(Family family, int k, ReadOnlySpan<int> counts) => StepsOf(chosen[family][k].Setting, Grid.Seeds.Count, counts);
-        double SpeedUp(int[] counts)
+        // A chosen setting's held-out steps for any counts of the held-out seeds, from what is read once a setting: its
+        // seeds' steps sorted (the median's), or its curves and the step before which no mean of them arrives.
+        var sortedHeldOut = new Dictionary<int, PairedBootstrap.SortedValues>();
+        var heldOutCurves = new Dictionary<int, (float[][] Curves, int From)>();
+        double HeldOutSteps(int setting, ReadOnlySpan<int> counts)
         {
+            if (measure == Measure.Mean)
+            {
+                if (!heldOutCurves.TryGetValue(setting, out var read))
+                {
+                    var curves = Enumerable.Range(0, heldOut).Select(i => At(setting, Grid.Seeds.Count + i).Curve).ToArray();
+                    heldOutCurves[setting] = read = (curves, StepsToTarget.NoMeanArrivesBefore(curves, target));
+                }
+                return StepsToTarget.MeanArrival(read.Curves, counts, target, read.From);
+            }
+            if (!sortedHeldOut.TryGetValue(setting, out var sorted))
+            {
+                var each = new double[heldOut];
+                for (int i = 0; i < heldOut; i++)
+                {
+                    var r = At(setting, Grid.Seeds.Count + i);
+                    each[i] = (measure == Measure.Sustained ? r.SustainedSteps[t] : r.StepsToTargets[t]) is { } s ? s : double.PositiveInfinity;
+                }
+                sortedHeldOut[setting] = sorted = new PairedBootstrap.SortedValues(each);
+            }
+            return sorted.Median(counts);
+        }
+        double HeldOut(Family family, int k, ReadOnlySpan<int> counts) => HeldOutSteps(chosen[family][k].Setting, counts);
+        // The speed-up on every resample of the held-out seeds (the same draws every time): each chosen setting read on
+        // all of them once, as studies often choose the same one; then each resample's median over the studies.
+        (double Low, double High) SpeedUpInterval()
+        {
+            var draws = PairedBootstrap.Draws(heldOut);
+            var onDraws = new Dictionary<int, double[]>();
+            double[] Resampled(Family family, int k)
+            {
+                int setting = chosen[family][k].Setting;
+                if (!onDraws.TryGetValue(setting, out var steps))
+                {
+                    onDraws[setting] = steps = new double[draws.Length];
+                    for (int d = 0; d < draws.Length; d++) steps[d] = HeldOutSteps(setting, draws[d]);
+                }
+                return steps;
+            }
+            var values = new double[draws.Length];
             var ratios = new double[Grid.Studies];
-            for (int k = 0; k < Grid.Studies; k++) ratios[k] = Ratio(HeldOut(Family.PlainSgd, k, counts), HeldOut(Family.Momentum, k, counts));
-            return PairedBootstrap.Median(ratios, perStudy);
+            for (int d = 0; d < draws.Length; d++)
+            {
+                for (int k = 0; k < Grid.Studies; k++) ratios[k] = Ratio(Resampled(Family.PlainSgd, k)[d], Resampled(Family.Momentum, k)[d]);
+                values[d] = PairedBootstrap.Median(ratios, perStudy);
+            }
+            return PairedBootstrap.Interval(values);
         }
         foreach (var family in families)
         {
@@ -214,8 +260,10 @@ public sealed class ScalingStudy
                 rows.Add(new StudyRow(noise, measure, batch, target, family, lrChosen, momentumChosen, edge, steps, held.Min(), held.Max(), double.NaN, double.NaN, double.NaN, null));
                 continue;
             }
-            double sgd = rows[0].Steps, speedUp = SpeedUp(all);
-            var (low, high) = PairedBootstrap.Interval(heldOut, SpeedUp);
+            var ratiosOnAll = new double[Grid.Studies];
+            for (int k = 0; k < Grid.Studies; k++) ratiosOnAll[k] = Ratio(HeldOut(Family.PlainSgd, k, all), HeldOut(Family.Momentum, k, all));
+            double sgd = rows[0].Steps, speedUp = PairedBootstrap.Median(ratiosOnAll, perStudy);
+            var (low, high) = SpeedUpInterval();
             var verdict = !double.IsFinite(sgd) && !double.IsFinite(steps) ? Verdict.Unreached
                 : low > 1 && speedUp >= Margin ? Verdict.Win
                 : high < 1 && speedUp <= 1 / Margin ? Verdict.Loss

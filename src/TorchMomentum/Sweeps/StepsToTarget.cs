@@ -68,7 +68,14 @@ public static class StepsToTarget
     /// after every step, above its floor for an excess target), seed i taken <paramref name="counts"/>[i] times, is at
     /// or below <paramref name="target"/>; infinity when it never is. A curve that is infinite (diverged) keeps the mean above.
     /// </summary>
-    public static double MeanArrival(IReadOnlyList<float[]> curves, ReadOnlySpan<int> counts, double target)
+    public static double MeanArrival(IReadOnlyList<float[]> curves, ReadOnlySpan<int> counts, double target) => MeanArrival(curves, counts, target, 0);
+
+    /// <summary>
+    /// <see cref="MeanArrival(IReadOnlyList{float[]}, ReadOnlySpan{int}, double)"/> read from step index
+    /// <paramref name="from"/> on: the caller knows no weighting of these curves arrives before it
+    /// (<see cref="NoMeanArrivesBefore"/>).
+    /// </summary>
+    public static double MeanArrival(IReadOnlyList<float[]> curves, ReadOnlySpan<int> counts, double target, int from)
     {
         // A block of steps at a time: every curve's weighted loss added into the block's sums, in the curves' order
         // (each step's sum is the same additions as one step at a time, so the same bits), a vector of steps per
@@ -79,7 +86,7 @@ public static class StepsToTarget
         foreach (int c in counts) total += c;
         int length = curves[0].Length, lanes = System.Numerics.Vector<double>.Count;
         Span<double> sums = stackalloc double[Block];
-        for (int start = 0; start < length; start += Block)
+        for (int start = from; start < length; start += Block)
         {
             int n = Math.Min(Block, length - start), whole = n - n % (2 * lanes);
             sums[..n].Clear();
@@ -103,5 +110,19 @@ public static class StepsToTarget
                 if (sums[j] / total <= target) return start + j + 1;
         }
         return double.PositiveInfinity;
+    }
+
+    /// <summary>
+    /// A step index before which no mean of these curves, whatever the counts, reaches <paramref name="target"/>: a
+    /// mean is at least the least of the curves it weighs, so while every finite curve is above the target (by more
+    /// than rounding, 1e-9 of it), no mean arrives (a NaN curve makes the mean NaN, which arrives nowhere). A bootstrap
+    /// reads the same curves thousands of times; their early steps, far above any target, it then reads once.
+    /// </summary>
+    public static int NoMeanArrivesBefore(IReadOnlyList<float[]> curves, double target)
+    {
+        for (int s = 0; s < curves[0].Length; s++)
+            foreach (var curve in curves)
+                if (curve[s] <= target + 1e-9 * (Math.Abs(target) + Math.Abs(curve[s]))) return s;
+        return curves[0].Length;
     }
 }
