@@ -144,8 +144,10 @@ public static class SweepCommand
         using var folder = RunFolder.Open(output, name, force, SweepOutputs.Files, out string? folderError);
         if (folder is null) return ExitCodes.Refuse(error, folderError);
         var sharpness = SweepOutputs.MeasureSharpness(grid);
-        var (results, run) = Train(console, grid, Shard.Whole, device, workers, interruption);
-        SweepOutputs.Write(console, folder, grid, results, shards: 1, run, sharpness, interruption.Token);
+        // epoch-losses.csv grows with the epochs: written as they end, it is ready when the training is.
+        using var epochs = new EpochLossesStream(folder.Staged(SweepCsv.EpochsFileName));
+        var (results, run) = Train(console, grid, Shard.Whole, device, workers, interruption, epochs.Add);
+        SweepOutputs.Write(console, folder, grid, results, shards: 1, run, sharpness, interruption.Token, epochs);
         return ExitCodes.Ok;
     }
 
@@ -192,7 +194,8 @@ public static class SweepCommand
     /// Trains the shard's cells with a progress bar; a signal stops it within a step (<see cref="OperationCanceledException"/>),
     /// set-up included. Returns the results and how the training ran.
     /// </summary>
-    private static (IReadOnlyList<CellResult> Results, SweepRun Run) Train(IAnsiConsole console, SweepGrid grid, Shard shard, Device device, int workers, Interruption interruption)
+    private static (IReadOnlyList<CellResult> Results, SweepRun Run) Train(IAnsiConsole console, SweepGrid grid, Shard shard, Device device, int workers, Interruption interruption,
+        EpochLossesHandler? onEpochLosses = null)
     {
         set_num_threads(1); // parallel over chunks instead: see SweepTraining
         // The torch engine makes and drops a chunk's activation tensors, each at most ChunkActivationBytes, every step:
@@ -233,7 +236,7 @@ public static class SweepCommand
                     setUp = clock.Elapsed;
                     preparing.Dispose();
                     progress = TrainingProgress.Start(console, total, 0, "cell-steps");
-                }, onSetUp: preparing.Report);
+                }, onSetUp: preparing.Report, onEpochLosses: onEpochLosses);
         }
         finally
         {

@@ -21,8 +21,14 @@ public static class SweepCsv
     /// <summary>The column of a target's sustained hit: <c>sustained_steps_to_0.0124</c> (<see cref="Measure.Sustained"/>).</summary>
     public static string SustainedColumn(SweepGrid grid, double target) => "sustained_" + TargetColumn(grid, target);
 
-    /// <summary>Writes both tables into <paramref name="folder"/>, staged until it publishes them; <paramref name="results"/> are in id order.</summary>
-    public static void Write(RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, CancellationToken cancel)
+    /// <summary>The per-epoch table's columns.</summary>
+    public static readonly string[] EpochsHeader = ["cell", "epoch", "mean_loss"];
+
+    /// <summary>
+    /// Writes both tables into <paramref name="folder"/>, staged until it publishes them; <paramref name="results"/> are
+    /// in id order. Without <paramref name="writeEpochs"/>, only sweep.csv (an <see cref="EpochLossesStream"/> wrote the other).
+    /// </summary>
+    public static void Write(RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, CancellationToken cancel, bool writeEpochs = true)
     {
         static string Optional(double? value) => value is { } v ? CsvFile.Number(v) : "";
         static string Steps(int? steps) => steps is { } s ? CsvFile.Number(s) : "";
@@ -35,11 +41,30 @@ public static class SweepCsv
                 r.DivergedStep is { } step ? CsvFile.Number(step) : "",
                 .. r.StepsToTargets.Select(Steps), .. r.SustainedSteps.Select(Steps),
             ]), cancel);
-        // Long form (one row per cell and epoch) reads straight into a data frame; a diverged cell has rows for the epochs it finished.
-        CsvFile.WriteNumbers(folder.Staged(EpochsFileName), ["cell", "epoch", "mean_loss"], rows =>
+        if (writeEpochs) WriteEpochs(folder.Staged(EpochsFileName), results, cancel);
+    }
+
+    /// <summary>
+    /// Writes epoch-losses.csv from a whole sweep's results (id order): long form, one row per cell and epoch it
+    /// finished (a diverged cell has rows for the epochs before it diverged), epoch by epoch, so that a sweep can write it
+    /// as it trains (<see cref="EpochLossesStream"/>: the same bytes); it reads straight into a data frame.
+    /// </summary>
+    public static void WriteEpochs(string path, IReadOnlyList<CellResult> results, CancellationToken cancel) => CsvFile.WriteNumbers(path, EpochsHeader, rows =>
+    {
+        if (results.Where((r, i) => r.Cell.Id != i).Any()) throw new ArgumentException("a whole sweep's results, in id order", nameof(results));
+        int epochs = results.Count == 0 ? 0 : results.Max(r => r.EpochLosses.Length);
+        var losses = new double[results.Count];
+        for (int epoch = 0; epoch < epochs; epoch++)
         {
-            foreach (var r in results)
-                for (int epoch = 0; epoch < r.EpochLosses.Length; epoch++) rows.Row(r.Cell.Id, epoch + 1, r.EpochLosses[epoch]);
-        }, cancel);
+            for (int c = 0; c < results.Count; c++) losses[c] = epoch < results[c].EpochLosses.Length ? results[c].EpochLosses[epoch] : double.NaN;
+            EpochRows(rows, epoch, losses);
+        }
+    }, cancel);
+
+    /// <summary>One epoch's rows (0-based <paramref name="epoch"/>): cell c's loss at [c] (its id), none where NaN.</summary>
+    public static void EpochRows(CsvFile.NumberRows rows, int epoch, ReadOnlySpan<double> lossByCell)
+    {
+        for (int c = 0; c < lossByCell.Length; c++)
+            if (!double.IsNaN(lossByCell[c])) rows.Row(c, epoch + 1, lossByCell[c]);
     }
 }

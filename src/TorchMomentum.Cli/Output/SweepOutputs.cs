@@ -23,10 +23,11 @@ public static class SweepOutputs
     /// and prints the tables; summary.json says how it was trained (<paramref name="run"/>, by <paramref name="shards"/>
     /// processes) beside what the map and the study say. Until the move, a set
     /// <paramref name="cancel"/> stops the writing (<see cref="OperationCanceledException"/>) and the folder keeps
-    /// what it held: a sweep's files are all of one run, or none.
+    /// what it held: a sweep's files are all of one run, or none. With <paramref name="epochsWritten"/>, epoch-losses.csv
+    /// was written as the sweep trained: its last rows are waited for here rather than the whole file written.
     /// </summary>
     public static void Write(IAnsiConsole console, RunFolder folder, SweepGrid grid, IReadOnlyList<CellResult> results, int shards, SweepRun run, Task<double> sharpness,
-        CancellationToken cancel)
+        CancellationToken cancel, EpochLossesStream? epochsWritten = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var map = grid.HasMap ? new SweepMap(grid, results) : null;
@@ -47,7 +48,8 @@ public static class SweepOutputs
         });
         try
         {
-            SweepCsv.Write(folder, grid, results, cancel);
+            epochsWritten?.Complete();
+            SweepCsv.Write(folder, grid, results, cancel, writeEpochs: epochsWritten is null);
             if (study is not null) ScalingOutputs.WriteCsv(scalingFiles![0], study, extrasTask.GetAwaiter().GetResult(), cancel);
         }
         finally

@@ -123,6 +123,20 @@ internal sealed class CellLedger
         }
     }
 
+    /// <summary>
+    /// Each cell's mean loss of epoch <paramref name="epoch"/> (0-based, just ended) into <paramref name="lossByCell"/> at
+    /// its place in its shard, (id - <paramref name="firstId"/>) / <paramref name="stride"/> (a shard's cells are every stride-th id); NaN where <see cref="Results"/> will have no such epoch for it (it diverged
+    /// in or before it, or trained less of its budget).
+    /// </summary>
+    public void EpochLosses(int epoch, Span<double> lossByCell, long firstId, int stride)
+    {
+        for (int c = 0; c < cells.Length; c++)
+        {
+            int epochs = diverged[c] < 0 ? Math.Min(settings.Epochs, trained[c] / settings.StepsPerEpoch) : diverged[c] / settings.StepsPerEpoch;
+            lossByCell[(int)((cells[c].Id - firstId) / stride)] = epoch < epochs ? epochLosses[c][epoch] : double.NaN;
+        }
+    }
+
     /// <summary>Every cell's results after <paramref name="epochsDone"/> epochs (of the sweep's longest run).</summary>
     public IEnumerable<CellResult> Results(int epochsDone) => cells.Select((cell, c) =>
     {

@@ -146,7 +146,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         return (T)(object)BitConverter.Int64BitsToDouble(-1L);
     }
 
-    public IEnumerable<CellResult> Results(int epochsDone) => ledger.Results(epochsDone);
+    public CellLedger Ledger => ledger;
 
     public void Dispose() { }
 }

@@ -83,9 +83,10 @@ public static class SweepTraining
     /// <param name="cancel">Stops the training.</param>
     /// <param name="onTrainingStarts">Told when set-up (each seed's data and net drawn, the cells made) is done and the first step is next.</param>
     /// <param name="onSetUp">Told, as set-up goes on, how much of it is done: each seed's data drawn counts 1, each cell made 1, of <see cref="SetUpUnits"/>.</param>
+    /// <param name="onEpochLosses">Told each epoch's mean losses as it ends, before <paramref name="onEpoch"/>: a writer of the epoch losses keeps up with the training instead of following it.</param>
     public static IReadOnlyList<CellResult> Train(SweepGrid grid, Shard shard, Device device, int threads,
         Action<int>? onSteps = null, Action<int, Func<IReadOnlyList<CellResult>>>? onEpoch = null, CancellationToken cancel = default, Action? onTrainingStarts = null,
-        Action<long>? onSetUp = null)
+        Action<long>? onSetUp = null, EpochLossesHandler? onEpochLosses = null)
     {
         long setUp = 0;
         var cells = grid.Cells(shard).ToArray();
@@ -124,7 +125,19 @@ public static class SweepTraining
             }
             int epochs = grid.CellBatchSizes.Max(b => grid.SettingsOf(b).Epochs);
             onTrainingStarts?.Invoke();
-            TrainOnWorkers(chunks, threads, epochs, onSteps, onEpoch, cancel);
+            long first = cells.Length == 0 ? 0 : cells.Min(c => c.Id);
+            var lossByCell = onEpochLosses is null ? [] : new double[cells.Length];
+            void EpochEnded(int epochsDone)
+            {
+                if (onEpochLosses is null) return;
+                foreach (var chunk in chunks) chunk.Ledger.EpochLosses(epochsDone - 1, lossByCell, first, shard.Count);
+                onEpochLosses(epochsDone - 1, lossByCell);
+            }
+            TrainOnWorkers(chunks, threads, epochs, onSteps, (done, results) =>
+            {
+                EpochEnded(done);
+                onEpoch?.Invoke(done, results);
+            }, cancel);
             return InIdOrder(chunks, epochs);
         }
         finally
@@ -200,7 +213,7 @@ public static class SweepTraining
     }
 
     private static CellResult[] InIdOrder(List<ISweepChunk> chunks, int epochsDone) =>
-        chunks.SelectMany(c => c.Results(epochsDone)).OrderBy(r => r.Cell.Id).ToArray();
+        chunks.SelectMany(c => c.Ledger.Results(epochsDone)).OrderBy(r => r.Cell.Id).ToArray();
 
     /// <summary>
     /// One chunk of cells that share a seed and a batch size, trained by <see cref="StackedNet"/> (the torch engine): the
@@ -313,7 +326,7 @@ public static class SweepTraining
             oldFrozen?.Dispose();
         }
 
-        public IEnumerable<CellResult> Results(int epochsDone) => ledger.Results(epochsDone);
+        public CellLedger Ledger => ledger;
 
         public void Dispose()
         {
@@ -332,6 +345,13 @@ internal interface ISweepChunk : IDisposable
     /// <summary>Trains epoch <paramref name="epoch"/> (up to the chunk's budget), telling <paramref name="onSteps"/> the cell-steps done.</summary>
     void TrainEpoch(int epoch, Action<int>? onSteps, CancellationToken cancel);
 
-    /// <summary>Every cell's results after <paramref name="epochsDone"/> epochs.</summary>
-    IEnumerable<CellResult> Results(int epochsDone);
+    /// <summary>What its cells have measured so far.</summary>
+    CellLedger Ledger { get; }
 }
+
+/// <summary>
+/// Told at the end of every epoch of a sweep (0-based <paramref name="epoch"/>): each cell's mean loss of that epoch,
+/// at the cell's place in the shard (in id order: the shard's cells are every shard-count-th id), NaN for a cell that did not train all of it
+/// (it diverged, its budget ended before it, or its chunk stopped). Read it before returning: the span is reused.
+/// </summary>
+public delegate void EpochLossesHandler(int epoch, ReadOnlySpan<double> lossByCell);
