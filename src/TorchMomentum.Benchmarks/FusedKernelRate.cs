@@ -25,7 +25,8 @@ public static class FusedKernelRate
 
     /// <summary>
     /// Prints {"path", "peak_gflops", "kernel_cell_steps_per_second", "flops_per_cell_step", "gflops",
-    /// "fma_flops_per_cell_step", "fraction_of_peak", "fraction_min", "fraction_max"} for this process's path, then the
+    /// "fma_flops_per_cell_step", "fraction_of_peak", "fraction_min", "fraction_max", "families": each other family's
+    /// cell-steps per second and its ratio to heavy ball's, median of 7 pairs} for this process's path, then the
     /// AVX2 path's line where this one is AVX-512's: the fraction is of the FMA loop's rate taken by the kernel's own FMAs
     /// (its adds and multiplies may run beside them on other pipes, so its total FLOP rate is no fraction of an FMA-only peak).
     /// </summary>
@@ -63,6 +64,20 @@ public static class FusedKernelRate
             return (peak, rate, fraction: rate * fmaFlops / (peak * 1e9));
         }).OrderBy(p => p.fraction).ToArray();
         var median = pairs[Rounds / 2];
+        // Momentum's family (issue 40): each family's kernel against heavy ball's, in pairs of blocks, the ratio their median.
+        var families = Enum.GetValues<FusedFamily>().Where(f => f != FusedFamily.HeavyBall).ToDictionary(f => f.ToString().ToLowerInvariant(), f =>
+        {
+            var other = new Kernel(f);
+            other.CellStepsPerSecond(2_000);
+            var ratios = Enumerable.Range(0, 7).Select(round =>
+            {
+                double theirs, heavyBall;
+                if (round % 2 == 0) { theirs = other.CellStepsPerSecond(60_000); heavyBall = kernel.CellStepsPerSecond(60_000); }
+                else { heavyBall = kernel.CellStepsPerSecond(60_000); theirs = other.CellStepsPerSecond(60_000); }
+                return (rate: theirs, ratio: theirs / heavyBall);
+            }).OrderBy(r => r.ratio).ToArray();
+            return new { cell_steps_per_second = ratios[3].rate, over_heavy_ball = ratios[3].ratio, over_heavy_ball_min = ratios[0].ratio, over_heavy_ball_max = ratios[^1].ratio };
+        });
         return JsonSerializer.Serialize(new
         {
             path = FusedStep.Path,
@@ -74,6 +89,7 @@ public static class FusedKernelRate
             fraction_of_peak = median.fraction,
             fraction_min = pairs[0].fraction,
             fraction_max = pairs[^1].fraction,
+            families,
         });
     }
 
@@ -122,16 +138,19 @@ public static class FusedKernelRate
     {
         private readonly int lanes = FusedStep.Lanes<float>();
         private readonly ArraySegment<float> weights, velocities, scratch;
-        private readonly float[] lr, momentum, frozen, x, y, loss;
+        private readonly float[] lr, momentum, knob, frozen, x, y, loss;
+        private readonly FusedFamily family;
 
-        public Kernel()
+        public Kernel(FusedFamily family = FusedFamily.HeavyBall)
         {
+            this.family = family;
             var random = new Random(1);
             weights = FusedStep.CacheAligned<float>(Model.Net.ParameterCount(Hidden) * lanes);
             for (int i = 0; i < weights.Count; i++) weights[i] = (float)(random.NextDouble() - 0.5);
             velocities = FusedStep.CacheAligned<float>(weights.Count);
             lr = Enumerable.Repeat(1e-6f, lanes).ToArray();
             momentum = Enumerable.Repeat(0.5f, lanes).ToArray();
+            knob = Enumerable.Repeat(family == FusedFamily.Lion ? 0.99f : 0.7f, lanes).ToArray(); // Lion's beta2, QHM's nu
             frozen = new float[lanes];
             x = Enumerable.Range(0, Batch).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
             y = x.Select(v => v * v).ToArray();
@@ -143,7 +162,10 @@ public static class FusedKernelRate
         public double CellStepsPerSecond(int steps)
         {
             var clock = Stopwatch.StartNew();
-            for (int s = 0; s < steps; s++) FusedStep.Step<float>(weights, velocities, lr, momentum, frozen, x, y, Hidden, scratch, loss);
+            if (family == FusedFamily.HeavyBall)
+                for (int s = 0; s < steps; s++) FusedStep.Step<float>(weights, velocities, lr, momentum, frozen, x, y, Hidden, scratch, loss);
+            else
+                for (int s = 0; s < steps; s++) FusedStep.Step<float>(family, weights, velocities, lr, momentum, knob, frozen, x, y, Hidden, scratch, loss);
             return (double)steps * lanes / clock.Elapsed.TotalSeconds;
         }
     }

@@ -22,14 +22,27 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     private readonly bool scalar;
     private readonly FullDataLoss? full;
     private readonly CellLedger ledger;
-    private readonly T[] x, y, lr, momentum, frozen, batchX, batchY, groupLoss;
+    private readonly T[] x, y, lr, momentum, knob, frozen, batchX, batchY, groupLoss;
+    private readonly FusedFamily family;
     private readonly ArraySegment<T> weights, velocities, scratch; // what the kernel reads as vectors, cache-aligned
     private readonly double[] losses, cellWeights, fullScratch;
     private readonly EpochOrderReplay orders;
     private readonly long[] order; // the epoch's permutation, into one array (a step or an epoch allocates nothing)
 
-    public FusedChunk(SweepCell[] cells, ChapterRun start, EpochOrderReplay orders, ExperimentSettings settings, int budget, CellLedger ledger, FullDataLoss? full, bool scalar)
+    /// <param name="cells">Its cells, of one seed and batch size.</param>
+    /// <param name="start">The seed's run: its data and the momentum net's initial weights, every cell's start.</param>
+    /// <param name="orders">The seed's batch order, replayed.</param>
+    /// <param name="settings">The cells' shared run settings.</param>
+    /// <param name="budget">Steps each cell trains.</param>
+    /// <param name="ledger">What the cells measure.</param>
+    /// <param name="full">The full-data loss, with targets; null without.</param>
+    /// <param name="scalar">Take the kernel's scalar path.</param>
+    /// <param name="family">The update its cells step by; heavy ball unless told (<see cref="FusedFamily"/>).</param>
+    /// <param name="knobs">Each cell's third knob where <paramref name="family"/> has one (QHM's nu, Lion's beta2); the cell's Momentum is its beta.</param>
+    public FusedChunk(SweepCell[] cells, ChapterRun start, EpochOrderReplay orders, ExperimentSettings settings, int budget, CellLedger ledger, FullDataLoss? full, bool scalar,
+        FusedFamily family = FusedFamily.HeavyBall, IReadOnlyList<double>? knobs = null)
     {
+        this.family = family;
         this.cells = cells;
         this.settings = settings;
         this.budget = budget;
@@ -51,8 +64,10 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
                 for (int lane = 0; lane < lanes; lane++) weights[(g * parameters + k) * lanes + lane] = T.CreateTruncating(initial[k]);
         lr = new T[groups * lanes];
         momentum = new T[groups * lanes];
+        knob = new T[groups * lanes];
         frozen = new T[groups * lanes];
-        for (int c = 0; c < cells.Length; c++) (lr[c], momentum[c]) = (T.CreateTruncating(cells[c].Lr), T.CreateTruncating(cells[c].Momentum));
+        for (int c = 0; c < cells.Length; c++)
+            (lr[c], momentum[c], knob[c]) = (T.CreateTruncating(cells[c].Lr), T.CreateTruncating(cells[c].Momentum), T.CreateTruncating(knobs?[c] ?? 0));
         batchX = new T[settings.BatchSize];
         batchY = new T[settings.BatchSize];
         scratch = FusedStep.CacheAligned<T>(checked((int)FusedStep.ScratchLength<T>(settings.Hidden, settings.BatchSize))); // SweepGrid.Problem bounds it
@@ -105,8 +120,8 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
             for (int g = 0; g < groups; g++)
             {
                 int at = g * parameters * lanes;
-                FusedStep.Step<T>(weights.AsSpan(at, parameters * lanes), velocities.AsSpan(at, parameters * lanes), lr.AsSpan(g * lanes, lanes),
-                    momentum.AsSpan(g * lanes, lanes), frozen.AsSpan(g * lanes, lanes), batchX.AsSpan(0, size), batchY.AsSpan(0, size), settings.Hidden,
+                FusedStep.Step<T>(family, weights.AsSpan(at, parameters * lanes), velocities.AsSpan(at, parameters * lanes), lr.AsSpan(g * lanes, lanes),
+                    momentum.AsSpan(g * lanes, lanes), knob.AsSpan(g * lanes, lanes), frozen.AsSpan(g * lanes, lanes), batchX.AsSpan(0, size), batchY.AsSpan(0, size), settings.Hidden,
                     scratch, groupLoss, scalar);
                 for (int lane = 0; lane < lanes && g * lanes + lane < n; lane++) losses[g * lanes + lane] = double.CreateTruncating(groupLoss[lane]);
             }

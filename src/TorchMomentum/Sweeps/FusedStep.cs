@@ -97,10 +97,35 @@ public static class FusedStep
     /// <param name="scalar">Take the scalar path even where vectors run (the tests compare the two).</param>
     public static void Step<T>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> frozen,
         ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss, bool scalar = false)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Step<T, FusedUpdates.HeavyBall<T>>(weights, velocities, lr, momentum, default, frozen, x, y, hidden, scratch, loss, scalar);
+
+    /// <summary>
+    /// The same step with <paramref name="family"/>'s update in place of heavy ball's (<see cref="FusedFamily"/>): the
+    /// forward, loss and gradient are shared; <paramref name="velocities"/> hold the family's one buffer and
+    /// <paramref name="knob"/> each lane's third knob (QHM's nu, Lion's beta2; unread by the others).
+    /// </summary>
+    public static void Step<T>(FusedFamily family, Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knob,
+        ReadOnlySpan<T> frozen, ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss, bool scalar = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (VectorPathRuns && !scalar) StepVector(weights, velocities, lr, momentum, frozen, x, y, hidden, scratch, loss);
-        else for (int lane = 0; lane < Lanes<T>(); lane++) StepScalar(weights, velocities, lr, momentum, frozen, x, y, hidden, scratch, loss, lane);
+        switch (family)
+        {
+            case FusedFamily.HeavyBall: Step<T, FusedUpdates.HeavyBall<T>>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss, scalar); break;
+            case FusedFamily.Nesterov: Step<T, FusedUpdates.Nesterov<T>>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss, scalar); break;
+            case FusedFamily.Qhm: Step<T, FusedUpdates.Qhm<T>>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss, scalar); break;
+            case FusedFamily.Lion: Step<T, FusedUpdates.Lion<T>>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss, scalar); break;
+            default: throw new ArgumentOutOfRangeException(nameof(family), family, "not a family the fused kernel runs");
+        }
+    }
+
+    private static void Step<T, F>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knob, ReadOnlySpan<T> frozen,
+        ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss, bool scalar)
+        where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
+    {
+        if (F.UsesKnob && knob.Length < Lanes<T>()) throw new ArgumentException("a span is shorter than the group's layout needs", nameof(knob));
+        if (VectorPathRuns && !scalar) StepVector<T, F>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss);
+        else for (int lane = 0; lane < Lanes<T>(); lane++) StepScalar<T, F>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss, lane);
     }
 
     // Optimized from the first call: a sweep's steps are microseconds, and tier-0 code of generic vector methods runs
@@ -110,9 +135,9 @@ public static class FusedStep
     // result takes four cycles; one chain at a time ran at a quarter of the core's rate). Indexing is by reference:
     // the spans' lengths are checked once here, not at every load.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StepVector<T>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> frozen,
+    private static void StepVector<T, F>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knob, ReadOnlySpan<T> frozen,
         ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
         int h = hidden, n = x.Length, lanes = Lanes<T>();
         if (weights.Length < (long)Model.Net.ParameterCount(h) * lanes || velocities.Length < weights.Length || scratch.Length < ScratchLength<T>(h, n) || y.Length < n
@@ -194,18 +219,18 @@ public static class FusedStep
                 Accumulate(Unsafe.Add(ref zi, 2), r, xi, ref s12, ref s22, ref g22);
                 Accumulate(Unsafe.Add(ref zi, 3), r, xi, ref s13, ref s23, ref g23);
             }
-            UpdateUnit(ref p, ref v, h, k, s10, s20, g20, lr, momentum, frozen);
-            UpdateUnit(ref p, ref v, h, k + 1, s11, s21, g21, lr, momentum, frozen);
-            UpdateUnit(ref p, ref v, h, k + 2, s12, s22, g22, lr, momentum, frozen);
-            UpdateUnit(ref p, ref v, h, k + 3, s13, s23, g23, lr, momentum, frozen);
+            UpdateUnit<T, F>(ref p, ref v, h, k, s10, s20, g20, lr, momentum, knob, frozen);
+            UpdateUnit<T, F>(ref p, ref v, h, k + 1, s11, s21, g21, lr, momentum, knob, frozen);
+            UpdateUnit<T, F>(ref p, ref v, h, k + 2, s12, s22, g22, lr, momentum, knob, frozen);
+            UpdateUnit<T, F>(ref p, ref v, h, k + 3, s13, s23, g23, lr, momentum, knob, frozen);
         }
         for (; k < h; k++)
         {
             Vector256<T> s1 = zero, s2 = zero, g2 = zero;
             for (int i = 0; i < n; i++) Accumulate(Unsafe.Add(ref zs, i * h + k), Unsafe.Add(ref rs, i), Unsafe.Add(ref xs, i), ref s1, ref s2, ref g2);
-            UpdateUnit(ref p, ref v, h, k, s1, s2, g2, lr, momentum, frozen);
+            UpdateUnit<T, F>(ref p, ref v, h, k, s1, s2, g2, lr, momentum, knob, frozen);
         }
-        Update(ref b2, ref Unsafe.Add(ref v, 3 * h), g0, lr, momentum, frozen);
+        Update<T, F>(ref b2, ref Unsafe.Add(ref v, 3 * h), g0, lr, momentum, knob, frozen);
     }
 
     /// <summary>A sample's error e = out - y: its square into the loss's sum, r = e * (2 / B) kept, and r into db2's sum.</summary>
@@ -233,14 +258,14 @@ public static class FusedStep
 
     /// <summary>Unit j's step from its sums: dw1_j = w2_j S2, db1_j = w2_j S1, dw2_j = G2 (w2_j read before its own update).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateUnit<T>(ref Vector256<T> p, ref Vector256<T> v, int h, int j, Vector256<T> s1, Vector256<T> s2, Vector256<T> g2,
-        ReadOnlySpan<T> rate, ReadOnlySpan<T> m, ReadOnlySpan<T> frozen)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void UpdateUnit<T, F>(ref Vector256<T> p, ref Vector256<T> v, int h, int j, Vector256<T> s1, Vector256<T> s2, Vector256<T> g2,
+        ReadOnlySpan<T> rate, ReadOnlySpan<T> m, ReadOnlySpan<T> knob, ReadOnlySpan<T> frozen)
+        where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
         var w = Unsafe.Add(ref p, 2 * h + j);
-        Update(ref Unsafe.Add(ref p, j), ref Unsafe.Add(ref v, j), w * s2, rate, m, frozen);
-        Update(ref Unsafe.Add(ref p, h + j), ref Unsafe.Add(ref v, h + j), w * s1, rate, m, frozen);
-        Update(ref Unsafe.Add(ref p, 2 * h + j), ref Unsafe.Add(ref v, 2 * h + j), g2, rate, m, frozen);
+        Update<T, F>(ref Unsafe.Add(ref p, j), ref Unsafe.Add(ref v, j), w * s2, rate, m, knob, frozen);
+        Update<T, F>(ref Unsafe.Add(ref p, h + j), ref Unsafe.Add(ref v, h + j), w * s1, rate, m, knob, frozen);
+        Update<T, F>(ref Unsafe.Add(ref p, 2 * h + j), ref Unsafe.Add(ref v, 2 * h + j), g2, rate, m, knob, frozen);
     }
 
     /// <summary>The first vector of a span of T (its length checked by the caller).</summary>
@@ -249,21 +274,23 @@ public static class FusedStep
         ref Unsafe.As<T, Vector256<T>>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span));
 
     /// <summary>
-    /// The chapter's step for a vector of cells (<see cref="Optimizers.MomentumUpdate"/>'s vector form), g taken as 0 in a
-    /// frozen lane (g and not the mask). lr, m and the mask are loaded here, each time, so that the backward's loop need not hold them.
+    /// The family's step for a vector of cells (heavy ball's: <see cref="Optimizers.MomentumUpdate"/>'s vector form), g
+    /// taken as 0 in a frozen lane (g and not the mask). lr, m, the knob and the mask are loaded where used, each time,
+    /// so that the backward's loop need not hold them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Update<T>(ref Vector256<T> param, ref Vector256<T> velocity, Vector256<T> gradient, ReadOnlySpan<T> rate, ReadOnlySpan<T> m, ReadOnlySpan<T> frozen)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Update<T, F>(ref Vector256<T> param, ref Vector256<T> velocity, Vector256<T> gradient, ReadOnlySpan<T> rate, ReadOnlySpan<T> m,
+        ReadOnlySpan<T> knob, ReadOnlySpan<T> frozen)
+        where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
-        Optimizers.MomentumUpdate.Chapter(ref param, ref velocity, Vector256.AndNot(gradient, Vector256.Create(frozen)), Vector256.Create(m), Vector256.Create(rate));
+        F.Vector(ref param, ref velocity, Vector256.AndNot(gradient, Vector256.Create(frozen)), rate, m, knob);
     }
 
     /// <summary>The same step for one lane, in scalars: the same operations in the same order, each FMA rounding once, the relu as maxps takes it (z > 0 ? z : 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void StepScalar<T>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> frozen,
+    private static void StepScalar<T, F>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knob, ReadOnlySpan<T> frozen,
         ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss, int lane)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
         int h = hidden, n = x.Length, L = Lanes<T>();
         var rs = scratch[..n];
@@ -284,7 +311,7 @@ public static class FusedStep
         }
         loss[lane] = sum / T.CreateTruncating(n);
         bool ice = frozen[lane] != zero; // all bits set: a NaN, which is not zero
-        T rate = lr[lane], m = momentum[lane];
+        T rate = lr[lane], m = momentum[lane], k = F.UsesKnob ? knob[lane] : T.Zero;
         for (int j = 0; j < h; j++)
         {
             T a = weights[j * L + lane], c = weights[(h + j) * L + lane], s1 = zero, s2 = zero, g2 = zero;
@@ -297,17 +324,18 @@ public static class FusedStep
                 g2 = T.FusedMultiplyAdd(rs[b], z, g2);
             }
             T w = weights[(2 * h + j) * L + lane];
-            Update(weights, velocities, j * L + lane, w * s2, rate, m, ice);
-            Update(weights, velocities, (h + j) * L + lane, w * s1, rate, m, ice);
-            Update(weights, velocities, (2 * h + j) * L + lane, g2, rate, m, ice);
+            Update<T, F>(weights, velocities, j * L + lane, w * s2, rate, m, k, ice);
+            Update<T, F>(weights, velocities, (h + j) * L + lane, w * s1, rate, m, k, ice);
+            Update<T, F>(weights, velocities, (2 * h + j) * L + lane, g2, rate, m, k, ice);
         }
-        Update(weights, velocities, 3 * h * L + lane, g0, rate, m, ice);
+        Update<T, F>(weights, velocities, 3 * h * L + lane, g0, rate, m, k, ice);
     }
 
-    /// <summary>The chapter's step for one number (<see cref="Optimizers.MomentumUpdate"/>'s scalar form), g taken as 0 in a frozen cell.</summary>
+    /// <summary>The family's step for one number (heavy ball's: <see cref="Optimizers.MomentumUpdate"/>'s scalar form), g taken as 0 in a frozen cell.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Update<T>(Span<T> weights, Span<T> velocities, int at, T gradient, T rate, T m, bool frozen) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Update<T, F>(Span<T> weights, Span<T> velocities, int at, T gradient, T rate, T m, T knob, bool frozen)
+        where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
-        Optimizers.MomentumUpdate.Chapter(ref weights[at], ref velocities[at], frozen ? T.Zero : gradient, m, rate);
+        F.Scalar(ref weights[at], ref velocities[at], frozen ? T.Zero : gradient, rate, m, knob);
     }
 }

@@ -1,0 +1,57 @@
+using TorchMomentum.Data;
+using TorchMomentum.Sweeps;
+using TorchMomentum.Training;
+using static TorchSharp.torch;
+
+namespace TorchMomentum.Tests;
+
+/// <summary>
+/// Momentum's family in the fused kernel (issue 40): a cell that steps by a family's update is train's contestant of
+/// that family, in float64 to 1e-10 over the chapter's 12 epochs, and the kernel's vector and scalar paths give it the
+/// same bits.
+/// </summary>
+public class FusedFamilyTests
+{
+    [Theory]
+    // train's knobs (ContestantKinds) at the chapter's lr 0.01 and momentum 0.8: Nesterov at them, QHM at lr/(1 - m) with
+    // beta 0.9 and nu 0.7, Lion at lr 0.001 with betas 0.9 and 0.99; and the same families elsewhere in their spaces.
+    [InlineData(FusedFamily.Nesterov, "nesterov", "", 0.01, 0.8, 0.0)]
+    [InlineData(FusedFamily.Nesterov, "nesterov", "", 0.1, 0.5, 0.0)]
+    [InlineData(FusedFamily.Qhm, "qhm", "", 0.05, 0.9, 0.7)]
+    [InlineData(FusedFamily.Qhm, "qhm", "qhm.lr=0.2,qhm.beta=0.99,qhm.nu=0.3", 0.2, 0.99, 0.3)]
+    [InlineData(FusedFamily.Lion, "lion", "", 0.001, 0.9, 0.99)]
+    [InlineData(FusedFamily.Lion, "lion", "lion.lr=0.003,lion.beta1=0.95,lion.beta2=0.98", 0.003, 0.95, 0.98)]
+    public void In_float64_a_family_cell_is_trains_contestant_to_1e_10_on_both_paths(FusedFamily family, string contestant, string knobs, double lr, double momentum, double knob)
+    {
+        // The contestant races beside the chapter's two nets, so that its batches are drawn as the sweep's cells' are.
+        // Nesterov has no knobs of its own: it takes the run's lr and momentum.
+        var settings = new ExperimentSettings { DType = ScalarType.Float64, Contestants = $"sgd,momentum,{contestant}", ContestantSettings = knobs };
+        if (family == FusedFamily.Nesterov) settings = settings with { LearningRate = lr, Momentum = momentum };
+        double[] epochs;
+        double final;
+        using (var run = new ChapterRun(settings, CPU))
+        {
+            var history = run.NewHistory();
+            run.TrainToEnd(history);
+            (epochs, final) = (history.EpochMeanLosses.Select(e => e[2]).ToArray(), history.LastStepLosses![2]);
+        }
+
+        var bits = new List<long[]>();
+        foreach (bool scalar in new[] { false, true })
+        {
+            var cell = new SweepCell(0, lr, momentum, settings.Seed, settings.BatchSize, settings.LabelNoise);
+            int budget = (int)settings.TotalSteps;
+            var ledger = new CellLedger([cell], settings, [], budget);
+            using var start = new ChapterRun(settings, CPU);
+            using var chunk = new FusedChunk<double>([cell], start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger, null, scalar, family, [knob]);
+            for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
+            var result = ledger.Results(settings.Epochs).Single();
+            Assert.Null(result.DivergedStep);
+            Assert.Equal(epochs.Length, result.EpochLosses.Length);
+            foreach (var (ours, theirs) in result.EpochLosses.Append(result.FinalLoss!.Value).Zip(epochs.Append(final)))
+                Assert.True(Math.Abs(ours - theirs) <= 1e-10 * Math.Abs(theirs), $"{family} ({(scalar ? "scalar" : "vector")} path): {ours} against train's {theirs}");
+            bits.Add([.. result.EpochLosses.Append(result.FinalLoss!.Value).Select(BitConverter.DoubleToInt64Bits)]);
+        }
+        Assert.Equal(bits[0], bits[1]);
+    }
+}
