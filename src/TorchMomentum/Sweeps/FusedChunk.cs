@@ -22,8 +22,10 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     private readonly bool scalar;
     private readonly FullDataLoss? full;
     private readonly CellLedger ledger;
-    private readonly T[] x, y, lr, momentum, knob, frozen, batchX, batchY, groupLoss;
+    private readonly T[] x, y, lr, momentum, derived, frozen, batchX, batchY, groupLoss;
     private readonly FusedFamily family;
+    private readonly double[]? knobs;
+    private readonly int derivedBlocks;
     private readonly ArraySegment<T> weights, velocities, scratch; // what the kernel reads as vectors, cache-aligned
     private readonly double[] losses, cellWeights, fullScratch;
     private readonly EpochOrderReplay orders;
@@ -64,10 +66,12 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
                 for (int lane = 0; lane < lanes; lane++) weights[(g * parameters + k) * lanes + lane] = T.CreateTruncating(initial[k]);
         lr = new T[groups * lanes];
         momentum = new T[groups * lanes];
-        knob = new T[groups * lanes];
         frozen = new T[groups * lanes];
-        for (int c = 0; c < cells.Length; c++)
-            (lr[c], momentum[c], knob[c]) = (T.CreateTruncating(cells[c].Lr), T.CreateTruncating(cells[c].Momentum), T.CreateTruncating(knobs?[c] ?? 0));
+        for (int c = 0; c < cells.Length; c++) (lr[c], momentum[c]) = (T.CreateTruncating(cells[c].Lr), T.CreateTruncating(cells[c].Momentum));
+        this.knobs = knobs?.ToArray();
+        derivedBlocks = FusedUpdates.Knobs(family);
+        derived = new T[groups * lanes * derivedBlocks];
+        for (int c = 0; c < cells.Length; c++) Derive(c, cells[c].Lr, cells[c].Momentum);
         batchX = new T[settings.BatchSize];
         batchY = new T[settings.BatchSize];
         scratch = FusedStep.CacheAligned<T>(checked((int)FusedStep.ScratchLength<T>(settings.Hidden, settings.BatchSize))); // SweepGrid.Problem bounds it
@@ -121,7 +125,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
             {
                 int at = g * parameters * lanes;
                 FusedStep.Step<T>(family, weights.AsSpan(at, parameters * lanes), velocities.AsSpan(at, parameters * lanes), lr.AsSpan(g * lanes, lanes),
-                    momentum.AsSpan(g * lanes, lanes), knob.AsSpan(g * lanes, lanes), frozen.AsSpan(g * lanes, lanes), batchX.AsSpan(0, size), batchY.AsSpan(0, size), settings.Hidden,
+                    momentum.AsSpan(g * lanes, lanes), derived.AsSpan(g * lanes * derivedBlocks, lanes * derivedBlocks), frozen.AsSpan(g * lanes, lanes), batchX.AsSpan(0, size), batchY.AsSpan(0, size), settings.Hidden,
                     scratch, groupLoss, scalar);
                 for (int lane = 0; lane < lanes && g * lanes + lane < n; lane++) losses[g * lanes + lane] = double.CreateTruncating(groupLoss[lane]);
             }
@@ -149,9 +153,20 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
             if (!ledger.Stopped(c) || frozen[c] != T.Zero) continue;
             frozen[c] = BitsSet();
             (lr[c], momentum[c]) = (T.Zero, T.Zero);
+            Derive(c, 0, 0);
             int g = c / lanes, lane = c % lanes;
             for (int k = 0; k < parameters; k++) velocities[(g * parameters + k) * lanes + lane] = T.Zero;
         }
+    }
+
+    /// <summary>Cell c's numbers derived from its knobs (<see cref="FusedUpdates.Derive"/>), into its group's blocks at its lane.</summary>
+    private void Derive(int c, double cellLr, double cellMomentum)
+    {
+        if (derivedBlocks == 0) return;
+        Span<double> values = stackalloc double[derivedBlocks];
+        FusedUpdates.Derive(family, cellLr, cellMomentum, knobs?[c] ?? 0, values);
+        int g = c / lanes, lane = c % lanes;
+        for (int b = 0; b < derivedBlocks; b++) derived[(g * derivedBlocks + b) * lanes + lane] = T.CreateTruncating(values[b]);
     }
 
     /// <summary>A T with every bit set: the vector path's select mask.</summary>

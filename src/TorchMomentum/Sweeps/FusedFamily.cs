@@ -21,106 +21,130 @@ public enum FusedFamily
 /// <summary>
 /// One family's step for one parameter of a group of cells, in the fused kernel's two forms side by side: a cell per
 /// lane of a vector, and one lane in scalars, the same operations in the same order (so the two paths give the same
-/// bits). Each lane has its own lr, its momentum (the family's beta or beta1) and, where the family has one, a third
-/// knob; the kernel passes them as spans read where used, so that the backward's loop holds none of them (issue 39).
+/// bits). Each lane has its own lr and momentum (the family's beta or beta1), and the numbers the family derives from
+/// its knobs (<see cref="FusedUpdates.Derive"/>: 1 - beta, lr nu, ...), worked out once in float64 as its reference
+/// works them out, each a block of a vector's lanes in <c>knobs</c>. The kernel passes them as spans read where used,
+/// so that no constant or knob is held beside the backward's sums (issue 39: a held vector spilled a sum every sample).
 /// The state is the one buffer each of these families keeps (heavy ball's velocity, the momentum buffers, Lion's
-/// average), starting at 0. A frozen lane's gradient arrives as 0 and its lr as 0, which leaves its weights as they are.
+/// average), starting at 0. A frozen lane's gradient arrives as 0 and its lr, and every step size derived from it, as 0.
 /// </summary>
 internal interface IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Whether the step reads the third knob.</summary>
-    static abstract bool UsesKnob { get; }
+    /// <summary>How many blocks of derived numbers the step reads.</summary>
+    static abstract int Knobs { get; }
 
     /// <summary>The step for a vector of cells.</summary>
-    static abstract void Vector(ref Vector256<T> p, ref Vector256<T> state, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knob);
+    static abstract void Vector(ref Vector256<T> p, ref Vector256<T> state, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs);
 
-    /// <summary>The step for one cell.</summary>
-    static abstract void Scalar(ref T p, ref T state, T g, T lr, T momentum, T knob);
+    /// <summary>The step for one cell, lane <paramref name="lane"/> of <paramref name="knobs"/>' blocks of <paramref name="lanes"/>.</summary>
+    static abstract void Scalar(ref T p, ref T state, T g, T lr, T momentum, ReadOnlySpan<T> knobs, int lane, int lanes);
 }
 
-/// <summary>The family's steps (<see cref="FusedFamily"/>), each a struct so that the JIT compiles the kernel once for each.</summary>
-internal static class FusedUpdates
+/// <summary>The family's steps (<see cref="FusedFamily"/>), each a struct so that the JIT compiles the kernel once for each, and the numbers each derives from its knobs.</summary>
+public static class FusedUpdates
 {
-    /// <summary><see cref="FusedFamily.HeavyBall"/>: <see cref="MomentumUpdate"/>'s chapter step, as the sweep has always taken it.</summary>
-    public struct HeavyBall<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>How many blocks of derived numbers <paramref name="family"/>'s step reads.</summary>
+    public static int Knobs(FusedFamily family) => family switch
     {
-        public static bool UsesKnob => false;
+        FusedFamily.Qhm or FusedFamily.Lion => 3,
+        _ => 0,
+    };
+
+    /// <summary>
+    /// The numbers <paramref name="family"/>'s step reads for one cell, in float64, from its lr, momentum and third knob
+    /// (QHM's nu, Lion's beta2): QHM 1 - beta, lr nu, lr (1 - nu); Lion 1 - beta1, beta2, 1 - beta2. A frozen cell's are
+    /// those of lr 0 and momentum 0.
+    /// </summary>
+    public static void Derive(FusedFamily family, double lr, double momentum, double knob, Span<double> into)
+    {
+        switch (family)
+        {
+            case FusedFamily.Qhm: (into[0], into[1], into[2]) = (1 - momentum, lr * knob, lr * (1 - knob)); break;
+            case FusedFamily.Lion: (into[0], into[1], into[2]) = (1 - momentum, knob, 1 - knob); break;
+        }
+    }
+
+    /// <summary>Block <paramref name="block"/> of a group's derived numbers as a vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Block<T>(ReadOnlySpan<T> knobs, int block) where T : unmanaged => Vector256.Create(knobs.Slice(block * Vector256<T>.Count));
+
+    /// <summary><see cref="FusedFamily.HeavyBall"/>: <see cref="MomentumUpdate"/>'s chapter step, as the sweep has always taken it.</summary>
+    internal struct HeavyBall<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static int Knobs => 0;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Vector(ref Vector256<T> p, ref Vector256<T> v, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> m, ReadOnlySpan<T> knob) =>
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> v, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> m, ReadOnlySpan<T> knobs) =>
             MomentumUpdate.Chapter(ref p, ref v, g, Vector256.Create(m), Vector256.Create(lr));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Scalar(ref T p, ref T v, T g, T lr, T m, T knob) => MomentumUpdate.Chapter(ref p, ref v, g, m, lr);
+        public static void Scalar(ref T p, ref T v, T g, T lr, T m, ReadOnlySpan<T> knobs, int lane, int lanes) => MomentumUpdate.Chapter(ref p, ref v, g, m, lr);
     }
 
-    /// <summary><see cref="FusedFamily.Nesterov"/>, as torch.optim.SGD(nesterov=True) orders it: b = b m + g; d = g + m b; p = p + (-lr) d.</summary>
-    public struct Nesterov<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary><see cref="FusedFamily.Nesterov"/>, as torch.optim.SGD(nesterov=True) orders it: b = b m + g; p = p - lr (g + m b).</summary>
+    internal struct Nesterov<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool UsesKnob => false;
+        public static int Knobs => 0;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Vector(ref Vector256<T> p, ref Vector256<T> b, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> m, ReadOnlySpan<T> knob)
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> b, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> m, ReadOnlySpan<T> knobs)
         {
             var momentum = Vector256.Create(m);
             b = b * momentum + g;
-            p += -Vector256.Create(lr) * (g + momentum * b);
+            p -= Vector256.Create(lr) * (g + momentum * b);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Scalar(ref T p, ref T b, T g, T lr, T m, T knob)
+        public static void Scalar(ref T p, ref T b, T g, T lr, T m, ReadOnlySpan<T> knobs, int lane, int lanes)
         {
             b = b * m + g;
-            p += -lr * (g + m * b);
+            p -= lr * (g + m * b);
         }
     }
 
-    /// <summary><see cref="FusedFamily.Qhm"/>, as <see cref="Optimizers.Qhm"/> orders it: b = b beta + (1 - beta) g; p = p + (-lr nu) b; p = p + (-lr (1 - nu)) g.</summary>
-    public struct Qhm<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary><see cref="FusedFamily.Qhm"/>, as <see cref="Optimizers.Qhm"/> orders it: b = b beta + (1 - beta) g; p = p - (lr nu) b; p = p - (lr (1 - nu)) g.</summary>
+    internal struct Qhm<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool UsesKnob => true;
+        public static int Knobs => 3;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Vector(ref Vector256<T> p, ref Vector256<T> b, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> beta, ReadOnlySpan<T> nu)
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> b, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> beta, ReadOnlySpan<T> knobs)
         {
-            Vector256<T> one = Vector256<T>.One, rate = Vector256.Create(lr), n = Vector256.Create(nu), beta1 = Vector256.Create(beta);
-            b = b * beta1 + (one - beta1) * g;
-            p += -(rate * n) * b;
-            p += -(rate * (one - n)) * g;
+            b = b * Vector256.Create(beta) + Block(knobs, 0) * g;
+            p -= Block(knobs, 1) * b;
+            p -= Block(knobs, 2) * g;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Scalar(ref T p, ref T b, T g, T lr, T beta, T nu)
+        public static void Scalar(ref T p, ref T b, T g, T lr, T beta, ReadOnlySpan<T> knobs, int lane, int lanes)
         {
-            b = b * beta + (T.One - beta) * g;
-            p += -(lr * nu) * b;
-            p += -(lr * (T.One - nu)) * g;
+            b = b * beta + knobs[lane] * g;
+            p -= knobs[lanes + lane] * b;
+            p -= knobs[2 * lanes + lane] * g;
         }
     }
 
-    /// <summary><see cref="FusedFamily.Lion"/>, as <see cref="Optimizers.Lion"/> orders it: c = m beta1 + g (1 - beta1); p = p + sign(c) (-lr); m = m beta2 + g (1 - beta2).</summary>
-    public struct Lion<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary><see cref="FusedFamily.Lion"/>, as <see cref="Optimizers.Lion"/> orders it: c = m beta1 + g (1 - beta1); p = p - lr sign(c); m = m beta2 + g (1 - beta2).</summary>
+    internal struct Lion<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool UsesKnob => true;
+        public static int Knobs => 3;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Vector(ref Vector256<T> p, ref Vector256<T> m, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> beta1, ReadOnlySpan<T> beta2)
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> m, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> beta1, ReadOnlySpan<T> knobs)
         {
-            Vector256<T> one = Vector256<T>.One, zero = Vector256<T>.Zero, b1 = Vector256.Create(beta1), b2 = Vector256.Create(beta2);
-            var c = m * b1 + g * (one - b1);
-            // sign(c) (-lr) as a select: -lr, lr or 0 (sign(0) = 0, as PyTorch's), each exact.
-            var step = -Vector256.Create(lr);
-            p += (Vector256.GreaterThan(c, zero) & step) - (Vector256.LessThan(c, zero) & step);
-            m = m * b2 + g * (one - b2);
+            var c = m * Vector256.Create(beta1) + g * Block(knobs, 0);
+            // lr sign(c) as a select: lr, -lr or 0 (sign(0) = 0, as PyTorch's), each exact; p - lr sign(c) is then p + sign(c) (-lr).
+            var rate = Vector256.Create(lr);
+            p -= (Vector256.GreaterThan(c, Vector256<T>.Zero) & rate) - (Vector256.LessThan(c, Vector256<T>.Zero) & rate);
+            m = m * Block(knobs, 1) + g * Block(knobs, 2);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Scalar(ref T p, ref T m, T g, T lr, T beta1, T beta2)
+        public static void Scalar(ref T p, ref T m, T g, T lr, T beta1, ReadOnlySpan<T> knobs, int lane, int lanes)
         {
-            var c = m * beta1 + g * (T.One - beta1);
-            T step = -lr;
-            p += (c > T.Zero ? step : T.Zero) - (c < T.Zero ? step : T.Zero);
-            m = m * beta2 + g * (T.One - beta2);
+            var c = m * beta1 + g * knobs[lane];
+            p -= (c > T.Zero ? lr : T.Zero) - (c < T.Zero ? lr : T.Zero);
+            m = m * knobs[lanes + lane] + g * knobs[2 * lanes + lane];
         }
     }
 }

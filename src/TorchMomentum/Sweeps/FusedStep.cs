@@ -103,29 +103,29 @@ public static class FusedStep
     /// <summary>
     /// The same step with <paramref name="family"/>'s update in place of heavy ball's (<see cref="FusedFamily"/>): the
     /// forward, loss and gradient are shared; <paramref name="velocities"/> hold the family's one buffer and
-    /// <paramref name="knob"/> each lane's third knob (QHM's nu, Lion's beta2; unread by the others).
+    /// <paramref name="knobs"/> the numbers it derives from its knobs for each lane (<see cref="FusedUpdates.Derive"/>, in blocks of the lanes).
     /// </summary>
-    public static void Step<T>(FusedFamily family, Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knob,
+    public static void Step<T>(FusedFamily family, Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs,
         ReadOnlySpan<T> frozen, ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss, bool scalar = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (family)
         {
-            case FusedFamily.HeavyBall: Step<T, FusedUpdates.HeavyBall<T>>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss, scalar); break;
-            case FusedFamily.Nesterov: Step<T, FusedUpdates.Nesterov<T>>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss, scalar); break;
-            case FusedFamily.Qhm: Step<T, FusedUpdates.Qhm<T>>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss, scalar); break;
-            case FusedFamily.Lion: Step<T, FusedUpdates.Lion<T>>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss, scalar); break;
+            case FusedFamily.HeavyBall: Step<T, FusedUpdates.HeavyBall<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
+            case FusedFamily.Nesterov: Step<T, FusedUpdates.Nesterov<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
+            case FusedFamily.Qhm: Step<T, FusedUpdates.Qhm<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
+            case FusedFamily.Lion: Step<T, FusedUpdates.Lion<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             default: throw new ArgumentOutOfRangeException(nameof(family), family, "not a family the fused kernel runs");
         }
     }
 
-    private static void Step<T, F>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knob, ReadOnlySpan<T> frozen,
+    private static void Step<T, F>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs, ReadOnlySpan<T> frozen,
         ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss, bool scalar)
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
-        if (F.UsesKnob && knob.Length < Lanes<T>()) throw new ArgumentException("a span is shorter than the group's layout needs", nameof(knob));
-        if (VectorPathRuns && !scalar) StepVector<T, F>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss);
-        else for (int lane = 0; lane < Lanes<T>(); lane++) StepScalar<T, F>(weights, velocities, lr, momentum, knob, frozen, x, y, hidden, scratch, loss, lane);
+        if (knobs.Length < F.Knobs * Lanes<T>()) throw new ArgumentException("a span is shorter than the group's layout needs", nameof(knobs));
+        if (VectorPathRuns && !scalar) StepVector<T, F>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss);
+        else for (int lane = 0; lane < Lanes<T>(); lane++) StepScalar<T, F>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, lane);
     }
 
     // Optimized from the first call: a sweep's steps are microseconds, and tier-0 code of generic vector methods runs
@@ -135,7 +135,7 @@ public static class FusedStep
     // result takes four cycles; one chain at a time ran at a quarter of the core's rate). Indexing is by reference:
     // the spans' lengths are checked once here, not at every load.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StepVector<T, F>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knob, ReadOnlySpan<T> frozen,
+    private static void StepVector<T, F>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs, ReadOnlySpan<T> frozen,
         ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss)
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
@@ -219,18 +219,18 @@ public static class FusedStep
                 Accumulate(Unsafe.Add(ref zi, 2), r, xi, ref s12, ref s22, ref g22);
                 Accumulate(Unsafe.Add(ref zi, 3), r, xi, ref s13, ref s23, ref g23);
             }
-            UpdateUnit<T, F>(ref p, ref v, h, k, s10, s20, g20, lr, momentum, knob, frozen);
-            UpdateUnit<T, F>(ref p, ref v, h, k + 1, s11, s21, g21, lr, momentum, knob, frozen);
-            UpdateUnit<T, F>(ref p, ref v, h, k + 2, s12, s22, g22, lr, momentum, knob, frozen);
-            UpdateUnit<T, F>(ref p, ref v, h, k + 3, s13, s23, g23, lr, momentum, knob, frozen);
+            UpdateUnit<T, F>(ref p, ref v, h, k, s10, s20, g20, lr, momentum, knobs, frozen);
+            UpdateUnit<T, F>(ref p, ref v, h, k + 1, s11, s21, g21, lr, momentum, knobs, frozen);
+            UpdateUnit<T, F>(ref p, ref v, h, k + 2, s12, s22, g22, lr, momentum, knobs, frozen);
+            UpdateUnit<T, F>(ref p, ref v, h, k + 3, s13, s23, g23, lr, momentum, knobs, frozen);
         }
         for (; k < h; k++)
         {
             Vector256<T> s1 = zero, s2 = zero, g2 = zero;
             for (int i = 0; i < n; i++) Accumulate(Unsafe.Add(ref zs, i * h + k), Unsafe.Add(ref rs, i), Unsafe.Add(ref xs, i), ref s1, ref s2, ref g2);
-            UpdateUnit<T, F>(ref p, ref v, h, k, s1, s2, g2, lr, momentum, knob, frozen);
+            UpdateUnit<T, F>(ref p, ref v, h, k, s1, s2, g2, lr, momentum, knobs, frozen);
         }
-        Update<T, F>(ref b2, ref Unsafe.Add(ref v, 3 * h), g0, lr, momentum, knob, frozen);
+        Update<T, F>(ref b2, ref Unsafe.Add(ref v, 3 * h), g0, lr, momentum, knobs, frozen);
     }
 
     /// <summary>A sample's error e = out - y: its square into the loss's sum, r = e * (2 / B) kept, and r into db2's sum.</summary>
@@ -259,13 +259,13 @@ public static class FusedStep
     /// <summary>Unit j's step from its sums: dw1_j = w2_j S2, db1_j = w2_j S1, dw2_j = G2 (w2_j read before its own update).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void UpdateUnit<T, F>(ref Vector256<T> p, ref Vector256<T> v, int h, int j, Vector256<T> s1, Vector256<T> s2, Vector256<T> g2,
-        ReadOnlySpan<T> rate, ReadOnlySpan<T> m, ReadOnlySpan<T> knob, ReadOnlySpan<T> frozen)
+        ReadOnlySpan<T> rate, ReadOnlySpan<T> m, ReadOnlySpan<T> knobs, ReadOnlySpan<T> frozen)
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
         var w = Unsafe.Add(ref p, 2 * h + j);
-        Update<T, F>(ref Unsafe.Add(ref p, j), ref Unsafe.Add(ref v, j), w * s2, rate, m, knob, frozen);
-        Update<T, F>(ref Unsafe.Add(ref p, h + j), ref Unsafe.Add(ref v, h + j), w * s1, rate, m, knob, frozen);
-        Update<T, F>(ref Unsafe.Add(ref p, 2 * h + j), ref Unsafe.Add(ref v, 2 * h + j), g2, rate, m, knob, frozen);
+        Update<T, F>(ref Unsafe.Add(ref p, j), ref Unsafe.Add(ref v, j), w * s2, rate, m, knobs, frozen);
+        Update<T, F>(ref Unsafe.Add(ref p, h + j), ref Unsafe.Add(ref v, h + j), w * s1, rate, m, knobs, frozen);
+        Update<T, F>(ref Unsafe.Add(ref p, 2 * h + j), ref Unsafe.Add(ref v, 2 * h + j), g2, rate, m, knobs, frozen);
     }
 
     /// <summary>The first vector of a span of T (its length checked by the caller).</summary>
@@ -275,20 +275,20 @@ public static class FusedStep
 
     /// <summary>
     /// The family's step for a vector of cells (heavy ball's: <see cref="Optimizers.MomentumUpdate"/>'s vector form), g
-    /// taken as 0 in a frozen lane (g and not the mask). lr, m, the knob and the mask are loaded where used, each time,
+    /// taken as 0 in a frozen lane (g and not the mask). lr, m, the derived numbers and the mask are loaded where used, each time,
     /// so that the backward's loop need not hold them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Update<T, F>(ref Vector256<T> param, ref Vector256<T> velocity, Vector256<T> gradient, ReadOnlySpan<T> rate, ReadOnlySpan<T> m,
-        ReadOnlySpan<T> knob, ReadOnlySpan<T> frozen)
+        ReadOnlySpan<T> knobs, ReadOnlySpan<T> frozen)
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
-        F.Vector(ref param, ref velocity, Vector256.AndNot(gradient, Vector256.Create(frozen)), rate, m, knob);
+        F.Vector(ref param, ref velocity, Vector256.AndNot(gradient, Vector256.Create(frozen)), rate, m, knobs);
     }
 
     /// <summary>The same step for one lane, in scalars: the same operations in the same order, each FMA rounding once, the relu as maxps takes it (z > 0 ? z : 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StepScalar<T, F>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knob, ReadOnlySpan<T> frozen,
+    private static void StepScalar<T, F>(Span<T> weights, Span<T> velocities, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs, ReadOnlySpan<T> frozen,
         ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss, int lane)
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
@@ -311,7 +311,7 @@ public static class FusedStep
         }
         loss[lane] = sum / T.CreateTruncating(n);
         bool ice = frozen[lane] != zero; // all bits set: a NaN, which is not zero
-        T rate = lr[lane], m = momentum[lane], k = F.UsesKnob ? knob[lane] : T.Zero;
+        T rate = lr[lane], m = momentum[lane];
         for (int j = 0; j < h; j++)
         {
             T a = weights[j * L + lane], c = weights[(h + j) * L + lane], s1 = zero, s2 = zero, g2 = zero;
@@ -324,18 +324,18 @@ public static class FusedStep
                 g2 = T.FusedMultiplyAdd(rs[b], z, g2);
             }
             T w = weights[(2 * h + j) * L + lane];
-            Update<T, F>(weights, velocities, j * L + lane, w * s2, rate, m, k, ice);
-            Update<T, F>(weights, velocities, (h + j) * L + lane, w * s1, rate, m, k, ice);
-            Update<T, F>(weights, velocities, (2 * h + j) * L + lane, g2, rate, m, k, ice);
+            Update<T, F>(weights, velocities, j * L + lane, w * s2, rate, m, knobs, lane, ice);
+            Update<T, F>(weights, velocities, (h + j) * L + lane, w * s1, rate, m, knobs, lane, ice);
+            Update<T, F>(weights, velocities, (2 * h + j) * L + lane, g2, rate, m, knobs, lane, ice);
         }
-        Update<T, F>(weights, velocities, 3 * h * L + lane, g0, rate, m, k, ice);
+        Update<T, F>(weights, velocities, 3 * h * L + lane, g0, rate, m, knobs, lane, ice);
     }
 
     /// <summary>The family's step for one number (heavy ball's: <see cref="Optimizers.MomentumUpdate"/>'s scalar form), g taken as 0 in a frozen cell.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Update<T, F>(Span<T> weights, Span<T> velocities, int at, T gradient, T rate, T m, T knob, bool frozen)
+    private static void Update<T, F>(Span<T> weights, Span<T> velocities, int at, T gradient, T rate, T m, ReadOnlySpan<T> knobs, int lane, bool frozen)
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
-        F.Scalar(ref weights[at], ref velocities[at], frozen ? T.Zero : gradient, rate, m, knob);
+        F.Scalar(ref weights[at], ref velocities[at], frozen ? T.Zero : gradient, rate, m, knobs, lane, Lanes<T>());
     }
 }
