@@ -54,4 +54,36 @@ public class FusedFamilyTests
         }
         Assert.Equal(bits[0], bits[1]);
     }
+
+    [Theory]
+    [InlineData(FusedFamily.Nesterov, 0.0)]
+    [InlineData(FusedFamily.Qhm, 0.7)]
+    [InlineData(FusedFamily.Lion, 0.99)]
+    public void A_cell_that_diverges_freezes_and_leaves_the_cells_beside_it_as_they_are_alone(FusedFamily family, double knob)
+    {
+        // Lion's step is lr sign(c): it cannot blow up, so its loud cell only wanders; the others' diverge.
+        var settings = new ExperimentSettings { DType = ScalarType.Float64, Epochs = 3 };
+        int budget = (int)settings.TotalSteps;
+        double loud = family == FusedFamily.Lion ? 5.0 : family == FusedFamily.Qhm ? 500.0 : 50.0;
+        var quiet = new SweepCell(1, family == FusedFamily.Lion ? 0.001 : 0.01, 0.9, settings.Seed, settings.BatchSize, settings.LabelNoise);
+        CellResult[] Run(params SweepCell[] cells)
+        {
+            var ledger = new CellLedger(cells, settings, [], budget);
+            using var start = new ChapterRun(settings, CPU);
+            using var chunk = new FusedChunk<double>(cells, start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger, null, false,
+                family, [.. cells.Select(_ => knob)]);
+            for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
+            return [.. ledger.Results(settings.Epochs)];
+        }
+        var together = Run(new SweepCell(0, loud, 0.9, settings.Seed, settings.BatchSize, settings.LabelNoise), quiet);
+        var alone = Run(quiet with { Id = 0 });
+        if (family != FusedFamily.Lion)
+        {
+            Assert.NotNull(together[0].DivergedStep);
+            Assert.All(together[0].EpochLosses, l => Assert.True(double.IsFinite(l)));
+        }
+        Assert.Null(together[1].DivergedStep);
+        Assert.Equal(alone[0].EpochLosses.Select(BitConverter.DoubleToInt64Bits), together[1].EpochLosses.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(alone[0].FinalLoss, together[1].FinalLoss);
+    }
 }
