@@ -65,7 +65,8 @@ public static class FusedKernelRate
         }).OrderBy(p => p.fraction).ToArray();
         var median = pairs[Rounds / 2];
         // Momentum's family (issue 40): each family's kernel against heavy ball's, in pairs of blocks, the ratio their median.
-        var families = Enum.GetValues<FusedFamily>().Where(f => f != FusedFamily.HeavyBall).ToDictionary(f => f.ToString().ToLowerInvariant(), f =>
+        // (The EMA family steps as heavy ball in the kernel: what it adds, its average and the average's loss, is its chunk's.)
+        var families = Enum.GetValues<FusedFamily>().Where(f => f is not (FusedFamily.HeavyBall or FusedFamily.Ema)).ToDictionary(f => f.ToString().ToLowerInvariant(), f =>
         {
             var other = new Kernel(f);
             other.CellStepsPerSecond(2_000);

@@ -86,4 +86,36 @@ public class FusedFamilyTests
         Assert.Equal(alone[0].EpochLosses.Select(BitConverter.DoubleToInt64Bits), together[1].EpochLosses.Select(BitConverter.DoubleToInt64Bits));
         Assert.Equal(alone[0].FinalLoss, together[1].FinalLoss);
     }
+
+    [Theory]
+    [InlineData("", 0.01, 0.8, 0.99)]
+    [InlineData("ema.decay=0.9", 0.05, 0.5, 0.9)]
+    public void In_float64_an_ema_cell_trains_as_trains_ema_and_is_judged_at_its_average(string knobs, double lr, double momentum, double decay)
+    {
+        var settings = new ExperimentSettings { DType = ScalarType.Float64, Contestants = "sgd,momentum,ema", ContestantSettings = knobs, LearningRate = lr, Momentum = momentum };
+        double[] epochs;
+        double judged;
+        using (var run = new ChapterRun(settings, CPU))
+        {
+            var history = run.NewHistory();
+            run.TrainToEnd(history);
+            epochs = [.. history.EpochMeanLosses.Select(e => e[2])];
+            judged = run.FullDataLosses()[2]; // at the average
+        }
+
+        var cell = new SweepCell(0, lr, momentum, settings.Seed, settings.BatchSize, settings.LabelNoise);
+        int budget = (int)settings.TotalSteps;
+        using var start = new ChapterRun(settings, CPU);
+        var (x, y) = start.DataInFloat64();
+        // A target no run reaches, so that the cell's full-data loss is taken after every step: its curve.
+        var ledger = new CellLedger([cell], settings, [1e-12], budget);
+        using var chunk = new FusedChunk<double>([cell], start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger,
+            new Model.FullDataLoss(x, y), false, FusedFamily.Ema, [decay]);
+        for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
+        var result = ledger.Results(settings.Epochs).Single();
+        Assert.All(result.EpochLosses.Zip(epochs), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-10 * p.Second, $"{p.First} against train's {p.Second}"));
+        // The curve is kept as float32: the average's loss to its precision, and not the trained weights' loss.
+        Assert.Equal(judged, result.Curve[^1], judged * 1e-6);
+        Assert.NotEqual(result.EpochLosses[^1], result.Curve[^1], judged * 1e-3);
+    }
 }

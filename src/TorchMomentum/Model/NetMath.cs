@@ -22,8 +22,8 @@ namespace TorchMomentum.Model;
 /// <item>vector, a cell per lane, each z and each w2 a product fused with its sum (<see cref="Activation{T}(Vector256{T}, Vector256{T}, Vector256{T})"/>,
 /// <see cref="Fma{T}"/>): the forward of the sweep's fused kernel (FusedStep);</item>
 /// <item>scalar with the same fused rounding (<see cref="Activation{T}(T, T, T)"/>): the kernel's scalar path, the same bits as a lane;</item>
-/// <item>scalar in float64, each product rounded (<see cref="OutputGradient"/>): the per-example gradients of the gradient
-/// noise scale and of the exact Hessian;</item>
+/// <item>scalar in float64, each product rounded (<see cref="Output(ReadOnlySpan{double}, int, double)"/>, <see cref="OutputGradient"/>): an
+/// average's batch loss in the sweep, and the per-example gradients of the gradient noise scale and of the exact Hessian;</item>
 /// <item>piecewise, a straight line between the units' kinks: the full-data loss without a pass (<see cref="FullDataLoss"/>).</item>
 /// </list>
 /// The stacked tensor form of the sweep's torch engine (StackedNet) lays these out over cells, with
@@ -36,6 +36,18 @@ public static class NetMath
     {
         using var activation = nn.functional.relu(nn.functional.linear(x, w1, b1));
         return nn.functional.linear(activation, w2, b2);
+    }
+
+    /// <summary>The output f(x) in float64, each product rounded: weights laid out as the net's parameters (hidden.weight, hidden.bias, predict.weight, predict.bias).</summary>
+    public static double Output(ReadOnlySpan<double> parameters, int hidden, double x)
+    {
+        double f = parameters[3 * hidden];
+        for (int j = 0; j < hidden; j++)
+        {
+            double z = parameters[j] * x + parameters[hidden + j];
+            if (z > 0) f += parameters[2 * hidden + j] * z;
+        }
+        return f;
     }
 
     /// <summary>

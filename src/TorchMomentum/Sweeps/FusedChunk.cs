@@ -27,6 +27,8 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     private readonly double[]? knobs;
     private readonly int derivedBlocks;
     private readonly ArraySegment<T> weights, velocities, scratch; // what the kernel reads as vectors, cache-aligned
+    private readonly T[]? averages; // the EMA family's average of each cell's weights, laid out as the weights
+    private int averaged;
     private readonly double[] losses, cellWeights, fullScratch;
     private readonly EpochOrderReplay orders;
     private readonly long[] order; // the epoch's permutation, into one array (a step or an epoch allocates nothing)
@@ -72,6 +74,8 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         derivedBlocks = FusedUpdates.Knobs(family);
         derived = new T[groups * lanes * derivedBlocks];
         for (int c = 0; c < cells.Length; c++) Derive(c, cells[c].Lr, cells[c].Momentum);
+        // The average starts as a copy of the weights, as AveragedModel's module does (its first update copies them again).
+        if (family == FusedFamily.Ema) averages = [.. weights];
         batchX = new T[settings.BatchSize];
         batchY = new T[settings.BatchSize];
         scratch = FusedStep.CacheAligned<T>(checked((int)FusedStep.ScratchLength<T>(settings.Hidden, settings.BatchSize))); // SweepGrid.Problem bounds it
@@ -127,21 +131,63 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
                 FusedStep.Step<T>(family, weights.AsSpan(at, parameters * lanes), velocities.AsSpan(at, parameters * lanes), lr.AsSpan(g * lanes, lanes),
                     momentum.AsSpan(g * lanes, lanes), derived.AsSpan(g * lanes * derivedBlocks, lanes * derivedBlocks), frozen.AsSpan(g * lanes, lanes), batchX.AsSpan(0, size), batchY.AsSpan(0, size), settings.Hidden,
                     scratch, groupLoss, scalar);
-                for (int lane = 0; lane < lanes && g * lanes + lane < n; lane++) losses[g * lanes + lane] = double.CreateTruncating(groupLoss[lane]);
+                for (int lane = 0; lane < lanes && g * lanes + lane < n; lane++)
+                    losses[g * lanes + lane] = averages is null ? double.CreateTruncating(groupLoss[lane]) : AverageLoss(g, lane, size);
             }
             // A cell whose loss is NaN or infinite is frozen from this step on (the step just taken moved it, where the
             // torch engine's did not: its results end at the step before, so its weights are never read again).
             if (ledger.RecordStep(step, losses)) Freeze();
+            if (averages is not null) Average();
             if (full is not null) MeasureTargets(step + 1);
             if (ledger.StepDone(step, budget, onSteps)) break;
         }
         ledger.EndEpoch(epoch);
     }
 
+    /// <summary>
+    /// The EMA family's average after a step, as <see cref="Optimizers.AveragedModel.UpdateParameters"/> takes it: the
+    /// first a copy of the weights, then a = a decay + p (1 - decay), decay and 1 - decay each cell's own (derived in float64).
+    /// </summary>
+    private void Average()
+    {
+        var a = averages!;
+        if (averaged++ == 0)
+        {
+            weights.AsSpan().CopyTo(a);
+            return;
+        }
+        for (int g = 0; g < groups; g++)
+            for (int k = 0; k < parameters; k++)
+                for (int lane = 0; lane < lanes; lane++)
+                {
+                    int at = (g * parameters + k) * lanes + lane;
+                    T decay = derived[(g * derivedBlocks) * lanes + lane], rest = derived[(g * derivedBlocks + 1) * lanes + lane];
+                    a[at] = a[at] * decay + weights[at] * rest;
+                }
+    }
+
+    /// <summary>
+    /// The EMA family's reported loss, as train reports it: the average's loss on the batch before the step
+    /// (<see cref="NetMath"/>'s forward in float64, the batch's mean squared error).
+    /// </summary>
+    private double AverageLoss(int g, int lane, int size)
+    {
+        for (int k = 0; k < parameters; k++) cellWeights[k] = double.CreateTruncating(averages![(g * parameters + k) * lanes + lane]);
+        double sum = 0;
+        for (int b = 0; b < size; b++)
+        {
+            double e = NetMath.Output(cellWeights, settings.Hidden, double.CreateTruncating(batchX[b])) - double.CreateTruncating(batchY[b]);
+            sum += e * e;
+        }
+        return sum / size;
+    }
+
+    /// <summary>Each training cell's full-data loss, at the weights it is judged at: its own, or the EMA family's average of them.</summary>
     private void MeasureTargets(int steps) => ledger.RecordTargets(steps, c =>
     {
         int g = c / lanes, lane = c % lanes;
-        for (int k = 0; k < parameters; k++) cellWeights[k] = double.CreateTruncating(weights[(g * parameters + k) * lanes + lane]);
+        var judged = averages ?? weights.AsSpan();
+        for (int k = 0; k < parameters; k++) cellWeights[k] = double.CreateTruncating(judged[(g * parameters + k) * lanes + lane]);
         int h = settings.Hidden;
         return full!.Of(cellWeights.AsSpan(0, h), cellWeights.AsSpan(h, h), cellWeights.AsSpan(2 * h, h), cellWeights[3 * h], fullScratch);
     });

@@ -14,6 +14,12 @@ public enum FusedFamily
     Nesterov,
     /// <summary>Quasi-hyperbolic momentum (<see cref="Qhm"/>): b = beta b + (1 - beta) g; p = p - lr nu b - lr (1 - nu) g. Its knob beyond lr and beta: nu.</summary>
     Qhm,
+    /// <summary>
+    /// Heavy ball (the chapter's step) with an exponential average of its weights, judged at the average (train's
+    /// <c>ema</c>, <see cref="Optimizers.AveragedModel"/>): after each step a = decay a + (1 - decay) p, the first a copy
+    /// of p. Its knob beyond lr and momentum: decay. The kernel steps it as heavy ball; its chunk keeps the average.
+    /// </summary>
+    Ema,
     /// <summary>Lion without weight decay (<see cref="Optimizers.Lion"/>): p = p - lr sign(beta1 m + (1 - beta1) g); m = beta2 m + (1 - beta2) g. Its knob beyond lr and beta1: beta2.</summary>
     Lion,
 }
@@ -47,12 +53,14 @@ public static class FusedUpdates
     public static int Knobs(FusedFamily family) => family switch
     {
         FusedFamily.Qhm or FusedFamily.Lion => 3,
+        FusedFamily.Ema => 2,
         _ => 0,
     };
 
     /// <summary>
     /// The numbers <paramref name="family"/>'s step reads for one cell, in float64, from its lr, momentum and third knob
-    /// (QHM's nu, Lion's beta2): QHM 1 - beta, lr nu, lr (1 - nu); Lion 1 - beta1, beta2, 1 - beta2. A frozen cell's are
+    /// (QHM's nu, Lion's beta2, the EMA's decay): QHM 1 - beta, lr nu, lr (1 - nu); Lion 1 - beta1, beta2, 1 - beta2; the
+    /// EMA decay and 1 - decay (read by its chunk's average, not the kernel). A frozen cell's are
     /// those of lr 0 and momentum 0.
     /// </summary>
     public static void Derive(FusedFamily family, double lr, double momentum, double knob, Span<double> into)
@@ -61,6 +69,7 @@ public static class FusedUpdates
         {
             case FusedFamily.Qhm: (into[0], into[1], into[2]) = (1 - momentum, lr * knob, lr * (1 - knob)); break;
             case FusedFamily.Lion: (into[0], into[1], into[2]) = (1 - momentum, knob, 1 - knob); break;
+            case FusedFamily.Ema: (into[0], into[1]) = (knob, 1 - knob); break;
         }
     }
 
