@@ -151,9 +151,9 @@ public static class FusedKernelRate
             velocities = FusedStep.CacheAligned<float>(weights.Count);
             lr = Enumerable.Repeat(1e-6f, lanes).ToArray();
             momentum = Enumerable.Repeat(0.5f, lanes).ToArray();
-            // The numbers the family derives from lr 1e-6, momentum 0.5 and its third knob (QHM's nu 0.7, Lion's beta2 0.99), a block of lanes each.
+            // The numbers the family derives from lr 1e-6, momentum 0.5 and its knobs (QHM's nu 0.7, Lion's beta2 0.99, AccSGD's kappa 1000, xi 10, c 0.7), a block of lanes each.
             var values = new double[FusedUpdates.Knobs(family)];
-            FusedUpdates.Derive(family, 1e-6, 0.5, family == FusedFamily.Lion ? 0.99 : 0.7, values);
+            FusedUpdates.Derive(family, 1e-6, 0.5, family switch { FusedFamily.Lion => [0.99], FusedFamily.AccSgd => [1000, 10, 0.7], _ => [0.7] }, values);
             knob = [.. values.SelectMany(v => Enumerable.Repeat((float)v, lanes))];
             frozen = new float[lanes];
             x = Enumerable.Range(0, Batch).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();

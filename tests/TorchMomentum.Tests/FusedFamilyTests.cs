@@ -15,13 +15,17 @@ public class FusedFamilyTests
     [Theory]
     // train's knobs (ContestantKinds) at the chapter's lr 0.01 and momentum 0.8: Nesterov at them, QHM at lr/(1 - m) with
     // beta 0.9 and nu 0.7, Lion at lr 0.001 with betas 0.9 and 0.99; and the same families elsewhere in their spaces.
-    [InlineData(FusedFamily.Nesterov, "nesterov", "", 0.01, 0.8, 0.0)]
-    [InlineData(FusedFamily.Nesterov, "nesterov", "", 0.1, 0.5, 0.0)]
+    [InlineData(FusedFamily.Nesterov, "nesterov", "", 0.01, 0.8)]
+    [InlineData(FusedFamily.Nesterov, "nesterov", "", 0.1, 0.5)]
     [InlineData(FusedFamily.Qhm, "qhm", "", 0.05, 0.9, 0.7)]
     [InlineData(FusedFamily.Qhm, "qhm", "qhm.lr=0.2,qhm.beta=0.99,qhm.nu=0.3", 0.2, 0.99, 0.3)]
     [InlineData(FusedFamily.Lion, "lion", "", 0.001, 0.9, 0.99)]
     [InlineData(FusedFamily.Lion, "lion", "lion.lr=0.003,lion.beta1=0.95,lion.beta2=0.98", 0.003, 0.95, 0.98)]
-    public void In_float64_a_family_cell_is_trains_contestant_to_1e_10_on_both_paths(FusedFamily family, string contestant, string knobs, double lr, double momentum, double knob)
+    // AccSGD at train's lr 0.01 with its authors' kappa 1000, xi 10 and c 0.7, and elsewhere (its momentum unread).
+    [InlineData(FusedFamily.AccSgd, "accsgd", "", 0.01, 0.0, 1000.0, 10.0, 0.7)]
+    [InlineData(FusedFamily.AccSgd, "accsgd", "accsgd.lr=0.003,accsgd.kappa=100,accsgd.xi=5,accsgd.small_const=0.5", 0.003, 0.0, 100.0, 5.0, 0.5)]
+    public void In_float64_a_family_cell_is_trains_contestant_to_1e_10_on_both_paths(FusedFamily family, string contestant, string knobs, double lr, double momentum,
+        params double[] cellKnobs)
     {
         // The contestant races beside the chapter's two nets, so that its batches are drawn as the sweep's cells' are.
         // Nesterov has no knobs of its own: it takes the run's lr and momentum.
@@ -43,7 +47,7 @@ public class FusedFamilyTests
             int budget = (int)settings.TotalSteps;
             var ledger = new CellLedger([cell], settings, [], budget);
             using var start = new ChapterRun(settings, CPU);
-            using var chunk = new FusedChunk<double>([cell], start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger, null, scalar, family, [knob]);
+            using var chunk = new FusedChunk<double>([cell], start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger, null, scalar, family, [cellKnobs]);
             for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
             var result = ledger.Results(settings.Epochs).Single();
             Assert.Null(result.DivergedStep);
@@ -71,7 +75,7 @@ public class FusedFamilyTests
             var ledger = new CellLedger(cells, settings, [], budget);
             using var start = new ChapterRun(settings, CPU);
             using var chunk = new FusedChunk<double>(cells, start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger, null, false,
-                family, [.. cells.Select(_ => knob)]);
+                family, [.. cells.Select(_ => new[] { knob })]);
             for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
             return [.. ledger.Results(settings.Epochs)];
         }
@@ -110,7 +114,7 @@ public class FusedFamilyTests
         // A target no run reaches, so that the cell's full-data loss is taken after every step: its curve.
         var ledger = new CellLedger([cell], settings, [1e-12], budget);
         using var chunk = new FusedChunk<double>([cell], start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger,
-            new Model.FullDataLoss(x, y), false, FusedFamily.Ema, [decay]);
+            new Model.FullDataLoss(x, y), false, FusedFamily.Ema, [[decay]]);
         for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
         var result = ledger.Results(settings.Epochs).Single();
         Assert.All(result.EpochLosses.Zip(epochs), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-10 * p.Second, $"{p.First} against train's {p.Second}"));

@@ -24,7 +24,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     private readonly CellLedger ledger;
     private readonly T[] x, y, lr, momentum, derived, frozen, batchX, batchY, groupLoss;
     private readonly FusedFamily family;
-    private readonly double[]? knobs;
+    private readonly double[][]? knobs;
     private readonly int derivedBlocks;
     private readonly ArraySegment<T> weights, velocities, scratch; // what the kernel reads as vectors, cache-aligned
     private readonly T[]? averages; // the EMA family's average of each cell's weights, laid out as the weights
@@ -42,9 +42,9 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     /// <param name="full">The full-data loss, with targets; null without.</param>
     /// <param name="scalar">Take the kernel's scalar path.</param>
     /// <param name="family">The update its cells step by; heavy ball unless told (<see cref="FusedFamily"/>).</param>
-    /// <param name="knobs">Each cell's third knob where <paramref name="family"/> has one (QHM's nu, Lion's beta2); the cell's Momentum is its beta.</param>
+    /// <param name="knobs">Each cell's knobs beyond lr and momentum where <paramref name="family"/> has them (QHM's nu, Lion's beta2, the EMA's decay; AccSGD's kappa, xi and c); the cell's Momentum is its beta.</param>
     public FusedChunk(SweepCell[] cells, ChapterRun start, EpochOrderReplay orders, ExperimentSettings settings, int budget, CellLedger ledger, FullDataLoss? full, bool scalar,
-        FusedFamily family = FusedFamily.HeavyBall, IReadOnlyList<double>? knobs = null)
+        FusedFamily family = FusedFamily.HeavyBall, IReadOnlyList<double[]>? knobs = null)
     {
         this.family = family;
         this.cells = cells;
@@ -76,6 +76,8 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         for (int c = 0; c < cells.Length; c++) Derive(c, cells[c].Lr, cells[c].Momentum);
         // The average starts as a copy of the weights, as AveragedModel's module does (its first update copies them again).
         if (family == FusedFamily.Ema) averages = [.. weights];
+        // AccSGD's running point w starts at the weights, as its reference's momentum_buffer does.
+        if (family == FusedFamily.AccSgd) weights.AsSpan().CopyTo(velocities);
         batchX = new T[settings.BatchSize];
         batchY = new T[settings.BatchSize];
         scratch = FusedStep.CacheAligned<T>(checked((int)FusedStep.ScratchLength<T>(settings.Hidden, settings.BatchSize))); // SweepGrid.Problem bounds it
@@ -210,7 +212,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     {
         if (derivedBlocks == 0) return;
         Span<double> values = stackalloc double[derivedBlocks];
-        FusedUpdates.Derive(family, cellLr, cellMomentum, knobs?[c] ?? 0, values);
+        FusedUpdates.Derive(family, cellLr, cellMomentum, knobs is null ? [] : knobs[c], values);
         int g = c / lanes, lane = c % lanes;
         for (int b = 0; b < derivedBlocks; b++) derived[(g * derivedBlocks + b) * lanes + lane] = T.CreateTruncating(values[b]);
     }

@@ -20,6 +20,12 @@ public enum FusedFamily
     /// of p. Its knob beyond lr and momentum: decay. The kernel steps it as heavy ball; its chunk keeps the average.
     /// </summary>
     Ema,
+    /// <summary>
+    /// AccSGD without weight decay (<see cref="Optimizers.AccSgd"/>): w = B((1/B - 1) w - L g + p); p = zeta (p - lr g) +
+    /// (1 - zeta) w, with L = lr kappa / c, B = c^2 xi / kappa and zeta = c / (c + B); w starts as a copy of p. Its knobs:
+    /// kappa, xi and c (the cell's momentum is not read).
+    /// </summary>
+    AccSgd,
     /// <summary>Lion without weight decay (<see cref="Optimizers.Lion"/>): p = p - lr sign(beta1 m + (1 - beta1) g); m = beta2 m + (1 - beta2) g. Its knob beyond lr and beta1: beta2.</summary>
     Lion,
 }
@@ -54,22 +60,32 @@ public static class FusedUpdates
     {
         FusedFamily.Qhm or FusedFamily.Lion => 3,
         FusedFamily.Ema => 2,
+        FusedFamily.AccSgd => 5,
         _ => 0,
     };
 
     /// <summary>
-    /// The numbers <paramref name="family"/>'s step reads for one cell, in float64, from its lr, momentum and third knob
-    /// (QHM's nu, Lion's beta2, the EMA's decay): QHM 1 - beta, lr nu, lr (1 - nu); Lion 1 - beta1, beta2, 1 - beta2; the
-    /// EMA decay and 1 - decay (read by its chunk's average, not the kernel). A frozen cell's are
+    /// The numbers <paramref name="family"/>'s step reads for one cell, in float64, from its lr, momentum and other knobs
+    /// (QHM's nu, Lion's beta2, the EMA's decay; AccSGD's kappa, xi and c): QHM 1 - beta, lr nu, lr (1 - nu); Lion
+    /// 1 - beta1, beta2, 1 - beta2; the EMA decay and 1 - decay (read by its chunk's average, not the kernel); AccSGD
+    /// 1/B - 1, L, B, zeta and 1 - zeta, as its reference works them out. A frozen cell's are
     /// those of lr 0 and momentum 0.
     /// </summary>
-    public static void Derive(FusedFamily family, double lr, double momentum, double knob, Span<double> into)
+    public static void Derive(FusedFamily family, double lr, double momentum, ReadOnlySpan<double> knobs, Span<double> into)
     {
+        double knob = knobs.IsEmpty ? 0 : knobs[0];
         switch (family)
         {
             case FusedFamily.Qhm: (into[0], into[1], into[2]) = (1 - momentum, lr * knob, lr * (1 - knob)); break;
             case FusedFamily.Lion: (into[0], into[1], into[2]) = (1 - momentum, knob, 1 - knob); break;
             case FusedFamily.Ema: (into[0], into[1]) = (knob, 1 - knob); break;
+            case FusedFamily.AccSgd:
+            {
+                double kappa = knobs[0], xi = knobs[1], c = knobs[2];
+                double b = 1.0 - (1.0 - c * c * xi / kappa), zeta = c / (c + b);
+                (into[0], into[1], into[2], into[3], into[4]) = (1.0 / b - 1.0, lr * kappa / c, b, zeta, 1.0 - zeta);
+                break;
+            }
         }
     }
 
@@ -130,6 +146,26 @@ public static class FusedUpdates
             b = b * beta + knobs[lane] * g;
             p -= knobs[lanes + lane] * b;
             p -= knobs[2 * lanes + lane] * g;
+        }
+    }
+
+    /// <summary><see cref="FusedFamily.AccSgd"/>, as <see cref="Optimizers.AccSgd"/> orders it: w = w (1/B - 1); w = w - L g; w = w + p; w = w B; p = p - lr g; p = p zeta; p = p + (1 - zeta) w.</summary>
+    internal struct AccSgd<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static int Knobs => 5;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> w, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs)
+        {
+            w = (w * Block(knobs, 0) - Block(knobs, 1) * g + p) * Block(knobs, 2);
+            p = (p - Vector256.Create(lr) * g) * Block(knobs, 3) + Block(knobs, 4) * w;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Scalar(ref T p, ref T w, T g, T lr, T momentum, ReadOnlySpan<T> knobs, int lane, int lanes)
+        {
+            w = (w * knobs[lane] - knobs[lanes + lane] * g + p) * knobs[2 * lanes + lane];
+            p = (p - lr * g) * knobs[3 * lanes + lane] + knobs[4 * lanes + lane] * w;
         }
     }
 
