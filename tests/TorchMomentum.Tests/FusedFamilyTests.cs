@@ -24,6 +24,9 @@ public class FusedFamilyTests
     // AccSGD at train's lr 0.01 with its authors' kappa 1000, xi 10 and c 0.7, and elsewhere (its momentum unread).
     [InlineData(FusedFamily.AccSgd, "accsgd", "", 0.01, 0.0, 1000.0, 10.0, 0.7)]
     [InlineData(FusedFamily.AccSgd, "accsgd", "accsgd.lr=0.003,accsgd.kappa=100,accsgd.xi=5,accsgd.small_const=0.5", 0.003, 0.0, 100.0, 5.0, 0.5)]
+    // AggMo at train's lr 0.01 with its authors' betas 0, 0.9 and 0.99, and elsewhere (three buffers; its momentum unread).
+    [InlineData(FusedFamily.AggMo, "aggmo", "", 0.01, 0.0, 0.0, 0.9, 0.99)]
+    [InlineData(FusedFamily.AggMo, "aggmo", "aggmo.lr=0.002,aggmo.betas=0.5:0.8:0.95", 0.002, 0.0, 0.5, 0.8, 0.95)]
     public void In_float64_a_family_cell_is_trains_contestant_to_1e_10_on_both_paths(FusedFamily family, string contestant, string knobs, double lr, double momentum,
         params double[] cellKnobs)
     {

@@ -25,7 +25,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     private readonly T[] x, y, lr, momentum, derived, frozen, batchX, batchY, groupLoss;
     private readonly FusedFamily family;
     private readonly double[][]? knobs;
-    private readonly int derivedBlocks;
+    private readonly int derivedBlocks, states;
     private readonly ArraySegment<T> weights, velocities, scratch; // what the kernel reads as vectors, cache-aligned
     private readonly T[]? averages; // the EMA family's average of each cell's weights, laid out as the weights
     private int averaged;
@@ -62,7 +62,9 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         var net = NetWeights.Of(start.MomentumNet);
         double[] initial = [.. net.W1, .. net.B1, .. net.W2, net.B2];
         weights = FusedStep.CacheAligned<T>(groups * parameters * lanes);
-        velocities = FusedStep.CacheAligned<T>(weights.Count);
+        // A group's state: its family's buffers one after the other, each laid out as the group's weights.
+        states = FusedUpdates.States(family);
+        velocities = FusedStep.CacheAligned<T>(weights.Count * states);
         for (int g = 0; g < groups; g++)
             for (int k = 0; k < parameters; k++)
                 for (int lane = 0; lane < lanes; lane++) weights[(g * parameters + k) * lanes + lane] = T.CreateTruncating(initial[k]);
@@ -130,7 +132,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
             for (int g = 0; g < groups; g++)
             {
                 int at = g * parameters * lanes;
-                FusedStep.Step<T>(family, weights.AsSpan(at, parameters * lanes), velocities.AsSpan(at, parameters * lanes), lr.AsSpan(g * lanes, lanes),
+                FusedStep.Step<T>(family, weights.AsSpan(at, parameters * lanes), velocities.AsSpan(at * states, parameters * lanes * states), lr.AsSpan(g * lanes, lanes),
                     momentum.AsSpan(g * lanes, lanes), derived.AsSpan(g * lanes * derivedBlocks, lanes * derivedBlocks), frozen.AsSpan(g * lanes, lanes), batchX.AsSpan(0, size), batchY.AsSpan(0, size), settings.Hidden,
                     scratch, groupLoss, scalar);
                 for (int lane = 0; lane < lanes && g * lanes + lane < n; lane++)
@@ -203,7 +205,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
             (lr[c], momentum[c]) = (T.Zero, T.Zero);
             Derive(c, 0, 0);
             int g = c / lanes, lane = c % lanes;
-            for (int k = 0; k < parameters; k++) velocities[(g * parameters + k) * lanes + lane] = T.Zero;
+            for (int k = 0; k < parameters * states; k++) velocities[(g * parameters * states + k) * lanes + lane] = T.Zero;
         }
     }
 

@@ -26,6 +26,11 @@ public enum FusedFamily
     /// kappa, xi and c (the cell's momentum is not read).
     /// </summary>
     AccSgd,
+    /// <summary>
+    /// Aggregated momentum with three buffers (<see cref="Optimizers.AggMo"/>): for each beta_i in turn, v_i = beta_i v_i +
+    /// g; p = p - (lr / 3) v_i. Its knobs: the three betas (the cell's momentum is not read).
+    /// </summary>
+    AggMo,
     /// <summary>Lion without weight decay (<see cref="Optimizers.Lion"/>): p = p - lr sign(beta1 m + (1 - beta1) g); m = beta2 m + (1 - beta2) g. Its knob beyond lr and beta1: beta2.</summary>
     Lion,
 }
@@ -45,22 +50,29 @@ internal interface IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>How many blocks of derived numbers the step reads.</summary>
     static abstract int Knobs { get; }
 
-    /// <summary>The step for a vector of cells.</summary>
-    static abstract void Vector(ref Vector256<T> p, ref Vector256<T> state, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs);
+    /// <summary>How many buffers of state it keeps per parameter, each a whole group's net of numbers after the last.</summary>
+    static virtual int States => 1;
 
-    /// <summary>The step for one cell, lane <paramref name="lane"/> of <paramref name="knobs"/>' blocks of <paramref name="lanes"/>.</summary>
-    static abstract void Scalar(ref T p, ref T state, T g, T lr, T momentum, ReadOnlySpan<T> knobs, int lane, int lanes);
+    /// <summary>The step for a vector of cells; a family with several buffers finds buffer i at <paramref name="stride"/> i vectors past <paramref name="state"/>.</summary>
+    static abstract void Vector(ref Vector256<T> p, ref Vector256<T> state, nint stride, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs);
+
+    /// <summary>The step for one cell, lane <paramref name="lane"/> of <paramref name="knobs"/>' blocks of <paramref name="lanes"/>; buffer i at <paramref name="stride"/> i numbers past <paramref name="state"/>.</summary>
+    static abstract void Scalar(ref T p, ref T state, nint stride, T g, T lr, T momentum, ReadOnlySpan<T> knobs, int lane, int lanes);
 }
 
 /// <summary>The family's steps (<see cref="FusedFamily"/>), each a struct so that the JIT compiles the kernel once for each, and the numbers each derives from its knobs.</summary>
 public static class FusedUpdates
 {
+    /// <summary>How many buffers of state <paramref name="family"/> keeps per parameter: AggMo's three, one for the others.</summary>
+    public static int States(FusedFamily family) => family == FusedFamily.AggMo ? 3 : 1;
+
     /// <summary>How many blocks of derived numbers <paramref name="family"/>'s step reads.</summary>
     public static int Knobs(FusedFamily family) => family switch
     {
         FusedFamily.Qhm or FusedFamily.Lion => 3,
         FusedFamily.Ema => 2,
         FusedFamily.AccSgd => 5,
+        FusedFamily.AggMo => 4,
         _ => 0,
     };
 
@@ -79,6 +91,7 @@ public static class FusedUpdates
             case FusedFamily.Qhm: (into[0], into[1], into[2]) = (1 - momentum, lr * knob, lr * (1 - knob)); break;
             case FusedFamily.Lion: (into[0], into[1], into[2]) = (1 - momentum, knob, 1 - knob); break;
             case FusedFamily.Ema: (into[0], into[1]) = (knob, 1 - knob); break;
+            case FusedFamily.AggMo: (into[0], into[1], into[2], into[3]) = (lr / knobs.Length, knobs[0], knobs[1], knobs[2]); break;
             case FusedFamily.AccSgd:
             {
                 double kappa = knobs[0], xi = knobs[1], c = knobs[2];
@@ -99,11 +112,11 @@ public static class FusedUpdates
         public static int Knobs => 0;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Vector(ref Vector256<T> p, ref Vector256<T> v, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> m, ReadOnlySpan<T> knobs) =>
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> v, nint stride, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> m, ReadOnlySpan<T> knobs) =>
             MomentumUpdate.Chapter(ref p, ref v, g, Vector256.Create(m), Vector256.Create(lr));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Scalar(ref T p, ref T v, T g, T lr, T m, ReadOnlySpan<T> knobs, int lane, int lanes) => MomentumUpdate.Chapter(ref p, ref v, g, m, lr);
+        public static void Scalar(ref T p, ref T v, nint stride, T g, T lr, T m, ReadOnlySpan<T> knobs, int lane, int lanes) => MomentumUpdate.Chapter(ref p, ref v, g, m, lr);
     }
 
     /// <summary><see cref="FusedFamily.Nesterov"/>, as torch.optim.SGD(nesterov=True) orders it: b = b m + g; p = p - lr (g + m b).</summary>
@@ -112,7 +125,7 @@ public static class FusedUpdates
         public static int Knobs => 0;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Vector(ref Vector256<T> p, ref Vector256<T> b, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> m, ReadOnlySpan<T> knobs)
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> b, nint stride, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> m, ReadOnlySpan<T> knobs)
         {
             var momentum = Vector256.Create(m);
             b = b * momentum + g;
@@ -120,7 +133,7 @@ public static class FusedUpdates
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Scalar(ref T p, ref T b, T g, T lr, T m, ReadOnlySpan<T> knobs, int lane, int lanes)
+        public static void Scalar(ref T p, ref T b, nint stride, T g, T lr, T m, ReadOnlySpan<T> knobs, int lane, int lanes)
         {
             b = b * m + g;
             p -= lr * (g + m * b);
@@ -133,7 +146,7 @@ public static class FusedUpdates
         public static int Knobs => 3;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Vector(ref Vector256<T> p, ref Vector256<T> b, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> beta, ReadOnlySpan<T> knobs)
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> b, nint stride, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> beta, ReadOnlySpan<T> knobs)
         {
             b = b * Vector256.Create(beta) + Block(knobs, 0) * g;
             p -= Block(knobs, 1) * b;
@@ -141,7 +154,7 @@ public static class FusedUpdates
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Scalar(ref T p, ref T b, T g, T lr, T beta, ReadOnlySpan<T> knobs, int lane, int lanes)
+        public static void Scalar(ref T p, ref T b, nint stride, T g, T lr, T beta, ReadOnlySpan<T> knobs, int lane, int lanes)
         {
             b = b * beta + knobs[lane] * g;
             p -= knobs[lanes + lane] * b;
@@ -155,17 +168,47 @@ public static class FusedUpdates
         public static int Knobs => 5;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Vector(ref Vector256<T> p, ref Vector256<T> w, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs)
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> w, nint stride, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs)
         {
             w = (w * Block(knobs, 0) - Block(knobs, 1) * g + p) * Block(knobs, 2);
             p = (p - Vector256.Create(lr) * g) * Block(knobs, 3) + Block(knobs, 4) * w;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Scalar(ref T p, ref T w, T g, T lr, T momentum, ReadOnlySpan<T> knobs, int lane, int lanes)
+        public static void Scalar(ref T p, ref T w, nint stride, T g, T lr, T momentum, ReadOnlySpan<T> knobs, int lane, int lanes)
         {
             w = (w * knobs[lane] - knobs[lanes + lane] * g + p) * knobs[2 * lanes + lane];
             p = (p - lr * g) * knobs[3 * lanes + lane] + knobs[4 * lanes + lane] * w;
+        }
+    }
+
+    /// <summary><see cref="FusedFamily.AggMo"/>, as <see cref="Optimizers.AggMo"/> orders it: buffer by buffer, v_i = v_i beta_i + g; p = p - (lr / 3) v_i.</summary>
+    internal struct AggMo<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static int Knobs => 4;
+
+        public static int States => 3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> v, nint stride, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs)
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                ref var vi = ref Unsafe.Add(ref v, i * stride);
+                vi = vi * Block(knobs, 1 + i) + g;
+                p -= Block(knobs, 0) * vi;
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Scalar(ref T p, ref T v, nint stride, T g, T lr, T momentum, ReadOnlySpan<T> knobs, int lane, int lanes)
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                ref var vi = ref Unsafe.Add(ref v, i * stride);
+                vi = vi * knobs[(1 + i) * lanes + lane] + g;
+                p -= knobs[lane] * vi;
+            }
         }
     }
 
@@ -175,7 +218,7 @@ public static class FusedUpdates
         public static int Knobs => 3;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Vector(ref Vector256<T> p, ref Vector256<T> m, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> beta1, ReadOnlySpan<T> knobs)
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> m, nint stride, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> beta1, ReadOnlySpan<T> knobs)
         {
             var c = m * Vector256.Create(beta1) + g * Block(knobs, 0);
             // lr sign(c) as a select: lr, -lr or 0 (sign(0) = 0, as PyTorch's), each exact; p - lr sign(c) is then p + sign(c) (-lr).
@@ -185,7 +228,7 @@ public static class FusedUpdates
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Scalar(ref T p, ref T m, T g, T lr, T beta1, ReadOnlySpan<T> knobs, int lane, int lanes)
+        public static void Scalar(ref T p, ref T m, nint stride, T g, T lr, T beta1, ReadOnlySpan<T> knobs, int lane, int lanes)
         {
             var c = m * beta1 + g * knobs[lane];
             p -= (c > T.Zero ? lr : T.Zero) - (c < T.Zero ? lr : T.Zero);

@@ -114,6 +114,7 @@ public static class FusedStep
             case FusedFamily.HeavyBall or FusedFamily.Ema: Step<T, FusedUpdates.HeavyBall<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             case FusedFamily.Nesterov: Step<T, FusedUpdates.Nesterov<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             case FusedFamily.Qhm: Step<T, FusedUpdates.Qhm<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
+            case FusedFamily.AggMo: Step<T, FusedUpdates.AggMo<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             case FusedFamily.AccSgd: Step<T, FusedUpdates.AccSgd<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             case FusedFamily.Lion: Step<T, FusedUpdates.Lion<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             default: throw new ArgumentOutOfRangeException(nameof(family), family, "not a family the fused kernel runs");
@@ -125,6 +126,7 @@ public static class FusedStep
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
         if (knobs.Length < F.Knobs * Lanes<T>()) throw new ArgumentException("a span is shorter than the group's layout needs", nameof(knobs));
+        if (velocities.Length < (long)F.States * Model.Net.ParameterCount(hidden) * Lanes<T>()) throw new ArgumentException("a span is shorter than the group's layout needs", nameof(velocities));
         if (VectorPathRuns && !scalar) StepVector<T, F>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss);
         else for (int lane = 0; lane < Lanes<T>(); lane++) StepScalar<T, F>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, lane);
     }
@@ -231,7 +233,7 @@ public static class FusedStep
             for (int i = 0; i < n; i++) Accumulate(Unsafe.Add(ref zs, i * h + k), Unsafe.Add(ref rs, i), Unsafe.Add(ref xs, i), ref s1, ref s2, ref g2);
             UpdateUnit<T, F>(ref p, ref v, h, k, s1, s2, g2, lr, momentum, knobs, frozen);
         }
-        Update<T, F>(ref b2, ref Unsafe.Add(ref v, 3 * h), g0, lr, momentum, knobs, frozen);
+        Update<T, F>(ref b2, ref Unsafe.Add(ref v, 3 * h), 3 * h + 1, g0, lr, momentum, knobs, frozen);
     }
 
     /// <summary>A sample's error e = out - y: its square into the loss's sum, r = e * (2 / B) kept, and r into db2's sum.</summary>
@@ -264,9 +266,10 @@ public static class FusedStep
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
         var w = Unsafe.Add(ref p, 2 * h + j);
-        Update<T, F>(ref Unsafe.Add(ref p, j), ref Unsafe.Add(ref v, j), w * s2, rate, m, knobs, frozen);
-        Update<T, F>(ref Unsafe.Add(ref p, h + j), ref Unsafe.Add(ref v, h + j), w * s1, rate, m, knobs, frozen);
-        Update<T, F>(ref Unsafe.Add(ref p, 2 * h + j), ref Unsafe.Add(ref v, 2 * h + j), g2, rate, m, knobs, frozen);
+        nint stride = 3 * h + 1; // a family's next buffer: a whole net's worth of vectors on
+        Update<T, F>(ref Unsafe.Add(ref p, j), ref Unsafe.Add(ref v, j), stride, w * s2, rate, m, knobs, frozen);
+        Update<T, F>(ref Unsafe.Add(ref p, h + j), ref Unsafe.Add(ref v, h + j), stride, w * s1, rate, m, knobs, frozen);
+        Update<T, F>(ref Unsafe.Add(ref p, 2 * h + j), ref Unsafe.Add(ref v, 2 * h + j), stride, g2, rate, m, knobs, frozen);
     }
 
     /// <summary>The first vector of a span of T (its length checked by the caller).</summary>
@@ -280,11 +283,11 @@ public static class FusedStep
     /// so that the backward's loop need not hold them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Update<T, F>(ref Vector256<T> param, ref Vector256<T> velocity, Vector256<T> gradient, ReadOnlySpan<T> rate, ReadOnlySpan<T> m,
+    private static void Update<T, F>(ref Vector256<T> param, ref Vector256<T> velocity, nint stride, Vector256<T> gradient, ReadOnlySpan<T> rate, ReadOnlySpan<T> m,
         ReadOnlySpan<T> knobs, ReadOnlySpan<T> frozen)
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
-        F.Vector(ref param, ref velocity, Vector256.AndNot(gradient, Vector256.Create(frozen)), rate, m, knobs);
+        F.Vector(ref param, ref velocity, stride, Vector256.AndNot(gradient, Vector256.Create(frozen)), rate, m, knobs);
     }
 
     /// <summary>The same step for one lane, in scalars: the same operations in the same order, each FMA rounding once, the relu as maxps takes it (z > 0 ? z : 0).</summary>
@@ -325,18 +328,18 @@ public static class FusedStep
                 g2 = T.FusedMultiplyAdd(rs[b], z, g2);
             }
             T w = weights[(2 * h + j) * L + lane];
-            Update<T, F>(weights, velocities, j * L + lane, w * s2, rate, m, knobs, lane, ice);
-            Update<T, F>(weights, velocities, (h + j) * L + lane, w * s1, rate, m, knobs, lane, ice);
-            Update<T, F>(weights, velocities, (2 * h + j) * L + lane, g2, rate, m, knobs, lane, ice);
+            Update<T, F>(weights, velocities, j * L + lane, (3 * h + 1) * L, w * s2, rate, m, knobs, lane, ice);
+            Update<T, F>(weights, velocities, (h + j) * L + lane, (3 * h + 1) * L, w * s1, rate, m, knobs, lane, ice);
+            Update<T, F>(weights, velocities, (2 * h + j) * L + lane, (3 * h + 1) * L, g2, rate, m, knobs, lane, ice);
         }
-        Update<T, F>(weights, velocities, 3 * h * L + lane, g0, rate, m, knobs, lane, ice);
+        Update<T, F>(weights, velocities, 3 * h * L + lane, (3 * h + 1) * L, g0, rate, m, knobs, lane, ice);
     }
 
     /// <summary>The family's step for one number (heavy ball's: <see cref="Optimizers.MomentumUpdate"/>'s scalar form), g taken as 0 in a frozen cell.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Update<T, F>(Span<T> weights, Span<T> velocities, int at, T gradient, T rate, T m, ReadOnlySpan<T> knobs, int lane, bool frozen)
+    private static void Update<T, F>(Span<T> weights, Span<T> velocities, int at, nint stride, T gradient, T rate, T m, ReadOnlySpan<T> knobs, int lane, bool frozen)
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
-        F.Scalar(ref weights[at], ref velocities[at], frozen ? T.Zero : gradient, rate, m, knobs, lane, Lanes<T>());
+        F.Scalar(ref weights[at], ref velocities[at], stride, frozen ? T.Zero : gradient, rate, m, knobs, lane, Lanes<T>());
     }
 }
