@@ -125,4 +125,40 @@ public class FusedFamilyTests
         Assert.Equal(judged, result.Curve[^1], judged * 1e-6);
         Assert.NotEqual(result.EpochLosses[^1], result.Curve[^1], judged * 1e-3);
     }
+
+    [Theory]
+    [InlineData("", 0.1, 0.9, 0.0, 0.0, 2.0)]
+    [InlineData("schedule-free.lr=0.05,schedule-free.momentum=0.8,schedule-free.warmup_steps=20,schedule-free.r=0.5,schedule-free.weight_lr_power=1", 0.05, 0.8, 20.0, 0.5, 1.0)]
+    public void In_float64_a_schedule_free_cell_trains_at_y_as_train_and_is_judged_at_x(string knobs, double lr, double momentum, double warmup, double r, double power)
+    {
+        var settings = new ExperimentSettings { DType = ScalarType.Float64, Contestants = "sgd,momentum,schedule-free", ContestantSettings = knobs };
+        double[] epochs;
+        double judged;
+        using (var run = new ChapterRun(settings, CPU))
+        {
+            var history = run.NewHistory();
+            run.TrainToEnd(history);
+            epochs = [.. history.EpochMeanLosses.Select(e => e[2])];
+            judged = run.FullDataLosses()[2]; // at x
+        }
+
+        var bits = new List<long[]>();
+        foreach (bool scalar in new[] { false, true })
+        {
+            var cell = new SweepCell(0, lr, momentum, settings.Seed, settings.BatchSize, settings.LabelNoise);
+            int budget = (int)settings.TotalSteps;
+            using var start = new ChapterRun(settings, CPU);
+            var (x, y) = start.DataInFloat64();
+            var ledger = new CellLedger([cell], settings, [1e-12], budget);
+            using var chunk = new FusedChunk<double>([cell], start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger,
+                new Model.FullDataLoss(x, y), scalar, FusedFamily.ScheduleFree, [[warmup, r, power]]);
+            for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
+            var result = ledger.Results(settings.Epochs).Single();
+            Assert.All(result.EpochLosses.Zip(epochs), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-10 * p.Second, $"{p.First} against train's {p.Second}"));
+            Assert.Equal(judged, result.Curve[^1], judged * 1e-6);
+            Assert.NotEqual(result.EpochLosses[^1], result.Curve[^1], judged * 1e-3);
+            bits.Add([.. result.EpochLosses.Select(BitConverter.DoubleToInt64Bits), BitConverter.SingleToInt32Bits(result.Curve[^1])]);
+        }
+        Assert.Equal(bits[0], bits[1]);
+    }
 }

@@ -112,13 +112,21 @@ public sealed class ScheduleFreeSgd : FamilyOptimizer<ScheduleFreeSgd.Options>, 
 
     private protected override void BeginGroup(Options o)
     {
-        long k = o.k;
-        double schedule = k < o.warmup_steps!.Value ? (k + 1) / (double)o.warmup_steps.Value : 1.0;
-        o.scheduled_lr = o.LearningRate!.Value * schedule;
-        o.lr_max = Math.Max(o.scheduled_lr, o.lr_max);
-        double weight = Math.Pow(k + 1, o.r!.Value) * Math.Pow(o.lr_max, o.weight_lr_power!.Value);
-        o.weight_sum += weight;
-        o.ckp1 = o.weight_sum == 0 ? 0 : weight / o.weight_sum;
+        (o.scheduled_lr, o.lr_max, o.weight_sum, o.ckp1) = Schedule(o.k, o.LearningRate!.Value, o.warmup_steps!.Value, o.r!.Value, o.weight_lr_power!.Value, o.lr_max, o.weight_sum);
+    }
+
+    /// <summary>
+    /// Step <paramref name="k"/>'s (from 0) lr_k and c from the running lr_max and weight sum (the schedule above), and
+    /// their new values: the optimizer's and the fused sweep engine's one schedule.
+    /// </summary>
+    public static (double Lr, double LrMax, double WeightSum, double C) Schedule(long k, double lr, double warmupSteps, double r, double weightLrPower, double lrMax, double weightSum)
+    {
+        double schedule = k < warmupSteps ? (k + 1) / warmupSteps : 1.0;
+        double scheduled = lr * schedule;
+        lrMax = Math.Max(scheduled, lrMax);
+        double weight = Math.Pow(k + 1, r) * Math.Pow(lrMax, weightLrPower);
+        weightSum += weight;
+        return (scheduled, lrMax, weightSum, weightSum == 0 ? 0 : weight / weightSum);
     }
 
     private protected override void Update(Parameter p, Tensor g, NamedState state, Options o)

@@ -29,6 +29,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
     private readonly ArraySegment<T> weights, velocities, scratch; // what the kernel reads as vectors, cache-aligned
     private readonly T[]? averages; // the EMA family's average of each cell's weights, laid out as the weights
     private int averaged;
+    private readonly double[]? lrMax, weightSum; // schedule-free's schedule, a cell's own
     private readonly double[] losses, cellWeights, fullScratch;
     private readonly EpochOrderReplay orders;
     private readonly long[] order; // the epoch's permutation, into one array (a step or an epoch allocates nothing)
@@ -80,6 +81,13 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         if (family == FusedFamily.Ema) averages = [.. weights];
         // AccSGD's running point w starts at the weights, as its reference's momentum_buffer does.
         if (family == FusedFamily.AccSgd) weights.AsSpan().CopyTo(velocities);
+        // Schedule-free's z and x start as the weights; its schedule's running lr_max and weight sum start at 0.
+        if (family == FusedFamily.ScheduleFree)
+        {
+            for (int g = 0; g < groups; g++)
+                for (int b = 0; b < states; b++) weights.AsSpan(g * parameters * lanes, parameters * lanes).CopyTo(velocities.AsSpan((g * states + b) * parameters * lanes));
+            (lrMax, weightSum) = (new double[cells.Length], new double[cells.Length]);
+        }
         batchX = new T[settings.BatchSize];
         batchY = new T[settings.BatchSize];
         scratch = FusedStep.CacheAligned<T>(checked((int)FusedStep.ScratchLength<T>(settings.Hidden, settings.BatchSize))); // SweepGrid.Problem bounds it
@@ -129,6 +137,7 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
             cancel.ThrowIfCancellationRequested();
             int from = b * settings.BatchSize, size = Math.Min(settings.BatchSize, x.Length - from);
             for (int i = 0; i < size; i++) (batchX[i], batchY[i]) = (x[order[from + i]], y[order[from + i]]);
+            if (lrMax is not null) Schedule(step);
             for (int g = 0; g < groups; g++)
             {
                 int at = g * parameters * lanes;
@@ -186,12 +195,33 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         return sum / size;
     }
 
-    /// <summary>Each training cell's full-data loss, at the weights it is judged at: its own, or the EMA family's average of them.</summary>
+    /// <summary>
+    /// Schedule-free's lr_k and c for step <paramref name="step"/>, each training cell's from its own schedule
+    /// (<see cref="Optimizers.ScheduleFreeSgd.Schedule"/>, as its optimizer's group takes it), into its derived blocks:
+    /// lr_k, 1 - c, c, beta, 1 - beta. A frozen cell keeps the zeros it froze with.
+    /// </summary>
+    private void Schedule(int step)
+    {
+        for (int c = 0; c < cells.Length; c++)
+        {
+            if (frozen[c] != T.Zero) continue;
+            var knob = knobs![c];
+            (double rate, lrMax![c], weightSum![c], double mix) = Optimizers.ScheduleFreeSgd.Schedule(step, cells[c].Lr, knob[0], knob[1], knob[2], lrMax[c], weightSum[c]);
+            int g = c / lanes, lane = c % lanes;
+            double beta = cells[c].Momentum;
+            double[] values = [rate, 1 - mix, mix, beta, 1 - beta];
+            for (int b = 0; b < derivedBlocks; b++) derived[(g * derivedBlocks + b) * lanes + lane] = T.CreateTruncating(values[b]);
+        }
+    }
+
+    /// <summary>Each training cell's full-data loss, at the weights it is judged at: its own, the EMA family's average of them, or schedule-free's x.</summary>
     private void MeasureTargets(int steps) => ledger.RecordTargets(steps, c =>
     {
         int g = c / lanes, lane = c % lanes;
-        var judged = averages ?? weights.AsSpan();
-        for (int k = 0; k < parameters; k++) cellWeights[k] = double.CreateTruncating(judged[(g * parameters + k) * lanes + lane]);
+        for (int k = 0; k < parameters; k++)
+            cellWeights[k] = double.CreateTruncating(averages is not null ? averages[(g * parameters + k) * lanes + lane]
+                : lrMax is not null ? velocities[((g * states + 1) * parameters + k) * lanes + lane] // x, the second buffer
+                : weights[(g * parameters + k) * lanes + lane]);
         int h = settings.Hidden;
         return full!.Of(cellWeights.AsSpan(0, h), cellWeights.AsSpan(h, h), cellWeights.AsSpan(2 * h, h), cellWeights[3 * h], fullScratch);
     });

@@ -31,6 +31,13 @@ public enum FusedFamily
     /// g; p = p - (lr / 3) v_i. Its knobs: the three betas (the cell's momentum is not read).
     /// </summary>
     AggMo,
+    /// <summary>
+    /// Schedule-free SGD without weight decay (<see cref="Optimizers.ScheduleFreeSgd"/>), trained at y and judged at x:
+    /// z = z - lr_k g; x = (1 - c) x + c z; y = beta x + (1 - beta) z, the weights y; z and x start as the weights. Its
+    /// knobs: warmup_steps, r and weight_lr_power (the cell's momentum is its beta); lr_k and c follow its schedule step
+    /// by step (<see cref="Optimizers.ScheduleFreeSgd.Schedule"/>), worked out by its chunk before each step.
+    /// </summary>
+    ScheduleFree,
     /// <summary>Lion without weight decay (<see cref="Optimizers.Lion"/>): p = p - lr sign(beta1 m + (1 - beta1) g); m = beta2 m + (1 - beta2) g. Its knob beyond lr and beta1: beta2.</summary>
     Lion,
 }
@@ -64,7 +71,7 @@ internal interface IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
 public static class FusedUpdates
 {
     /// <summary>How many buffers of state <paramref name="family"/> keeps per parameter: AggMo's three, one for the others.</summary>
-    public static int States(FusedFamily family) => family == FusedFamily.AggMo ? 3 : 1;
+    public static int States(FusedFamily family) => family switch { FusedFamily.AggMo => 3, FusedFamily.ScheduleFree => 2, _ => 1 };
 
     /// <summary>How many blocks of derived numbers <paramref name="family"/>'s step reads.</summary>
     public static int Knobs(FusedFamily family) => family switch
@@ -73,6 +80,7 @@ public static class FusedUpdates
         FusedFamily.Ema => 2,
         FusedFamily.AccSgd => 5,
         FusedFamily.AggMo => 4,
+        FusedFamily.ScheduleFree => 5,
         _ => 0,
     };
 
@@ -92,6 +100,8 @@ public static class FusedUpdates
             case FusedFamily.Lion: (into[0], into[1], into[2]) = (1 - momentum, knob, 1 - knob); break;
             case FusedFamily.Ema: (into[0], into[1]) = (knob, 1 - knob); break;
             case FusedFamily.AggMo: (into[0], into[1], into[2], into[3]) = (lr / knobs.Length, knobs[0], knobs[1], knobs[2]); break;
+            // Before the first step; its chunk works lr_k and c out again before each (ScheduleFree's Step).
+            case FusedFamily.ScheduleFree: (into[0], into[1], into[2], into[3], into[4]) = (lr, 1, 0, momentum, 1 - momentum); break;
             case FusedFamily.AccSgd:
             {
                 double kappa = knobs[0], xi = knobs[1], c = knobs[2];
@@ -209,6 +219,32 @@ public static class FusedUpdates
                 vi = vi * knobs[(1 + i) * lanes + lane] + g;
                 p -= knobs[lane] * vi;
             }
+        }
+    }
+
+    /// <summary><see cref="FusedFamily.ScheduleFree"/>, as <see cref="Optimizers.ScheduleFreeSgd"/> orders it: z = z - lr_k g; x = x (1 - c) + c z; p = x beta + (1 - beta) z (its y).</summary>
+    internal struct ScheduleFree<T> : IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static int Knobs => 5;
+
+        public static int States => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Vector(ref Vector256<T> p, ref Vector256<T> z, nint stride, Vector256<T> g, ReadOnlySpan<T> lr, ReadOnlySpan<T> momentum, ReadOnlySpan<T> knobs)
+        {
+            ref var x = ref Unsafe.Add(ref z, stride);
+            z -= Block(knobs, 0) * g;
+            x = x * Block(knobs, 1) + Block(knobs, 2) * z;
+            p = x * Block(knobs, 3) + Block(knobs, 4) * z;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Scalar(ref T p, ref T z, nint stride, T g, T lr, T momentum, ReadOnlySpan<T> knobs, int lane, int lanes)
+        {
+            ref var x = ref Unsafe.Add(ref z, stride);
+            z -= knobs[lane] * g;
+            x = x * knobs[lanes + lane] + knobs[2 * lanes + lane] * z;
+            p = x * knobs[3 * lanes + lane] + knobs[4 * lanes + lane] * z;
         }
     }
 

@@ -114,6 +114,7 @@ public static class FusedStep
             case FusedFamily.HeavyBall or FusedFamily.Ema: Step<T, FusedUpdates.HeavyBall<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             case FusedFamily.Nesterov: Step<T, FusedUpdates.Nesterov<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             case FusedFamily.Qhm: Step<T, FusedUpdates.Qhm<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
+            case FusedFamily.ScheduleFree: Step<T, FusedUpdates.ScheduleFree<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             case FusedFamily.AggMo: Step<T, FusedUpdates.AggMo<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             case FusedFamily.AccSgd: Step<T, FusedUpdates.AccSgd<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
             case FusedFamily.Lion: Step<T, FusedUpdates.Lion<T>>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, scalar); break;
