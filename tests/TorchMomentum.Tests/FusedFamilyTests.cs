@@ -12,6 +12,32 @@ namespace TorchMomentum.Tests;
 /// </summary>
 public class FusedFamilyTests
 {
+    /// <summary>train's third column, the contestant: every epoch's mean loss, the last step's, and its full-data loss at the weights it is judged at.</summary>
+    private static (double[] Epochs, double Final, double Judged) Train(ExperimentSettings settings)
+    {
+        using var run = new ChapterRun(settings, CPU);
+        var history = run.NewHistory();
+        run.TrainToEnd(history);
+        return ([.. history.EpochMeanLosses.Select(e => e[2])], history.LastStepLosses![2], run.FullDataLosses()[2]);
+    }
+
+    /// <summary>
+    /// Cells of one family trained by the fused engine as a sweep trains a chunk, from train's start for these settings,
+    /// every epoch; with <paramref name="curve"/>, their full-data loss is taken after every step (at a target none
+    /// reaches), at the weights each is judged at.
+    /// </summary>
+    private static CellResult[] Fused(ExperimentSettings settings, SweepCell[] cells, FusedFamily family, double[][] knobs, bool scalar = false, bool curve = false)
+    {
+        int budget = (int)settings.TotalSteps;
+        var ledger = new CellLedger(cells, settings, curve ? [1e-12] : [], budget);
+        using var start = new ChapterRun(settings, CPU);
+        var (x, y) = start.DataInFloat64();
+        using var chunk = new FusedChunk<double>(cells, start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger,
+            curve ? new Model.FullDataLoss(x, y) : null, scalar, family, knobs);
+        for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
+        return [.. ledger.Results(settings.Epochs)];
+    }
+
     [Theory]
     // train's knobs (ContestantKinds) at the chapter's lr 0.01 and momentum 0.8: Nesterov at them, QHM at lr/(1 - m) with
     // beta 0.9 and nu 0.7, Lion at lr 0.001 with betas 0.9 and 0.99; and the same families elsewhere in their spaces.
@@ -34,25 +60,12 @@ public class FusedFamilyTests
         // Nesterov has no knobs of its own: it takes the run's lr and momentum.
         var settings = new ExperimentSettings { DType = ScalarType.Float64, Contestants = $"sgd,momentum,{contestant}", ContestantSettings = knobs };
         if (family == FusedFamily.Nesterov) settings = settings with { LearningRate = lr, Momentum = momentum };
-        double[] epochs;
-        double final;
-        using (var run = new ChapterRun(settings, CPU))
-        {
-            var history = run.NewHistory();
-            run.TrainToEnd(history);
-            (epochs, final) = (history.EpochMeanLosses.Select(e => e[2]).ToArray(), history.LastStepLosses![2]);
-        }
+        var (epochs, final, _) = Train(settings);
 
         var bits = new List<long[]>();
         foreach (bool scalar in new[] { false, true })
         {
-            var cell = new SweepCell(0, lr, momentum, settings.Seed, settings.BatchSize, settings.LabelNoise);
-            int budget = (int)settings.TotalSteps;
-            var ledger = new CellLedger([cell], settings, [], budget);
-            using var start = new ChapterRun(settings, CPU);
-            using var chunk = new FusedChunk<double>([cell], start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger, null, scalar, family, [cellKnobs]);
-            for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
-            var result = ledger.Results(settings.Epochs).Single();
+            var result = Fused(settings, [new SweepCell(0, lr, momentum, settings.Seed, settings.BatchSize, settings.LabelNoise)], family, [cellKnobs], scalar).Single();
             Assert.Null(result.DivergedStep);
             Assert.Equal(epochs.Length, result.EpochLosses.Length);
             foreach (var (ours, theirs) in result.EpochLosses.Append(result.FinalLoss!.Value).Zip(epochs.Append(final)))
@@ -70,18 +83,9 @@ public class FusedFamilyTests
     {
         // Lion's step is lr sign(c): it cannot blow up, so its loud cell only wanders; the others' diverge.
         var settings = new ExperimentSettings { DType = ScalarType.Float64, Epochs = 3 };
-        int budget = (int)settings.TotalSteps;
         double loud = family == FusedFamily.Lion ? 5.0 : family == FusedFamily.Qhm ? 500.0 : 50.0;
         var quiet = new SweepCell(1, family == FusedFamily.Lion ? 0.001 : 0.01, 0.9, settings.Seed, settings.BatchSize, settings.LabelNoise);
-        CellResult[] Run(params SweepCell[] cells)
-        {
-            var ledger = new CellLedger(cells, settings, [], budget);
-            using var start = new ChapterRun(settings, CPU);
-            using var chunk = new FusedChunk<double>(cells, start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger, null, false,
-                family, [.. cells.Select(_ => new[] { knob })]);
-            for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
-            return [.. ledger.Results(settings.Epochs)];
-        }
+        CellResult[] Run(params SweepCell[] cells) => Fused(settings, cells, family, [.. cells.Select(_ => new[] { knob })]);
         var together = Run(new SweepCell(0, loud, 0.9, settings.Seed, settings.BatchSize, settings.LabelNoise), quiet);
         var alone = Run(quiet with { Id = 0 });
         if (family != FusedFamily.Lion)
@@ -100,26 +104,8 @@ public class FusedFamilyTests
     public void In_float64_an_ema_cell_trains_as_trains_ema_and_is_judged_at_its_average(string knobs, double lr, double momentum, double decay)
     {
         var settings = new ExperimentSettings { DType = ScalarType.Float64, Contestants = "sgd,momentum,ema", ContestantSettings = knobs, LearningRate = lr, Momentum = momentum };
-        double[] epochs;
-        double judged;
-        using (var run = new ChapterRun(settings, CPU))
-        {
-            var history = run.NewHistory();
-            run.TrainToEnd(history);
-            epochs = [.. history.EpochMeanLosses.Select(e => e[2])];
-            judged = run.FullDataLosses()[2]; // at the average
-        }
-
-        var cell = new SweepCell(0, lr, momentum, settings.Seed, settings.BatchSize, settings.LabelNoise);
-        int budget = (int)settings.TotalSteps;
-        using var start = new ChapterRun(settings, CPU);
-        var (x, y) = start.DataInFloat64();
-        // A target no run reaches, so that the cell's full-data loss is taken after every step: its curve.
-        var ledger = new CellLedger([cell], settings, [1e-12], budget);
-        using var chunk = new FusedChunk<double>([cell], start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger,
-            new Model.FullDataLoss(x, y), false, FusedFamily.Ema, [[decay]]);
-        for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
-        var result = ledger.Results(settings.Epochs).Single();
+        var (epochs, _, judged) = Train(settings); // judged at the average
+        var result = Fused(settings, [new SweepCell(0, lr, momentum, settings.Seed, settings.BatchSize, settings.LabelNoise)], FusedFamily.Ema, [[decay]], curve: true).Single();
         Assert.All(result.EpochLosses.Zip(epochs), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-10 * p.Second, $"{p.First} against train's {p.Second}"));
         // The curve is kept as float32: the average's loss to its precision, and not the trained weights' loss.
         Assert.Equal(judged, result.Curve[^1], judged * 1e-6);
@@ -132,28 +118,13 @@ public class FusedFamilyTests
     public void In_float64_a_schedule_free_cell_trains_at_y_as_train_and_is_judged_at_x(string knobs, double lr, double momentum, double warmup, double r, double power)
     {
         var settings = new ExperimentSettings { DType = ScalarType.Float64, Contestants = "sgd,momentum,schedule-free", ContestantSettings = knobs };
-        double[] epochs;
-        double judged;
-        using (var run = new ChapterRun(settings, CPU))
-        {
-            var history = run.NewHistory();
-            run.TrainToEnd(history);
-            epochs = [.. history.EpochMeanLosses.Select(e => e[2])];
-            judged = run.FullDataLosses()[2]; // at x
-        }
+        var (epochs, _, judged) = Train(settings); // judged at x
 
         var bits = new List<long[]>();
         foreach (bool scalar in new[] { false, true })
         {
-            var cell = new SweepCell(0, lr, momentum, settings.Seed, settings.BatchSize, settings.LabelNoise);
-            int budget = (int)settings.TotalSteps;
-            using var start = new ChapterRun(settings, CPU);
-            var (x, y) = start.DataInFloat64();
-            var ledger = new CellLedger([cell], settings, [1e-12], budget);
-            using var chunk = new FusedChunk<double>([cell], start, new EpochOrderReplay(start.GeneratorState, settings.Samples), settings, budget, ledger,
-                new Model.FullDataLoss(x, y), scalar, FusedFamily.ScheduleFree, [[warmup, r, power]]);
-            for (int epoch = 0; epoch < settings.Epochs; epoch++) chunk.TrainEpoch(epoch, null, CancellationToken.None);
-            var result = ledger.Results(settings.Epochs).Single();
+            var result = Fused(settings, [new SweepCell(0, lr, momentum, settings.Seed, settings.BatchSize, settings.LabelNoise)], FusedFamily.ScheduleFree,
+                [[warmup, r, power]], scalar, curve: true).Single();
             Assert.All(result.EpochLosses.Zip(epochs), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-10 * p.Second, $"{p.First} against train's {p.Second}"));
             Assert.Equal(judged, result.Curve[^1], judged * 1e-6);
             Assert.NotEqual(result.EpochLosses[^1], result.Curve[^1], judged * 1e-3);
