@@ -79,15 +79,12 @@ internal sealed class FusedChunk<T> : ISweepChunk where T : unmanaged, IFloating
         for (int c = 0; c < cells.Length; c++) Derive(c, cells[c].Lr, cells[c].Momentum);
         // The average starts as a copy of the weights, as AveragedModel's module does (its first update copies them again).
         if (family == FusedFamily.Ema) averages = [.. weights];
-        // AccSGD's running point w starts at the weights, as its reference's momentum_buffer does.
-        if (family == FusedFamily.AccSgd) weights.AsSpan().CopyTo(velocities);
-        // Schedule-free's z and x start as the weights; its schedule's running lr_max and weight sum start at 0.
-        if (family == FusedFamily.ScheduleFree)
-        {
+        // AccSGD's running point w and schedule-free's z and x start as the weights, as their references' state does (the others' at 0).
+        if (family is FusedFamily.AccSgd or FusedFamily.ScheduleFree)
             for (int g = 0; g < groups; g++)
                 for (int b = 0; b < states; b++) weights.AsSpan(g * parameters * lanes, parameters * lanes).CopyTo(velocities.AsSpan((g * states + b) * parameters * lanes));
-            (lrMax, weightSum) = (new double[cells.Length], new double[cells.Length]);
-        }
+        // Schedule-free's schedule: its running lr_max and weight sum, a cell's own, from 0.
+        if (family == FusedFamily.ScheduleFree) (lrMax, weightSum) = (new double[cells.Length], new double[cells.Length]);
         batchX = new T[settings.BatchSize];
         batchY = new T[settings.BatchSize];
         scratch = FusedStep.CacheAligned<T>(checked((int)FusedStep.ScratchLength<T>(settings.Hidden, settings.BatchSize))); // SweepGrid.Problem bounds it
