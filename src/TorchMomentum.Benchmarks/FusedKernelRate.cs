@@ -151,9 +151,13 @@ public static class FusedKernelRate
             velocities = FusedStep.CacheAligned<float>(weights.Count * FusedUpdates.States(family));
             lr = Enumerable.Repeat(1e-6f, lanes).ToArray();
             momentum = Enumerable.Repeat(0.5f, lanes).ToArray();
-            // The numbers the family derives from lr 1e-6, momentum 0.5 and its knobs (QHM's nu 0.7, Lion's beta2 0.99, AccSGD's kappa 1000, xi 10, c 0.7), a block of lanes each.
+            // The numbers the family derives from lr 1e-6, momentum 0.5 and its knobs (train's defaults), a block of lanes each.
             var values = new double[FusedUpdates.Knobs(family)];
-            FusedUpdates.Derive(family, 1e-6, 0.5, family switch { FusedFamily.Lion => [0.99], FusedFamily.AccSgd => [1000, 10, 0.7], FusedFamily.AggMo => [0, 0.9, 0.99], _ => [0.7] }, values);
+            FusedUpdates.Derive(family, 1e-6, 0.5, family switch
+            {
+                FusedFamily.Qhm => [0.7], FusedFamily.Lion => [0.99], FusedFamily.AccSgd => [1000, 10, 0.7], FusedFamily.AggMo => [0, 0.9, 0.99],
+                FusedFamily.ScheduleFree => [0, 0, 2], _ => [],
+            }, values);
             knob = [.. values.SelectMany(v => Enumerable.Repeat((float)v, lanes))];
             frozen = new float[lanes];
             x = Enumerable.Range(0, Batch).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();

@@ -132,4 +132,18 @@ public class FusedFamilyTests
         }
         Assert.Equal(bits[0], bits[1]);
     }
+
+    [Fact]
+    public void A_family_given_the_wrong_knobs_or_too_little_room_says_which_and_what_it_needs()
+    {
+        var into = new double[5];
+        var knobs = Assert.Throws<ArgumentException>(() => FusedUpdates.Derive(FusedFamily.AccSgd, 0.01, 0, [1000, 10], into));
+        Assert.Equal("knobs", knobs.ParamName);
+        Assert.Contains("3 number(s) for AccSgd (got 2)", knobs.Message);
+        int lanes = FusedStep.Lanes<float>(), p = Model.Net.ParameterCount(2);
+        var state = Assert.Throws<ArgumentException>(() => FusedStep.Step<float>(FusedFamily.AggMo, new float[p * lanes], new float[p * lanes], new float[lanes], new float[lanes],
+            new float[4 * lanes], new float[lanes], new float[1], new float[1], 2, new float[4 * lanes], new float[lanes]));
+        Assert.Equal("velocities", state.ParamName);
+        Assert.Contains($"at least {3 * p * lanes} numbers for this family (3 buffer(s)", state.Message);
+    }
 }

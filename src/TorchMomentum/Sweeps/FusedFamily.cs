@@ -70,6 +70,14 @@ internal interface IFusedUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// <summary>The family's steps (<see cref="FusedFamily"/>), each a struct so that the JIT compiles the kernel once for each, and the numbers each derives from its knobs.</summary>
 public static class FusedUpdates
 {
+    /// <summary>How many knobs beyond lr and momentum a cell of <paramref name="family"/> has: QHM's nu, Lion's beta2, the EMA's decay; AccSGD's kappa, xi and c; AggMo's three betas; schedule-free's warm-up steps, r and weight_lr_power.</summary>
+    public static int KnobsOf(FusedFamily family) => family switch
+    {
+        FusedFamily.Qhm or FusedFamily.Lion or FusedFamily.Ema => 1,
+        FusedFamily.AccSgd or FusedFamily.AggMo or FusedFamily.ScheduleFree => 3,
+        _ => 0,
+    };
+
     /// <summary>How many buffers of state <paramref name="family"/> keeps per parameter: AggMo's three, one for the others.</summary>
     public static int States(FusedFamily family) => family switch { FusedFamily.AggMo => 3, FusedFamily.ScheduleFree => 2, _ => 1 };
 
@@ -91,15 +99,19 @@ public static class FusedUpdates
     /// 1/B - 1, L, B, zeta and 1 - zeta, as its reference works them out. A frozen cell's are
     /// those of lr 0 and momentum 0.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="knobs"/> or <paramref name="into"/> is not as long as the family needs.</exception>
     public static void Derive(FusedFamily family, double lr, double momentum, ReadOnlySpan<double> knobs, Span<double> into)
     {
+        int wanted = KnobsOf(family);
+        if (knobs.Length != wanted) throw new ArgumentException($"knobs must hold {wanted} number(s) for {family} (got {knobs.Length})", nameof(knobs));
+        if (into.Length < Knobs(family)) throw new ArgumentException($"into must hold at least {Knobs(family)} numbers for {family} (got {into.Length})", nameof(into));
         double knob = knobs.IsEmpty ? 0 : knobs[0];
         switch (family)
         {
             case FusedFamily.Qhm: (into[0], into[1], into[2]) = (1 - momentum, lr * knob, lr * (1 - knob)); break;
             case FusedFamily.Lion: (into[0], into[1], into[2]) = (1 - momentum, knob, 1 - knob); break;
             case FusedFamily.Ema: (into[0], into[1]) = (knob, 1 - knob); break;
-            case FusedFamily.AggMo: (into[0], into[1], into[2], into[3]) = (lr / knobs.Length, knobs[0], knobs[1], knobs[2]); break;
+            case FusedFamily.AggMo: (into[0], into[1], into[2], into[3]) = (lr / 3, knobs[0], knobs[1], knobs[2]); break;
             // Before the first step; its chunk works lr_k and c out again before each (ScheduleFree's Step).
             case FusedFamily.ScheduleFree: (into[0], into[1], into[2], into[3], into[4]) = (lr, 1, 0, momentum, 1 - momentum); break;
             case FusedFamily.AccSgd:

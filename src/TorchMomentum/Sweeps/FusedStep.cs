@@ -126,8 +126,11 @@ public static class FusedStep
         ReadOnlySpan<T> x, ReadOnlySpan<T> y, int hidden, Span<T> scratch, Span<T> loss, bool scalar)
         where T : unmanaged, IFloatingPointIeee754<T> where F : struct, IFusedUpdate<T>
     {
-        if (knobs.Length < F.Knobs * Lanes<T>()) throw new ArgumentException("a span is shorter than the group's layout needs", nameof(knobs));
-        if (velocities.Length < (long)F.States * Model.Net.ParameterCount(hidden) * Lanes<T>()) throw new ArgumentException("a span is shorter than the group's layout needs", nameof(velocities));
+        if (knobs.Length < F.Knobs * Lanes<T>())
+            throw new ArgumentException($"knobs must hold at least {F.Knobs * Lanes<T>()} numbers for this family ({F.Knobs} blocks of {Lanes<T>()} lanes; got {knobs.Length})", nameof(knobs));
+        long state = (long)F.States * Model.Net.ParameterCount(hidden) * Lanes<T>();
+        if (velocities.Length < state)
+            throw new ArgumentException($"velocities must hold at least {state} numbers for this family ({F.States} buffer(s) of (3 x {hidden} + 1) x {Lanes<T>()}; got {velocities.Length})", nameof(velocities));
         if (VectorPathRuns && !scalar) StepVector<T, F>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss);
         else for (int lane = 0; lane < Lanes<T>(); lane++) StepScalar<T, F>(weights, velocities, lr, momentum, knobs, frozen, x, y, hidden, scratch, loss, lane);
     }
