@@ -131,19 +131,18 @@ internal sealed class CellLedger
     public void EpochLosses(int epoch, Span<double> lossByCell, long firstId, int stride)
     {
         for (int c = 0; c < cells.Length; c++)
-        {
-            int epochs = diverged[c] < 0 ? Math.Min(settings.Epochs, trained[c] / settings.StepsPerEpoch) : diverged[c] / settings.StepsPerEpoch;
-            lossByCell[(int)((cells[c].Id - firstId) / stride)] = epoch < epochs ? epochLosses[c][epoch] : double.NaN;
-        }
+            lossByCell[(int)((cells[c].Id - firstId) / stride)] = epoch < EpochsFinished(c) ? epochLosses[c][epoch] : double.NaN;
     }
+
+    /// <summary>The epochs cell <paramref name="c"/> has trained whole: up to its budget, or those before the one it diverged in.</summary>
+    private int EpochsFinished(int c) => diverged[c] < 0 ? Math.Min(settings.Epochs, trained[c] / settings.StepsPerEpoch) : diverged[c] / settings.StepsPerEpoch;
 
     /// <summary>Every cell's results after <paramref name="epochsDone"/> epochs (of the sweep's longest run).</summary>
     public IEnumerable<CellResult> Results(int epochsDone) => cells.Select((cell, c) =>
     {
-        int epochs = Math.Min(Math.Min(epochsDone, settings.Epochs), trained[c] / settings.StepsPerEpoch);
         int?[] first = [.. hits[c].Select(h => h.First)], sustained = [.. hits[c].Select(h => h.Sustained)];
         return diverged[c] < 0
-            ? new CellResult(cell, epochLosses[c][..epochs], trained[c] > 0 ? finalLoss[c] : null, null, first, sustained, curves[c])
-            : new CellResult(cell, epochLosses[c][..(diverged[c] / settings.StepsPerEpoch)], null, diverged[c], first, sustained, curves[c]);
+            ? new CellResult(cell, epochLosses[c][..Math.Min(epochsDone, EpochsFinished(c))], trained[c] > 0 ? finalLoss[c] : null, null, first, sustained, curves[c])
+            : new CellResult(cell, epochLosses[c][..EpochsFinished(c)], null, diverged[c], first, sustained, curves[c]);
     });
 }

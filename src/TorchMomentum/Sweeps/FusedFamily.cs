@@ -79,16 +79,22 @@ public static class FusedUpdates
     };
 
     /// <summary>How many buffers of state <paramref name="family"/> keeps per parameter: AggMo's three, one for the others.</summary>
-    public static int States(FusedFamily family) => family switch { FusedFamily.AggMo => 3, FusedFamily.ScheduleFree => 2, _ => 1 };
+    public static int States(FusedFamily family) => family switch
+    {
+        FusedFamily.AggMo => AggMo<double>.States,
+        FusedFamily.ScheduleFree => ScheduleFree<double>.States,
+        _ => 1,
+    };
 
-    /// <summary>How many blocks of derived numbers <paramref name="family"/>'s step reads.</summary>
+    /// <summary>How many blocks of derived numbers <paramref name="family"/>'s step reads (each update's own count; the EMA's two are its chunk's average's).</summary>
     public static int Knobs(FusedFamily family) => family switch
     {
-        FusedFamily.Qhm or FusedFamily.Lion => 3,
+        FusedFamily.Qhm => Qhm<double>.Knobs,
+        FusedFamily.Lion => Lion<double>.Knobs,
+        FusedFamily.AccSgd => AccSgd<double>.Knobs,
+        FusedFamily.AggMo => AggMo<double>.Knobs,
+        FusedFamily.ScheduleFree => ScheduleFree<double>.Knobs,
         FusedFamily.Ema => 2,
-        FusedFamily.AccSgd => 5,
-        FusedFamily.AggMo => 4,
-        FusedFamily.ScheduleFree => 5,
         _ => 0,
     };
 
